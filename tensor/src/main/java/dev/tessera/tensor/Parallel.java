@@ -1,6 +1,7 @@
 package dev.tessera.tensor;
 
 import java.util.concurrent.ForkJoinPool;
+import java.util.concurrent.ForkJoinWorkerThread;
 import java.util.concurrent.RecursiveAction;
 import java.util.function.IntConsumer;
 
@@ -54,7 +55,7 @@ public final class Parallel {
         if (chunks <= 0) {
             return;
         }
-        if (p == null || chunks == 1 || ForkJoinPool.getPool() == p) {
+        if (p == null || chunks == 1 || Thread.currentThread() instanceof ForkJoinWorkerThread w && w.getPool() == p) {
             for (int i = 0; i < chunks; i++) {
                 body.accept(i);
             }

@@ -1,0 +1,111 @@
+package dev.tessera.tensor;
+
+import java.util.Arrays;
+
+/** Strided copies with dtype conversion, fill and concatenation. */
+final class Copy {
+    private Copy() {}
+
+    /** dst[...] = convert(src[...]); shapes must already match. */
+    static void copy(Tensor src, Tensor dst) {
+        if (!Arrays.equals(src.shape(), dst.shape())) {
+            throw new IllegalArgumentException("copy: shape " + Shapes.str(src.shape()) + " into " + Shapes.str(dst.shape()));
+        }
+        Storage in = src.storage();
+        Storage out = dst.storage();
+        StridedLoop loop = new StridedLoop(dst.shape(), new int[][] {dst.strides(), src.strides()}, new int[] {dst.offset(), src.offset()});
+        int so = loop.innerStride(0);
+        int si = loop.innerStride(1);
+        Object from = in.array();
+        Object to = out.array();
+        if (from != null && to != null && in.dtype() == out.dtype()) {
+            loop.forEachRow((oo, io, u1, u2, n) -> {
+                if (so == 1 && si == 1) {
+                    System.arraycopy(from, io, to, oo, n);
+                } else {
+                    sameTypeStrided(from, io, si, to, oo, so, n);
+                }
+            });
+            return;
+        }
+        boolean integral = !in.dtype().isFloating() && !out.dtype().isFloating();
+        loop.forEachRow((oo, io, u1, u2, n) -> {
+            for (int i = 0; i < n; i++) {
+                if (integral) {
+                    out.setLong(oo + i * so, in.getLong(io + i * si));
+                } else if (out.dtype() == DType.BOOL) {
+                    out.setDouble(oo + i * so, in.getDouble(io + i * si) != 0 ? 1 : 0);
+                } else {
+                    out.setDouble(oo + i * so, in.getDouble(io + i * si));
+                }
+            }
+        });
+    }
+
+    private static void sameTypeStrided(Object from, int io, int si, Object to, int oo, int so, int n) {
+        switch (from) {
+            case float[] a -> { float[] b = (float[]) to; for (int i = 0; i < n; i++) b[oo + i * so] = a[io + i * si]; }
+            case double[] a -> { double[] b = (double[]) to; for (int i = 0; i < n; i++) b[oo + i * so] = a[io + i * si]; }
+            case short[] a -> { short[] b = (short[]) to; for (int i = 0; i < n; i++) b[oo + i * so] = a[io + i * si]; }
+            case int[] a -> { int[] b = (int[]) to; for (int i = 0; i < n; i++) b[oo + i * so] = a[io + i * si]; }
+            case long[] a -> { long[] b = (long[]) to; for (int i = 0; i < n; i++) b[oo + i * so] = a[io + i * si]; }
+            case byte[] a -> { byte[] b = (byte[]) to; for (int i = 0; i < n; i++) b[oo + i * so] = a[io + i * si]; }
+            default -> throw new IllegalStateException("copy: unexpected storage");
+        }
+    }
+
+    static void fill(Tensor t, double value) {
+        Storage s = t.storage();
+        StridedLoop loop = new StridedLoop(t.shape(), new int[][] {t.strides()}, new int[] {t.offset()});
+        int st = loop.innerStride(0);
+        if (s.array() instanceof float[] f && st == 1) {
+            loop.forEachRow((o, u1, u2, u3, n) -> Arrays.fill(f, o, o + n, (float) value));
+            return;
+        }
+        boolean integral = !s.dtype().isFloating() && Math.rint(value) == value && Math.abs(value) < 0x1p62;
+        loop.forEachRow((o, u1, u2, u3, n) -> {
+            for (int i = 0; i < n; i++) {
+                if (integral) {
+                    s.setLong(o + i * st, (long) value);
+                } else {
+                    s.setDouble(o + i * st, value);
+                }
+            }
+        });
+    }
+
+    static Tensor cat(int dim, Tensor... tensors) {
+        if (tensors.length == 0) {
+            throw new IllegalArgumentException("cat: needs at least one tensor");
+        }
+        int[] first = tensors[0].shape();
+        int d = Shapes.dim("cat", dim, first.length);
+        DType dtype = tensors[0].dtype();
+        int total = 0;
+        for (int i = 0; i < tensors.length; i++) {
+            int[] s = tensors[i].shape();
+            if (s.length != first.length) {
+                throw new IllegalArgumentException("cat: tensor " + i + " has shape " + Shapes.str(s) + ", tensor 0 has "
+                        + Shapes.str(first));
+            }
+            for (int k = 0; k < s.length; k++) {
+                if (k != d && s[k] != first[k]) {
+                    throw new IllegalArgumentException("cat: tensor " + i + " has shape " + Shapes.str(s) + " but tensor 0 has "
+                            + Shapes.str(first) + " (only dim " + dim + " may differ)");
+                }
+            }
+            dtype = DType.promote(dtype, tensors[i].dtype());
+            total += s[d];
+        }
+        int[] outShape = first.clone();
+        outShape[d] = total;
+        Tensor out = Tensor.zeros(dtype, outShape);
+        int at = 0;
+        for (Tensor t : tensors) {
+            int n = t.shape()[d];
+            copy(t, out.narrow(d, at, n));
+            at += n;
+        }
+        return out;
+    }
+}

@@ -1,0 +1,249 @@
+package dev.tessera.tensor;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * CPU kernels for the elementwise ops. Results are computed in the operands' compute type (F32,
+ * F64 or I64) and written into a possibly strided output. F32 rows with unit strides (or a
+ * broadcast scalar) run on the Vector API; everything else runs the scalar twin, which is also the
+ * reference for {@code -Dtessera.simd=off}.
+ */
+final class Elementwise {
+    private static final VectorSpecies<Float> S = Simd.F32;
+
+    private Elementwise() {}
+
+    /** out = op(x); all three arrays of one compute type, out may alias x (in place). */
+    static void unary(UnaryOp op, Tensor x, Tensor out) {
+        StridedLoop loop = new StridedLoop(out.shape(), new int[][] {out.strides(), x.strides()}, new int[] {out.offset(), x.offset()});
+        int so = loop.innerStride(0);
+        int sx = loop.innerStride(1);
+        switch (out.storage().array()) {
+            case float[] o -> {
+                float[] a = x.storage().floats();
+                loop.forEachRow((oo, xo, unused, unused2, n) -> {
+                    if (so == 1 && sx == 1) {
+                        unaryF32(op, a, xo, o, oo, n);
+                    } else {
+                        for (int i = 0; i < n; i++) {
+                            o[oo + i * so] = (float) op.apply(a[xo + i * sx]);
+                        }
+                    }
+                });
+            }
+            case double[] o -> {
+                double[] a = x.storage().doubles();
+                loop.forEachRow((oo, xo, unused, unused2, n) -> {
+                    for (int i = 0; i < n; i++) {
+                        o[oo + i * so] = op.apply(a[xo + i * sx]);
+                    }
+                });
+            }
+            case long[] o -> {
+                long[] a = x.storage().longs();
+                loop.forEachRow((oo, xo, unused, unused2, n) -> {
+                    for (int i = 0; i < n; i++) {
+                        o[oo + i * so] = op.applyLong(a[xo + i * sx]);
+                    }
+                });
+            }
+            default -> throw new IllegalStateException("unary: unexpected output storage " + out.dtype());
+        }
+    }
+
+    /** out = op(a, b) with a and b already broadcast (stride 0) to out's shape. */
+    static void binary(BinaryOp op, Tensor a, int[] aStrides, Tensor b, int[] bStrides, Tensor out) {
+        StridedLoop loop = new StridedLoop(out.shape(), new int[][] {out.strides(), aStrides, bStrides},
+                new int[] {out.offset(), a.offset(), b.offset()});
+        int so = loop.innerStride(0);
+        int sa = loop.innerStride(1);
+        int sb = loop.innerStride(2);
+        Object left = a.storage().array();
+        Object right = b.storage().array();
+        switch (out.storage().array()) {
+            case float[] o -> {
+                float[] x = (float[]) left;
+                float[] y = (float[]) right;
+                loop.forEachRow((oo, ao, bo, unused, n) -> {
+                    if (so == 1 && sa == 1 && (sb == 1 || sb == 0)) {
+                        binaryF32(op, x, ao, y, bo, sb, o, oo, n);
+                    } else {
+                        for (int i = 0; i < n; i++) {
+                            o[oo + i * so] = (float) op.apply(x[ao + i * sa], y[bo + i * sb]);
+                        }
+                    }
+                });
+            }
+            case double[] o -> {
+                double[] x = (double[]) left;
+                double[] y = (double[]) right;
+                loop.forEachRow((oo, ao, bo, unused, n) -> {
+                    for (int i = 0; i < n; i++) {
+                        o[oo + i * so] = op.apply(x[ao + i * sa], y[bo + i * sb]);
+                    }
+                });
+            }
+            case long[] o -> {
+                long[] x = (long[]) left;
+                long[] y = (long[]) right;
+                loop.forEachRow((oo, ao, bo, unused, n) -> {
+                    for (int i = 0; i < n; i++) {
+                        o[oo + i * so] = op.applyLong(x[ao + i * sa], y[bo + i * sb]);
+                    }
+                });
+            }
+            case byte[] o -> predicate(op, left, right, loop, o, so, sa, sb);
+            default -> throw new IllegalStateException("binary: unexpected output storage " + out.dtype());
+        }
+    }
+
+    /** Comparisons and logical ops: compute-type inputs, BOOL output. */
+    private static void predicate(BinaryOp op, Object left, Object right, StridedLoop loop, byte[] o, int so, int sa, int sb) {
+        switch (left) {
+            case float[] x -> {
+                float[] y = (float[]) right;
+                loop.forEachRow((oo, ao, bo, unused, n) -> {
+                    for (int i = 0; i < n; i++) {
+                        o[oo + i * so] = (byte) op.apply(x[ao + i * sa], y[bo + i * sb]);
+                    }
+                });
+            }
+            case double[] x -> {
+                double[] y = (double[]) right;
+                loop.forEachRow((oo, ao, bo, unused, n) -> {
+                    for (int i = 0; i < n; i++) {
+                        o[oo + i * so] = (byte) op.apply(x[ao + i * sa], y[bo + i * sb]);
+                    }
+                });
+            }
+            case long[] x -> {
+                long[] y = (long[]) right;
+                loop.forEachRow((oo, ao, bo, unused, n) -> {
+                    for (int i = 0; i < n; i++) {
+                        o[oo + i * so] = (byte) op.applyLong(x[ao + i * sa], y[bo + i * sb]);
+                    }
+                });
+            }
+            default -> throw new IllegalStateException("predicate: unexpected input storage");
+        }
+    }
+
+    /** out = cond ? a : b, all already broadcast to out's shape; cond is BOOL, a/b/out share a compute type. */
+    static void where(Tensor cond, int[] cStrides, Tensor a, int[] aStrides, Tensor b, int[] bStrides, Tensor out) {
+        int[] oStrides = out.strides();
+        StridedLoop loop = new StridedLoop(out.shape(), new int[][] {cStrides, aStrides, bStrides, oStrides},
+                new int[] {cond.offset(), a.offset(), b.offset(), out.offset()});
+        byte[] c = (byte[]) cond.storage().array();
+        Storage x = a.storage();
+        Storage y = b.storage();
+        Storage o = out.storage();
+        int sc = loop.innerStride(0);
+        int sa = loop.innerStride(1);
+        int sb = loop.innerStride(2);
+        int so = loop.innerStride(3);
+        loop.forEachRow((co, ao, bo, oo, n) -> {
+            for (int i = 0; i < n; i++) {
+                boolean pick = c[co + i * sc] != 0;
+                if (o.dtype() == DType.I64) {
+                    o.setLong(oo + i * so, pick ? x.getLong(ao + i * sa) : y.getLong(bo + i * sb));
+                } else {
+                    o.setDouble(oo + i * so, pick ? x.getDouble(ao + i * sa) : y.getDouble(bo + i * sb));
+                }
+            }
+        });
+    }
+
+    private static void unaryF32(UnaryOp op, float[] x, int xo, float[] y, int yo, int n) {
+        int i = 0;
+        int upper = Simd.loopBound(n);
+        int lanes = S.length();
+        switch (op) {
+            case NEG -> { for (; i < upper; i += lanes) load(x, xo + i).neg().intoArray(y, yo + i); }
+            case ABS -> { for (; i < upper; i += lanes) load(x, xo + i).abs().intoArray(y, yo + i); }
+            case SQRT -> { for (; i < upper; i += lanes) load(x, xo + i).sqrt().intoArray(y, yo + i); }
+            case RSQRT -> { for (; i < upper; i += lanes) FloatVector.broadcast(S, 1f).div(load(x, xo + i).sqrt()).intoArray(y, yo + i); }
+            case SQUARE -> { for (; i < upper; i += lanes) { FloatVector v = load(x, xo + i); v.mul(v).intoArray(y, yo + i); } }
+            case RECIPROCAL -> { for (; i < upper; i += lanes) FloatVector.broadcast(S, 1f).div(load(x, xo + i)).intoArray(y, yo + i); }
+            case RELU -> { for (; i < upper; i += lanes) load(x, xo + i).max(0f).intoArray(y, yo + i); }
+            case EXP -> { for (; i < upper; i += lanes) load(x, xo + i).lanewise(VectorOperators.EXP).intoArray(y, yo + i); }
+            case LOG -> { for (; i < upper; i += lanes) load(x, xo + i).lanewise(VectorOperators.LOG).intoArray(y, yo + i); }
+            case LOG1P -> { for (; i < upper; i += lanes) load(x, xo + i).lanewise(VectorOperators.LOG1P).intoArray(y, yo + i); }
+            case EXPM1 -> { for (; i < upper; i += lanes) load(x, xo + i).lanewise(VectorOperators.EXPM1).intoArray(y, yo + i); }
+            case SIN -> { for (; i < upper; i += lanes) load(x, xo + i).lanewise(VectorOperators.SIN).intoArray(y, yo + i); }
+            case COS -> { for (; i < upper; i += lanes) load(x, xo + i).lanewise(VectorOperators.COS).intoArray(y, yo + i); }
+            case TANH -> { for (; i < upper; i += lanes) load(x, xo + i).lanewise(VectorOperators.TANH).intoArray(y, yo + i); }
+            case SIGMOID -> {
+                for (; i < upper; i += lanes) {
+                    FloatVector e = load(x, xo + i).neg().lanewise(VectorOperators.EXP);
+                    FloatVector.broadcast(S, 1f).div(e.add(1f)).intoArray(y, yo + i);
+                }
+            }
+            case SILU -> {
+                for (; i < upper; i += lanes) {
+                    FloatVector v = load(x, xo + i);
+                    v.div(v.neg().lanewise(VectorOperators.EXP).add(1f)).intoArray(y, yo + i);
+                }
+            }
+            case GELU_TANH -> {
+                float c = (float) Math.sqrt(2 / Math.PI);
+                for (; i < upper; i += lanes) {
+                    FloatVector v = load(x, xo + i);
+                    FloatVector inner = v.mul(v).mul(0.044715f * c).add(c).mul(v);
+                    inner.lanewise(VectorOperators.TANH).add(1f).mul(v).mul(0.5f).intoArray(y, yo + i);
+                }
+            }
+            case SOFTPLUS -> {
+                for (; i < upper; i += lanes) {
+                    FloatVector v = load(x, xo + i);
+                    v.abs().neg().lanewise(VectorOperators.EXP).lanewise(VectorOperators.LOG1P).add(v.max(0f)).intoArray(y, yo + i);
+                }
+            }
+            default -> { } // SIGN, ERF, GELU_ERF, LOGICAL_NOT: the scalar loop below does all
+        }
+        for (; i < n; i++) {
+            y[yo + i] = (float) op.apply(x[xo + i]);
+        }
+    }
+
+    /** Unit-stride a; b unit-stride ({@code sb == 1}) or a broadcast scalar ({@code sb == 0}). */
+    private static void binaryF32(BinaryOp op, float[] a, int ao, float[] b, int bo, int sb, float[] y, int yo, int n) {
+        int i = 0;
+        int upper = Simd.loopBound(n);
+        int lanes = S.length();
+        if (sb == 0) {
+            float s = b[bo];
+            switch (op) {
+                case ADD -> { for (; i < upper; i += lanes) load(a, ao + i).add(s).intoArray(y, yo + i); }
+                case SUB -> { for (; i < upper; i += lanes) load(a, ao + i).sub(s).intoArray(y, yo + i); }
+                case MUL -> { for (; i < upper; i += lanes) load(a, ao + i).mul(s).intoArray(y, yo + i); }
+                case DIV -> { for (; i < upper; i += lanes) load(a, ao + i).div(s).intoArray(y, yo + i); }
+                case MAXIMUM -> { for (; i < upper; i += lanes) load(a, ao + i).max(s).intoArray(y, yo + i); }
+                case MINIMUM -> { for (; i < upper; i += lanes) load(a, ao + i).min(s).intoArray(y, yo + i); }
+                default -> { }
+            }
+            for (; i < n; i++) {
+                y[yo + i] = (float) op.apply(a[ao + i], s);
+            }
+            return;
+        }
+        switch (op) {
+            case ADD -> { for (; i < upper; i += lanes) load(a, ao + i).add(load(b, bo + i)).intoArray(y, yo + i); }
+            case SUB -> { for (; i < upper; i += lanes) load(a, ao + i).sub(load(b, bo + i)).intoArray(y, yo + i); }
+            case MUL -> { for (; i < upper; i += lanes) load(a, ao + i).mul(load(b, bo + i)).intoArray(y, yo + i); }
+            case DIV -> { for (; i < upper; i += lanes) load(a, ao + i).div(load(b, bo + i)).intoArray(y, yo + i); }
+            case MAXIMUM -> { for (; i < upper; i += lanes) load(a, ao + i).max(load(b, bo + i)).intoArray(y, yo + i); }
+            case MINIMUM -> { for (; i < upper; i += lanes) load(a, ao + i).min(load(b, bo + i)).intoArray(y, yo + i); }
+            case POW -> { for (; i < upper; i += lanes) load(a, ao + i).lanewise(VectorOperators.POW, load(b, bo + i)).intoArray(y, yo + i); }
+            default -> { }
+        }
+        for (; i < n; i++) {
+            y[yo + i] = (float) op.apply(a[ao + i], b[bo + i]);
+        }
+    }
+
+    private static FloatVector load(float[] a, int offset) {
+        return FloatVector.fromArray(S, a, offset);
+    }
+}

@@ -1,0 +1,102 @@
+package dev.tessera.tensor;
+
+/**
+ * NumPy-style matmul over {@link Gemm}. Operands are passed with their own strides, so transposed,
+ * sliced and expanded (stride-0 batch) operands are read in place without copying; only storage
+ * the kernels cannot address (mapped segments, or a dtype conversion) is materialised.
+ */
+final class MatMul {
+    /** Below this many multiply-adds per batch entry, batches run in parallel rather than inside GEMM. */
+    private static final long SMALL_GEMM = 1 << 18;
+
+    private MatMul() {}
+
+    static Tensor matmul(Tensor a, Tensor b) {
+        if (a.rank() == 0 || b.rank() == 0) {
+            throw new IllegalArgumentException("matmul: both operands need at least 1 dim, got shapes " + Shapes.str(a.shape())
+                    + " and " + Shapes.str(b.shape()));
+        }
+        boolean vecA = a.rank() == 1;
+        boolean vecB = b.rank() == 1;
+        Tensor x = vecA ? a.unsqueeze(0) : a;
+        Tensor y = vecB ? b.unsqueeze(1) : b;
+        int m = x.size(-2);
+        int k = x.size(-1);
+        int n = y.size(-1);
+        if (y.size(-2) != k) {
+            throw new IllegalArgumentException("matmul: shapes " + Shapes.str(a.shape()) + " and " + Shapes.str(b.shape())
+                    + " do not match (" + k + " != " + y.size(-2) + ")");
+        }
+        int[] batchA = java.util.Arrays.copyOf(x.shape(), x.rank() - 2);
+        int[] batchB = java.util.Arrays.copyOf(y.shape(), y.rank() - 2);
+        int[] batch = Shapes.broadcast("matmul", batchA, batchB);
+        DType result = DType.promote(a.dtype(), b.dtype());
+        DType compute = switch (result) {
+            case F32, F64, BF16, F16 -> result;
+            default -> DType.F64; // integer matmul: exact below 2^53
+        };
+        x = Ops.materialize(x, compute);
+        y = Ops.materialize(y, compute);
+        int[] outShape = new int[batch.length + 2];
+        System.arraycopy(batch, 0, outShape, 0, batch.length);
+        outShape[batch.length] = m;
+        outShape[batch.length + 1] = n;
+        DType outType = compute == DType.F64 ? DType.F64 : DType.F32;
+        Tensor out = Tensor.zeros(outType, outShape);
+        // (..., m, k) @ (k, n) with a foldable batch: one tall GEMM instead of many small ones
+        if (y.rank() == 2 && batch.length > 0) {
+            Tensor x2 = x.reshape(-1, k);
+            gemm(x2, 0, y, 0, out, 0, x2.size(0), n, k);
+        } else {
+            int[] aStrides = Shapes.broadcastStrides("matmul", batchA, java.util.Arrays.copyOf(x.strides(), batchA.length), batch);
+            int[] bStrides = Shapes.broadcastStrides("matmul", batchB, java.util.Arrays.copyOf(y.strides(), batchB.length), batch);
+            int batches = (int) Shapes.numel(batch);
+            Tensor xa = x;
+            Tensor yb = y;
+            java.util.function.IntConsumer one = i -> {
+                int ao = 0;
+                int bo = 0;
+                for (int d = batch.length - 1, rest = i; d >= 0; rest /= batch[d], d--) {
+                    int idx = rest % batch[d];
+                    ao += idx * aStrides[d];
+                    bo += idx * bStrides[d];
+                }
+                gemm(xa, ao, yb, bo, out, i * m * n, m, n, k);
+            };
+            if ((long) m * n * k < SMALL_GEMM && batches > 1) {
+                Parallel.forEachChunk(batches, one);
+            } else {
+                for (int i = 0; i < batches; i++) {
+                    one.accept(i);
+                }
+            }
+        }
+        Tensor r = out.to(result);
+        if (vecA) {
+            r = r.squeeze(-2);
+        }
+        if (vecB) {
+            r = r.squeeze(-1);
+        }
+        return r;
+    }
+
+    /** One GEMM on the last two dims of x and y, batch offsets added to their view offsets. */
+    private static void gemm(Tensor x, int xBatchOffset, Tensor y, int yBatchOffset, Tensor out, int outOffset, int m, int n, int k) {
+        int ar = x.stride(-2);
+        int ac = x.stride(-1);
+        int br = y.stride(-2);
+        int bc = y.stride(-1);
+        int ao = x.offset() + xBatchOffset;
+        int bo = y.offset() + yBatchOffset;
+        switch (x.dtype()) {
+            case F32 -> Gemm.sgemm(m, n, k, x.storage().floats(), ao, ar, ac, y.storage().floats(), bo, br, bc,
+                    out.storage().floats(), outOffset, n, false);
+            case F64 -> Gemm.dgemm(m, n, k, x.storage().doubles(), ao, ar, ac, y.storage().doubles(), bo, br, bc,
+                    out.storage().doubles(), outOffset, n, false);
+            case BF16, F16 -> Gemm.hgemm(x.dtype() == DType.BF16, m, n, k, (short[]) x.storage().array(), ao, ar, ac,
+                    (short[]) y.storage().array(), bo, br, bc, out.storage().floats(), outOffset, n, false);
+            default -> throw new IllegalStateException("matmul: unexpected compute type " + x.dtype());
+        }
+    }
+}

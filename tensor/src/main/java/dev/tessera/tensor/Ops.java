@@ -1,0 +1,116 @@
+package dev.tessera.tensor;
+
+import java.util.Arrays;
+
+/** Dtype promotion and dispatch for the elementwise ops; the kernels live in {@link Elementwise}. */
+final class Ops {
+    private Ops() {}
+
+    /** {@code t} in compute type {@code c}, on array storage (converting or copying only when needed). */
+    static Tensor materialize(Tensor t, DType c) {
+        if (t.dtype() == c && t.storage().array() != null) {
+            return t;
+        }
+        Tensor out = Tensor.zeros(c, t.shape());
+        Copy.copy(t, out);
+        return out;
+    }
+
+    private static DType unaryResult(UnaryOp op, DType in) {
+        if (op == UnaryOp.LOGICAL_NOT) {
+            return DType.BOOL;
+        }
+        if (in.isFloating()) {
+            return in;
+        }
+        if (in == DType.BOOL && op != UnaryOp.ABS && op != UnaryOp.RELU) {
+            return op.keepsIntegers() ? DType.I64 : DType.F32;
+        }
+        return op.keepsIntegers() ? in : DType.F32;
+    }
+
+    static Tensor unary(UnaryOp op, Tensor x) {
+        DType result = unaryResult(op, x.dtype());
+        DType compute = op == UnaryOp.LOGICAL_NOT ? x.dtype().computeType() : result.computeType();
+        Tensor in = materialize(x, compute);
+        Tensor out = Tensor.zeros(compute, x.shape());
+        Elementwise.unary(op, in, out);
+        return out.to(result);
+    }
+
+    static Tensor unaryInPlace(UnaryOp op, Tensor x) {
+        if (unaryResult(op, x.dtype()) != x.dtype()) {
+            throw new IllegalArgumentException(op.opName() + "_: result type " + unaryResult(op, x.dtype())
+                    + " cannot be stored in a " + x.dtype() + " tensor");
+        }
+        if (x.dtype() == x.dtype().computeType() && x.storage().array() != null) {
+            Elementwise.unary(op, x, x);
+            x.storage().bumpVersion();
+            return x;
+        }
+        return x.copyFromInPlace(unary(op, x));
+    }
+
+    private static DType binaryResult(BinaryOp op, DType a, DType b) {
+        if (op.isPredicate()) {
+            return DType.BOOL;
+        }
+        DType r = DType.promote(a, b);
+        if (op == BinaryOp.DIV && !r.isFloating()) {
+            return DType.F32;
+        }
+        return r;
+    }
+
+    private static DType binaryCompute(BinaryOp op, DType a, DType b) {
+        DType r = op.isPredicate() ? DType.promote(a, b) : binaryResult(op, a, b);
+        return r.computeType();
+    }
+
+    static Tensor binary(BinaryOp op, Tensor a, Tensor b) {
+        int[] shape = Shapes.broadcast(op.opName(), a.shape(), b.shape());
+        DType result = binaryResult(op, a.dtype(), b.dtype());
+        DType compute = binaryCompute(op, a.dtype(), b.dtype());
+        Tensor x = materialize(a, compute);
+        Tensor y = materialize(b, compute);
+        Tensor out = Tensor.zeros(op.isPredicate() ? DType.BOOL : compute, shape);
+        Elementwise.binary(op, x, Shapes.broadcastStrides(op.opName(), x.shape(), x.strides(), shape),
+                y, Shapes.broadcastStrides(op.opName(), y.shape(), y.strides(), shape), out);
+        return out.to(result);
+    }
+
+    static Tensor binaryInPlace(BinaryOp op, Tensor a, Tensor b) {
+        String name = op.opName() + "_";
+        int[] shape = Shapes.broadcast(name, a.shape(), b.shape());
+        if (!Arrays.equals(shape, a.shape())) {
+            throw new IllegalArgumentException(name + ": result shape " + Shapes.str(shape) + " does not match the in-place tensor's "
+                    + Shapes.str(a.shape()));
+        }
+        DType result = binaryResult(op, a.dtype(), b.dtype());
+        if (result.isFloating() && !a.dtype().isFloating() || op.isPredicate() && a.dtype() != DType.BOOL) {
+            throw new IllegalArgumentException(name + ": result type " + result + " cannot be stored in a " + a.dtype() + " tensor");
+        }
+        DType compute = binaryCompute(op, a.dtype(), b.dtype());
+        if (!op.isPredicate() && a.dtype() == compute && a.storage().array() != null) {
+            Tensor y = materialize(b, compute);
+            Elementwise.binary(op, a, a.strides(), y, Shapes.broadcastStrides(name, y.shape(), y.strides(), shape), a);
+            a.storage().bumpVersion();
+            return a;
+        }
+        return a.copyFromInPlace(binary(op, a, b));
+    }
+
+    static Tensor where(Tensor condition, Tensor a, Tensor b) {
+        if (condition.dtype() != DType.BOOL) {
+            throw new IllegalArgumentException("where: condition must be BOOL, got " + condition.dtype());
+        }
+        int[] shape = Shapes.broadcast("where", Shapes.broadcast("where", condition.shape(), a.shape()), b.shape());
+        DType result = DType.promote(a.dtype(), b.dtype());
+        Tensor c = materialize(condition, DType.BOOL);
+        Tensor out = Tensor.zeros(result, shape);
+        Elementwise.where(c, Shapes.broadcastStrides("where", c.shape(), c.strides(), shape),
+                a, Shapes.broadcastStrides("where", a.shape(), a.strides(), shape),
+                b, Shapes.broadcastStrides("where", b.shape(), b.strides(), shape), out);
+        return out;
+    }
+}

@@ -1,0 +1,790 @@
+package dev.tessera.tensor;
+
+import java.util.Arrays;
+
+/**
+ * An n-dimensional array: a {@link Storage} read through a shape, strides and an offset.
+ *
+ * <p>Views (reshape, permute, slice, expand, ...) share storage and cost nothing; ops return new
+ * contiguous tensors; methods ending in {@code InPlace} write into this tensor and bump its
+ * storage's version. Every op validates its arguments here, at the API boundary, and fails with a
+ * one-line message naming the op and the shapes or dtypes.
+ */
+public final class Tensor {
+    private final Storage storage;
+    private final int[] shape;
+    private final int[] strides;
+    private final int offset;
+
+    Tensor(Storage storage, int[] shape, int[] strides, int offset) {
+        this.storage = storage;
+        this.shape = shape;
+        this.strides = strides;
+        this.offset = offset;
+    }
+
+    // ---------------------------------------------------------------- construction
+
+    /** A contiguous tensor over {@code storage} (which must hold exactly numel(shape) elements). */
+    public static Tensor of(Storage storage, int... shape) {
+        int[] s = Shapes.checkShape("Tensor.of", shape);
+        if (Shapes.numel(s) != storage.length()) {
+            throw new IllegalArgumentException("Tensor.of: shape " + Shapes.str(s) + " needs " + Shapes.numel(s)
+                    + " elements but storage holds " + storage.length());
+        }
+        return new Tensor(storage, s, Shapes.contiguousStrides(s), 0);
+    }
+
+    /** A view with explicit strides and offset over {@code storage} (PyTorch's as_strided), bounds-checked. */
+    public static Tensor asStrided(Storage storage, int[] shape, int[] strides, int offset) {
+        int[] s = Shapes.checkShape("asStrided", shape);
+        if (strides.length != s.length) {
+            throw new IllegalArgumentException("asStrided: " + s.length + "-d shape with " + strides.length + " strides");
+        }
+        long min = offset;
+        long max = offset;
+        if (Shapes.numel(s) > 0) {
+            for (int d = 0; d < s.length; d++) {
+                long span = (long) (s[d] - 1) * strides[d];
+                if (span < 0) {
+                    min += span;
+                } else {
+                    max += span;
+                }
+            }
+            if (min < 0 || max >= storage.length()) {
+                throw new IllegalArgumentException("asStrided: shape " + Shapes.str(s) + " strides " + Arrays.toString(strides)
+                        + " offset " + offset + " reaches outside storage of " + storage.length());
+            }
+        }
+        return new Tensor(storage, s, strides.clone(), offset);
+    }
+
+    public static Tensor zeros(int... shape) {
+        return zeros(DType.F32, shape);
+    }
+
+    public static Tensor zeros(DType dtype, int... shape) {
+        int[] s = Shapes.checkShape("zeros", shape);
+        return new Tensor(Storage.allocate(dtype, Shapes.numel(s)), s, Shapes.contiguousStrides(s), 0);
+    }
+
+    public static Tensor ones(int... shape) {
+        return full(1, DType.F32, shape);
+    }
+
+    public static Tensor ones(DType dtype, int... shape) {
+        return full(1, dtype, shape);
+    }
+
+    public static Tensor full(double value, DType dtype, int... shape) {
+        return zeros(dtype, shape).fillInPlace(value);
+    }
+
+    /** A 0-d tensor. */
+    public static Tensor scalar(double value, DType dtype) {
+        return full(value, dtype);
+    }
+
+    public static Tensor scalar(double value) {
+        return full(value, DType.F32);
+    }
+
+    public static Tensor of(float[] data, int... shape) {
+        return of(Storage.wrap(DType.F32, data.clone()), shape.length == 0 && data.length != 1 ? new int[] {data.length} : shape);
+    }
+
+    public static Tensor of(double[] data, int... shape) {
+        return of(Storage.wrap(DType.F64, data.clone()), shape.length == 0 && data.length != 1 ? new int[] {data.length} : shape);
+    }
+
+    public static Tensor of(int[] data, int... shape) {
+        return of(Storage.wrap(DType.I32, data.clone()), shape.length == 0 && data.length != 1 ? new int[] {data.length} : shape);
+    }
+
+    public static Tensor of(long[] data, int... shape) {
+        return of(Storage.wrap(DType.I64, data.clone()), shape.length == 0 && data.length != 1 ? new int[] {data.length} : shape);
+    }
+
+    public static Tensor of(boolean[] data, int... shape) {
+        byte[] bytes = new byte[data.length];
+        for (int i = 0; i < data.length; i++) {
+            bytes[i] = (byte) (data[i] ? 1 : 0);
+        }
+        return of(Storage.wrap(DType.BOOL, bytes), shape.length == 0 && data.length != 1 ? new int[] {data.length} : shape);
+    }
+
+    /** 0, 1, ..., end-1 as I64 (PyTorch's default for integer arange). */
+    public static Tensor arange(long end) {
+        return arange(0, end, 1, DType.I64);
+    }
+
+    /** start, start+step, ... while below end (above, for negative steps). */
+    public static Tensor arange(double start, double end, double step, DType dtype) {
+        if (step == 0 || Double.isNaN(step) || Double.isNaN(start) || Double.isNaN(end)) {
+            throw new IllegalArgumentException("arange: step must be non-zero and bounds finite, got start=" + start
+                    + " end=" + end + " step=" + step);
+        }
+        long n = Math.max(0, (long) Math.ceil((end - start) / step));
+        Tensor t = zeros(dtype, Math.toIntExact(n));
+        for (int i = 0; i < n; i++) {
+            t.storage.setDouble(i, start + i * step);
+        }
+        return t;
+    }
+
+    /** {@code steps} evenly spaced values from start to end inclusive. */
+    public static Tensor linspace(double start, double end, int steps, DType dtype) {
+        if (steps < 0) {
+            throw new IllegalArgumentException("linspace: steps must be >= 0, got " + steps);
+        }
+        Tensor t = zeros(dtype, steps);
+        double step = steps > 1 ? (end - start) / (steps - 1) : 0;
+        for (int i = 0; i < steps; i++) {
+            // the second half counts back from the end so both endpoints are exact, as PyTorch does
+            t.storage.setDouble(i, i < steps / 2 ? start + i * step : end - (steps - 1 - i) * step);
+        }
+        return t;
+    }
+
+    public static Tensor eye(int n, DType dtype) {
+        Tensor t = zeros(dtype, n, n);
+        for (int i = 0; i < n; i++) {
+            t.storage.setDouble(i * n + i, 1);
+        }
+        return t;
+    }
+
+    /** Uniform in [0, 1). */
+    public static Tensor rand(Generator g, DType dtype, int... shape) {
+        Tensor t = zeros(dtype, shape);
+        for (int i = 0; i < t.storage.length(); i++) {
+            t.storage.setDouble(i, g.nextDouble());
+        }
+        return t;
+    }
+
+    /** Standard normal. */
+    public static Tensor randn(Generator g, DType dtype, int... shape) {
+        Tensor t = zeros(dtype, shape);
+        for (int i = 0; i < t.storage.length(); i++) {
+            t.storage.setDouble(i, g.nextGaussian());
+        }
+        return t;
+    }
+
+    /** Integers uniform in [low, high). */
+    public static Tensor randint(Generator g, long low, long high, DType dtype, int... shape) {
+        if (high <= low) {
+            throw new IllegalArgumentException("randint: empty range [" + low + ", " + high + ")");
+        }
+        Tensor t = zeros(dtype, shape);
+        for (int i = 0; i < t.storage.length(); i++) {
+            t.storage.setLong(i, low + g.nextLong(high - low));
+        }
+        return t;
+    }
+
+    // ---------------------------------------------------------------- metadata
+
+    public Storage storage() {
+        return storage;
+    }
+
+    public DType dtype() {
+        return storage.dtype();
+    }
+
+    public Device device() {
+        return Device.CPU;
+    }
+
+    public int[] shape() {
+        return shape.clone();
+    }
+
+    public int[] strides() {
+        return strides.clone();
+    }
+
+    public int offset() {
+        return offset;
+    }
+
+    public int rank() {
+        return shape.length;
+    }
+
+    public int size(int dim) {
+        return shape[Shapes.dim("size", dim, shape.length)];
+    }
+
+    public int stride(int dim) {
+        return strides[Shapes.dim("stride", dim, shape.length)];
+    }
+
+    public int numel() {
+        return (int) Shapes.numel(shape);
+    }
+
+    /** Row-major contiguous (size-1 dims may have any stride). */
+    public boolean isContiguous() {
+        int expected = 1;
+        for (int d = shape.length - 1; d >= 0; d--) {
+            if (shape[d] != 1 && strides[d] != expected) {
+                return numel() == 0;
+            }
+            expected *= shape[d];
+        }
+        return true;
+    }
+
+    /** The storage index of the element at {@code index}. */
+    int storageIndex(int... index) {
+        if (index.length != shape.length) {
+            throw new IllegalArgumentException("index: " + index.length + " indices for a " + shape.length + "-d tensor of shape "
+                    + Shapes.str(shape));
+        }
+        int at = offset;
+        for (int d = 0; d < index.length; d++) {
+            int i = index[d] < 0 ? index[d] + shape[d] : index[d];
+            if (i < 0 || i >= shape[d]) {
+                throw new IndexOutOfBoundsException("index: " + index[d] + " out of range for dim " + d + " of size " + shape[d]);
+            }
+            at += i * strides[d];
+        }
+        return at;
+    }
+
+    public double getDouble(int... index) {
+        return storage.getDouble(storageIndex(index));
+    }
+
+    public float getFloat(int... index) {
+        return storage.getFloat(storageIndex(index));
+    }
+
+    public long getLong(int... index) {
+        return storage.getLong(storageIndex(index));
+    }
+
+    public void set(double value, int... index) {
+        storage.setDouble(storageIndex(index), value);
+        storage.bumpVersion();
+    }
+
+    /** The value of a one-element tensor. */
+    public double item() {
+        if (numel() != 1) {
+            throw new IllegalArgumentException("item: tensor of shape " + Shapes.str(shape) + " has " + numel() + " elements, not 1");
+        }
+        return storage.getDouble(offset);
+    }
+
+    /** All elements in row-major order. */
+    public float[] toFloatArray() {
+        Tensor c = to(DType.F32).contiguous();
+        return Arrays.copyOfRange(c.storage.floats(), c.offset, c.offset + c.numel());
+    }
+
+    public double[] toDoubleArray() {
+        Tensor c = to(DType.F64).contiguous();
+        return Arrays.copyOfRange(c.storage.doubles(), c.offset, c.offset + c.numel());
+    }
+
+    public long[] toLongArray() {
+        Tensor c = to(DType.I64).contiguous();
+        return Arrays.copyOfRange(c.storage.longs(), c.offset, c.offset + c.numel());
+    }
+
+    @Override
+    public String toString() {
+        return TensorFormat.format(this);
+    }
+
+    // ---------------------------------------------------------------- views
+
+    /** Same data, new shape; one size may be -1. Fails if the strides cannot express it (use reshape). */
+    public Tensor view(int... newShape) {
+        int[] s = inferShape("view", newShape);
+        int[] st = Views.viewStrides(shape, strides, s);
+        if (st == null) {
+            throw new IllegalArgumentException("view: shape " + Shapes.str(s) + " is not compatible with strides "
+                    + Arrays.toString(strides) + " of shape " + Shapes.str(shape) + "; call reshape() to copy");
+        }
+        return new Tensor(storage, s, st, offset);
+    }
+
+    /** A view when possible, otherwise a contiguous copy. */
+    public Tensor reshape(int... newShape) {
+        int[] s = inferShape("reshape", newShape);
+        int[] st = Views.viewStrides(shape, strides, s);
+        return st != null ? new Tensor(storage, s, st, offset) : contiguous().view(s);
+    }
+
+    private int[] inferShape(String op, int[] newShape) {
+        int[] s = newShape.clone();
+        int infer = -1;
+        long known = 1;
+        for (int d = 0; d < s.length; d++) {
+            if (s[d] == -1) {
+                if (infer >= 0) {
+                    throw new IllegalArgumentException(op + ": only one dimension can be -1 in " + Arrays.toString(newShape));
+                }
+                infer = d;
+            } else if (s[d] < 0) {
+                throw new IllegalArgumentException(op + ": invalid size " + s[d] + " in " + Arrays.toString(newShape));
+            } else {
+                known *= s[d];
+            }
+        }
+        long n = numel();
+        if (infer >= 0) {
+            if (known == 0 || n % known != 0) {
+                throw new IllegalArgumentException(op + ": shape " + Arrays.toString(newShape) + " is invalid for input of size " + n);
+            }
+            s[infer] = (int) (n / known);
+        } else if (known != n) {
+            throw new IllegalArgumentException(op + ": shape " + Arrays.toString(newShape) + " is invalid for input of size " + n);
+        }
+        return s;
+    }
+
+    public Tensor permute(int... dims) {
+        if (dims.length != shape.length) {
+            throw new IllegalArgumentException("permute: " + dims.length + " dims given for a " + shape.length + "-d tensor");
+        }
+        int[] s = new int[dims.length];
+        int[] st = new int[dims.length];
+        boolean[] seen = new boolean[dims.length];
+        for (int i = 0; i < dims.length; i++) {
+            int d = Shapes.dim("permute", dims[i], shape.length);
+            if (seen[d]) {
+                throw new IllegalArgumentException("permute: dim " + dims[i] + " repeated in " + Arrays.toString(dims));
+            }
+            seen[d] = true;
+            s[i] = shape[d];
+            st[i] = strides[d];
+        }
+        return new Tensor(storage, s, st, offset);
+    }
+
+    public Tensor transpose(int dim0, int dim1) {
+        int a = Shapes.dim("transpose", dim0, shape.length);
+        int b = Shapes.dim("transpose", dim1, shape.length);
+        int[] s = shape.clone();
+        int[] st = strides.clone();
+        s[a] = shape[b];
+        s[b] = shape[a];
+        st[a] = strides[b];
+        st[b] = strides[a];
+        return new Tensor(storage, s, st, offset);
+    }
+
+    /** Transpose of the last two dims (matrix transpose, batched). */
+    public Tensor mT() {
+        if (shape.length < 2) {
+            throw new IllegalArgumentException("mT: needs at least 2 dims, got shape " + Shapes.str(shape));
+        }
+        return transpose(-2, -1);
+    }
+
+    public Tensor squeeze() {
+        int n = 0;
+        for (int s : shape) {
+            n += s == 1 ? 0 : 1;
+        }
+        int[] s = new int[n];
+        int[] st = new int[n];
+        for (int d = 0, j = 0; d < shape.length; d++) {
+            if (shape[d] != 1) {
+                s[j] = shape[d];
+                st[j++] = strides[d];
+            }
+        }
+        return new Tensor(storage, s, st, offset);
+    }
+
+    /** Removes {@code dim} if its size is 1 (otherwise returns this view unchanged, as PyTorch does). */
+    public Tensor squeeze(int dim) {
+        int d = Shapes.dim("squeeze", dim, shape.length);
+        if (shape[d] != 1) {
+            return this;
+        }
+        return new Tensor(storage, Views.remove(shape, d), Views.remove(strides, d), offset);
+    }
+
+    public Tensor unsqueeze(int dim) {
+        int d = Shapes.dim("unsqueeze", dim, shape.length + 1);
+        int stride = d < shape.length ? strides[d] * shape[d] : 1;
+        return new Tensor(storage, Views.insert(shape, d, 1), Views.insert(strides, d, stride), offset);
+    }
+
+    /** Broadcasts size-1 dims (and new leading dims) to {@code sizes}; -1 keeps a size. No copy. */
+    public Tensor expand(int... sizes) {
+        if (sizes.length < shape.length) {
+            throw new IllegalArgumentException("expand: cannot expand shape " + Shapes.str(shape) + " to " + Arrays.toString(sizes));
+        }
+        int[] target = sizes.clone();
+        int lead = sizes.length - shape.length;
+        for (int d = 0; d < shape.length; d++) {
+            if (target[lead + d] == -1) {
+                target[lead + d] = shape[d];
+            }
+        }
+        Shapes.checkShape("expand", target);
+        return new Tensor(storage, target, Shapes.broadcastStrides("expand", shape, strides, target), offset);
+    }
+
+    public Tensor expandAs(Tensor other) {
+        return expand(other.shape);
+    }
+
+    /** Elements {@code start .. start+length-1} of {@code dim}. */
+    public Tensor narrow(int dim, int start, int length) {
+        int d = Shapes.dim("narrow", dim, shape.length);
+        int st = start < 0 ? start + shape[d] : start;
+        if (st < 0 || length < 0 || st + length > shape[d]) {
+            throw new IllegalArgumentException("narrow: start " + start + " length " + length + " out of range for dim " + dim
+                    + " of size " + shape[d]);
+        }
+        int[] s = shape.clone();
+        s[d] = length;
+        return new Tensor(storage, s, strides.clone(), offset + st * strides[d]);
+    }
+
+    /** Python's {@code x[start:end:step]} along {@code dim}; bounds are clamped as Python does, step &gt; 0. */
+    public Tensor slice(int dim, int start, int end, int step) {
+        int d = Shapes.dim("slice", dim, shape.length);
+        if (step <= 0) {
+            throw new IllegalArgumentException("slice: step must be positive, got " + step);
+        }
+        int n = shape[d];
+        int from = Math.clamp(start < 0 ? start + n : start, 0, n);
+        int to = Math.clamp(end < 0 ? end + n : end, 0, n);
+        int len = to > from ? (to - from + step - 1) / step : 0;
+        int[] s = shape.clone();
+        int[] st = strides.clone();
+        s[d] = len;
+        st[d] = strides[d] * step;
+        return new Tensor(storage, s, st, offset + (len > 0 ? from * strides[d] : 0));
+    }
+
+    /** Removes {@code dim}, keeping index {@code index} of it. */
+    public Tensor select(int dim, int index) {
+        int d = Shapes.dim("select", dim, shape.length);
+        int i = index < 0 ? index + shape[d] : index;
+        if (i < 0 || i >= shape[d]) {
+            throw new IndexOutOfBoundsException("select: index " + index + " out of range for dim " + dim + " of size " + shape[d]);
+        }
+        return new Tensor(storage, Views.remove(shape, d), Views.remove(strides, d), offset + i * strides[d]);
+    }
+
+    public Tensor flatten() {
+        return reshape(-1);
+    }
+
+    /** Merges dims {@code startDim..endDim} (inclusive) into one. */
+    public Tensor flatten(int startDim, int endDim) {
+        if (shape.length == 0) {
+            return reshape(1);
+        }
+        int a = Shapes.dim("flatten", startDim, shape.length);
+        int b = Shapes.dim("flatten", endDim, shape.length);
+        if (a > b) {
+            throw new IllegalArgumentException("flatten: start dim " + startDim + " after end dim " + endDim);
+        }
+        int[] s = new int[shape.length - (b - a)];
+        for (int d = 0, j = 0; d < shape.length; d++) {
+            if (d <= a || d > b) {
+                s[j++] = shape[d];
+            } else {
+                s[j - 1] *= shape[d];
+            }
+        }
+        return reshape(s);
+    }
+
+    /** Splits {@code dim} into {@code sizes} (one may be -1). */
+    public Tensor unflatten(int dim, int... sizes) {
+        int d = Shapes.dim("unflatten", dim, shape.length);
+        long known = 1;
+        int infer = -1;
+        int[] sz = sizes.clone();
+        for (int i = 0; i < sz.length; i++) {
+            if (sz[i] == -1) {
+                infer = i;
+            } else {
+                known *= sz[i];
+            }
+        }
+        if (infer >= 0 && known > 0) {
+            sz[infer] = (int) (shape[d] / known);
+        }
+        if (Shapes.numel(sz) != shape[d]) {
+            throw new IllegalArgumentException("unflatten: sizes " + Arrays.toString(sizes) + " do not multiply to " + shape[d]
+                    + " (dim " + dim + " of " + Shapes.str(shape) + ")");
+        }
+        int[] s = new int[shape.length - 1 + sz.length];
+        System.arraycopy(shape, 0, s, 0, d);
+        System.arraycopy(sz, 0, s, d, sz.length);
+        System.arraycopy(shape, d + 1, s, d + sz.length, shape.length - d - 1);
+        return view(s);
+    }
+
+    /** Splits {@code dim} into pieces of {@code size} (the last may be smaller). Views. */
+    public Tensor[] split(int size, int dim) {
+        int d = Shapes.dim("split", dim, shape.length);
+        if (size <= 0) {
+            throw new IllegalArgumentException("split: size must be positive, got " + size);
+        }
+        int n = Math.max(1, (shape[d] + size - 1) / size);
+        Tensor[] parts = new Tensor[n];
+        for (int i = 0; i < n; i++) {
+            int start = Math.min(i * size, shape[d]);
+            parts[i] = narrow(d, start, Math.min(size, shape[d] - start));
+        }
+        return parts;
+    }
+
+    /** Splits {@code dim} into pieces of the given sizes, which must sum to its size. */
+    public Tensor[] split(int[] sizes, int dim) {
+        int d = Shapes.dim("split", dim, shape.length);
+        long total = 0;
+        for (int s : sizes) {
+            total += s;
+        }
+        if (total != shape[d]) {
+            throw new IllegalArgumentException("split: sizes " + Arrays.toString(sizes) + " sum to " + total + " but dim " + dim
+                    + " has size " + shape[d]);
+        }
+        Tensor[] parts = new Tensor[sizes.length];
+        for (int i = 0, start = 0; i < sizes.length; start += sizes[i++]) {
+            parts[i] = narrow(d, start, sizes[i]);
+        }
+        return parts;
+    }
+
+    /** {@code chunks} nearly equal pieces along {@code dim}, as torch.chunk. */
+    public Tensor[] chunk(int chunks, int dim) {
+        if (chunks <= 0) {
+            throw new IllegalArgumentException("chunk: number of chunks must be positive, got " + chunks);
+        }
+        int d = Shapes.dim("chunk", dim, shape.length);
+        return split(Math.max(1, (shape[d] + chunks - 1) / chunks), d);
+    }
+
+    /** The diagonal of dims {@code dim1, dim2} shifted by {@code offsetFromMain}, as the last dim. */
+    public Tensor diagonal(int offsetFromMain, int dim1, int dim2) {
+        int a = Shapes.dim("diagonal", dim1, shape.length);
+        int b = Shapes.dim("diagonal", dim2, shape.length);
+        if (a == b) {
+            throw new IllegalArgumentException("diagonal: dims must differ, got " + dim1 + " and " + dim2);
+        }
+        int start = offset;
+        int len;
+        if (offsetFromMain >= 0) {
+            len = Math.max(0, Math.min(shape[a], shape[b] - offsetFromMain));
+            start += len > 0 ? offsetFromMain * strides[b] : 0;
+        } else {
+            len = Math.max(0, Math.min(shape[a] + offsetFromMain, shape[b]));
+            start += len > 0 ? -offsetFromMain * strides[a] : 0;
+        }
+        int[] s = new int[shape.length - 1];
+        int[] st = new int[shape.length - 1];
+        for (int d = 0, j = 0; d < shape.length; d++) {
+            if (d != a && d != b) {
+                s[j] = shape[d];
+                st[j++] = strides[d];
+            }
+        }
+        s[s.length - 1] = len;
+        st[st.length - 1] = strides[a] + strides[b];
+        return new Tensor(storage, s, st, start);
+    }
+
+    /** This tensor when already contiguous, otherwise a contiguous copy. */
+    public Tensor contiguous() {
+        return isContiguous() ? this : copy();
+    }
+
+    /** A contiguous copy that owns its storage. */
+    public Tensor copy() {
+        Tensor out = zeros(dtype(), shape);
+        Copy.copy(this, out);
+        return out;
+    }
+
+    /** Converted to {@code dtype} (rounding to nearest even for floats); this tensor if it already is. */
+    public Tensor to(DType dtype) {
+        if (dtype == dtype()) {
+            return this;
+        }
+        Tensor out = zeros(dtype, shape);
+        Copy.copy(this, out);
+        return out;
+    }
+
+    /** Copies {@code src} (broadcast to this shape, converted to this dtype) into this tensor. */
+    public Tensor copyFromInPlace(Tensor src) {
+        Tensor b = src.shape.length == shape.length && Arrays.equals(src.shape, shape) ? src : src.expand(shape);
+        Copy.copy(b, this);
+        storage.bumpVersion();
+        return this;
+    }
+
+    public Tensor fillInPlace(double value) {
+        Copy.fill(this, value);
+        storage.bumpVersion();
+        return this;
+    }
+
+    /** Concatenation along {@code dim} (copies). */
+    public static Tensor cat(int dim, Tensor... tensors) {
+        return Copy.cat(dim, tensors);
+    }
+
+    /** Stacks equal-shaped tensors along a new {@code dim} (copies). */
+    public static Tensor stack(int dim, Tensor... tensors) {
+        if (tensors.length == 0) {
+            throw new IllegalArgumentException("stack: needs at least one tensor");
+        }
+        Tensor[] u = new Tensor[tensors.length];
+        for (int i = 0; i < u.length; i++) {
+            if (!Arrays.equals(tensors[i].shape, tensors[0].shape)) {
+                throw new IllegalArgumentException("stack: tensor " + i + " has shape " + Shapes.str(tensors[i].shape)
+                        + " but tensor 0 has " + Shapes.str(tensors[0].shape));
+            }
+            u[i] = tensors[i].unsqueeze(dim);
+        }
+        return cat(dim, u);
+    }
+
+    // ---------------------------------------------------------------- elementwise
+
+    public Tensor apply(UnaryOp op) {
+        return Ops.unary(op, this);
+    }
+
+    public Tensor applyInPlace(UnaryOp op) {
+        return Ops.unaryInPlace(op, this);
+    }
+
+    public Tensor apply(BinaryOp op, Tensor other) {
+        return Ops.binary(op, this, other);
+    }
+
+    public Tensor applyInPlace(BinaryOp op, Tensor other) {
+        return Ops.binaryInPlace(op, this, other);
+    }
+
+    private Tensor scalarLike(double v) {
+        return scalar(v, dtype().isFloating() || v == Math.rint(v) ? dtype() : DType.F32);
+    }
+
+    public Tensor add(Tensor o) { return apply(BinaryOp.ADD, o); }
+    public Tensor sub(Tensor o) { return apply(BinaryOp.SUB, o); }
+    public Tensor mul(Tensor o) { return apply(BinaryOp.MUL, o); }
+    public Tensor div(Tensor o) { return apply(BinaryOp.DIV, o); }
+    public Tensor pow(Tensor o) { return apply(BinaryOp.POW, o); }
+    public Tensor maximum(Tensor o) { return apply(BinaryOp.MAXIMUM, o); }
+    public Tensor minimum(Tensor o) { return apply(BinaryOp.MINIMUM, o); }
+    public Tensor add(double s) { return apply(BinaryOp.ADD, scalarLike(s)); }
+    public Tensor sub(double s) { return apply(BinaryOp.SUB, scalarLike(s)); }
+    public Tensor mul(double s) { return apply(BinaryOp.MUL, scalarLike(s)); }
+    public Tensor div(double s) { return apply(BinaryOp.DIV, scalarLike(s)); }
+    public Tensor pow(double s) { return apply(BinaryOp.POW, scalarLike(s)); }
+    public Tensor maximum(double s) { return apply(BinaryOp.MAXIMUM, scalarLike(s)); }
+    public Tensor minimum(double s) { return apply(BinaryOp.MINIMUM, scalarLike(s)); }
+    public Tensor addInPlace(Tensor o) { return applyInPlace(BinaryOp.ADD, o); }
+    public Tensor subInPlace(Tensor o) { return applyInPlace(BinaryOp.SUB, o); }
+    public Tensor mulInPlace(Tensor o) { return applyInPlace(BinaryOp.MUL, o); }
+    public Tensor divInPlace(Tensor o) { return applyInPlace(BinaryOp.DIV, o); }
+    public Tensor addInPlace(double s) { return applyInPlace(BinaryOp.ADD, scalar(s, dtype())); }
+    public Tensor mulInPlace(double s) { return applyInPlace(BinaryOp.MUL, scalar(s, dtype())); }
+
+    public Tensor eq(Tensor o) { return apply(BinaryOp.EQ, o); }
+    public Tensor ne(Tensor o) { return apply(BinaryOp.NE, o); }
+    public Tensor lt(Tensor o) { return apply(BinaryOp.LT, o); }
+    public Tensor le(Tensor o) { return apply(BinaryOp.LE, o); }
+    public Tensor gt(Tensor o) { return apply(BinaryOp.GT, o); }
+    public Tensor ge(Tensor o) { return apply(BinaryOp.GE, o); }
+    public Tensor eq(double s) { return apply(BinaryOp.EQ, scalarLike(s)); }
+    public Tensor lt(double s) { return apply(BinaryOp.LT, scalarLike(s)); }
+    public Tensor gt(double s) { return apply(BinaryOp.GT, scalarLike(s)); }
+    public Tensor logicalAnd(Tensor o) { return apply(BinaryOp.LOGICAL_AND, o); }
+    public Tensor logicalOr(Tensor o) { return apply(BinaryOp.LOGICAL_OR, o); }
+    public Tensor logicalNot() { return apply(UnaryOp.LOGICAL_NOT); }
+
+    public Tensor neg() { return apply(UnaryOp.NEG); }
+    public Tensor exp() { return apply(UnaryOp.EXP); }
+    public Tensor log() { return apply(UnaryOp.LOG); }
+    public Tensor log1p() { return apply(UnaryOp.LOG1P); }
+    public Tensor expm1() { return apply(UnaryOp.EXPM1); }
+    public Tensor sqrt() { return apply(UnaryOp.SQRT); }
+    public Tensor rsqrt() { return apply(UnaryOp.RSQRT); }
+    public Tensor abs() { return apply(UnaryOp.ABS); }
+    public Tensor sign() { return apply(UnaryOp.SIGN); }
+    public Tensor sin() { return apply(UnaryOp.SIN); }
+    public Tensor cos() { return apply(UnaryOp.COS); }
+    public Tensor tanh() { return apply(UnaryOp.TANH); }
+    public Tensor sigmoid() { return apply(UnaryOp.SIGMOID); }
+    public Tensor relu() { return apply(UnaryOp.RELU); }
+    public Tensor gelu() { return apply(UnaryOp.GELU_ERF); }
+    public Tensor geluTanh() { return apply(UnaryOp.GELU_TANH); }
+    public Tensor silu() { return apply(UnaryOp.SILU); }
+    public Tensor softplus() { return apply(UnaryOp.SOFTPLUS); }
+    public Tensor erf() { return apply(UnaryOp.ERF); }
+    public Tensor square() { return apply(UnaryOp.SQUARE); }
+    public Tensor reciprocal() { return apply(UnaryOp.RECIPROCAL); }
+
+    /** Clamps into [min, max]; pass NaN to leave a side open. */
+    public Tensor clamp(double min, double max) {
+        Tensor t = this;
+        if (!Double.isNaN(min)) {
+            t = t.maximum(min);
+        }
+        if (!Double.isNaN(max)) {
+            t = t.minimum(max);
+        }
+        return t == this ? copy() : t;
+    }
+
+    /** {@code condition ? a : b} elementwise, all three broadcast together. */
+    public static Tensor where(Tensor condition, Tensor a, Tensor b) {
+        return Ops.where(condition, a, b);
+    }
+
+    /** Writes {@code value} where {@code mask} (BOOL, broadcastable to this) is true. */
+    public Tensor maskedFill(Tensor mask, double value) {
+        return Ops.where(mask, scalar(value, dtype()), this);
+    }
+
+    // ---------------------------------------------------------------- reductions
+
+    public Tensor sum(int... dims) { return Reductions.reduce(ReduceOp.SUM, this, dims, false); }
+    public Tensor sum(boolean keepDim, int... dims) { return Reductions.reduce(ReduceOp.SUM, this, dims, keepDim); }
+    public Tensor prod(boolean keepDim, int... dims) { return Reductions.reduce(ReduceOp.PROD, this, dims, keepDim); }
+    public Tensor max(boolean keepDim, int... dims) { return Reductions.reduce(ReduceOp.MAX, this, dims, keepDim); }
+    public Tensor min(boolean keepDim, int... dims) { return Reductions.reduce(ReduceOp.MIN, this, dims, keepDim); }
+    public Tensor mean(int... dims) { return Reductions.mean(this, dims, false); }
+    public Tensor mean(boolean keepDim, int... dims) { return Reductions.mean(this, dims, keepDim); }
+    /** Variance with Bessel-style {@code correction} (1 = unbiased, as PyTorch's default). */
+    public Tensor var(int correction, boolean keepDim, int... dims) { return Reductions.var(this, dims, correction, keepDim); }
+    public Tensor std(int correction, boolean keepDim, int... dims) { return Reductions.var(this, dims, correction, keepDim).sqrt(); }
+    public Tensor logsumexp(boolean keepDim, int... dims) { return Reductions.logsumexp(this, dims, keepDim); }
+    /** p-norm over dims (p = 2 Euclidean; p = Infinity max-abs). */
+    public Tensor norm(double p, boolean keepDim, int... dims) { return Reductions.norm(this, p, dims, keepDim); }
+    public Tensor argmax(int dim, boolean keepDim) { return Reductions.argExtreme(this, dim, keepDim, true); }
+    public Tensor argmin(int dim, boolean keepDim) { return Reductions.argExtreme(this, dim, keepDim, false); }
+    public Tensor cumsum(int dim) { return Reductions.cumsum(this, dim); }
+    public Tensor softmax(int dim) { return Reductions.softmax(this, dim, false); }
+    public Tensor logSoftmax(int dim) { return Reductions.softmax(this, dim, true); }
+
+    // ---------------------------------------------------------------- linear algebra
+
+    /** Matrix product with NumPy semantics: 1-d operands are promoted and squeezed, batch dims broadcast. */
+    public Tensor matmul(Tensor other) {
+        return MatMul.matmul(this, other);
+    }
+}
