@@ -166,6 +166,17 @@ final class Reductions {
         return reduce(ReduceOp.SUM, centered.square(), dims, keepDim).div((double) Math.max(0, count - correction));
     }
 
+    private static int[] keptShape(Tensor x, int[] dims) {
+        boolean[] reduced = Shapes.dimMask("reduce", dims, x.rank());
+        int[] out = x.shape();
+        for (int d = 0; d < out.length; d++) {
+            if (reduced[d]) {
+                out[d] = 1;
+            }
+        }
+        return out;
+    }
+
     /** The shape left after reducing {@code dims} without keepDim. */
     private static int[] reducedShape(Tensor x, int[] dims) {
         boolean[] reduced = Shapes.dimMask("reduce", dims, x.rank());
@@ -195,6 +206,9 @@ final class Reductions {
 
     static Tensor logsumexp(Tensor x, int[] dims, boolean keepDim) {
         Tensor f = x.dtype().isFloating() ? x : x.to(DType.F32);
+        if (reducedCount(x, dims) == 0) { // log of an empty sum
+            return Tensor.full(Double.NEGATIVE_INFINITY, f.dtype(), keepDim ? keptShape(x, dims) : reducedShape(x, dims));
+        }
         Tensor m = reduce(ReduceOp.MAX, f, dims, true);
         // an all -inf (or +inf) row would give inf - inf = NaN; shifting by 0 there keeps the right answer
         Tensor shift = Tensor.where(m.abs().eq(Double.POSITIVE_INFINITY), Tensor.scalar(0, m.dtype()), m);

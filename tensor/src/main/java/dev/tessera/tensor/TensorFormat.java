@@ -58,7 +58,7 @@ final class TensorFormat {
         sb.append('[');
         for (int i = 0; i < n; i++) {
             if (summarize && n > 2 * EDGE && i == EDGE) {
-                sb.append(t.rank() == 1 ? "..., " : "...,\n" + " ".repeat(indent + 1));
+                sb.append(t.rank() == 1 ? " ..., " : "...," + "\n".repeat(t.rank() - 1) + " ".repeat(indent + 1));
                 i = n - EDGE;
             }
             render(t.select(0, i), summarize, f, sb, indent + 1);
@@ -69,10 +69,10 @@ final class TensorFormat {
         sb.append(']');
     }
 
-    private record Formatter(DType dtype, boolean integral, boolean scientific) {
+    private record Formatter(DType dtype, boolean integral, boolean scientific, int width) {
         static Formatter choose(DType dtype, List<Double> values) {
             if (!dtype.isFloating()) {
-                return new Formatter(dtype, true, false);
+                return new Formatter(dtype, true, false, 0).widest(values);
             }
             boolean integral = true;
             double maxAbs = 0;
@@ -89,13 +89,24 @@ final class TensorFormat {
                 }
             }
             boolean sci = maxAbs > 0 && (maxAbs / minAbs > 1000 || maxAbs > 1e8 || minAbs < 1e-4);
-            if (integral && maxAbs <= 1e8) {
-                sci = false;
+            return new Formatter(dtype, integral, sci, 0).widest(values);
+        }
+
+        /** PyTorch right-aligns every element to the widest one shown. */
+        Formatter widest(List<Double> values) {
+            int w = 0;
+            for (double v : values) {
+                w = Math.max(w, text(v).length());
             }
-            return new Formatter(dtype, integral, sci);
+            return new Formatter(dtype, integral, scientific, w);
         }
 
         String format(double v) {
+            String t = text(v);
+            return " ".repeat(Math.max(0, width - t.length())) + t;
+        }
+
+        private String text(double v) {
             if (dtype == DType.BOOL) {
                 return v != 0 ? "True" : "False";
             }
@@ -109,7 +120,7 @@ final class TensorFormat {
                 return v > 0 ? "inf" : "-inf";
             }
             if (scientific) {
-                return String.format(Locale.ROOT, "%.4e", v).replace("e+0", "e+").replace("e-0", "e-");
+                return String.format(Locale.ROOT, "%.4e", v);
             }
             if (integral) {
                 return String.format(Locale.ROOT, "%.0f.", v);

@@ -1,0 +1,208 @@
+package dev.tessera.tensor;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertSame;
+
+import java.util.function.DoubleBinaryOperator;
+import java.util.function.DoubleUnaryOperator;
+import net.jqwik.api.Arbitraries;
+import net.jqwik.api.Arbitrary;
+import net.jqwik.api.ForAll;
+import net.jqwik.api.From;
+import net.jqwik.api.Property;
+import net.jqwik.api.Provide;
+import org.apache.commons.math3.special.Erf;
+import org.apache.commons.math3.util.FastMath;
+import org.junit.jupiter.api.Test;
+
+/** Every elementwise op against an independent double-precision reference, over shapes, layouts and broadcasting. */
+class ElementwiseTest {
+
+    /** The reference formulas, written independently of UnaryOp.apply (Commons Math for erf). */
+    static DoubleUnaryOperator reference(UnaryOp op) {
+        return switch (op) {
+            case NEG -> x -> -x;
+            case EXP -> FastMath::exp;
+            case LOG -> FastMath::log;
+            case LOG1P -> FastMath::log1p;
+            case EXPM1 -> FastMath::expm1;
+            case SQRT -> FastMath::sqrt;
+            case RSQRT -> x -> 1 / FastMath.sqrt(x);
+            case ABS -> FastMath::abs;
+            case SIGN -> x -> x > 0 ? 1 : x < 0 ? -1 : 0;
+            case SIN -> FastMath::sin;
+            case COS -> FastMath::cos;
+            case TANH -> FastMath::tanh;
+            case SIGMOID -> x -> 1 / (1 + FastMath.exp(-x));
+            case RELU -> x -> x > 0 ? x : 0;
+            case GELU_ERF -> x -> x * 0.5 * (1 + Erf.erf(x / FastMath.sqrt(2)));
+            case GELU_TANH -> x -> 0.5 * x * (1 + FastMath.tanh(FastMath.sqrt(2 / FastMath.PI) * (x + 0.044715 * x * x * x)));
+            case SILU -> x -> x / (1 + FastMath.exp(-x));
+            case SOFTPLUS -> x -> FastMath.log(1 + FastMath.exp(x));
+            case ERF -> Erf::erf;
+            case LOGICAL_NOT -> x -> x == 0 ? 1 : 0;
+            case SQUARE -> x -> x * x;
+            case RECIPROCAL -> x -> 1 / x;
+        };
+    }
+
+    /** Inputs where the op is defined and well conditioned. */
+    static double[] domain(UnaryOp op) {
+        return switch (op) {
+            case LOG, SQRT, RSQRT -> new double[] {0.05, 20};
+            case LOG1P -> new double[] {-0.9, 20};
+            case RECIPROCAL -> new double[] {0.1, 10};
+            default -> new double[] {-8, 8};
+        };
+    }
+
+    @Provide
+    Arbitrary<UnaryOp> unaryOps() {
+        return Arbitraries.of(UnaryOp.class);
+    }
+
+    @Property(tries = 300)
+    void unaryMatchesReference(@ForAll("unaryOps") UnaryOp op, @ForAll("shapes") int[] shape, @ForAll Ref.Layout layout,
+            @ForAll long seed, @ForAll boolean f64) {
+        double[] dom = domain(op);
+        Tensor x = Ref.make(shape, seed, layout, f64 ? DType.F64 : DType.F32, dom[0], dom[1]);
+        Tensor y = x.apply(op);
+        assertArrayEquals(shape, y.shape());
+        double tol = f64 ? 1e-13 : 4 * Ref.F32_EPS;
+        Ref.assertClose(op + " " + layout, Ref.unary(x, reference(op)), y, tol, tol);
+        assertEquals(op == UnaryOp.LOGICAL_NOT ? DType.BOOL : x.dtype(), y.dtype());
+    }
+
+    @Provide
+    Arbitrary<int[]> shapes() {
+        return Ref.shapes();
+    }
+
+    @Provide
+    Arbitrary<int[][]> pairs() {
+        return Ref.broadcastPairs();
+    }
+
+    static DoubleBinaryOperator reference(BinaryOp op) {
+        return switch (op) {
+            case ADD -> (a, b) -> a + b;
+            case SUB -> (a, b) -> a - b;
+            case MUL -> (a, b) -> a * b;
+            case DIV -> (a, b) -> a / b;
+            case POW -> FastMath::pow;
+            case MAXIMUM -> FastMath::max;
+            case MINIMUM -> FastMath::min;
+            case EQ -> (a, b) -> a == b ? 1 : 0;
+            case NE -> (a, b) -> a != b ? 1 : 0;
+            case LT -> (a, b) -> a < b ? 1 : 0;
+            case LE -> (a, b) -> a <= b ? 1 : 0;
+            case GT -> (a, b) -> a > b ? 1 : 0;
+            case GE -> (a, b) -> a >= b ? 1 : 0;
+            case LOGICAL_AND -> (a, b) -> a != 0 && b != 0 ? 1 : 0;
+            case LOGICAL_OR -> (a, b) -> a != 0 || b != 0 ? 1 : 0;
+        };
+    }
+
+    @Property(tries = 300)
+    void binaryBroadcastsAndMatchesReference(@ForAll BinaryOp op, @ForAll("pairs") int[][] shapes, @ForAll Ref.Layout la,
+            @ForAll Ref.Layout lb, @ForAll long seed, @ForAll boolean swap, @ForAll boolean f64) {
+        int[] sa = swap ? shapes[1] : shapes[0];
+        int[] sb = swap ? shapes[0] : shapes[1];
+        DType dt = f64 ? DType.F64 : DType.F32;
+        boolean positive = op == BinaryOp.POW;
+        Tensor a = Ref.make(sa, seed, la, dt, positive ? 0.1 : -3, 3);
+        Tensor b = Ref.make(sb, seed + 1, lb, dt, positive ? -2 : -3, 3);
+        if (op.isPredicate()) { // make ties and zeros likely
+            a = a.mul(2).apply(UnaryOp.SIGN);
+            b = b.mul(2).apply(UnaryOp.SIGN);
+        }
+        int[] out = Shapes.broadcast("test", sa, sb);
+        Tensor y = a.apply(op, b);
+        assertArrayEquals(out, y.shape());
+        double tol = f64 ? 1e-13 : 2 * Ref.F32_EPS;
+        Ref.assertClose(op + " " + la + "/" + lb, Ref.binary(a, b, out, reference(op)), y, tol, tol);
+        assertEquals(op.isPredicate() ? DType.BOOL : dt, y.dtype());
+    }
+
+    @Property(tries = 100)
+    void inPlaceEqualsOutOfPlace(@ForAll("pairs") int[][] shapes, @ForAll long seed, @ForAll Ref.Layout layout) {
+        Tensor a = Ref.make(shapes[0], seed, Ref.Layout.CONTIGUOUS, DType.F32, -2, 2);
+        Tensor b = Ref.make(shapes[1], seed + 7, layout, DType.F32, -2, 2);
+        Tensor expected = a.mul(b);
+        int version = a.storage().version();
+        Tensor same = a.mulInPlace(b);
+        assertSame(a, same);
+        assertArrayEquals(expected.toFloatArray(), a.toFloatArray());
+        assertEquals(version + 1, a.storage().version());
+    }
+
+    @Test
+    void inPlaceOnStridedViewWritesThroughToBase() {
+        Tensor base = Tensor.arange(0, 12, 1, DType.F32).reshape(3, 4);
+        base.transpose(0, 1).slice(0, 0, 4, 2).addInPlace(100); // columns 0 and 2
+        assertArrayEquals(new float[] {100, 1, 102, 3, 104, 5, 106, 7, 108, 9, 110, 11}, base.toFloatArray());
+        Tensor halves = Tensor.of(new float[] {1, 2, 3}).to(DType.BF16);
+        halves.applyInPlace(UnaryOp.SQUARE);
+        assertArrayEquals(new float[] {1, 4, 9}, halves.toFloatArray());
+    }
+
+    @Test
+    void promotionFollowsPyTorch() {
+        Tensor i = Tensor.of(new int[] {1, 2, 3});
+        Tensor f = Tensor.of(new float[] {0.5f, 0.5f, 0.5f});
+        assertEquals(DType.F32, i.add(f).dtype());
+        assertEquals(DType.I32, i.add(i).dtype());
+        assertEquals(DType.F32, i.div(i).dtype());
+        assertEquals(DType.F32, f.to(DType.BF16).add(f.to(DType.F16)).dtype());
+        assertEquals(DType.F64, f.add(f.to(DType.F64)).dtype());
+        assertEquals(DType.I64, i.add(Tensor.of(new long[] {1, 1, 1})).dtype());
+        assertArrayEquals(new long[] {1, 4, 27}, i.pow(i).toLongArray());
+        assertEquals(DType.BOOL, i.gt(f).dtype());
+        assertEquals(DType.F32, i.sigmoid().dtype());
+        assertEquals(DType.I32, i.neg().dtype());
+    }
+
+    @Test
+    void clampWhereAndMaskedFill() {
+        Tensor x = Tensor.of(new float[] {-2, -0.5f, 0.5f, 2});
+        assertArrayEquals(new float[] {-1, -0.5f, 0.5f, 1}, x.clamp(-1, 1).toFloatArray());
+        assertArrayEquals(new float[] {-2, -0.5f, 0.5f, 1}, x.clamp(Double.NaN, 1).toFloatArray());
+        Tensor mask = x.gt(0);
+        assertArrayEquals(new float[] {-2, -0.5f, 0, 0}, x.maskedFill(mask, 0).toFloatArray());
+        Tensor w = Tensor.where(mask.reshape(4, 1), x.reshape(1, 4), Tensor.scalar(7));
+        assertArrayEquals(new int[] {4, 4}, w.shape());
+        assertEquals(7f, w.getFloat(0, 3));
+        assertEquals(2f, w.getFloat(3, 3));
+        assertArrayEquals(new float[] {0, 0, 1, 1}, mask.logicalAnd(x.lt(10)).to(DType.F32).toFloatArray());
+        assertArrayEquals(new float[] {1, 1, 0, 0}, mask.logicalNot().to(DType.F32).toFloatArray());
+    }
+
+    @Test
+    void nanAndInfinityPropagate() {
+        Tensor x = Tensor.of(new float[] {Float.NaN, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY, 0});
+        float[] relu = x.relu().toFloatArray();
+        assertEquals(Float.NaN, relu[0]);
+        assertEquals(Float.POSITIVE_INFINITY, relu[1]);
+        assertEquals(0f, relu[2]);
+        float[] max = x.maximum(Tensor.of(new float[] {1, 1, 1, 1})).toFloatArray();
+        assertEquals(Float.NaN, max[0]);
+        assertEquals(1f, max[2]);
+        assertArrayEquals(new float[] {Float.NaN, 1, 0, 0.5f}, x.sigmoid().toFloatArray());
+    }
+
+    @Test
+    void errorsNameTheOpAndShapes() {
+        Tensor a = Tensor.zeros(2, 3);
+        Tensor b = Tensor.zeros(4, 3);
+        var e = assertThrows(IllegalArgumentException.class, () -> a.add(b));
+        assertEquals("add: shapes [2, 3] and [4, 3] cannot be broadcast (dim 0: 2 vs 4)", e.getMessage());
+        var inPlace = assertThrows(IllegalArgumentException.class, () -> Tensor.zeros(1, 3).addInPlace(a));
+        assertEquals("add_: result shape [2, 3] does not match the in-place tensor's [1, 3]", inPlace.getMessage());
+        var dtype = assertThrows(IllegalArgumentException.class, () -> Tensor.of(new int[] {1}).addInPlace(Tensor.of(new float[] {1})));
+        assertEquals("add_: result type F32 cannot be stored in a I32 tensor", dtype.getMessage());
+        var cond = assertThrows(IllegalArgumentException.class, () -> Tensor.where(a, a, a));
+        assertEquals("where: condition must be BOOL, got F32", cond.getMessage());
+    }
+}
