@@ -45,7 +45,7 @@ final class MatMul {
         Tensor out = Tensor.zeros(outType, outShape);
         // (..., m, k) @ (k, n) with a foldable batch: one tall GEMM instead of many small ones
         if (y.rank() == 2 && batch.length > 0) {
-            Tensor x2 = x.reshape(-1, k);
+            Tensor x2 = x.reshape((int) (Shapes.numel(batch) * m), k);
             gemm(x2, 0, y, 0, out, 0, x2.size(0), n, k);
         } else {
             int[] aStrides = Shapes.broadcastStrides("matmul", batchA, java.util.Arrays.copyOf(x.strides(), batchA.length), batch);

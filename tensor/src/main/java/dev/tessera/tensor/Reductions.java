@@ -144,7 +144,7 @@ final class Reductions {
             for (; i < upper; i += S.length()) {
                 acc = acc.add(FloatVector.fromArray(S, a, start + i));
             }
-            total = acc.reduceLanes(VectorOperators.ADD);
+            total = Simd.sumLanes(acc);
         }
         for (; i < n; i++) {
             total += a[start + i];
@@ -345,7 +345,7 @@ final class Reductions {
                 }
                 acc = acc.add(e);
             }
-            sum = acc.reduceLanes(VectorOperators.ADD);
+            sum = Simd.sumLanes(acc);
         }
         for (; i < n; i++) {
             float e = (float) Math.exp(a[ao + i] - shift);

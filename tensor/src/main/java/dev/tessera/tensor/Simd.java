@@ -36,6 +36,19 @@ public final class Simd {
         return ENABLED ? F32.loopBound(n) : 0;
     }
 
+    /**
+     * Sum of the lanes in lane order. {@code reduceLanes(ADD)} leaves the order unspecified, and the
+     * JIT-compiled and interpreted forms do differ, which would break bitwise reproducibility.
+     */
+    static double sumLanes(FloatVector v) {
+        float[] lanes = v.toArray();
+        double s = 0;
+        for (float x : lanes) {
+            s += x;
+        }
+        return s;
+    }
+
     static int loopBoundF64(int n) {
         return ENABLED ? F64.loopBound(n) : 0;
     }
