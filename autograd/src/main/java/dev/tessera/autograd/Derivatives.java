@@ -1,0 +1,149 @@
+package dev.tessera.autograd;
+
+import dev.tessera.tensor.BinaryOp;
+import dev.tessera.tensor.DType;
+import dev.tessera.tensor.Tensor;
+import dev.tessera.tensor.UnaryOp;
+import java.util.Arrays;
+
+/**
+ * The derivative table of the elementwise primitives: one exhaustive {@code switch} per op enum,
+ * so a new op without a derivative does not compile, and any gradient is one search away (the
+ * way PyTorch keeps {@code derivatives.yaml}). Here g is the output gradient, x the input, y the
+ * output.
+ */
+final class Derivatives {
+    private static final double SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
+    private static final double INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
+
+    private Derivatives() {}
+
+    /** dL/dx for y = op(x). */
+    static Tensor unaryGrad(UnaryOp op, Tensor g, Tensor x, Tensor y) {
+        return switch (op) {
+            case NEG -> g.neg();
+            case EXP -> g.mul(y);                                     // e^x
+            case LOG -> g.div(x);                                     // 1/x
+            case LOG1P -> g.div(x.add(1));                            // 1/(1+x)
+            case EXPM1 -> g.mul(y.add(1));                            // e^x
+            case SQRT -> g.div(y.mul(2));                             // 1/(2√x)
+            case RSQRT -> g.mul(y.mul(y).mul(y).mul(-0.5));           // −½ x^{−3/2}
+            case ABS -> g.mul(x.sign());
+            case SIGN, LOGICAL_NOT -> null;                           // piecewise constant
+            case SIN -> g.mul(x.cos());
+            case COS -> g.mul(x.sin().neg());
+            case TANH -> g.mul(y.square().neg().add(1));              // 1 − tanh²
+            case SIGMOID -> g.mul(y.mul(y.neg().add(1)));             // σ(1 − σ)
+            case RELU -> g.mul(x.gt(0).to(g.dtype()));                // 0 at x = 0, as PyTorch
+            case GELU_ERF -> {                                        // Φ(x) + x·φ(x)
+                Tensor cdf = x.div(Math.sqrt(2)).erf().add(1).mul(0.5);
+                Tensor pdf = x.square().mul(-0.5).exp().mul(INV_SQRT_2PI);
+                yield g.mul(cdf.add(x.mul(pdf)));
+            }
+            case GELU_TANH -> {                                       // ½(1+t) + ½x(1−t²)·√(2/π)(1 + 3·0.044715x²)
+                Tensor t = x.add(x.mul(x).mul(x).mul(0.044715)).mul(SQRT_2_OVER_PI).tanh();
+                Tensor inner = x.square().mul(3 * 0.044715).add(1).mul(SQRT_2_OVER_PI);
+                yield g.mul(t.add(1).mul(0.5).add(x.mul(0.5).mul(t.square().neg().add(1)).mul(inner)));
+            }
+            case SILU -> {                                            // σ(x)(1 + x(1 − σ(x)))
+                Tensor s = x.sigmoid();
+                yield g.mul(s.mul(x.mul(s.neg().add(1)).add(1)));
+            }
+            case SOFTPLUS -> g.mul(x.sigmoid());
+            case ERF -> g.mul(x.square().neg().exp().mul(2 / Math.sqrt(Math.PI)));
+            case SQUARE -> g.mul(x.mul(2));
+            case RECIPROCAL -> g.mul(y.square().neg());               // −1/x²
+        };
+    }
+
+    /** {dL/da, dL/db} for y = op(a, b), before reducing broadcast dims. */
+    static Tensor[] binaryGrad(BinaryOp op, Tensor g, Tensor a, Tensor b, Tensor y) {
+        return switch (op) {
+            case ADD -> new Tensor[] {g, g};
+            case SUB -> new Tensor[] {g, g.neg()};
+            case MUL -> new Tensor[] {g.mul(b), g.mul(a)};
+            case DIV -> new Tensor[] {g.div(b), g.mul(y).div(b).neg()};   // −a/b²
+            case POW -> {
+                // d/da = b·a^(b−1); d/db = y·ln a, taken as 0 where a = 0 (the limit PyTorch uses)
+                Tensor da = g.mul(b).mul(a.pow(b.sub(1)));
+                Tensor positive = a.gt(0);
+                Tensor logA = Tensor.where(positive, a, Tensor.scalar(1, a.dtype())).log();
+                Tensor db = Tensor.where(a.eq(0), Tensor.scalar(0, g.dtype()), g.mul(y).mul(logA));
+                yield new Tensor[] {da, db};
+            }
+            case MAXIMUM, MINIMUM -> {
+                // the winner takes the gradient; ties split it evenly
+                Tensor aWins = op == BinaryOp.MAXIMUM ? a.gt(b) : a.lt(b);
+                Tensor tie = a.eq(b).to(g.dtype()).mul(0.5);
+                Tensor wa = aWins.to(g.dtype()).add(tie);
+                Tensor wb = wa.neg().add(1);
+                yield new Tensor[] {g.mul(wa), g.mul(wb)};
+            }
+            case EQ, NE, LT, LE, GT, GE, LOGICAL_AND, LOGICAL_OR -> new Tensor[] {null, null};
+        };
+    }
+
+    static Variable unary(UnaryOp op, Variable x) {
+        Tensor in = x.data();
+        Tensor out = in.apply(op);
+        return Variable.record(op.opName(), out, g -> new Tensor[] {orZeros(unaryGrad(op, g, in, out), in)},
+                new Tensor[] {in, out}, x);
+    }
+
+    static Variable binary(BinaryOp op, Variable a, Variable b) {
+        Tensor x = a.data();
+        Tensor z = b.data();
+        Tensor out = x.apply(op, z);
+        return Variable.record(op.opName(), out, g -> {
+            Tensor[] grads = binaryGrad(op, g, x, z, out);
+            return new Tensor[] {sumToShape(grads[0], x.shape(), x.dtype()), sumToShape(grads[1], z.shape(), z.dtype())};
+        }, new Tensor[] {x, z, out}, a, b);
+    }
+
+    /** Clamp passes the gradient where min ≤ x ≤ max (PyTorch's convention at the bounds). */
+    static Variable clamp(Variable x, double min, double max) {
+        Tensor in = x.data();
+        Tensor out = in.clamp(min, max);
+        return Variable.record("clamp", out, g -> {
+            Tensor inside = Tensor.ones(DType.BOOL, in.shape());
+            if (!Double.isNaN(min)) {
+                inside = inside.logicalAnd(in.ge(Tensor.scalar(min, in.dtype())));
+            }
+            if (!Double.isNaN(max)) {
+                inside = inside.logicalAnd(in.le(Tensor.scalar(max, in.dtype())));
+            }
+            return new Tensor[] {g.mul(inside.to(g.dtype()))};
+        }, new Tensor[] {in}, x);
+    }
+
+    static Variable where(Tensor condition, Variable a, Variable b) {
+        Tensor out = Tensor.where(condition, a.data(), b.data());
+        Tensor zero = Tensor.scalar(0, out.dtype());
+        int[] sa = a.data().shape();
+        int[] sb = b.data().shape();
+        return Variable.record("where", out, g -> new Tensor[] {
+            sumToShape(Tensor.where(condition, g, zero), sa, a.dtype()),
+            sumToShape(Tensor.where(condition, zero, g), sb, b.dtype())}, new Tensor[] {condition}, a, b);
+    }
+
+    /** Reduces a broadcast gradient back to {@code shape} (sums leading dims and dims that were 1). */
+    static Tensor sumToShape(Tensor g, int[] shape, DType dtype) {
+        if (g == null) {
+            return null;
+        }
+        Tensor r = g;
+        int[] gs = g.shape();
+        if (!Arrays.equals(gs, shape)) {
+            int lead = gs.length - shape.length;
+            int[] dims = java.util.stream.IntStream.range(0, gs.length)
+                    .filter(d -> d < lead || (shape[d - lead] == 1 && gs[d] != 1)).toArray();
+            r = dims.length == 0 ? g : g.sum(true, dims);
+            r = r.reshape(shape);
+        }
+        return r.dtype() == dtype ? r : r.to(dtype);
+    }
+
+    private static Tensor orZeros(Tensor g, Tensor like) {
+        return g == null ? Tensor.zeros(like.dtype(), like.shape()) : g;
+    }
+}

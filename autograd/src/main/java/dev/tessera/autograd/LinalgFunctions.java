@@ -1,0 +1,39 @@
+package dev.tessera.autograd;
+
+import dev.tessera.tensor.Tensor;
+
+/** matmul and its backward: dA = G·Bᵀ, dB = Aᵀ·G, using transposed views (no copies), then reduced over broadcast batch dims. */
+final class LinalgFunctions {
+    private LinalgFunctions() {}
+
+    static Variable matmul(Variable a, Variable b) {
+        Tensor x = a.data();
+        Tensor y = b.data();
+        Tensor out = x.matmul(y);
+        boolean needA = a.requiresGrad();
+        boolean needB = b.requiresGrad();
+        return Variable.record("matmul", out, g -> {
+            // promote vectors to matrices as the forward did, so one formula covers every form
+            Tensor x2 = x.rank() == 1 ? x.unsqueeze(0) : x;
+            Tensor y2 = y.rank() == 1 ? y.unsqueeze(1) : y;
+            Tensor g2 = g;
+            if (x.rank() == 1) {
+                g2 = g2.unsqueeze(-2);
+            }
+            if (y.rank() == 1) {
+                g2 = g2.unsqueeze(-1);
+            }
+            Tensor da = needA ? g2.matmul(y2.mT()) : null;
+            Tensor db = needB ? x2.mT().matmul(g2) : null;
+            if (da != null) {
+                da = Derivatives.sumToShape(da, x2.shape(), x.dtype());
+                da = x.rank() == 1 ? da.squeeze(0) : da;
+            }
+            if (db != null) {
+                db = Derivatives.sumToShape(db, y2.shape(), y.dtype());
+                db = y.rank() == 1 ? db.squeeze(-1) : db;
+            }
+            return new Tensor[] {da, db};
+        }, new Tensor[] {x, y}, a, b);
+    }
+}
