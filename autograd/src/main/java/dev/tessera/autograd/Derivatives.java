@@ -83,21 +83,54 @@ final class Derivatives {
         };
     }
 
+    /** What {@link #unaryGrad} reads, so the version check guards exactly that (as PyTorch saves only what it needs). */
+    static Tensor[] unarySaved(UnaryOp op, Tensor x, Tensor y) {
+        return switch (op) {
+            case NEG, SIGN, LOGICAL_NOT -> new Tensor[0];
+            case EXP, EXPM1, SQRT, RSQRT, TANH, SIGMOID, RECIPROCAL -> new Tensor[] {y};
+            case LOG, LOG1P, ABS, SIN, COS, RELU, GELU_ERF, GELU_TANH, SILU, SOFTPLUS, ERF, SQUARE -> new Tensor[] {x};
+        };
+    }
+
+    static Tensor[] binarySaved(BinaryOp op, Tensor a, Tensor b, Tensor y) {
+        return switch (op) {
+            case ADD, SUB, EQ, NE, LT, LE, GT, GE, LOGICAL_AND, LOGICAL_OR -> new Tensor[0];
+            case MUL, MAXIMUM, MINIMUM -> new Tensor[] {a, b};
+            case DIV -> new Tensor[] {b, y};
+            case POW -> new Tensor[] {a, b, y};
+        };
+    }
+
     static Variable unary(UnaryOp op, Variable x) {
         Tensor in = x.data();
         Tensor out = in.apply(op);
-        return Variable.record(op.opName(), out, g -> new Tensor[] {orZeros(unaryGrad(op, g, in, out), in)},
-                new Tensor[] {in, out}, x);
+        Tensor[] saved = unarySaved(op, in, out);
+        Tensor keptIn = keepIf(in, saved);
+        Tensor keptOut = keepIf(out, saved); // the closure holds only what backward reads
+        int[] shape = in.shape();
+        DType dtype = in.dtype();
+        return Variable.record(op.opName(), out, g -> {
+            Tensor grad = unaryGrad(op, g, keptIn, keptOut);
+            return new Tensor[] {grad == null ? Tensor.zeros(dtype, shape) : grad};
+        }, saved, x);
     }
 
     static Variable binary(BinaryOp op, Variable a, Variable b) {
         Tensor x = a.data();
         Tensor z = b.data();
         Tensor out = x.apply(op, z);
+        Tensor[] saved = binarySaved(op, x, z, out);
+        Tensor keptA = keepIf(x, saved);
+        Tensor keptB = keepIf(z, saved);
+        Tensor keptOut = keepIf(out, saved);
+        int[] shapeA = x.shape();
+        int[] shapeB = z.shape();
+        DType typeA = x.dtype();
+        DType typeB = z.dtype();
         return Variable.record(op.opName(), out, g -> {
-            Tensor[] grads = binaryGrad(op, g, x, z, out);
-            return new Tensor[] {sumToShape(grads[0], x.shape(), x.dtype()), sumToShape(grads[1], z.shape(), z.dtype())};
-        }, new Tensor[] {x, z, out}, a, b);
+            Tensor[] grads = binaryGrad(op, g, keptA, keptB, keptOut);
+            return new Tensor[] {sumToShape(grads[0], shapeA, typeA), sumToShape(grads[1], shapeB, typeB)};
+        }, saved, a, b);
     }
 
     /** Clamp passes the gradient where min ≤ x ≤ max (PyTorch's convention at the bounds). */
@@ -143,7 +176,12 @@ final class Derivatives {
         return r.dtype() == dtype ? r : r.to(dtype);
     }
 
-    private static Tensor orZeros(Tensor g, Tensor like) {
-        return g == null ? Tensor.zeros(like.dtype(), like.shape()) : g;
+    private static Tensor keepIf(Tensor t, Tensor[] saved) {
+        for (Tensor s : saved) {
+            if (s == t) {
+                return t;
+            }
+        }
+        return null;
     }
 }
