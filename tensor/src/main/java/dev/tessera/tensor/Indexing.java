@@ -470,7 +470,7 @@ public final class Indexing {
         if (n == 0) {
             throw new IllegalArgumentException(op + ": probs of shape " + Shapes.str(probs.shape()) + " has no categories");
         }
-        double[] w = probs.toDoubleArray();
+        double[] w = probs.numel() == 0 ? new double[0] : probs.toDoubleArray();
         for (int r = 0; r < rows; r++) {
             double sum = 0;
             int positive = 0;
@@ -509,7 +509,8 @@ public final class Indexing {
         if (index.dtype() != DType.I32 && index.dtype() != DType.I64) {
             throw new IllegalArgumentException(op + ": index must be I32 or I64, got " + index.dtype());
         }
-        return index.toLongArray();
+        // an empty view may carry an offset past its storage's end, which the array copies reject
+        return index.numel() == 0 ? new long[0] : index.toLongArray();
     }
 
     private static void checkRange(String op, long[] idx, int dim, int size) {
