@@ -40,32 +40,34 @@ final class Sorting {
             int base = moved.offset();
             long[] o = out.storage().longs();
             int perChunk = Math.max(1, StridedLoop.GRAIN / n);
+            boolean select = (long) k * 4 < n;
             Parallel.forEachChunk(Parallel.chunkCount(lines, perChunk), c -> {
-                long[] packed = wide ? null : new long[n];
-                long[] keys = wide ? new long[n] : null;
-                int[] perm = wide ? new int[n] : null;
-                int[] tmp = wide ? new int[n] : null;
+                long[] keys = new long[n];
+                int[] perm = new int[select ? k : n];
+                int[] tmp = new int[select ? k : n];
                 for (int line = c * perChunk, end = Math.min(lines, (c + 1) * perChunk); line < end; line++) {
                     int at = base + line * n;
-                    if (wide) {
-                        for (int i = 0; i < n; i++) {
+                    for (int i = 0; i < n; i++) {
+                        if (wide) {
                             long key = a instanceof double[] v ? key64(v[at + i]) : ((long[]) a)[at + i];
                             keys[i] = descending ? ~key : key;
+                        } else {
+                            int key = a instanceof float[] v ? key32(v[at + i]) : (int) ((long[]) a)[at + i];
+                            keys[i] = (long) (descending ? ~key : key) << 32 | i;
+                        }
+                    }
+                    if (select) {
+                        smallestK(keys, n, k, perm, tmp);
+                    } else if (wide) {
+                        for (int i = 0; i < n; i++) {
                             perm[i] = i;
                         }
                         mergeSort(perm, tmp, keys, n);
-                        for (int j = 0; j < k; j++) {
-                            o[line * k + j] = perm[j];
-                        }
                     } else {
-                        for (int i = 0; i < n; i++) {
-                            int key = a instanceof float[] v ? key32(v[at + i]) : (int) ((long[]) a)[at + i];
-                            packed[i] = (long) (descending ? ~key : key) << 32 | i;
-                        }
-                        Arrays.sort(packed);
-                        for (int j = 0; j < k; j++) {
-                            o[line * k + j] = (int) packed[j];
-                        }
+                        Arrays.sort(keys);
+                    }
+                    for (int j = 0; j < k; j++) {
+                        o[line * k + j] = select || wide ? perm[j] : (int) keys[j];
                     }
                 }
             });
@@ -129,6 +131,55 @@ final class Sorting {
         }
     }
 
+    /**
+     * The positions of the {@code k} smallest {@code (keys[p], p)} pairs in increasing order, into
+     * {@code out[0, k)}: a max-heap of size k keeps the best so far (O(n log k), for k much below n),
+     * then the survivors are ordered by position and stably by key, so ties keep the lower position first.
+     */
+    static void smallestK(long[] keys, int n, int k, int[] out, int[] tmp) {
+        if (k == 0) {
+            return;
+        }
+        int size = 0;
+        for (int p = 0; p < n; p++) {
+            if (size < k) {
+                int i = size++;
+                out[i] = p;
+                while (i > 0 && after(out[i], out[(i - 1) / 2], keys)) { // sift up
+                    int parent = (i - 1) / 2;
+                    int t = out[i];
+                    out[i] = out[parent];
+                    out[parent] = t;
+                    i = parent;
+                }
+            } else if (after(out[0], p, keys)) {
+                out[0] = p;
+                int i = 0;
+                while (true) { // sift down
+                    int l = 2 * i + 1;
+                    if (l >= k) {
+                        break;
+                    }
+                    int big = l + 1 < k && after(out[l + 1], out[l], keys) ? l + 1 : l;
+                    if (!after(out[big], out[i], keys)) {
+                        break;
+                    }
+                    int t = out[i];
+                    out[i] = out[big];
+                    out[big] = t;
+                    i = big;
+                }
+            }
+        }
+        Arrays.sort(out, 0, k);
+        mergeSort(out, tmp, keys, k);
+    }
+
+    /** Whether position a orders after position b: larger key, or equal key and larger position. */
+    private static boolean after(int a, int b, long[] keys) {
+        return keys[a] > keys[b] || keys[a] == keys[b] && a > b;
+    }
+
     /** Inverse-CDF draws: the first category whose running sum exceeds {@code u * total}. */
     static void sampleWithReplacement(double[] w, int at, int n, Generator g, long[] out, int outAt, int count) {
         double[] cdf = new double[n];
@@ -161,15 +212,22 @@ final class Sorting {
     /** Exponential race: the {@code count} largest keys {@code w[c] / E[c]}, largest first; zero weights never win. */
     static void sampleWithoutReplacement(double[] w, int at, int n, Generator g, long[] out, int outAt, int count) {
         long[] keys = new long[n];
-        int[] perm = new int[n];
-        int[] tmp = new int[n];
+        boolean select = (long) count * 4 < n;
+        int[] perm = new int[select ? count : n];
+        int[] tmp = new int[select ? count : n];
         for (int c = 0; c < n; c++) {
             double e = -Math.log(1.0 - g.nextDouble()); // in [0, inf): 1 - u lies in (0, 1]
             double key = w[at + c] > 0 ? w[at + c] / e : -1; // e == 0 gives +inf, still a valid winner
             keys[c] = ~key64(key);
-            perm[c] = c;
         }
-        mergeSort(perm, tmp, keys, n);
+        if (select) {
+            smallestK(keys, n, count, perm, tmp);
+        } else {
+            for (int c = 0; c < n; c++) {
+                perm[c] = c;
+            }
+            mergeSort(perm, tmp, keys, n);
+        }
         for (int s = 0; s < count; s++) {
             out[outAt + s] = perm[s];
         }

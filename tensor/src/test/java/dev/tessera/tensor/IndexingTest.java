@@ -410,6 +410,20 @@ class IndexingTest {
         assertTensor(ref[1], os, DType.I64, t.indices());
     }
 
+    @Property(tries = 40)
+    void topkOfLongLinesSelectsLikeAStableSort(@ForAll long seed) {
+        SplittableRandom r = new SplittableRandom(seed);
+        int[] xs = {1 + r.nextInt(3), 20 + r.nextInt(300)};
+        DType dt = anyType(r);
+        T x = randomTensor(r, xs, dt, -5, 5);
+        int k = r.nextInt(xs[1] / 4 + 2);
+        boolean largest = r.nextBoolean();
+        Indexing.TopK t = Indexing.topk(x.t, k, 1, largest, true);
+        double[][] ref = sortReference(x, 1, largest, k);
+        assertTensor(ref[0], new int[] {xs[0], k}, dt, t.values());
+        assertTensor(ref[1], new int[] {xs[0], k}, DType.I64, t.indices());
+    }
+
     @Test
     void sortPlacesNanLargestAndTreatsSignedZerosAsEqual() {
         for (DType dt : new DType[] {DType.F32, DType.F64, DType.BF16}) {
@@ -562,6 +576,23 @@ class IndexingTest {
         // the first draw of each row is an ordinary weighted draw
         double critical = new ChiSquaredDistribution(3).inverseCumulativeProbability(0.999);
         assertTrue(chiSquare(first, w, rows) < critical, Arrays.toString(first));
+    }
+
+    @Test
+    void multinomialWithoutReplacementPrefixesAgree() {
+        SplittableRandom r = new SplittableRandom(6);
+        double[] w = new double[100];
+        for (int i = 0; i < w.length; i++) {
+            w[i] = i % 7 == 0 ? 0 : r.nextDouble();
+        }
+        Tensor p = Tensor.of(w, 2, 50);
+        long[] few = Indexing.multinomial(p, 5, false, new Generator(12)).toLongArray(); // heap selection
+        long[] many = Indexing.multinomial(p, 40, false, new Generator(12)).toLongArray(); // full sort
+        for (int row = 0; row < 2; row++) {
+            for (int j = 0; j < 5; j++) {
+                assertEquals(many[row * 40 + j], few[row * 5 + j]);
+            }
+        }
     }
 
     // ---------------------------------------------------------------- errors
