@@ -388,7 +388,7 @@ public final class Indexing {
         Tensor out = Tensor.zeros(DType.BOOL, Shapes.checkShape("tril_mask", rows, cols));
         byte[] b = (byte[]) out.storage().array();
         for (int i = 0; i < rows; i++) {
-            int end = (int) Math.clamp((long) i + diagonal + 1, 0, cols);
+            int end = Math.clamp((long) i + diagonal + 1, 0, cols);
             Arrays.fill(b, i * cols, i * cols + end, (byte) 1);
         }
         return out;
@@ -410,10 +410,10 @@ public final class Indexing {
             for (int i = 0; i < rows; i++) {
                 int base = (m * rows + i) * cols;
                 if (lower) {
-                    int from = (int) Math.clamp((long) i + diagonal + 1, 0, cols);
+                    int from = Math.clamp((long) i + diagonal + 1, 0, cols);
                     zero(a, base + from, base + cols);
                 } else {
-                    int to = (int) Math.clamp((long) i + diagonal, 0, cols);
+                    int to = Math.clamp((long) i + diagonal, 0, cols);
                     zero(a, base, base + to);
                 }
             }
