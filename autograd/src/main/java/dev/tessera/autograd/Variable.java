@@ -307,6 +307,19 @@ public final class Variable {
     public Variable softmax(int dim) { return ReduceFunctions.softmax(this, dim); }
     public Variable logSoftmax(int dim) { return ReduceFunctions.logSoftmax(this, dim); }
 
+    // ------------------------------------------------------------------ indexing and spectral
+
+    public Variable gather(int dim, Tensor index) { return IndexFunctions.gather(this, dim, index); }
+    public Variable indexSelect(int dim, Tensor index) { return IndexFunctions.indexSelect(this, dim, index); }
+    public Variable scatter(int dim, Tensor index, Variable src) { return IndexFunctions.scatter(this, dim, index, src); }
+    public Variable scatterAdd(int dim, Tensor index, Variable src) { return IndexFunctions.scatterAdd(this, dim, index, src); }
+    /** Rows of this (vocab, dim) table for each id. */
+    public Variable embedding(Tensor ids) { return IndexFunctions.embedding(this, ids); }
+    public Variable tril(int diagonal) { return IndexFunctions.tril(this, diagonal, true); }
+    public Variable triu(int diagonal) { return IndexFunctions.tril(this, diagonal, false); }
+    public Variable rfft(int dim) { return FftFunctions.rfft(this, dim); }
+    public Variable irfft(int n, int dim) { return FftFunctions.irfft(this, n, dim); }
+
     // ------------------------------------------------------------------ linear algebra
 
     public Variable matmul(Variable o) { return LinalgFunctions.matmul(this, o); }

@@ -181,6 +181,62 @@ class GradCheckTest {
         GradCheck.check(v -> Variable.where(cond, v[0], v[1]), a, b);
     }
 
+    @Property(tries = 80)
+    void indexingOps(@ForAll("matrices") int[] shape, @ForAll long seed, @ForAll @IntRange(min = 0, max = 5) int which) {
+        Tensor x = Inputs.make(shape, seed, Inputs.Layout.CONTIGUOUS, -1, 1);
+        int dim = (int) Math.floorMod(seed, shape.length);
+        dev.tessera.tensor.Generator g = new dev.tessera.tensor.Generator(seed);
+        int[] idxShape = shape.clone();
+        idxShape[dim] = 3; // gather more positions than the dim has: repeats accumulate
+        Tensor index = Tensor.randint(g, 0, shape[dim], dev.tessera.tensor.DType.I64, idxShape);
+        Tensor rows = Tensor.randint(g, 0, shape[dim], dev.tessera.tensor.DType.I64, 5);
+        Tensor src = Inputs.make(idxShape, seed + 3, Inputs.Layout.CONTIGUOUS, -1, 1);
+        Tensor unique = Tensor.arange(shape[dim]);
+        switch (which) {
+            case 0 -> GradCheck.check(v -> v[0].gather(dim, index), x);
+            case 1 -> GradCheck.check(v -> v[0].indexSelect(dim, rows), x);
+            case 2 -> GradCheck.check(v -> v[0].scatterAdd(dim, index, v[1]), x, src);
+            case 3 -> {
+                // scatter with distinct targets along dim (duplicates make "last write wins" non-differentiable)
+                int[] us = shape.clone();
+                Tensor uniq = unique.reshape(shapeAt(shape.length, dim, shape[dim])).expand(shape).contiguous();
+                Tensor s2 = Inputs.make(us, seed + 4, Inputs.Layout.CONTIGUOUS, -1, 1);
+                GradCheck.check(v -> v[0].scatter(dim, uniq, v[1]), x, s2);
+            }
+            case 4 -> {
+                Tensor table = Inputs.make(new int[] {shape[0], 3}, seed, Inputs.Layout.CONTIGUOUS, -1, 1);
+                Tensor ids = Tensor.randint(g, 0, shape[0], dev.tessera.tensor.DType.I64, 2, 3);
+                GradCheck.check(v -> v[0].embedding(ids), table);
+            }
+            default -> GradCheck.check(v -> shape.length >= 2 ? v[0].tril(0).add(v[0].triu(1).mul(3)) : v[0].mul(2), x);
+        }
+    }
+
+    static int[] shapeAt(int rank, int dim, int size) {
+        int[] s = new int[rank];
+        java.util.Arrays.fill(s, 1);
+        s[dim] = size;
+        return s;
+    }
+
+    @Property(tries = 60)
+    void fftOps(@ForAll @IntRange(min = 1, max = 12) int n, @ForAll @IntRange(min = 1, max = 3) int rows, @ForAll long seed,
+            @ForAll boolean inverse) {
+        if (!inverse) {
+            Tensor x = Inputs.make(new int[] {rows, n}, seed, Inputs.Layout.CONTIGUOUS, -1, 1);
+            GradCheck.check(v -> v[0].rfft(1), x);
+            GradCheck.check(v -> v[0].rfft(0), x);
+        } else {
+            int bins = n / 2 + 1;
+            Tensor spec = Inputs.make(new int[] {rows, bins, 2}, seed, Inputs.Layout.CONTIGUOUS, -1, 1);
+            GradCheck.check(v -> v[0].irfft(n, 1), spec);
+            GradCheck.check(v -> v[0].irfft(n + 3, 1), spec); // zero-padded bins
+            if (n > 2) {
+                GradCheck.check(v -> v[0].irfft(n - 2, 1), spec); // trimmed bins
+            }
+        }
+    }
+
     @Test
     void mismatchIsReported() {
         // a deliberately wrong derivative through a custom function must be caught

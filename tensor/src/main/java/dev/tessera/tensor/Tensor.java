@@ -283,16 +283,25 @@ public final class Tensor {
 
     /** All elements in row-major order. */
     public float[] toFloatArray() {
+        if (numel() == 0) {
+            return new float[0];
+        }
         Tensor c = to(DType.F32).contiguous();
         return Arrays.copyOfRange(c.storage.floats(), c.offset, c.offset + c.numel());
     }
 
     public double[] toDoubleArray() {
+        if (numel() == 0) {
+            return new double[0];
+        }
         Tensor c = to(DType.F64).contiguous();
         return Arrays.copyOfRange(c.storage.doubles(), c.offset, c.offset + c.numel());
     }
 
     public long[] toLongArray() {
+        if (numel() == 0) {
+            return new long[0];
+        }
         Tensor c = to(DType.I64).contiguous();
         return Arrays.copyOfRange(c.storage.longs(), c.offset, c.offset + c.numel());
     }
@@ -780,6 +789,29 @@ public final class Tensor {
     public Tensor cumsum(int dim) { return Reductions.cumsum(this, dim); }
     public Tensor softmax(int dim) { return Reductions.softmax(this, dim, false); }
     public Tensor logSoftmax(int dim) { return Reductions.softmax(this, dim, true); }
+
+    // ---------------------------------------------------------------- indexing (kernels in Indexing, Sorting)
+
+    public Tensor indexSelect(int dim, Tensor index) { return Indexing.indexSelect(this, dim, index); }
+    public Tensor gather(int dim, Tensor index) { return Indexing.gather(this, dim, index); }
+    public Tensor scatter(int dim, Tensor index, Tensor src) { return Indexing.scatter(this, dim, index, src); }
+    public Tensor scatterAdd(int dim, Tensor index, Tensor src) { return Indexing.scatterAdd(this, dim, index, src); }
+    /** Rows of this (vocab, dim) table for each id: shape ids.shape + [dim]. */
+    public Tensor embedding(Tensor ids) { return Indexing.embedding(this, ids); }
+    public Tensor oneHot(int numClasses) { return Indexing.oneHot(this, numClasses); }
+    public Indexing.TopK topk(int k, int dim, boolean largest) { return Indexing.topk(this, k, dim, largest, true); }
+    public Indexing.Sorted sort(int dim, boolean descending) { return Indexing.sort(this, dim, descending); }
+    public Tensor argsort(int dim, boolean descending) { return Indexing.argsort(this, dim, descending); }
+    public Tensor tril(int diagonal) { return Indexing.tril(this, diagonal); }
+    public Tensor triu(int diagonal) { return Indexing.triu(this, diagonal); }
+    public Tensor multinomial(int numSamples, boolean replacement, Generator g) { return Indexing.multinomial(this, numSamples, replacement, g); }
+
+    // ---------------------------------------------------------------- spectral (Fft)
+
+    /** Real FFT along dim: n/2+1 complex bins stored as a trailing (real, imag) dim of size 2. */
+    public Tensor rfft(int dim) { return Fft.rfft(this, dim); }
+    /** Inverse of rfft: this holds complex bins (trailing size-2 dim); the result is real with length n. */
+    public Tensor irfft(int n, int dim) { return Fft.irfft(this, n, dim); }
 
     // ---------------------------------------------------------------- linear algebra
 
