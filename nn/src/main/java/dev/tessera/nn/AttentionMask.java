@@ -27,7 +27,7 @@ public record AttentionMask(boolean causal, Tensor documentIds, int queryOffset)
 
     public static final AttentionMask NONE = new AttentionMask(false, null, 0);
 
-    public static AttentionMask causal() {
+    public static AttentionMask causalOnly() {
         return new AttentionMask(true, null, 0);
     }
 
