@@ -15,8 +15,39 @@ final class Elementwise {
 
     private Elementwise() {}
 
+    /** Both contiguous F32 with the same shape: one flat row, no stride bookkeeping (small tensors pay little). */
+    private static boolean flatF32(Tensor out, Tensor... inputs) {
+        if (!(out.storage().array() instanceof float[]) || !out.isContiguous()) {
+            return false;
+        }
+        for (Tensor t : inputs) {
+            if (!(t.storage().array() instanceof float[]) || !t.isContiguous() || t.numel() != out.numel()) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Runs {@code row(from, length)} over [0, n) in fixed chunks of {@link StridedLoop#GRAIN}. */
+    private static void flatChunks(int n, java.util.function.BiConsumer<Integer, Integer> row) {
+        if (n <= StridedLoop.GRAIN) {
+            row.accept(0, n);
+            return;
+        }
+        Parallel.forEachChunk(Parallel.chunkCount(n, StridedLoop.GRAIN),
+                c -> row.accept(c * StridedLoop.GRAIN, Math.min(StridedLoop.GRAIN, n - c * StridedLoop.GRAIN)));
+    }
+
     /** out = op(x); all three arrays of one compute type, out may alias x (in place). */
     static void unary(UnaryOp op, Tensor x, Tensor out) {
+        if (flatF32(out, x)) {
+            float[] a = x.storage().floats();
+            float[] o = out.storage().floats();
+            int xo = x.offset();
+            int oo = out.offset();
+            flatChunks(out.numel(), (from, n) -> unaryF32(op, a, xo + from, o, oo + from, n));
+            return;
+        }
         StridedLoop loop = new StridedLoop(out.shape(), new int[][] {out.strides(), x.strides()}, new int[] {out.offset(), x.offset()});
         int so = loop.innerStride(0);
         int sx = loop.innerStride(1);
@@ -55,6 +86,17 @@ final class Elementwise {
 
     /** out = op(a, b) with a and b already broadcast (stride 0) to out's shape. */
     static void binary(BinaryOp op, Tensor a, int[] aStrides, Tensor b, int[] bStrides, Tensor out) {
+        if (!op.isPredicate() && java.util.Arrays.equals(aStrides, out.strides()) && java.util.Arrays.equals(bStrides, out.strides())
+                && flatF32(out, a, b)) {
+            float[] x = a.storage().floats();
+            float[] y = b.storage().floats();
+            float[] o = out.storage().floats();
+            int ao = a.offset();
+            int bo = b.offset();
+            int oo = out.offset();
+            flatChunks(out.numel(), (from, n) -> binaryF32(op, x, ao + from, y, bo + from, 1, o, oo + from, n));
+            return;
+        }
         StridedLoop loop = new StridedLoop(out.shape(), new int[][] {out.strides(), aStrides, bStrides},
                 new int[] {out.offset(), a.offset(), b.offset()});
         int so = loop.innerStride(0);
