@@ -1,7 +1,6 @@
 package dev.tessera.tensor;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -209,23 +208,19 @@ final class Elementwise {
             case SQUARE -> { for (; i < upper; i += lanes) { FloatVector v = load(x, xo + i); v.mul(v).intoArray(y, yo + i); } }
             case RECIPROCAL -> { for (; i < upper; i += lanes) FloatVector.broadcast(S, 1f).div(load(x, xo + i)).intoArray(y, yo + i); }
             case RELU -> { for (; i < upper; i += lanes) load(x, xo + i).max(0f).intoArray(y, yo + i); }
-            case EXP -> { for (; i < upper; i += lanes) load(x, xo + i).lanewise(VectorOperators.EXP).intoArray(y, yo + i); }
-            case LOG -> { for (; i < upper; i += lanes) load(x, xo + i).lanewise(VectorOperators.LOG).intoArray(y, yo + i); }
-            case LOG1P -> { for (; i < upper; i += lanes) load(x, xo + i).lanewise(VectorOperators.LOG1P).intoArray(y, yo + i); }
-            case EXPM1 -> { for (; i < upper; i += lanes) load(x, xo + i).lanewise(VectorOperators.EXPM1).intoArray(y, yo + i); }
-            case SIN -> { for (; i < upper; i += lanes) load(x, xo + i).lanewise(VectorOperators.SIN).intoArray(y, yo + i); }
-            case COS -> { for (; i < upper; i += lanes) load(x, xo + i).lanewise(VectorOperators.COS).intoArray(y, yo + i); }
-            case TANH -> { for (; i < upper; i += lanes) load(x, xo + i).lanewise(VectorOperators.TANH).intoArray(y, yo + i); }
+            // transcendental ops use VectorMath (same bits in every JIT tier); log, sin, cos, ... run the scalar loop
+            case EXP -> { for (; i < upper; i += lanes) VectorMath.exp(load(x, xo + i)).intoArray(y, yo + i); }
+            case TANH -> { for (; i < upper; i += lanes) VectorMath.tanh(load(x, xo + i)).intoArray(y, yo + i); }
             case SIGMOID -> {
                 for (; i < upper; i += lanes) {
-                    FloatVector e = load(x, xo + i).neg().lanewise(VectorOperators.EXP);
+                    FloatVector e = VectorMath.exp(load(x, xo + i).neg());
                     FloatVector.broadcast(S, 1f).div(e.add(1f)).intoArray(y, yo + i);
                 }
             }
             case SILU -> {
                 for (; i < upper; i += lanes) {
                     FloatVector v = load(x, xo + i);
-                    v.div(v.neg().lanewise(VectorOperators.EXP).add(1f)).intoArray(y, yo + i);
+                    v.div(VectorMath.exp(v.neg()).add(1f)).intoArray(y, yo + i);
                 }
             }
             case GELU_TANH -> {
@@ -233,16 +228,10 @@ final class Elementwise {
                 for (; i < upper; i += lanes) {
                     FloatVector v = load(x, xo + i);
                     FloatVector inner = v.mul(v).mul(0.044715f * c).add(c).mul(v);
-                    inner.lanewise(VectorOperators.TANH).add(1f).mul(v).mul(0.5f).intoArray(y, yo + i);
+                    VectorMath.tanh(inner).add(1f).mul(v).mul(0.5f).intoArray(y, yo + i);
                 }
             }
-            case SOFTPLUS -> {
-                for (; i < upper; i += lanes) {
-                    FloatVector v = load(x, xo + i);
-                    v.abs().neg().lanewise(VectorOperators.EXP).lanewise(VectorOperators.LOG1P).add(v.max(0f)).intoArray(y, yo + i);
-                }
-            }
-            default -> { } // SIGN, ERF, GELU_ERF, LOGICAL_NOT: the scalar loop below does all
+            default -> { } // the scalar loop below does the rest
         }
         for (; i < n; i++) {
             y[yo + i] = (float) op.apply(x[xo + i]);
@@ -277,7 +266,6 @@ final class Elementwise {
             case DIV -> { for (; i < upper; i += lanes) load(a, ao + i).div(load(b, bo + i)).intoArray(y, yo + i); }
             case MAXIMUM -> { for (; i < upper; i += lanes) load(a, ao + i).max(load(b, bo + i)).intoArray(y, yo + i); }
             case MINIMUM -> { for (; i < upper; i += lanes) load(a, ao + i).min(load(b, bo + i)).intoArray(y, yo + i); }
-            case POW -> { for (; i < upper; i += lanes) load(a, ao + i).lanewise(VectorOperators.POW, load(b, bo + i)).intoArray(y, yo + i); }
             default -> { }
         }
         for (; i < n; i++) {

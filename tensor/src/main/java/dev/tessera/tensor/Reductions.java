@@ -339,7 +339,7 @@ final class Reductions {
         if (upper > 0) {
             FloatVector acc = FloatVector.zero(S);
             for (; i < upper; i += lanes) {
-                FloatVector e = FloatVector.fromArray(S, a, ao + i).sub(shift).lanewise(VectorOperators.EXP);
+                FloatVector e = VectorMath.exp(FloatVector.fromArray(S, a, ao + i).sub(shift));
                 if (!log) {
                     e.intoArray(y, yo + i);
                 }

@@ -193,6 +193,42 @@ class ElementwiseTest {
     }
 
     @Test
+    void vectorExpAndTanhHoldAcrossTheWholeFloatRange() {
+        int n = 200_003;
+        float[] xs = new float[n];
+        for (int i = 0; i < n; i++) {
+            xs[i] = -110f + 200f * i / n; // exp: underflow, subnormal, normal and overflow results
+        }
+        float[] specials = {Float.NEGATIVE_INFINITY, Float.POSITIVE_INFINITY, Float.NaN, -103.98f, -103.96f, -87.34f, 88.72f, 88.73f, 0f, -0f};
+        System.arraycopy(specials, 0, xs, 0, specials.length);
+        float[] e = Tensor.of(xs).exp().toFloatArray();
+        for (int i = 0; i < n; i++) {
+            assertWithinUlps((float) Math.exp(xs[i]), e[i], 2, xs[i]);
+        }
+        float[] t = Tensor.of(xs).div(5).tanh().toFloatArray();
+        float[] small = Tensor.of(new float[] {1e-30f, -1e-7f, 3e-4f, 0.6249f, 0.6251f, -0.3f, 1e-20f, 0.1f}).tanh().toFloatArray();
+        float[] smallIn = {1e-30f, -1e-7f, 3e-4f, 0.6249f, 0.6251f, -0.3f, 1e-20f, 0.1f};
+        for (int i = 0; i < n; i++) {
+            assertWithinUlps((float) Math.tanh(xs[i] / 5), t[i], 3, xs[i] / 5);
+        }
+        for (int i = 0; i < small.length; i++) {
+            assertWithinUlps((float) Math.tanh(smallIn[i]), small[i], 3, smallIn[i]);
+        }
+    }
+
+    static void assertWithinUlps(float want, float got, int ulps, float input) {
+        if (Float.isNaN(want) || Float.isInfinite(want)) {
+            if (Float.compare(want, got) != 0) {
+                assertEquals(want, got, "at input " + input);
+            }
+            return;
+        }
+        if (Math.abs(want - got) > ulps * Math.max(Math.ulp(want), Float.MIN_VALUE)) {
+            assertEquals(want, got, "at input " + input + " (more than " + ulps + " ulp off)");
+        }
+    }
+
+    @Test
     void errorsNameTheOpAndShapes() {
         Tensor a = Tensor.zeros(2, 3);
         Tensor b = Tensor.zeros(4, 3);

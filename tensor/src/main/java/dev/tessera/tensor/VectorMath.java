@@ -1,0 +1,69 @@
+package dev.tessera.tensor;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+
+/**
+ * exp and tanh on float vectors from add, multiply and bit operations only (Cephes' expf and
+ * tanhf polynomials). The Vector API's own EXP/TANH call an intrinsic stub once compiled but a
+ * different Java fallback while interpreted, so their last bit depends on JIT timing; these give
+ * the same bits in every tier, which keeps results reproducible run to run.
+ */
+final class VectorMath {
+    private static final float LOG2E = 1.44269504088896341f;
+    private static final float LN2_HI = 0.693359375f;
+    private static final float LN2_LO = -2.12194440e-4f;
+    private static final float MAX_ARG = 88.72283905206835f;
+    private static final float MIN_ARG = -103.972084f;
+    /** 1.5·2²³: adding and subtracting it rounds a float below 2²² to the nearest integer. */
+    private static final float ROUNDER = 12582912f;
+
+    private VectorMath() {}
+
+    /** eˣ within about 1 ulp; +inf above 88.72, 0 below −103.97, NaN stays NaN. */
+    static FloatVector exp(FloatVector x) {
+        var species = x.species();
+        FloatVector clamped = x.max(MIN_ARG).min(MAX_ARG);
+        FloatVector n = clamped.mul(LOG2E).add(ROUNDER).sub(ROUNDER); // round to nearest integer
+        FloatVector r = clamped.sub(n.mul(LN2_HI)).sub(n.mul(LN2_LO));
+        FloatVector r2 = r.mul(r);
+        FloatVector p = FloatVector.broadcast(species, 1.9875691500e-4f)
+                .fma(r, FloatVector.broadcast(species, 1.3981999507e-3f))
+                .fma(r, FloatVector.broadcast(species, 8.3334519073e-3f))
+                .fma(r, FloatVector.broadcast(species, 4.1665795894e-2f))
+                .fma(r, FloatVector.broadcast(species, 1.6666665459e-1f))
+                .fma(r, FloatVector.broadcast(species, 5.0000001201e-1f))
+                .fma(r2, r).add(1f);
+        // 2ⁿ in two halves so both exponents stay in the normal range (n spans −150..128); the second
+        // multiply rounds once into the subnormal range where it must
+        IntVector ni = (IntVector) n.convert(VectorOperators.F2I, 0);
+        IntVector half = ni.lanewise(VectorOperators.ASHR, 1);
+        IntVector rest = ni.sub(half);
+        FloatVector s1 = half.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
+        FloatVector s2 = rest.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
+        FloatVector result = p.mul(s1).mul(s2);
+        VectorMask<Float> overflow = x.compare(VectorOperators.GT, MAX_ARG);
+        VectorMask<Float> underflow = x.compare(VectorOperators.LT, MIN_ARG);
+        result = result.blend(Float.POSITIVE_INFINITY, overflow).blend(0f, underflow);
+        return result.blend(x, x.test(VectorOperators.IS_NAN));
+    }
+
+    /** tanh within a few ulp: odd polynomial below |x| = 0.625, 1 − 2/(e^{2|x|} + 1) above. */
+    static FloatVector tanh(FloatVector x) {
+        var species = x.species();
+        FloatVector ax = x.abs();
+        FloatVector z = x.mul(x);
+        FloatVector poly = FloatVector.broadcast(species, -5.70498872745e-3f)
+                .fma(z, FloatVector.broadcast(species, 2.06390887954e-2f))
+                .fma(z, FloatVector.broadcast(species, -5.37397155531e-2f))
+                .fma(z, FloatVector.broadcast(species, 1.33314422036e-1f))
+                .fma(z, FloatVector.broadcast(species, -3.33332819422e-1f))
+                .mul(z).fma(x, x);
+        FloatVector big = FloatVector.broadcast(species, 1f).sub(FloatVector.broadcast(species, 2f)
+                .div(exp(ax.mul(2f)).add(1f)));
+        big = big.blend(big.neg(), x.compare(VectorOperators.LT, 0f));
+        return poly.blend(big, ax.compare(VectorOperators.GE, 0.625f)).blend(x, x.test(VectorOperators.IS_NAN));
+    }
+}
