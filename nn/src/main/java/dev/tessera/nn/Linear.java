@@ -35,7 +35,7 @@ public final class Linear extends Module implements Layer {
         this.in = in;
         this.out = out;
         this.weight = parameter("weight", initialWeight);
-        this.bias = bias ? parameter("bias", Init.zeros(out)) : null;
+        this.bias = bias ? parameter("bias", Tensor.zeros(initialWeight.dtype(), out)) : null;
     }
 
     @Override

@@ -26,8 +26,12 @@ public final class MultiHeadAttention extends Module {
      * @param softCap attention-logit soft cap c (0 for none), used by the default kernel
      */
     public record Config(int dim, int numHeads, int numKvHeads, int headDim, boolean bias, RotaryEmbedding.Convention rope,
-            double ropeBase, int maxPositions, NormKind qkNorm, double normEps, double softCap, double dropout, DType dtype) {
+            double ropeBase, int maxPositions, NormKind qkNorm, double normEps, double softCap, double dropout, DType dtype,
+            AttentionKind kind) {
         public Config {
+            if (kind == null) {
+                throw new IllegalArgumentException("MultiHeadAttention.Config: attention kind is required");
+            }
             if (dim <= 0 || numHeads <= 0 || numKvHeads <= 0 || headDim <= 0) {
                 throw new IllegalArgumentException("MultiHeadAttention.Config: sizes must be positive, got dim=" + dim + " heads="
                         + numHeads + " kvHeads=" + numKvHeads + " headDim=" + headDim);
@@ -47,34 +51,46 @@ public final class MultiHeadAttention extends Module {
             Params.checkFloating("MultiHeadAttention.Config", dtype);
         }
 
+        /** Softmax attention (the default kind). */
+        public Config(int dim, int numHeads, int numKvHeads, int headDim, boolean bias, RotaryEmbedding.Convention rope,
+                double ropeBase, int maxPositions, NormKind qkNorm, double normEps, double softCap, double dropout, DType dtype) {
+            this(dim, numHeads, numKvHeads, headDim, bias, rope, ropeBase, maxPositions, qkNorm, normEps, softCap, dropout, dtype,
+                    AttentionKind.SOFTMAX);
+        }
+
+        public Config withKind(AttentionKind k) {
+            return new Config(dim, numHeads, numKvHeads, headDim, bias, rope, ropeBase, maxPositions, qkNorm, normEps, softCap, dropout,
+                    dtype, k);
+        }
+
         /** Llama-style: no bias, half-split RoPE with base 10000, no QK-norm, no cap, no dropout. */
         public static Config llama(int dim, int numHeads, int numKvHeads, int maxPositions) {
             return new Config(dim, numHeads, numKvHeads, dim / numHeads, false, RotaryEmbedding.Convention.HALF_SPLIT, 10000,
-                    maxPositions, null, 1e-6, 0, 0, DType.F32);
+                    maxPositions, null, 1e-6, 0, 0, DType.F32, AttentionKind.SOFTMAX);
         }
 
         public Config withDtype(DType d) {
-            return new Config(dim, numHeads, numKvHeads, headDim, bias, rope, ropeBase, maxPositions, qkNorm, normEps, softCap, dropout, d);
+            return new Config(dim, numHeads, numKvHeads, headDim, bias, rope, ropeBase, maxPositions, qkNorm, normEps, softCap, dropout, d, kind);
         }
 
         public Config withRope(RotaryEmbedding.Convention r, double base) {
-            return new Config(dim, numHeads, numKvHeads, headDim, bias, r, base, maxPositions, qkNorm, normEps, softCap, dropout, dtype);
+            return new Config(dim, numHeads, numKvHeads, headDim, bias, r, base, maxPositions, qkNorm, normEps, softCap, dropout, dtype, kind);
         }
 
         public Config withQkNorm(NormKind k) {
-            return new Config(dim, numHeads, numKvHeads, headDim, bias, rope, ropeBase, maxPositions, k, normEps, softCap, dropout, dtype);
+            return new Config(dim, numHeads, numKvHeads, headDim, bias, rope, ropeBase, maxPositions, k, normEps, softCap, dropout, dtype, kind);
         }
 
         public Config withSoftCap(double c) {
-            return new Config(dim, numHeads, numKvHeads, headDim, bias, rope, ropeBase, maxPositions, qkNorm, normEps, c, dropout, dtype);
+            return new Config(dim, numHeads, numKvHeads, headDim, bias, rope, ropeBase, maxPositions, qkNorm, normEps, c, dropout, dtype, kind);
         }
 
         public Config withBias(boolean b) {
-            return new Config(dim, numHeads, numKvHeads, headDim, b, rope, ropeBase, maxPositions, qkNorm, normEps, softCap, dropout, dtype);
+            return new Config(dim, numHeads, numKvHeads, headDim, b, rope, ropeBase, maxPositions, qkNorm, normEps, softCap, dropout, dtype, kind);
         }
 
         public Config withDropout(double p) {
-            return new Config(dim, numHeads, numKvHeads, headDim, bias, rope, ropeBase, maxPositions, qkNorm, normEps, softCap, p, dtype);
+            return new Config(dim, numHeads, numKvHeads, headDim, bias, rope, ropeBase, maxPositions, qkNorm, normEps, softCap, p, dtype, kind);
         }
     }
 
@@ -88,9 +104,9 @@ public final class MultiHeadAttention extends Module {
     private final RotaryEmbedding rope;
     private final AttentionKernel kernel;
 
-    /** With the default {@link SoftmaxAttention} (scale 1/√D, the config's soft cap and dropout). */
+    /** With the kernel the config's {@link AttentionKind} names (softmax by default). */
     public MultiHeadAttention(Config c, Generator g) {
-        this(c, g, new SoftmaxAttention(Double.NaN, c.softCap(), c.dropout(), c.dropout() > 0 ? g : null));
+        this(c, g, c.kind().create(c, g));
     }
 
     public MultiHeadAttention(Config c, Generator g, AttentionKernel kernel) {

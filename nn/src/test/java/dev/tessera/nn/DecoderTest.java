@@ -83,9 +83,13 @@ class DecoderTest {
         return new Tensor[] {tokens.narrow(1, 0, t).contiguous(), tokens.narrow(1, 1, t).contiguous()};
     }
 
-    @Test
-    void twoLayerDecoderOverfitsAFixedBatch() {
-        var config = Decoder.Config.of(16, 2, block(32, DType.F32, NormPlacement.PRE, BlockStyle.SERIAL, null, 0));
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.EnumSource(AttentionKind.class)
+    void twoLayerDecoderOverfitsAFixedBatch(AttentionKind kind) {
+        var b = block(32, DType.F32, NormPlacement.PRE, BlockStyle.SERIAL, null, 0);
+        var attention = kind == AttentionKind.ALIBI ? b.attention().withRope(null, 10000).withKind(kind) : b.attention().withKind(kind);
+        var config = Decoder.Config.of(16, 2, new TransformerBlock.Config(attention, b.mlp(), b.norm(), b.normEps(), b.normBias(),
+                b.placement(), b.style(), 0));
         Decoder model = new Decoder(config, new Generator(42));
         Tensor[] data = batch(16, 2, 12, 7);
         double first;
@@ -94,7 +98,7 @@ class DecoderTest {
         }
         double last = train(model, data[0], data[1], 120, 1e-2);
         assertTrue(first > 2, "initial loss " + first);
-        assertTrue(last < 0.1, "final loss " + last);
+        assertTrue(last < 0.1, kind + " final loss " + last);
     }
 
     record Variant(String name, Decoder.Config config) {}
