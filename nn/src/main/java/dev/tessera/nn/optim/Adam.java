@@ -47,7 +47,7 @@ public class Adam extends Optimizer {
     }
 
     @Override
-    final void update(ParamGroup group, ParamState state, Buf p, Buf g) {
+    final void update(ParamGroup group, ParamState state, Buf p, Buf g, int from, int to) {
         double lr = group.lr();
         double wd = group.weightDecay();
         double b1 = hp("beta1");
@@ -60,7 +60,7 @@ public class Adam extends Optimizer {
         double l2 = decoupled ? 0 : wd;
         Buf m = state.buf("exp_avg");
         Buf v = state.buf("exp_avg_sq");
-        for (int i = 0; i < p.n; i++) {
+        for (int i = from; i < to; i++) {
             double pi = p.get(i) * shrink;
             double gi = g.get(i) + l2 * pi;
             m.set(i, b1 * m.get(i) + (1 - b1) * gi);

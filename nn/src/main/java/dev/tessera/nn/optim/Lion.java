@@ -36,13 +36,13 @@ public final class Lion extends Optimizer {
     }
 
     @Override
-    void update(ParamGroup group, ParamState state, Buf p, Buf g) {
+    void update(ParamGroup group, ParamState state, Buf p, Buf g, int from, int to) {
         double lr = group.lr();
         double wd = group.weightDecay();
         double b1 = hp("beta1");
         double b2 = hp("beta2");
         Buf m = state.buf("exp_avg");
-        for (int i = 0; i < p.n; i++) {
+        for (int i = from; i < to; i++) {
             double pi = p.get(i);
             double gi = g.get(i);
             double mi = m.get(i);

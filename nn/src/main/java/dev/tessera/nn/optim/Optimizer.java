@@ -3,6 +3,7 @@ package dev.tessera.nn.optim;
 import dev.tessera.autograd.GradMode;
 import dev.tessera.autograd.Variable;
 import dev.tessera.tensor.DType;
+import dev.tessera.tensor.Parallel;
 import dev.tessera.tensor.Tensor;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -33,6 +34,8 @@ import java.util.function.BiConsumer;
  * F32 otherwise); parameters of other types or layouts are updated through an F32 working copy.
  */
 public abstract class Optimizer {
+    /** Elements per parallel chunk of an update (fixed, so results never depend on the thread count). */
+    private static final int GRAIN = 1 << 15;
     private final String name;
     private final List<ParamGroup> groups;
     private final List<Variable> params = new ArrayList<>();
@@ -105,10 +108,11 @@ public abstract class Optimizer {
     protected abstract void initState(ParamGroup group, Variable p, ParamState state);
 
     /**
-     * Updates one parameter in place. {@code p} views the parameter (or its working copy), {@code g}
-     * its gradient; {@code state.step()} already counts this step.
+     * Updates elements [from, to) of one parameter in place. {@code p} views the parameter (or its
+     * working copy), {@code g} its gradient; {@code state.step()} already counts this step. Chunks
+     * of one parameter may run in parallel, so an update must be purely elementwise.
      */
-    abstract void update(ParamGroup group, ParamState state, Buf p, Buf g);
+    abstract void update(ParamGroup group, ParamState state, Buf p, Buf g, int from, int to);
 
     /** Called once per group before its parameters update (group-level schedule arithmetic). */
     protected void beginGroup(ParamGroup group) {}
@@ -138,7 +142,10 @@ public abstract class Optimizer {
                     st.step++;
                     ParamState s = st;
                     Buf g = Buf.read(grad);
-                    mutate(p, buf -> update(group, s, buf, g));
+                    mutate(p, buf -> {
+                        int chunks = Parallel.chunkCount(buf.n, GRAIN);
+                        Parallel.forEachChunk(chunks, c -> update(group, s, buf, g, c * GRAIN, Math.min(buf.n, (c + 1) * GRAIN)));
+                    });
                 }
                 endGroup(group);
             }

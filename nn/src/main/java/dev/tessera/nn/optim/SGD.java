@@ -46,7 +46,7 @@ public final class SGD extends Optimizer {
     }
 
     @Override
-    void update(ParamGroup group, ParamState state, Buf p, Buf g) {
+    void update(ParamGroup group, ParamState state, Buf p, Buf g, int from, int to) {
         double lr = group.lr();
         double wd = group.weightDecay();
         double mu = hp("momentum");
@@ -54,7 +54,7 @@ public final class SGD extends Optimizer {
         boolean nesterov = hp("nesterov") != 0;
         boolean first = state.step() == 1;
         Buf b = mu != 0 ? state.buf("momentum_buffer") : null;
-        for (int i = 0; i < p.n; i++) {
+        for (int i = from; i < to; i++) {
             double pi = p.get(i);
             double gi = g.get(i) + wd * pi;
             if (b != null) {

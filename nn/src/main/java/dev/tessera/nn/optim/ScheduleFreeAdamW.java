@@ -97,7 +97,7 @@ public final class ScheduleFreeAdamW extends Optimizer {
     }
 
     @Override
-    void update(ParamGroup group, ParamState state, Buf y, Buf g) {
+    void update(ParamGroup group, ParamState state, Buf y, Buf g, int from, int to) {
         double lr = scheduledLr;
         double c = ckp1;
         double wd = group.weightDecay();
@@ -107,7 +107,7 @@ public final class ScheduleFreeAdamW extends Optimizer {
         double yCoef = lr * (b1 * (1 - c) - 1);
         Buf z = state.buf("z");
         Buf v = state.buf("exp_avg_sq");
-        for (int i = 0; i < y.n; i++) {
+        for (int i = from; i < to; i++) {
             double gi = g.get(i);
             v.set(i, b2 * v.get(i) + (1 - b2) * gi * gi);
             double yi = y.get(i);

@@ -179,6 +179,24 @@ class OptimizerReferenceTest {
         c.run(opt, rules(i -> adamRule(c.ref.get(i).length, b1, b2, eps, true)));
     }
 
+    /** A parameter of several update chunks (with a tail), so the parallel split is exercised. */
+    @org.junit.jupiter.api.Test
+    void largeParameterSpansSeveralChunks() {
+        Generator gen = new Generator(11);
+        int n = 3 * (1 << 15) + 17;
+        Variable p = Variable.of(Tensor.randn(gen, DType.F32, n), true);
+        double[] ref = p.data().toDoubleArray();
+        AdamW opt = new AdamW(ParamGroup.all(List.of(p)), 1e-2, 0.9, 0.99, 1e-8, 0.1);
+        Rule rule = adamRule(n, 0.9, 0.99, 1e-8, true);
+        for (int t = 1; t <= 3; t++) {
+            Tensor g = Tensor.randn(gen, DType.F32, n);
+            p.setGrad(g);
+            opt.step();
+            rule.step(t - 1, t, ref, g.toDoubleArray(), 1e-2, 0.1);
+        }
+        assertClose(ref, p.data().toDoubleArray(), "large");
+    }
+
     @Property(tries = 60)
     void lionFollowsChenEtAl(@ForAll long seed) {
         Case c = new Case(seed);
