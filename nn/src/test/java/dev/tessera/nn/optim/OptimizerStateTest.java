@@ -98,6 +98,28 @@ class OptimizerStateTest {
     }
 
     @Test
+    void stateDictSurvivesSafetensors(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws java.io.IOException {
+        Generator g = new Generator(13);
+        List<Variable> a = params(g);
+        ScheduleFreeAdamW opt = new ScheduleFreeAdamW(groups(a), 1e-2, 0.1, 3);
+        for (int s = 0; s < 2; s++) {
+            grads(g, s, List.of(a));
+            opt.step();
+        }
+        java.nio.file.Path file = dir.resolve("optim.safetensors");
+        dev.tessera.tensor.SafeTensors.write(file, opt.stateDict(), Map.of());
+        List<Variable> b = copies(a);
+        ScheduleFreeAdamW fresh = new ScheduleFreeAdamW(groups(b), 1e-2, 0.1, 3);
+        fresh.loadStateDict(dev.tessera.tensor.SafeTensors.read(file));
+        grads(g, 2, List.of(a, b));
+        opt.step();
+        fresh.step();
+        for (int i = 0; i < 3; i++) {
+            assertArrayEquals(a.get(i).data().toFloatArray(), b.get(i).data().toFloatArray());
+        }
+    }
+
+    @Test
     void loadErrorsNameTheKeys() {
         Generator g = new Generator(3);
         List<Variable> a = params(g);
