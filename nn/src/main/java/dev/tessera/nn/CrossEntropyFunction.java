@@ -9,7 +9,8 @@ import dev.tessera.tensor.Tensor;
  * Fused softmax cross-entropy with ignore index and label smoothing: the forward keeps each row's
  * log-sum-exp, the backward writes (softmax − (1 − ε)·onehot − ε/C)·g/count. Rows run in fixed
  * chunks on the shared pool; row losses are summed in row order, so the result is deterministic.
- * Formulas in {@link Losses#crossEntropy(dev.tessera.autograd.Variable, Tensor, int, double)}.
+ * Formulas in {@link Losses#crossEntropy(dev.tessera.autograd.Variable, Tensor, int, double)}; used by
+ * {@link Losses#crossEntropyFused}.
  */
 final class CrossEntropyFunction extends CustomFunction {
     private static final int GRAIN = 1 << 15;

@@ -30,22 +30,15 @@ public final class Losses {
      *   loss = Σ_{n : t_n ≠ ignore} ℓ_n / |{n : t_n ≠ ignore}|
      * </pre>
      *
-     * (NaN when every target is ignored, as PyTorch). The gradient is
+     * (NaN when every target is ignored, as PyTorch). Built from primitive ops (log-softmax,
+     * gather, a 0/1 mask), so autograd gives the gradient
      * ∂loss/∂z_{n,c} = (p_{n,c} − (1 − ε)·[c = t_n] − ε/C) / count on kept rows, 0 on ignored ones.
-     * This is the fused kernel (forward and backward in one pass over the logits, rows in
-     * parallel, math in double); {@link #crossEntropyComposite} builds the same loss from
-     * primitive ops and the tests hold the two equal.
+     * {@link #crossEntropyFused} computes the same in one pass with less memory.
      *
      * @param logits (N, C) or (B, T, C), floating
      * @param targets (N) or (B, T) class ids, I64 (or I32), each in [0, C) or {@code ignoreIndex}
      */
     public static Variable crossEntropy(Variable logits, Tensor targets, int ignoreIndex, double labelSmoothing) {
-        long[] t = checkCrossEntropy(logits, targets, ignoreIndex, labelSmoothing);
-        return new CrossEntropyFunction(t, ignoreIndex, labelSmoothing).call(logits);
-    }
-
-    /** The same loss as {@link #crossEntropy(Variable, Tensor, int, double)}, composed of log-softmax, gather and a mask. */
-    public static Variable crossEntropyComposite(Variable logits, Tensor targets, int ignoreIndex, double labelSmoothing) {
         long[] t = checkCrossEntropy(logits, targets, ignoreIndex, labelSmoothing);
         int c = logits.size(-1);
         int m = t.length;
@@ -65,6 +58,18 @@ public final class Losses {
         }
         Variable keep = Variable.constant(Tensor.of(mask, m).to(logits.dtype()));
         return perRow.mul(keep).sum().div(count);
+    }
+
+    /**
+     * The same loss and gradient as {@link #crossEntropy(Variable, Tensor, int, double)} from a
+     * fused kernel: forward keeps only each row's log-sum-exp and backward writes the gradient
+     * directly, so no (N, C) intermediates beyond the gradient itself are allocated (math in double,
+     * rows in parallel). It is not faster than the composite on CPU today (scalar exp against the
+     * Vector API kernels); use it where memory for large vocabularies matters.
+     */
+    public static Variable crossEntropyFused(Variable logits, Tensor targets, int ignoreIndex, double labelSmoothing) {
+        long[] t = checkCrossEntropy(logits, targets, ignoreIndex, labelSmoothing);
+        return new CrossEntropyFunction(t, ignoreIndex, labelSmoothing).call(logits);
     }
 
     /** Validates the arguments and returns the targets as longs in row order. */

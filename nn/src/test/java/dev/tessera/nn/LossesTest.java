@@ -81,8 +81,8 @@ class LossesTest {
         double ref = k.reference();
         Variable a = Variable.of(k.logits().copy(), true);
         Variable b = Variable.of(k.logits().copy(), true);
-        Variable fused = Losses.crossEntropy(a, k.targets(), k.ignore(), k.smoothing());
-        Variable composite = Losses.crossEntropyComposite(b, k.targets(), k.ignore(), k.smoothing());
+        Variable fused = Losses.crossEntropyFused(a, k.targets(), k.ignore(), k.smoothing());
+        Variable composite = Losses.crossEntropy(b, k.targets(), k.ignore(), k.smoothing());
         assertEquals(0, fused.rank());
         assertEquals(ref, fused.item(), 1e-5 * Math.max(1, Math.abs(ref)));
         assertEquals(ref, composite.item(), 1e-5 * Math.max(1, Math.abs(ref)));
@@ -95,9 +95,10 @@ class LossesTest {
     void crossEntropyGradientsPassGradCheck(@ForAll long seed) {
         Case k = Case.draw(seed, DType.F64);
         GradCheck.check(v -> Losses.crossEntropy(v[0], k.targets(), k.ignore(), k.smoothing()), k.logits());
-        GradCheck.check(v -> Losses.crossEntropyComposite(v[0], k.targets(), k.ignore(), k.smoothing()), k.logits());
-        assertEquals(k.reference(), Losses.crossEntropy(Variable.constant(k.logits()), k.targets(), k.ignore(), k.smoothing()).item(),
-                1e-12 * Math.max(1, Math.abs(k.reference())));
+        GradCheck.check(v -> Losses.crossEntropyFused(v[0], k.targets(), k.ignore(), k.smoothing()), k.logits());
+        double tol = 1e-12 * Math.max(1, Math.abs(k.reference()));
+        assertEquals(k.reference(), Losses.crossEntropy(Variable.constant(k.logits()), k.targets(), k.ignore(), k.smoothing()).item(), tol);
+        assertEquals(k.reference(), Losses.crossEntropyFused(Variable.constant(k.logits()), k.targets(), k.ignore(), k.smoothing()).item(), tol);
     }
 
     @Test
@@ -108,6 +109,8 @@ class LossesTest {
         assertEquals(Math.log(4), Losses.crossEntropy(z, t).item(), 1e-6);
         assertEquals(Math.log(4), Losses.crossEntropy(z, t, -100, 0.3).item(), 1e-6);
         assertTrue(Double.isNaN(Losses.crossEntropy(z, Tensor.of(new long[] {-100, -100}, 2)).item()), "all ignored gives NaN");
+        assertTrue(Double.isNaN(Losses.crossEntropyFused(z, Tensor.of(new long[] {-100, -100}, 2), -100, 0).item()));
+        assertThrows(IllegalArgumentException.class, () -> Losses.crossEntropyFused(z, Tensor.of(new long[] {1, 4}, 2), -100, 0));
         var range = assertThrows(IllegalArgumentException.class, () -> Losses.crossEntropy(z, Tensor.of(new long[] {1, 4}, 2)));
         assertEquals("crossEntropy: target 4 at flat position 1 is outside [0, 4) and is not the ignore index -100", range.getMessage());
         var shape = assertThrows(IllegalArgumentException.class, () -> Losses.crossEntropy(z, Tensor.of(new long[] {1, 2, 3}, 3)));
