@@ -1,0 +1,131 @@
+package dev.tessera.nn;
+
+import dev.tessera.autograd.CustomFunction;
+import dev.tessera.tensor.DType;
+import dev.tessera.tensor.Parallel;
+import dev.tessera.tensor.Tensor;
+
+/**
+ * Fused softmax cross-entropy with ignore index and label smoothing: the forward keeps each row's
+ * log-sum-exp, the backward writes (softmax − (1 − ε)·onehot − ε/C)·g/count. Rows run in fixed
+ * chunks on the shared pool; row losses are summed in row order, so the result is deterministic.
+ * Formulas in {@link Losses#crossEntropy(dev.tessera.autograd.Variable, Tensor, int, double)}; used by
+ * {@link Losses#crossEntropyFused}.
+ */
+final class CrossEntropyFunction extends CustomFunction {
+    private static final int GRAIN = 1 << 15;
+
+    private final long[] targets;
+    private final long ignoreIndex;
+    private final double eps;
+    private int count;
+
+    CrossEntropyFunction(long[] targets, long ignoreIndex, double eps) {
+        this.targets = targets;
+        this.ignoreIndex = ignoreIndex;
+        this.eps = eps;
+    }
+
+    @Override
+    protected String name() {
+        return "cross_entropy";
+    }
+
+    /** Logits as contiguous F32 or F64. */
+    private static Tensor dense(Tensor x) {
+        Tensor d = x.dtype() == DType.F64 || x.dtype() == DType.F32 ? x : x.to(DType.F32);
+        return d.contiguous();
+    }
+
+    private static double at(float[] f, double[] d, int i) {
+        return f != null ? f[i] : d[i];
+    }
+
+    @Override
+    protected Tensor forward(Context ctx, Tensor... in) {
+        Tensor x = dense(in[0]);
+        int c = x.size(-1);
+        int m = targets.length;
+        float[] f = x.storage().floats();
+        double[] d = x.storage().doubles();
+        int base = x.offset();
+        double[] lse = new double[m];
+        double[] rowLoss = new double[m];
+        int rowsPerChunk = Math.max(1, GRAIN / c);
+        Parallel.forEachChunk(Parallel.chunkCount(m, rowsPerChunk), chunk -> {
+            int end = Math.min(m, (chunk + 1) * rowsPerChunk);
+            for (int r = chunk * rowsPerChunk; r < end; r++) {
+                if (targets[r] == ignoreIndex) {
+                    continue;
+                }
+                int o = base + r * c;
+                double max = Double.NEGATIVE_INFINITY;
+                double sum = 0;
+                for (int j = 0; j < c; j++) {
+                    double v = at(f, d, o + j);
+                    max = Math.max(max, v);
+                    sum += v;
+                }
+                double s = 0;
+                for (int j = 0; j < c; j++) {
+                    s += Math.exp(at(f, d, o + j) - max);
+                }
+                double l = max + Math.log(s);
+                lse[r] = l;
+                double nll = l - at(f, d, o + (int) targets[r]);
+                rowLoss[r] = eps == 0 ? nll : (1 - eps) * nll + eps * (l - sum / c);
+            }
+        });
+        double total = 0;
+        int n = 0;
+        for (int r = 0; r < m; r++) {
+            if (targets[r] != ignoreIndex) {
+                total += rowLoss[r];
+                n++;
+            }
+        }
+        count = n;
+        ctx.save(in[0], Tensor.of(lse, m));
+        return Tensor.scalar(total / n, in[0].dtype());
+    }
+
+    @Override
+    protected Tensor[] backward(Context ctx, Tensor gradOutput) {
+        Tensor logits = ctx.saved(0);
+        Tensor x = dense(logits);
+        double[] lse = ctx.saved(1).storage().doubles();
+        int c = x.size(-1);
+        int m = targets.length;
+        float[] f = x.storage().floats();
+        double[] d = x.storage().doubles();
+        int base = x.offset();
+        double scale = gradOutput.item() / count;
+        DType outType = x.dtype();
+        Tensor grad = Tensor.zeros(outType, logits.shape());
+        float[] gf = grad.storage().floats();
+        double[] gd = grad.storage().doubles();
+        double smooth = eps / c;
+        int rowsPerChunk = Math.max(1, GRAIN / c);
+        Parallel.forEachChunk(Parallel.chunkCount(m, rowsPerChunk), chunk -> {
+            int end = Math.min(m, (chunk + 1) * rowsPerChunk);
+            for (int r = chunk * rowsPerChunk; r < end; r++) {
+                if (targets[r] == ignoreIndex) {
+                    continue;
+                }
+                int o = base + r * c;
+                int go = r * c;
+                int t = (int) targets[r];
+                for (int j = 0; j < c; j++) {
+                    double p = Math.exp(at(f, d, o + j) - lse[r]);
+                    double v = (p - smooth - (j == t ? 1 - eps : 0)) * scale;
+                    if (gf != null) {
+                        gf[go + j] = (float) v;
+                    } else {
+                        gd[go + j] = v;
+                    }
+                }
+            }
+        });
+        return new Tensor[] {grad.dtype() == logits.dtype() ? grad : grad.to(logits.dtype())};
+    }
+}

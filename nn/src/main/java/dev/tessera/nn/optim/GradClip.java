@@ -1,0 +1,61 @@
+package dev.tessera.nn.optim;
+
+import dev.tessera.autograd.Variable;
+import dev.tessera.tensor.Tensor;
+import java.util.List;
+
+/** Gradient clipping (G4), as torch.nn.utils.clip_grad_norm_. */
+public final class GradClip {
+    private GradClip() {}
+
+    /**
+     * Clips by the global L2 norm (Pascanu et al. 2013): with ‖g‖ = √(Σ_p Σ_i g_pi²) over every
+     * parameter's gradient, when ‖g‖ &gt; maxNorm each gradient is scaled in place by
+     * maxNorm / (‖g‖ + 1e-6). The norm is accumulated in double in the list's order, so it is
+     * deterministic. Parameters without a gradient are skipped.
+     *
+     * @return the total norm before clipping; a NaN or infinite norm is returned as is and the
+     *     gradients are left untouched (the caller decides whether to skip the step)
+     */
+    public static double clipGlobalNorm(List<Variable> params, double maxNorm) {
+        if (!(maxNorm > 0) || Double.isInfinite(maxNorm)) {
+            throw new IllegalArgumentException("clipGlobalNorm: maxNorm must be finite and > 0, got " + maxNorm);
+        }
+        double total = totalNorm(params);
+        if (!Double.isFinite(total)) {
+            return total;
+        }
+        double coef = maxNorm / (total + 1e-6);
+        if (coef < 1) {
+            for (Variable p : params) {
+                Tensor g = p.grad();
+                if (g == null) {
+                    continue;
+                }
+                if (g.isContiguous()) {
+                    g.mulInPlace(coef);
+                } else {
+                    p.setGrad(g.mul(coef));
+                }
+            }
+        }
+        return total;
+    }
+
+    /** √(Σ g²) over every gradient, accumulated in double in the list's order. */
+    public static double totalNorm(List<Variable> params) {
+        double sumSq = 0;
+        for (Variable p : params) {
+            Tensor g = p.grad();
+            if (g == null) {
+                continue;
+            }
+            Buf b = Buf.read(g);
+            for (int i = 0; i < b.n; i++) {
+                double v = b.get(i);
+                sumSq += v * v;
+            }
+        }
+        return Math.sqrt(sumSq);
+    }
+}
