@@ -286,7 +286,7 @@ public final class Tensor {
         if (numel() == 0) {
             return new float[0];
         }
-        Tensor c = to(DType.F32).contiguous();
+        Tensor c = Ops.materialize(to(DType.F32).contiguous(), DType.F32); // mapped storage is copied out
         return Arrays.copyOfRange(c.storage.floats(), c.offset, c.offset + c.numel());
     }
 
@@ -294,7 +294,7 @@ public final class Tensor {
         if (numel() == 0) {
             return new double[0];
         }
-        Tensor c = to(DType.F64).contiguous();
+        Tensor c = Ops.materialize(to(DType.F64).contiguous(), DType.F64); // mapped storage is copied out
         return Arrays.copyOfRange(c.storage.doubles(), c.offset, c.offset + c.numel());
     }
 
@@ -302,7 +302,7 @@ public final class Tensor {
         if (numel() == 0) {
             return new long[0];
         }
-        Tensor c = to(DType.I64).contiguous();
+        Tensor c = Ops.materialize(to(DType.I64).contiguous(), DType.I64); // mapped storage is copied out
         return Arrays.copyOfRange(c.storage.longs(), c.offset, c.offset + c.numel());
     }
 
