@@ -1,0 +1,48 @@
+package dev.tessera.models.train;
+
+/**
+ * Everything the training loop needs besides the model and data, validated here with one-line
+ * errors. Learning rate: linear warmup to {@code lr}, cosine to {@code minLr} at {@code steps}.
+ *
+ * @param gradAccum micro-batches per optimizer step (their gradients sum; the loss is averaged)
+ * @param spikeFactor a loss above spikeFactor × the median of the last {@code spikeWindow} losses
+ *     is a spike (PaLM's rollback, G6); 0 disables the check
+ */
+public record TrainConfig(long steps, int batchSize, int gradAccum, String optimizer, double lr, double minLr, long warmup,
+        double weightDecay, double clip, double zLoss, int evalEvery, int evalBatches, int checkpointEvery, int keepCheckpoints,
+        long seed, double spikeFactor, int spikeWindow, int maxRollbacks) {
+    public TrainConfig {
+        if (steps <= 0 || batchSize <= 0 || gradAccum <= 0) {
+            throw new IllegalArgumentException("train: steps, batch size and grad accumulation must be positive, got " + steps + ", "
+                    + batchSize + ", " + gradAccum);
+        }
+        if (!java.util.Set.of("adamw", "adam", "sgd", "lion", "schedulefree").contains(optimizer)) {
+            throw new IllegalArgumentException("train: unknown optimizer '" + optimizer + "' (adamw, adam, sgd, lion, schedulefree)");
+        }
+        if (!(lr > 0) || !(minLr >= 0) || minLr > lr || warmup < 0) {
+            throw new IllegalArgumentException("train: need lr > 0, 0 <= min lr <= lr, warmup >= 0, got " + lr + ", " + minLr + ", " + warmup);
+        }
+        if (!(weightDecay >= 0) || !(clip >= 0) || !(zLoss >= 0)) {
+            throw new IllegalArgumentException("train: weight decay, clip and z-loss must be >= 0, got " + weightDecay + ", " + clip
+                    + ", " + zLoss);
+        }
+        if (evalEvery <= 0 || evalBatches <= 0 || checkpointEvery <= 0 || keepCheckpoints < 2) {
+            throw new IllegalArgumentException("train: eval/checkpoint intervals must be positive and at least 2 checkpoints kept");
+        }
+        if (!(spikeFactor == 0 || spikeFactor > 1) || spikeWindow < 3 || maxRollbacks < 0) {
+            throw new IllegalArgumentException("train: spike factor must be 0 (off) or > 1, window >= 3, got " + spikeFactor + ", "
+                    + spikeWindow);
+        }
+    }
+
+    /** Defaults in the spirit of nanoGPT for a small model on a CPU. */
+    public static TrainConfig defaults(long steps, int batchSize) {
+        return new TrainConfig(steps, batchSize, 1, "adamw", 3e-3, 3e-4, Math.min(100, steps / 10), 0.1, 1.0, 0, 50, 4, 100, 3, 1337,
+                4.0, 50, 3);
+    }
+
+    public TrainConfig withSteps(long s) {
+        return new TrainConfig(s, batchSize, gradAccum, optimizer, lr, minLr, warmup, weightDecay, clip, zLoss, evalEvery, evalBatches,
+                checkpointEvery, keepCheckpoints, seed, spikeFactor, spikeWindow, maxRollbacks);
+    }
+}
