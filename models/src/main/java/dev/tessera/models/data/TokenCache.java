@@ -137,6 +137,7 @@ public final class TokenCache {
         Path tmp = null;
         try {
             Files.createDirectories(directory);
+            removeStaleTemporaries(file);
             tmp = Files.createTempFile(directory, file.getFileName().toString(), ".tmp");
             try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
                 Writer w = new Writer(ch);
@@ -188,6 +189,20 @@ public final class TokenCache {
                     // best effort: a stray .tmp file is never read
                 }
             }
+        }
+    }
+
+    /** Deletes this key's temporary files left by a crashed build (over an hour old, so never a live one). */
+    private void removeStaleTemporaries(Path file) {
+        long cutoff = System.currentTimeMillis() - 3_600_000L;
+        try (var stale = Files.newDirectoryStream(directory, file.getFileName() + "*.tmp")) {
+            for (Path p : stale) {
+                if (Files.getLastModifiedTime(p).toMillis() < cutoff) {
+                    Files.deleteIfExists(p);
+                }
+            }
+        } catch (IOException ignored) {
+            // best effort: stray temporaries are never read
         }
     }
 

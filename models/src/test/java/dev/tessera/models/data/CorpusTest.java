@@ -120,5 +120,15 @@ class CorpusTest {
         long bytes = c.totalBytes();
         assertTrue(bytes > 20_000_000 && bytes < 100_000_000, "bytes: " + bytes);
         assertTrue(c.entries().stream().anyMatch(e -> e.name().equals("java.base/java/lang/Object.java")));
+        long[] progress = {0, 0};
+        Corpus.Scan scan = c.forEachDocument((e, utf8, len) -> { }, (done, total) -> {
+            progress[0] = done;
+            progress[1] = total;
+        });
+        assertTrue(scan.documents() >= 3000 && scan.documents() <= 4000, "documents: " + scan.documents());
+        assertEquals(n, scan.documents() + scan.skipped());
+        assertTrue(scan.bytes() > 20_000_000, "bytes read: " + scan.bytes());
+        assertEquals(bytes, progress[0]);
+        assertEquals(bytes, progress[1]);
     }
 }

@@ -79,6 +79,10 @@ class TokenCacheTest {
     void secondLoadIsMappedFromCacheWithoutTokenizing() throws IOException {
         Path dir = data();
         TokenCache cache = new TokenCache(tmp.resolve("cache"));
+        // a temporary left by a crashed build is ignored, and removed once stale
+        Path crashed = Files.createDirectories(cache.directory()).resolve(cache.fileFor(Corpus.open(dir), ByteTokenizer.INSTANCE).getFileName() + "123.tmp");
+        Files.writeString(crashed, "half-written");
+        Files.setLastModifiedTime(crashed, FileTime.fromMillis(System.currentTimeMillis() - 7_200_000L));
         Counter first = new Counter();
         TokenizedCorpus a = cache.load(Corpus.open(dir), ByteTokenizer.INSTANCE, first);
         assertFalse(a.fromCache());
