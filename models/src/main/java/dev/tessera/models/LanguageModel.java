@@ -1,0 +1,51 @@
+package dev.tessera.models;
+
+import dev.tessera.autograd.Variable;
+import dev.tessera.nn.AttentionMask;
+import dev.tessera.nn.KvCache;
+import dev.tessera.nn.Module;
+import dev.tessera.tensor.Tensor;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A decoder-only language model: token ids (B, T) → next-token logits (B, T, V). Dimension
+ * legend: B batch, T time, C channels, NH heads, HS head size, V vocab.
+ */
+public interface LanguageModel {
+
+    /** ids (B, T) integer → logits (B, T, V); {@code mask} null means causal. */
+    default Variable forward(Tensor ids, AttentionMask mask) {
+        return forward(ids, mask, null);
+    }
+
+    /**
+     * Cached decoding: with one cache per layer (see {@link #newCaches}) holding P positions, the
+     * T new tokens sit at positions P … P+T−1 and their keys/values are appended. {@code caches}
+     * may be null (no cache).
+     */
+    Variable forward(Tensor ids, AttentionMask mask, List<KvCache> caches);
+
+    /** The module tree (parameters, train/eval mode, state dict). */
+    Module module();
+
+    ModelConfig config();
+
+    /** Parameters and persistent buffers by Hugging Face name (our layout: Linear weights (out, in)). */
+    Map<String, Tensor> stateDict();
+
+    /** One preallocated cache per layer for {@code batch} rows and up to {@code maxT} positions. */
+    default List<KvCache> newCaches(int batch, int maxT) {
+        ModelConfig c = config();
+        List<KvCache> caches = new ArrayList<>();
+        for (int l = 0; l < c.layers(); l++) {
+            caches.add(KvCache.preallocated(batch, c.kvHeads(), maxT, c.headDim(), c.dtype()));
+        }
+        return caches;
+    }
+
+    default long parameterCount() {
+        return module().parameterCount();
+    }
+}

@@ -1,0 +1,203 @@
+package dev.tessera.models;
+
+import dev.tessera.autograd.Variable;
+import dev.tessera.models.ModelConfig.Positional;
+import dev.tessera.nn.AttentionMask;
+import dev.tessera.nn.DeepNorm;
+import dev.tessera.nn.Dropout;
+import dev.tessera.nn.FeedForward;
+import dev.tessera.nn.KvCache;
+import dev.tessera.nn.Layer;
+import dev.tessera.nn.LearnedPositions;
+import dev.tessera.nn.LmHead;
+import dev.tessera.nn.Module;
+import dev.tessera.nn.ModuleList;
+import dev.tessera.nn.MultiHeadAttention;
+import dev.tessera.nn.NormPlacement;
+import dev.tessera.nn.RotaryEmbedding;
+import dev.tessera.nn.SinusoidalPositions;
+import dev.tessera.nn.SoftCap;
+import dev.tessera.nn.TokenEmbedding;
+import dev.tessera.tensor.Generator;
+import dev.tessera.tensor.Tensor;
+import java.util.List;
+
+/**
+ * Llama (Touvron et al. 2023, "LLaMA"; Llama 2 and 3), parameter for parameter as Hugging Face's
+ * {@code LlamaForCausalLM}, so checkpoints load by name.
+ *
+ * <pre>
+ * Dimensions: B batch, T time, C channels (hidden_size), NH heads, KV key/value heads, HS head size, V vocab.
+ *
+ *   x = embed_tokens(ids)                                   (B, T, C)
+ *   for each of the L layers:                               (PRE placement, the Llama default)
+ *     x = x + self_attn(input_layernorm(x))                 q/k/v/o_proj, RoPE(θ), GQA (NH/KV query heads share a K/V head)
+ *     x = x + mlp(post_attention_layernorm(x))              down_proj(silu(gate_proj(x)) ⊙ up_proj(x))
+ *   x = norm(x)                                             (B, T, C)
+ *   logits = lm_head(x)                                     (B, T, V), tied to embed_tokens or its own weight
+ * </pre>
+ *
+ * The config's switches change this recipe: norm kind (RMSNorm/LayerNorm) and placement (PRE;
+ * POST, which drops the final norm since every block ends in one; SANDWICH as Gemma 2), DeepNorm
+ * (POST with α-weighted skips and β-scaled init), the FFN kind and activation, the attention
+ * kernel, QK-norm ({@code self_attn.q_norm}/{@code k_norm}), attention and final-logit soft caps,
+ * and the positional scheme (RoPE either pairing, or an added learned table
+ * {@code model.embed_positions.weight}, or a sinusoidal one, or none for ALiBi).
+ */
+public final class Llama extends Module implements LanguageModel {
+
+    /** One decoder layer (Hugging Face {@code LlamaDecoderLayer}). */
+    static final class Block extends Module {
+        private final MultiHeadAttention attn;
+        private final FeedForward mlp;
+        private final NormPlacement placement;
+        private final Layer n1;
+        private final Layer n1post;
+        private final Layer n2;
+        private final Layer n2post;
+        private final Dropout drop;
+        private final double alpha; // DeepNorm's skip weight; 1 otherwise
+
+        Block(ModelConfig c, Generator g) {
+            RotaryEmbedding.Convention rope = switch (c.positional()) {
+                case ROPE_HALF_SPLIT -> RotaryEmbedding.Convention.HALF_SPLIT;
+                case ROPE_INTERLEAVED -> RotaryEmbedding.Convention.INTERLEAVED;
+                default -> null;
+            };
+            attn = child("self_attn", new MultiHeadAttention(new MultiHeadAttention.Config(c.dim(), c.heads(), c.kvHeads(), c.headDim(),
+                    c.bias(), rope, c.ropeTheta(), c.contextLength(), c.qkNorm() ? c.normKind() : null, c.normEps(),
+                    c.attentionSoftCap(), c.dropout(), c.dtype(), c.attentionKind()), g));
+            mlp = child("mlp", new FeedForward(new FeedForward.Config(c.dim(), c.ffnHidden(), c.ffnKind(), c.activation(), c.bias(),
+                    c.dtype()), g));
+            placement = c.normPlacement();
+            // Names: Llama's two pre-norms; post-norm reuses nn.TransformerBlock's names; sandwich is Gemma 2's four.
+            switch (placement) {
+                case PRE -> {
+                    n1 = norm(c, "input_layernorm");
+                    n2 = norm(c, "post_attention_layernorm");
+                    n1post = n2post = null;
+                }
+                case POST -> {
+                    n1 = norm(c, "post_attention_layernorm");
+                    n2 = norm(c, "post_feedforward_layernorm");
+                    n1post = n2post = null;
+                }
+                default -> {
+                    n1 = norm(c, "input_layernorm");
+                    n1post = norm(c, "post_attention_layernorm");
+                    n2 = norm(c, "pre_feedforward_layernorm");
+                    n2post = norm(c, "post_feedforward_layernorm");
+                }
+            }
+            drop = child("resid_dropout", new Dropout(c.dropout(), c.dropout() > 0 ? g : null));
+            alpha = c.deepNorm() ? DeepNorm.alpha(c.layers(), DeepNorm.Arch.DECODER_ONLY) : 1;
+        }
+
+        private Layer norm(ModelConfig c, String name) {
+            return (Layer) child(name, c.normKind().create(c.dim(), c.normEps(), c.bias(), c.dtype()));
+        }
+
+        /** x (B, T, C) → (B, T, C); {@code cache} may be null. */
+        Variable forward(Variable x, AttentionMask mask, KvCache cache) {
+            return switch (placement) {
+                case PRE -> {
+                    Variable h = x.add(drop.forward(attn.forward(n1.forward(x), mask, cache))); // (B, T, C)
+                    yield h.add(drop.forward(mlp.forward(n2.forward(h))));
+                }
+                case POST -> {
+                    Variable h = n1.forward(skip(x).add(drop.forward(attn.forward(x, mask, cache)))); // (B, T, C)
+                    yield n2.forward(skip(h).add(drop.forward(mlp.forward(h))));
+                }
+                case SANDWICH -> {
+                    Variable h = x.add(n1post.forward(drop.forward(attn.forward(n1.forward(x), mask, cache)))); // (B, T, C)
+                    yield h.add(n2post.forward(drop.forward(mlp.forward(n2.forward(h)))));
+                }
+            };
+        }
+
+        private Variable skip(Variable x) {
+            return alpha == 1 ? x : x.mul(alpha);
+        }
+
+        MultiHeadAttention attention() {
+            return attn;
+        }
+    }
+
+    /** The decoder body (Hugging Face {@code LlamaModel}, registered as {@code model}). */
+    static final class Body extends Module {
+        private final TokenEmbedding embed;
+        private final LearnedPositions learned;
+        private final SinusoidalPositions sinusoidal;
+        private final ModuleList<Block> layers;
+        private final Layer norm;
+
+        Body(ModelConfig c, Generator g) {
+            embed = child("embed_tokens", new TokenEmbedding(c.vocabSize(), c.dim(), c.dim(), false, c.dropout(), c.initStd(), g,
+                    c.dtype()));
+            learned = c.positional() == Positional.LEARNED
+                    ? child("embed_positions", new LearnedPositions(c.contextLength(), c.dim(), c.initStd(), g)) : null;
+            sinusoidal = c.positional() == Positional.SINUSOIDAL ? new SinusoidalPositions(c.dim()) : null;
+            layers = child("layers", new ModuleList<>());
+            for (int l = 0; l < c.layers(); l++) {
+                layers.add(new Block(c, g));
+            }
+            // A post-norm block already ends in a norm; the others need a final one.
+            norm = c.normPlacement() == NormPlacement.POST ? null
+                    : (Layer) child("norm", c.normKind().create(c.dim(), c.normEps(), c.bias(), c.dtype()));
+        }
+
+        /** ids (B, T) → hidden states (B, T, C); the first token sits at position {@code past}. */
+        Variable forward(Tensor ids, AttentionMask mask, List<KvCache> caches, int past) {
+            Variable x = embed.forward(ids); // (B, T, C)
+            if (learned != null) {
+                x = learned.forward(x, past); // (B, T, C)
+            } else if (sinusoidal != null) {
+                x = sinusoidal.forward(x, past);
+            }
+            for (int l = 0; l < layers.size(); l++) {
+                x = layers.get(l).forward(x, mask, caches == null ? null : caches.get(l)); // (B, T, C)
+            }
+            return norm == null ? x : norm.forward(x);
+        }
+    }
+
+    private final ModelConfig config;
+    private final Body model;
+    private final LmHead head;
+
+    /** Builds a Llama from {@code c} (architecture LLAMA), initialised from {@code g}. */
+    public Llama(ModelConfig c, Generator g) {
+        if (c.architecture() != ModelConfig.Architecture.LLAMA) {
+            throw new IllegalArgumentException("Llama: config is for architecture " + c.architecture());
+        }
+        this.config = c;
+        model = child("model", new Body(c, g));
+        head = child("lm_head", c.tieEmbeddings() ? new LmHead(model.embed, g) : new LmHead(c.dim(), c.vocabSize(), g, c.dtype()));
+        Models.initialise(this, c, g);
+    }
+
+    @Override
+    public Variable forward(Tensor ids, AttentionMask mask, List<KvCache> caches) {
+        int past = Models.checkInputs("Llama", config, ids, caches);
+        AttentionMask m = mask == null ? AttentionMask.causalOnly() : mask;
+        Variable x = model.forward(ids, m, caches, past); // (B, T, C)
+        Variable logits = head.forward(x); // (B, T, V)
+        return SoftCap.apply(logits, config.finalSoftCap());
+    }
+
+    @Override
+    public Module module() {
+        return this;
+    }
+
+    @Override
+    public ModelConfig config() {
+        return config;
+    }
+
+    /** The layers, for inspection (kernel kind, attention config). */
+    List<Block> blocks() {
+        return java.util.stream.StreamSupport.stream(model.layers.spliterator(), false).toList();
+    }
+}

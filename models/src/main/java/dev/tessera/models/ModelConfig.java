@@ -1,0 +1,230 @@
+package dev.tessera.models;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.tessera.nn.Activation;
+import dev.tessera.nn.AttentionKind;
+import dev.tessera.nn.FeedForward;
+import dev.tessera.nn.NormKind;
+import dev.tessera.nn.NormPlacement;
+import dev.tessera.tensor.DType;
+import java.nio.file.Path;
+
+/**
+ * Everything that fixes a decoder-only language model's shape and recipe, validated here so a
+ * model constructor never sees a bad combination. Dimension legend used by the model files: B
+ * batch, T time (≤ contextLength), C channels (= dim), NH heads, HS head size (headDim), V vocab.
+ *
+ * <p>Hugging Face {@code config.json} reading and writing is in {@link HfConfig}; knobs Hugging
+ * Face has no field for go under a {@code "tessera"} object so that a round trip is lossless.
+ *
+ * @param contextLength the maximum number of positions (learned position table size, RoPE table)
+ * @param headDim HS; usually dim / heads, but Llama-family configs may set it apart ({@code head_dim})
+ * @param ffnHidden the feed-forward hidden width (gated kinds: the width of gate/up projections)
+ * @param normPlacement A1: PRE (Llama, GPT-2), POST (with {@code deepNorm}, D1) or SANDWICH (Gemma 2)
+ * @param ffnKind A5: MLP (GPT-2) or a gated unit (SWIGLU for Llama)
+ * @param activation A4: the MLP's activation, or the gate's activation of a gated unit
+ * @param positional C1/A7: how positions enter the model
+ * @param qkNorm A11: a per-head norm (of {@code normKind}) on queries and keys
+ * @param attentionSoftCap A12: c·tanh(s/c) on attention scores (0 for none; softmax kernel only)
+ * @param finalSoftCap A12: c·tanh(z/c) on the output logits (0 for none)
+ * @param zLoss A10: coefficient of the z-loss (log Z)² that the trainer adds (0 for none)
+ * @param deepNorm D1: post-norm residuals x ← N(α·x + f(x)) with the β-scaled init of DeepNet
+ * @param dropout A14: embedding, residual and attention-probability dropout
+ * @param initStd std of the N(0, σ²) init of every matrix (Hugging Face's {@code initializer_range})
+ */
+public record ModelConfig(Architecture architecture, int vocabSize, int contextLength, int layers, int dim, int heads, int kvHeads,
+        int headDim, int ffnHidden, NormKind normKind, double normEps, NormPlacement normPlacement, FeedForward.Kind ffnKind,
+        Activation activation, AttentionKind attentionKind, Positional positional, double ropeTheta, boolean tieEmbeddings,
+        boolean bias, boolean qkNorm, double attentionSoftCap, double finalSoftCap, double zLoss, boolean deepNorm, double dropout,
+        double initStd, DType dtype) {
+
+    /** The model families this package builds; each is one file. */
+    public enum Architecture { LLAMA, GPT2 }
+
+    /** How positions enter the model (A7, C1, C4). ALiBi is an attention kind and needs NONE here. */
+    public enum Positional {
+        /** RoPE pairing dims (i, i + HS/2), Hugging Face's rotate_half. */
+        ROPE_HALF_SPLIT,
+        /** RoPE pairing dims (2i, 2i + 1), Meta's original Llama code and the reference script. */
+        ROPE_INTERLEAVED,
+        /** A trained (contextLength, C) table added to the token embeddings (GPT-2's wpe). */
+        LEARNED,
+        /** Fixed sin/cos table added to the token embeddings (Vaswani et al. 2017). */
+        SINUSOIDAL,
+        /** No positional signal besides the causal mask (or ALiBi's biases). */
+        NONE;
+
+        public boolean rope() {
+            return this == ROPE_HALF_SPLIT || this == ROPE_INTERLEAVED;
+        }
+    }
+
+    public ModelConfig {
+        require(architecture != null && normKind != null && normPlacement != null && ffnKind != null && activation != null
+                && attentionKind != null && positional != null && dtype != null,
+                "architecture, normKind, normPlacement, ffnKind, activation, attentionKind, positional and dtype are required");
+        require(vocabSize > 0 && contextLength > 0 && layers > 0 && dim > 0 && heads > 0 && kvHeads > 0 && headDim > 0 && ffnHidden > 0,
+                "sizes must be positive, got vocabSize=" + vocabSize + " contextLength=" + contextLength + " layers=" + layers + " dim="
+                        + dim + " heads=" + heads + " kvHeads=" + kvHeads + " headDim=" + headDim + " ffnHidden=" + ffnHidden);
+        require(heads % kvHeads == 0, "kvHeads " + kvHeads + " must divide heads " + heads);
+        require(dtype.isFloating(), "dtype must be floating, got " + dtype);
+        require(normEps >= 0 && normEps < 1, "normEps must be in [0, 1), got " + normEps);
+        require(!positional.rope() || (headDim % 2 == 0 && ropeTheta > 1), "RoPE needs an even headDim and ropeTheta > 1, got headDim="
+                + headDim + " ropeTheta=" + ropeTheta);
+        require(attentionKind != AttentionKind.ALIBI || positional == Positional.NONE,
+                "ALiBi attention carries positions itself; use positional NONE, got " + positional);
+        require(attentionSoftCap >= 0 && finalSoftCap >= 0 && zLoss >= 0, "attentionSoftCap, finalSoftCap and zLoss must be >= 0, got "
+                + attentionSoftCap + ", " + finalSoftCap + ", " + zLoss);
+        require(attentionSoftCap == 0 || attentionKind == AttentionKind.SOFTMAX,
+                "attention soft-capping needs the SOFTMAX attention kind, got " + attentionKind);
+        require(!deepNorm || normPlacement == NormPlacement.POST, "deepNorm is a post-norm recipe; set normPlacement POST, got "
+                + normPlacement);
+        require(dropout >= 0 && dropout < 1, "dropout must be in [0, 1), got " + dropout);
+        require(initStd > 0 && Double.isFinite(initStd), "initStd must be positive, got " + initStd);
+        if (architecture == Architecture.GPT2) {
+            require(kvHeads == heads, "GPT2 has no grouped-query attention: kvHeads " + kvHeads + " != heads " + heads);
+            require(heads * headDim == dim, "GPT2 needs heads·headDim == dim, got " + heads + "·" + headDim + " != " + dim);
+            require(!positional.rope(), "GPT2 does not support " + positional + "; use LEARNED, SINUSOIDAL or NONE (or architecture LLAMA)");
+            require(ffnKind == FeedForward.Kind.MLP, "GPT2's mlp is c_fc → act → c_proj; ffnKind must be MLP, got " + ffnKind);
+            require(normPlacement != NormPlacement.SANDWICH, "GPT2 supports normPlacement PRE or POST, got SANDWICH");
+        }
+    }
+
+    private static void require(boolean ok, String message) {
+        if (!ok) {
+            throw new IllegalArgumentException("ModelConfig: " + message);
+        }
+    }
+
+    /**
+     * A Llama (Touvron et al. 2023): RMSNorm (ε = 1e-5) pre-norm, half-split RoPE with θ = 10000,
+     * SwiGLU, no biases, untied head, softmax attention, N(0, 0.02²) init, F32.
+     */
+    public static ModelConfig llama(int vocab, int contextLength, int layers, int dim, int heads, int kvHeads, int ffnHidden) {
+        return new ModelConfig(Architecture.LLAMA, vocab, contextLength, layers, dim, heads, kvHeads, dim / Math.max(1, heads), ffnHidden,
+                NormKind.RMS_NORM, 1e-5, NormPlacement.PRE, FeedForward.Kind.SWIGLU, Activation.SILU, AttentionKind.SOFTMAX,
+                Positional.ROPE_HALF_SPLIT, 10000, false, false, false, 0, 0, 0, false, 0, 0.02, DType.F32);
+    }
+
+    /**
+     * A GPT-2 (Radford et al. 2019): LayerNorm (ε = 1e-5) pre-norm, learned positions, a 4·C GELU
+     * (tanh) MLP, biases everywhere, head tied to wte, N(0, 0.02²) init, F32.
+     */
+    public static ModelConfig gpt2(int vocab, int contextLength, int layers, int dim, int heads) {
+        return new ModelConfig(Architecture.GPT2, vocab, contextLength, layers, dim, heads, heads, dim / Math.max(1, heads), 4 * dim,
+                NormKind.LAYER_NORM, 1e-5, NormPlacement.PRE, FeedForward.Kind.MLP, Activation.GELU_TANH, AttentionKind.SOFTMAX,
+                Positional.LEARNED, 10000, true, true, false, 0, 0, 0, false, 0, 0.02, DType.F32);
+    }
+
+    /** OpenAI's GPT-2 small (124M): V = 50257, T = 1024, 12 layers, C = 768, 12 heads. */
+    public static ModelConfig openaiGpt2() {
+        return gpt2(50257, 1024, 12, 768, 12);
+    }
+
+    /** The reference script's tiny preset ({@link Preset#TINY}). */
+    public static ModelConfig tiny() {
+        return Preset.TINY.config();
+    }
+
+    /** The reference script's small preset ({@link Preset#SMALL}). */
+    public static ModelConfig small() {
+        return Preset.SMALL.config();
+    }
+
+    /** The reference script's gpt2 preset ({@link Preset#GPT2}): a GPT-2-sized Llama. */
+    public static ModelConfig gpt2() {
+        return Preset.GPT2.config();
+    }
+
+    /** The Hugging Face config.json object (with a {@code "tessera"} object for our extra knobs). */
+    public ObjectNode toHuggingFace() {
+        return HfConfig.write(this);
+    }
+
+    /** {@link #toHuggingFace()} as indented JSON text. */
+    public String toJson() {
+        return HfConfig.text(toHuggingFace());
+    }
+
+    /** Reads a Hugging Face config.json object (LlamaForCausalLM or GPT2LMHeadModel). */
+    public static ModelConfig fromHuggingFace(JsonNode json) {
+        return HfConfig.read(json);
+    }
+
+    /** Reads a Hugging Face config.json file. */
+    public static ModelConfig fromHuggingFace(Path configJson) {
+        return HfConfig.read(HfConfig.parse(configJson));
+    }
+
+    /** Parses config.json text. */
+    public static ModelConfig fromJson(String text) {
+        return HfConfig.read(HfConfig.parse(text));
+    }
+
+    public Builder toBuilder() {
+        return new Builder(this);
+    }
+
+    /** A mutable copy for changing a few knobs: {@code cfg.toBuilder().qkNorm(true).build()}. */
+    public static final class Builder {
+        private Architecture architecture;
+        private int vocabSize, contextLength, layers, dim, heads, kvHeads, headDim, ffnHidden;
+        private NormKind normKind;
+        private double normEps;
+        private NormPlacement normPlacement;
+        private FeedForward.Kind ffnKind;
+        private Activation activation;
+        private AttentionKind attentionKind;
+        private Positional positional;
+        private double ropeTheta;
+        private boolean tieEmbeddings, bias, qkNorm, deepNorm;
+        private double attentionSoftCap, finalSoftCap, zLoss, dropout, initStd;
+        private DType dtype;
+
+        private Builder(ModelConfig c) {
+            architecture = c.architecture; vocabSize = c.vocabSize; contextLength = c.contextLength; layers = c.layers; dim = c.dim;
+            heads = c.heads; kvHeads = c.kvHeads; headDim = c.headDim; ffnHidden = c.ffnHidden; normKind = c.normKind;
+            normEps = c.normEps; normPlacement = c.normPlacement; ffnKind = c.ffnKind; activation = c.activation;
+            attentionKind = c.attentionKind; positional = c.positional; ropeTheta = c.ropeTheta; tieEmbeddings = c.tieEmbeddings;
+            bias = c.bias; qkNorm = c.qkNorm; attentionSoftCap = c.attentionSoftCap; finalSoftCap = c.finalSoftCap; zLoss = c.zLoss;
+            deepNorm = c.deepNorm; dropout = c.dropout; initStd = c.initStd; dtype = c.dtype;
+        }
+
+        public Builder architecture(Architecture v) { architecture = v; return this; }
+        public Builder vocabSize(int v) { vocabSize = v; return this; }
+        public Builder contextLength(int v) { contextLength = v; return this; }
+        public Builder layers(int v) { layers = v; return this; }
+        /** Sets dim and keeps headDim = dim / heads. */
+        public Builder dim(int v) { dim = v; headDim = v / Math.max(1, heads); return this; }
+        /** Sets heads (and kvHeads when they were equal) and keeps headDim = dim / heads. */
+        public Builder heads(int v) { kvHeads = kvHeads == heads ? v : kvHeads; heads = v; headDim = dim / Math.max(1, v); return this; }
+        public Builder kvHeads(int v) { kvHeads = v; return this; }
+        public Builder headDim(int v) { headDim = v; return this; }
+        public Builder ffnHidden(int v) { ffnHidden = v; return this; }
+        public Builder normKind(NormKind v) { normKind = v; return this; }
+        public Builder normEps(double v) { normEps = v; return this; }
+        public Builder normPlacement(NormPlacement v) { normPlacement = v; return this; }
+        public Builder ffnKind(FeedForward.Kind v) { ffnKind = v; return this; }
+        public Builder activation(Activation v) { activation = v; return this; }
+        public Builder attentionKind(AttentionKind v) { attentionKind = v; return this; }
+        public Builder positional(Positional v) { positional = v; return this; }
+        public Builder ropeTheta(double v) { ropeTheta = v; return this; }
+        public Builder tieEmbeddings(boolean v) { tieEmbeddings = v; return this; }
+        public Builder bias(boolean v) { bias = v; return this; }
+        public Builder qkNorm(boolean v) { qkNorm = v; return this; }
+        public Builder attentionSoftCap(double v) { attentionSoftCap = v; return this; }
+        public Builder finalSoftCap(double v) { finalSoftCap = v; return this; }
+        public Builder zLoss(double v) { zLoss = v; return this; }
+        public Builder deepNorm(boolean v) { deepNorm = v; return this; }
+        public Builder dropout(double v) { dropout = v; return this; }
+        public Builder initStd(double v) { initStd = v; return this; }
+        public Builder dtype(DType v) { dtype = v; return this; }
+
+        public ModelConfig build() {
+            return new ModelConfig(architecture, vocabSize, contextLength, layers, dim, heads, kvHeads, headDim, ffnHidden, normKind,
+                    normEps, normPlacement, ffnKind, activation, attentionKind, positional, ropeTheta, tieEmbeddings, bias, qkNorm,
+                    attentionSoftCap, finalSoftCap, zLoss, deepNorm, dropout, initStd, dtype);
+        }
+    }
+}

@@ -1,0 +1,81 @@
+package dev.tessera.models;
+
+import dev.tessera.autograd.Variable;
+import dev.tessera.nn.AttentionKind;
+import dev.tessera.nn.DeepNorm;
+import dev.tessera.nn.Init;
+import dev.tessera.nn.KvCache;
+import dev.tessera.nn.Module;
+import dev.tessera.nn.ResidualScaling;
+import dev.tessera.tensor.Generator;
+import dev.tessera.tensor.Tensor;
+import java.util.List;
+import java.util.Map;
+
+/** Builds the model a {@link ModelConfig} names, and the few steps every architecture shares. */
+public final class Models {
+    private Models() {}
+
+    /** A freshly initialised model of {@code config}'s architecture; all randomness comes from {@code g}. */
+    public static LanguageModel create(ModelConfig config, Generator g) {
+        if (config == null || g == null) {
+            throw new IllegalArgumentException("Models.create: config and generator are required");
+        }
+        return switch (config.architecture()) {
+            case LLAMA -> new Llama(config, g);
+            case GPT2 -> new GPT2(config, g);
+        };
+    }
+
+    /**
+     * Hugging Face's {@code _init_weights}: every matrix (linear weights, embedding tables)
+     * N(0, initStd²), biases 0, norm weights 1 (as built). Then either DeepNorm's init (D1: xavier
+     * with gain β on v/o projections and the FFN) or, for GPT-2, the 1/√(2L) residual scaling (D7)
+     * of the projections that write into the residual stream.
+     */
+    static void initialise(Module model, ModelConfig c, Generator g) {
+        for (Map.Entry<String, Variable> e : model.namedParameters().entrySet()) {
+            Tensor p = e.getValue().data();
+            if (p.rank() == 2 && e.getKey().endsWith("weight")) {
+                p.copyFromInPlace(Init.normal(g, c.initStd(), p.shape()));
+            } else if (e.getKey().endsWith(".bias")) {
+                p.fillInPlace(0);
+            }
+        }
+        if (c.deepNorm()) {
+            DeepNorm.initialise(model, DeepNorm.beta(c.layers(), DeepNorm.Arch.DECODER_ONLY), g);
+        } else if (c.architecture() == ModelConfig.Architecture.GPT2) {
+            ResidualScaling.apply(model, c.initStd(), c.layers(), g);
+        }
+    }
+
+    /**
+     * Checks ids (B, T) and the caches (null, or one per layer holding the same number of
+     * positions) and returns that number P, the position of the first new token.
+     */
+    static int checkInputs(String who, ModelConfig c, Tensor ids, List<KvCache> caches) {
+        if (ids == null || ids.rank() != 2 || ids.dtype().isFloating()) {
+            throw new IllegalArgumentException(who + ": ids must be an integer (B, T) tensor, got "
+                    + (ids == null ? "null" : ids.dtype() + " " + java.util.Arrays.toString(ids.shape())));
+        }
+        if (caches == null) {
+            return 0;
+        }
+        if (caches.size() != c.layers()) {
+            throw new IllegalArgumentException(who + ": " + caches.size() + " caches for " + c.layers() + " layers");
+        }
+        int past = caches.get(0).length();
+        for (KvCache cache : caches) {
+            if (cache.length() != past) {
+                throw new IllegalArgumentException(who + ": caches hold different numbers of positions (" + past + " and " + cache.length() + ")");
+            }
+        }
+        if (c.attentionKind() == AttentionKind.PERFORMER && !PERFORMER_CACHE_OK) {
+            throw new UnsupportedOperationException(who + ": cached decoding is not supported with PERFORMER attention");
+        }
+        return past;
+    }
+
+    /** Whether Performer's causal prefix-sum kernel gives the full forward's logits from a KV cache (tested). */
+    static final boolean PERFORMER_CACHE_OK = true;
+}
