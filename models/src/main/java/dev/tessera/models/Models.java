@@ -1,7 +1,6 @@
 package dev.tessera.models;
 
 import dev.tessera.autograd.Variable;
-import dev.tessera.nn.AttentionKind;
 import dev.tessera.nn.DeepNorm;
 import dev.tessera.nn.Init;
 import dev.tessera.nn.KvCache;
@@ -51,7 +50,9 @@ public final class Models {
 
     /**
      * Checks ids (B, T) and the caches (null, or one per layer holding the same number of
-     * positions) and returns that number P, the position of the first new token.
+     * positions) and returns that number P, the position of the first new token. Every attention
+     * kind decodes from a KV cache: the kernels read the mask's query offset, and Performer's
+     * causal prefix sums over the cached keys equal its full causal pass (CachedDecodingTest).
      */
     static int checkInputs(String who, ModelConfig c, Tensor ids, List<KvCache> caches) {
         if (ids == null || ids.rank() != 2 || ids.dtype().isFloating()) {
@@ -70,12 +71,6 @@ public final class Models {
                 throw new IllegalArgumentException(who + ": caches hold different numbers of positions (" + past + " and " + cache.length() + ")");
             }
         }
-        if (c.attentionKind() == AttentionKind.PERFORMER && !PERFORMER_CACHE_OK) {
-            throw new UnsupportedOperationException(who + ": cached decoding is not supported with PERFORMER attention");
-        }
         return past;
     }
-
-    /** Whether Performer's causal prefix-sum kernel gives the full forward's logits from a KV cache (tested). */
-    static final boolean PERFORMER_CACHE_OK = true;
 }
