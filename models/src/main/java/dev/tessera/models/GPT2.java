@@ -143,6 +143,10 @@ public final class GPT2 extends Module implements LanguageModel {
             alpha = c.deepNorm() ? DeepNorm.alpha(c.layers(), DeepNorm.Arch.DECODER_ONLY) : 1;
         }
 
+        Attention attention() {
+            return attn;
+        }
+
         Variable forward(Variable x, AttentionMask mask, KvCache cache) {
             if (post) { // x ← LN(α·x + f(x))
                 Variable h = ln1.forward(skip(x).add(drop.forward(attn.forward(x, mask, cache)))); // (B, T, C)
@@ -227,6 +231,11 @@ public final class GPT2 extends Module implements LanguageModel {
     @Override
     public ModelConfig config() {
         return config;
+    }
+
+    /** The blocks, for inspection (kernel kind). */
+    List<Block> blocks() {
+        return java.util.stream.StreamSupport.stream(transformer.h.spliterator(), false).toList();
     }
 
     // ---------------------------------------------------------------- Hugging Face layout
