@@ -46,7 +46,9 @@ import java.util.Map;
  * The residual projections (both c_proj) start from N(0, (0.02/√(2L))²) (D7, nn.ResidualScaling).
  * Config switches: norm kind and placement (PRE, or POST without ln_f), DeepNorm, activation, the
  * attention kernel, QK-norm ({@code attn.q_norm}/{@code k_norm}), soft caps, learned/sinusoidal/no
- * positions, an untied head ({@code lm_head.weight}).
+ * positions, an untied head ({@code lm_head.weight}). With DeepNorm, nn.DeepNorm's β-gain init
+ * reaches both c_proj and c_fc by name but not the fused c_attn (whose v third the paper would
+ * also scale by β); c_attn keeps the N(0, initStd²) init.
  */
 public final class GPT2 extends Module implements LanguageModel {
 

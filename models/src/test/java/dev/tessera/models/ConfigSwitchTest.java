@@ -97,6 +97,8 @@ class ConfigSwitchTest {
         Tensor capped = logits(l.toBuilder().initStd(1).finalSoftCap(0.5).build());
         assertTrue(Fixtures.maxAbsDiff(capped, Tensor.zeros(capped.shape())) <= 0.5);
         assertEquals(DType.F64, logits(l.toBuilder().dtype(DType.F64).build()).dtype());
+        assertEquals(DType.BF16, logits(l.toBuilder().dtype(DType.BF16).build()).dtype());
+        assertEquals(DType.BF16, logits(Fixtures.gpt2().toBuilder().dtype(DType.BF16).build()).dtype());
         // z-loss is the trainer's term: it leaves the model as it is
         assertEquals(0, Fixtures.maxAbsDiff(logits(l), logits(l.toBuilder().zLoss(1e-4).build())));
     }
