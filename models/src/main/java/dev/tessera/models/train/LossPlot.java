@@ -26,7 +26,9 @@ public final class LossPlot {
             chart.addSeries("validation", valSteps, valLoss).setXYSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Line);
         }
         Path tmp = png.resolveSibling(png.getFileName() + ".tmp");
-        BitmapEncoder.saveBitmap(chart, tmp.toString(), BitmapEncoder.BitmapFormat.PNG);
+        try (var out = Files.newOutputStream(tmp)) { // the String overload would append ".png" to the name
+            BitmapEncoder.saveBitmap(chart, out, BitmapEncoder.BitmapFormat.PNG);
+        }
         Files.move(tmp, png, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
     }
 }

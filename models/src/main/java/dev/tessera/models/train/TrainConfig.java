@@ -41,6 +41,11 @@ public record TrainConfig(long steps, int batchSize, int gradAccum, String optim
                 4.0, 50, 3);
     }
 
+    public TrainConfig withZLoss(double z) {
+        return new TrainConfig(steps, batchSize, gradAccum, optimizer, lr, minLr, warmup, weightDecay, clip, z, evalEvery, evalBatches,
+                checkpointEvery, keepCheckpoints, seed, spikeFactor, spikeWindow, maxRollbacks);
+    }
+
     public TrainConfig withSteps(long s) {
         return new TrainConfig(s, batchSize, gradAccum, optimizer, lr, minLr, warmup, weightDecay, clip, zLoss, evalEvery, evalBatches,
                 checkpointEvery, keepCheckpoints, seed, spikeFactor, spikeWindow, maxRollbacks);

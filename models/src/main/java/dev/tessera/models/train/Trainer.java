@@ -1,0 +1,262 @@
+package dev.tessera.models.train;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.tessera.autograd.GradMode;
+import dev.tessera.autograd.Variable;
+import dev.tessera.models.LanguageModel;
+import dev.tessera.models.data.PackedDataset;
+import dev.tessera.nn.AttentionMask;
+import dev.tessera.nn.Losses;
+import dev.tessera.nn.optim.Adam;
+import dev.tessera.nn.optim.AdamW;
+import dev.tessera.nn.optim.GradClip;
+import dev.tessera.nn.optim.Lion;
+import dev.tessera.nn.optim.LrSchedule;
+import dev.tessera.nn.optim.Optimizer;
+import dev.tessera.nn.optim.ParamGroup;
+import dev.tessera.nn.optim.ParamGroups;
+import dev.tessera.nn.optim.SGD;
+import dev.tessera.nn.optim.ScheduleFreeAdamW;
+import dev.tessera.nn.optim.WarmupCosine;
+import dev.tessera.tensor.Tensor;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The training loop: AdamW (or another nn optimizer) with warmup + cosine, gradient accumulation,
+ * global-norm clipping, optional z-loss, periodic validation, metrics (CSV, TensorBoard, PNG) and
+ * atomic checkpoints. The data order is a pure function of (seed, data index), and every piece of
+ * state (weights, optimizer moments and steps, data offset) is checkpointed, so training N steps
+ * straight and N/2 + resume + N/2 give bitwise-equal weights.
+ *
+ * <p>Loss spikes (G6, PaLM): a loss above {@code spikeFactor} × the median of the recent window
+ * rolls back to the last good checkpoint and skips the data batches seen since it. A NaN or
+ * infinite loss or gradient norm stops the run before anything poisoned is written.
+ */
+public final class Trainer {
+    /** What the loop reports; the CLI draws a progress bar or prints log lines from it. */
+    public interface Listener {
+        void onStep(long step, long totalSteps, double loss, double lr, double gradNorm, double tokensPerSecond);
+
+        void onValidation(long step, double valLoss);
+
+        void onEvent(String message);
+    }
+
+    /** Thrown when the loss or gradient stops being finite. */
+    public static final class DivergedException extends RuntimeException {
+        DivergedException(String message) {
+            super(message);
+        }
+    }
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final LanguageModel model;
+    private final PackedDataset data;
+    private final TrainConfig cfg;
+    private final Path runDir;
+    private final Listener listener;
+    private final Optimizer optimizer;
+    private final LrSchedule schedule;
+    private final Checkpoints checkpoints;
+    private final List<Double> trainSteps = new ArrayList<>();
+    private final List<Double> trainLosses = new ArrayList<>();
+    private final List<Double> valSteps = new ArrayList<>();
+    private final List<Double> valLosses = new ArrayList<>();
+    private long step;
+    /** Data batches skipped by spike rollbacks: training step s reads data index s + dataOffset. */
+    private long dataOffset;
+    private int rollbacks;
+
+    public Trainer(LanguageModel model, PackedDataset data, TrainConfig cfg, Path runDir, Listener listener) {
+        this.model = model;
+        this.data = data;
+        this.cfg = cfg;
+        this.runDir = runDir;
+        this.listener = listener;
+        List<ParamGroup> groups = ParamGroups.decayAndNoDecay(model.module(), cfg.weightDecay());
+        this.optimizer = switch (cfg.optimizer()) {
+            case "adamw" -> new AdamW(groups, cfg.lr(), 0.9, 0.95, 1e-8, cfg.weightDecay());
+            case "adam" -> new Adam(groups, cfg.lr(), 0.9, 0.95, 1e-8, 0);
+            case "sgd" -> new SGD(groups, cfg.lr(), 0.9, 0, true, cfg.weightDecay());
+            case "lion" -> new Lion(groups, cfg.lr() / 3, 0.9, 0.99, cfg.weightDecay() * 3);
+            case "schedulefree" -> new ScheduleFreeAdamW(groups, cfg.lr(), cfg.weightDecay(), cfg.warmup());
+            default -> throw new IllegalArgumentException("train: unknown optimizer " + cfg.optimizer());
+        };
+        this.schedule = cfg.optimizer().equals("schedulefree") ? s -> cfg.lr()
+                : new WarmupCosine(cfg.lr(), cfg.warmup(), cfg.steps(), cfg.minLr());
+        this.checkpoints = new Checkpoints(runDir.resolve("checkpoints"), cfg.keepCheckpoints());
+    }
+
+    public Optimizer optimizer() {
+        return optimizer;
+    }
+
+    public long step() {
+        return step;
+    }
+
+    /** Trains until {@code cfg.steps()}; with {@code resume}, continues from the newest complete checkpoint. */
+    public void run(boolean resume) throws IOException {
+        Files.createDirectories(runDir);
+        if (resume) {
+            var latest = checkpoints.latest();
+            if (latest.isEmpty()) {
+                throw new IllegalArgumentException("train: --resume given but " + checkpoints.directory() + " holds no complete checkpoint");
+            }
+            restore(latest.get());
+            listener.onEvent("resumed from " + latest.get().path() + " at step " + step);
+        } else if (checkpoints.latest().isPresent()) {
+            throw new IllegalArgumentException("train: " + runDir + " already has checkpoints; pass --resume to continue it or choose"
+                    + " another --name");
+        }
+        try (MetricsLog metrics = new MetricsLog(runDir.resolve("metrics.csv"));
+                TensorBoardWriter tb = new TensorBoardWriter(runDir.resolve("tensorboard"))) {
+            ArrayDeque<Double> window = new ArrayDeque<>();
+            while (step < cfg.steps()) {
+                long started = System.nanoTime();
+                double lr = schedule.lr(step);
+                optimizer.setLr(lr);
+                double loss = forwardBackward();
+                double gradNorm = cfg.clip() > 0 ? GradClip.clipGlobalNorm(optimizer.params(), cfg.clip())
+                        : GradClip.totalNorm(optimizer.params());
+                if (!Double.isFinite(loss) || !Double.isFinite(gradNorm)) {
+                    optimizer.zeroGrad();
+                    throw new DivergedException("train: " + (Double.isFinite(loss) ? "gradient norm" : "loss") + " became "
+                            + (Double.isFinite(loss) ? gradNorm : loss) + " at step " + step
+                            + "; stopping without writing a checkpoint (lower --lr or raise --warmup, then --resume)");
+                }
+                if (isSpike(window, loss)) {
+                    optimizer.zeroGrad();
+                    rollBack(loss);
+                    window.clear();
+                    continue;
+                }
+                optimizer.step();
+                optimizer.zeroGrad();
+                window.addLast(loss);
+                if (window.size() > cfg.spikeWindow()) {
+                    window.removeFirst();
+                }
+                double seconds = (System.nanoTime() - started) / 1e9;
+                double tokensPerSecond = (double) cfg.batchSize() * cfg.gradAccum() * data.config().sequenceLength() / seconds;
+                step++;
+                double valLoss = Double.NaN;
+                if (step % cfg.evalEvery() == 0 || step == cfg.steps()) {
+                    valLoss = validate();
+                    listener.onValidation(step, valLoss);
+                    tb.scalar("loss/val", step, valLoss);
+                    valSteps.add((double) step);
+                    valLosses.add(valLoss);
+                }
+                listener.onStep(step, cfg.steps(), loss, lr, gradNorm, tokensPerSecond);
+                metrics.row(step, loss, valLoss, lr, gradNorm, tokensPerSecond);
+                tb.scalar("loss/train", step, loss);
+                tb.scalar("lr", step, lr);
+                tb.scalar("grad_norm", step, gradNorm);
+                tb.scalar("tokens_per_s", step, tokensPerSecond);
+                trainSteps.add((double) step);
+                trainLosses.add(loss);
+                if (!Double.isNaN(valLoss)) {
+                    tb.flush();
+                    LossPlot.write(runDir.resolve("loss.png"), runDir.getFileName().toString(), trainSteps, trainLosses, valSteps, valLosses);
+                }
+                if (step % cfg.checkpointEvery() == 0 || step == cfg.steps()) {
+                    save();
+                }
+            }
+        }
+    }
+
+    /** One optimizer step's worth of micro-batches; returns the mean loss. Gradients accumulate in the parameters. */
+    private double forwardBackward() {
+        double total = 0;
+        for (int micro = 0; micro < cfg.gradAccum(); micro++) {
+            long index = (step + dataOffset) * cfg.gradAccum() + micro;
+            PackedDataset.Batch batch = data.batch(index, cfg.batchSize());
+            Variable logits = model.forward(batch.inputs(), PackedDataset.mask(batch));
+            Variable loss = Losses.crossEntropy(logits, batch.targets());
+            if (cfg.zLoss() > 0) {
+                loss = loss.add(Losses.zLoss(logits, cfg.zLoss()));
+            }
+            total += loss.item();
+            loss.div(cfg.gradAccum()).backward();
+        }
+        return total / cfg.gradAccum();
+    }
+
+    /** Mean cross-entropy over the first evalBatches validation batches (evaluation weights for Schedule-Free). */
+    public double validate() {
+        boolean scheduleFree = optimizer instanceof ScheduleFreeAdamW;
+        if (scheduleFree) {
+            ((ScheduleFreeAdamW) optimizer).eval();
+        }
+        model.module().eval();
+        double total = 0;
+        try (var scope = GradMode.noGrad()) {
+            for (int i = 0; i < cfg.evalBatches(); i++) {
+                PackedDataset.Batch batch = data.validationBatch(i, cfg.batchSize());
+                AttentionMask mask = PackedDataset.mask(batch);
+                total += Losses.crossEntropy(model.forward(batch.inputs(), mask), batch.targets()).item();
+            }
+        } finally {
+            model.module().train();
+            if (scheduleFree) {
+                ((ScheduleFreeAdamW) optimizer).train();
+            }
+        }
+        return total / cfg.evalBatches();
+    }
+
+    private boolean isSpike(ArrayDeque<Double> window, double loss) {
+        if (cfg.spikeFactor() == 0 || window.size() < cfg.spikeWindow() || step < cfg.warmup()) {
+            return false;
+        }
+        double[] sorted = window.stream().mapToDouble(Double::doubleValue).sorted().toArray();
+        double median = sorted[sorted.length / 2];
+        return loss > cfg.spikeFactor() * median;
+    }
+
+    private void rollBack(double loss) throws IOException {
+        var latest = checkpoints.latest();
+        if (latest.isEmpty() || rollbacks >= cfg.maxRollbacks()) {
+            listener.onEvent(String.format("loss spike at step %d (loss %.4f) but %s; continuing", step, loss,
+                    latest.isEmpty() ? "no checkpoint to roll back to" : "the rollback budget is spent"));
+            return;
+        }
+        long spikeStep = step;
+        restore(latest.get());
+        long skipped = spikeStep - step + 1;
+        dataOffset += skipped;
+        rollbacks++;
+        listener.onEvent(String.format("loss spike at step %d (loss %.4f): rolled back to step %d and skipped %d data batches",
+                spikeStep, loss, step, skipped));
+    }
+
+    private void save() throws IOException {
+        ObjectNode state = JSON.createObjectNode();
+        state.put("step", step);
+        state.put("data_offset", dataOffset);
+        state.put("rollbacks", rollbacks);
+        state.put("seed", cfg.seed());
+        state.set("train_config", JSON.valueToTree(cfg));
+        checkpoints.save(step, model.stateDict(), optimizer.stateDict(), JSON.writerWithDefaultPrettyPrinter().writeValueAsString(state));
+    }
+
+    private void restore(Checkpoints.Checkpoint ck) throws IOException {
+        model.module().loadStateDict(ck.model(), true);
+        Map<String, Tensor> opt = ck.optimizer();
+        optimizer.loadStateDict(opt);
+        var state = JSON.readTree(ck.state());
+        step = state.get("step").asLong();
+        dataOffset = state.get("data_offset").asLong();
+        rollbacks = state.path("rollbacks").asInt(0);
+    }
+}
