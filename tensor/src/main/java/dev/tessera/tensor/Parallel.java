@@ -54,7 +54,7 @@ public final class Parallel {
         if (chunks <= 0) {
             return;
         }
-        if (p == null || chunks == 1 || ForkJoinPool.getPool() == p) {
+        if (p == null || chunks == 1 || java.util.concurrent.ForkJoinTask.getPool() == p) {
             for (int i = 0; i < chunks; i++) {
                 body.accept(i);
             }
