@@ -21,6 +21,10 @@ final class GemmPacking {
     // ---------------------------------------------------------------- float
 
     static void packA(float[] a, int aOff, int rs, int cs, int i0, int mc, int p0, int kc, float[] dst, int mr) {
+        if (rs == 1 && cs != 1) {
+            packATransposed(a, aOff, cs, i0, mc, p0, kc, dst, mr);
+            return;
+        }
         int d = 0;
         for (int ir = 0; ir < mc; ir += mr, d += mr * kc) {
             int rows = Math.min(mr, mc - ir);
@@ -34,18 +38,6 @@ final class GemmPacking {
                         dst[o] = a[src + p];
                     }
                 }
-            } else if (rs == 1) {
-                // transposed A: the mr rows of one column are contiguous
-                for (int p = 0, o = d; p < kc; p++, o += mr) {
-                    int src = base + p * cs;
-                    int r = 0;
-                    for (; r < rows; r++) {
-                        dst[o + r] = a[src + r];
-                    }
-                    for (; r < mr; r++) {
-                        dst[o + r] = 0f;
-                    }
-                }
             } else {
                 for (int p = 0, o = d; p < kc; p++, o += mr) {
                     int src = base + p * cs;
@@ -56,6 +48,37 @@ final class GemmPacking {
                     for (; r < mr; r++) {
                         dst[o + r] = 0f;
                     }
+                }
+            }
+        }
+    }
+
+    /**
+     * Transposed A (unit row stride): column p of the block is contiguous over all mc rows, so walk
+     * p outermost and read each column once in order (walking one micro-panel at a time would touch
+     * kc lines a column stride apart for every 4 values, which thrashes L1 sets when the stride is a
+     * multiple of 4 KiB).
+     */
+    private static void packATransposed(float[] a, int aOff, int cs, int i0, int mc, int p0, int kc, float[] dst,
+            int mr) {
+        int full = mc / mr * mr;
+        int panelSize = mr * kc;
+        for (int p = 0; p < kc; p++) {
+            int src = aOff + i0 + (p0 + p) * cs;
+            int o = p * mr;
+            int i = 0;
+            for (; i < full; i += mr, o += panelSize) {
+                for (int r = 0; r < mr; r++) {
+                    dst[o + r] = a[src + i + r];
+                }
+            }
+            if (i < mc) {
+                int r = 0;
+                for (; i + r < mc; r++) {
+                    dst[o + r] = a[src + i + r];
+                }
+                for (; r < mr; r++) {
+                    dst[o + r] = 0f;
                 }
             }
         }
