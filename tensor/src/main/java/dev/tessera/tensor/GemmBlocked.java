@@ -44,6 +44,19 @@ final class GemmBlocked {
         return Math.min(cap, ceilDiv(len, unit) * unit);
     }
 
+    /**
+     * Row block length: at most MC, blocks of equal size, and (when there is more than one) a block
+     * count that is a multiple of 4 so 2 or 4 threads get equal shares. Depends on m only.
+     */
+    static int rowBlock(int m, int mr) {
+        int cap = Math.max(mr, MC / mr * mr);
+        int blocks = ceilDiv(m, cap);
+        if (blocks > 1) {
+            blocks = ceilDiv(blocks, 4) * 4;
+        }
+        return Math.max(mr, ceilDiv(ceilDiv(m, blocks), mr) * mr);
+    }
+
     /** Source kinds of the float job. */
     static final int F32 = 0;
     static final int BF16 = 1;
@@ -130,7 +143,7 @@ final class GemmBlocked {
             boolean parallel = Parallel.threads() > 1 && (long) m * n * k >= PARALLEL_MIN_WORK;
             int kcBlock = balanced(k, KC, 1);
             int ncBlock = balanced(n, NC, nr);
-            mcBlock = balanced(m, MC, mr);
+            mcBlock = rowBlock(m, mr);
             mBlocks = ceilDiv(m, mcBlock);
             allocB(ws, kcBlock * ceilDiv(ncBlock, nr) * nr);
             for (jc = 0; jc < n; jc += ncBlock) {
