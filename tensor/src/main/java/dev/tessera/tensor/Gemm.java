@@ -19,6 +19,12 @@ public final class Gemm {
     static final boolean SIMD = !"off".equalsIgnoreCase(System.getProperty("tessera.simd", "on"))
             && GemmKernels.FL >= 4;
 
+    /**
+     * Products with m*n*k at most this take a direct scalar loop (no packing, no pool): the many tiny
+     * matmuls of autograd. The choice depends on the sizes only, never on the thread count.
+     */
+    static final long TINY = 2048;
+
     private Gemm() {}
 
     /** Single-precision GEMM; see the class comment for the operand layout. */
@@ -37,7 +43,10 @@ public final class Gemm {
             }
             return;
         }
-        if (SIMD) {
+        if ((long) m * n * k <= TINY) {
+            GemmScalar.sgemmRows(0, m, n, k, a, aOff, aRowStride, aColStride, b, bOff, bRowStride, bColStride, c,
+                    cOff, ldc, accumulate);
+        } else if (SIMD) {
             GemmBlocked.sgemm(GemmBlocked.F32, m, n, k, a, null, aOff, aRowStride, aColStride, b, null, bOff,
                     bRowStride, bColStride, c, cOff, ldc, accumulate);
         } else {
@@ -62,7 +71,10 @@ public final class Gemm {
             }
             return;
         }
-        if (SIMD) {
+        if ((long) m * n * k <= TINY) {
+            GemmScalar.dgemmRows(0, m, n, k, a, aOff, aRowStride, aColStride, b, bOff, bRowStride, bColStride, c,
+                    cOff, ldc, accumulate);
+        } else if (SIMD) {
             GemmBlocked.dgemm(m, n, k, a, aOff, aRowStride, aColStride, b, bOff, bRowStride, bColStride, c, cOff,
                     ldc, accumulate);
         } else {
@@ -92,7 +104,10 @@ public final class Gemm {
             }
             return;
         }
-        if (SIMD) {
+        if ((long) m * n * k <= TINY) {
+            GemmScalar.hgemmRows(bf16, 0, m, n, k, a, aOff, aRowStride, aColStride, b, bOff, bRowStride, bColStride,
+                    c, cOff, ldc, accumulate);
+        } else if (SIMD) {
             GemmBlocked.sgemm(bf16 ? GemmBlocked.BF16 : GemmBlocked.FP16, m, n, k, null, a, aOff, aRowStride,
                     aColStride, null, b, bOff, bRowStride, bColStride, c, cOff, ldc, accumulate);
         } else {
@@ -105,38 +120,51 @@ public final class Gemm {
 
     private static void check(String op, int m, int n, int k, int aLen, int aOff, int ars, int acs, int bLen,
             int bOff, int brs, int bcs, int cLen, int cOff, int ldc) {
-        String sizes = op + " (m=" + m + ", n=" + n + ", k=" + k + ")";
         if (m < 0 || n < 0 || k < 0) {
-            throw new IllegalArgumentException(sizes + ": sizes must be >= 0");
+            throw new IllegalArgumentException(sizes(op, m, n, k) + ": sizes must be >= 0");
         }
         if (aLen < 0 || bLen < 0 || cLen < 0) {
-            throw new IllegalArgumentException(sizes + ": array " + (aLen < 0 ? "a" : bLen < 0 ? "b" : "c")
-                    + " is null");
+            throw new IllegalArgumentException(sizes(op, m, n, k) + ": array "
+                    + (aLen < 0 ? "a" : bLen < 0 ? "b" : "c") + " is null");
         }
-        if (m > 0 && k > 0) {
-            extent(sizes, "a", aLen, aOff, m, ars, k, acs, "m x k", "aRowStride", "aColStride");
+        if (m > 0 && k > 0 && !fits(aLen, aOff, m, ars, k, acs)) {
+            throw extentError(op, m, n, k, "a", aLen, aOff, m, ars, k, acs, "m x k", "aRowStride", "aColStride");
         }
-        if (k > 0 && n > 0) {
-            extent(sizes, "b", bLen, bOff, k, brs, n, bcs, "k x n", "bRowStride", "bColStride");
+        if (k > 0 && n > 0 && !fits(bLen, bOff, k, brs, n, bcs)) {
+            throw extentError(op, m, n, k, "b", bLen, bOff, k, brs, n, bcs, "k x n", "bRowStride", "bColStride");
         }
         if (m > 0 && n > 0) {
             if (m > 1 && ldc < n) {
-                throw new IllegalArgumentException(sizes + ": ldc=" + ldc + " is less than n (rows of c would overlap)");
+                throw new IllegalArgumentException(sizes(op, m, n, k) + ": ldc=" + ldc
+                        + " is less than n (rows of c would overlap)");
             }
-            extent(sizes, "c", cLen, cOff, m, ldc, n, 1, "m x n", "ldc", "1");
+            if (!fits(cLen, cOff, m, ldc, n, 1)) {
+                throw extentError(op, m, n, k, "c", cLen, cOff, m, ldc, n, 1, "m x n", "ldc", "1");
+            }
         }
     }
 
-    private static void extent(String sizes, String name, int len, int off, int rows, int rs, int cols, int cs,
-            String shape, String rsName, String csName) {
-        long dr = (long) (rows - 1) * rs;
-        long dc = (long) (cols - 1) * cs;
-        long lo = off + Math.min(0, dr) + Math.min(0, dc);
-        long hi = off + Math.max(0, dr) + Math.max(0, dc);
-        if (lo < 0 || hi >= len) {
-            throw new IllegalArgumentException(sizes + ": " + name + " (length " + len + ") is too short for its "
-                    + shape + " extent: offset " + off + ", " + rsName + "=" + rs + ", " + csName + "=" + cs
-                    + " reach indices " + lo + ".." + hi);
-        }
+    private static String sizes(String op, int m, int n, int k) {
+        return op + " (m=" + m + ", n=" + n + ", k=" + k + ")";
+    }
+
+    private static long lowest(int off, int rows, int rs, int cols, int cs) {
+        return off + Math.min(0, (long) (rows - 1) * rs) + Math.min(0, (long) (cols - 1) * cs);
+    }
+
+    private static long highest(int off, int rows, int rs, int cols, int cs) {
+        return off + Math.max(0, (long) (rows - 1) * rs) + Math.max(0, (long) (cols - 1) * cs);
+    }
+
+    private static boolean fits(int len, int off, int rows, int rs, int cols, int cs) {
+        return lowest(off, rows, rs, cols, cs) >= 0 && highest(off, rows, rs, cols, cs) < len;
+    }
+
+    private static IllegalArgumentException extentError(String op, int m, int n, int k, String name, int len,
+            int off, int rows, int rs, int cols, int cs, String shape, String rsName, String csName) {
+        return new IllegalArgumentException(sizes(op, m, n, k) + ": " + name + " (length " + len
+                + ") is too short for its " + shape + " extent: offset " + off + ", " + rsName + "=" + rs + ", "
+                + csName + "=" + cs + " reach indices " + lowest(off, rows, rs, cols, cs) + ".."
+                + highest(off, rows, rs, cols, cs));
     }
 }

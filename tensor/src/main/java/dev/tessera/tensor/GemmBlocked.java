@@ -24,7 +24,7 @@ final class GemmBlocked {
     /** Column block: the packed B block (KC x NC) lives in L3. */
     static final int NC = Integer.getInteger("tessera.gemm.nc", 4096);
     /** Problems with m*n*k below this run inline on the calling thread. */
-    static final long PARALLEL_MIN_WORK = Long.getLong("tessera.gemm.parallelMin", 1L << 20);
+    static final long PARALLEL_MIN_WORK = Long.getLong("tessera.gemm.parallelMin", 1L << 21);
     /** B micro-panels packed per B-packing chunk. */
     private static final int PACK_B_PANELS = 32;
     /** Aim for at least this many C chunks per (jc, pc) step. */
