@@ -17,8 +17,12 @@ import java.util.function.IntConsumer;
  * bitwise identical for any thread count.
  */
 final class GemmBlocked {
-    /** Depth block: one B micro-panel (KC x NR) stays in L1 while A streams from L2. */
-    static final int KC = Integer.getInteger("tessera.gemm.kc", 256);
+    /**
+     * Depth block: one B micro-panel (KC x NR) stays in L1 while A streams from L2. By default the
+     * micro-panel is 16 KiB, half of a 32 KiB L1: KC = 256 for 4x16 floats or 4x8 doubles (AVX2),
+     * 128 with 16-lane vectors. {@code -Dtessera.gemm.kc} overrides it.
+     */
+    static final int KC_OVERRIDE = Integer.getInteger("tessera.gemm.kc", 0);
     /** Row block: the packed A block (MC x KC) lives in L2 (512 KiB on Zen3). */
     static final int MC = Integer.getInteger("tessera.gemm.mc", 144);
     /** Column block: the packed B block (KC x NC) lives in L3. */
@@ -131,6 +135,8 @@ final class GemmBlocked {
 
         abstract int nr();
 
+        abstract int elementBytes();
+
         abstract void allocB(GemmWorkspace ws, int size);
 
         abstract void packBPanels(int from, int to);
@@ -141,7 +147,7 @@ final class GemmBlocked {
             final int mr = mr();
             final int nr = nr();
             boolean parallel = Parallel.threads() > 1 && (long) m * n * k >= PARALLEL_MIN_WORK;
-            int kcBlock = balanced(k, KC, 1);
+            int kcBlock = balanced(k, KC_OVERRIDE > 0 ? KC_OVERRIDE : 16384 / (elementBytes() * nr), 1);
             int ncBlock = balanced(n, NC, nr);
             mcBlock = rowBlock(m, mr);
             mBlocks = ceilDiv(m, mcBlock);
@@ -197,6 +203,11 @@ final class GemmBlocked {
         @Override
         int nr() {
             return GemmKernels.F_NR;
+        }
+
+        @Override
+        int elementBytes() {
+            return Float.BYTES;
         }
 
         @Override
@@ -273,6 +284,11 @@ final class GemmBlocked {
         @Override
         int nr() {
             return GemmKernels.D_NR;
+        }
+
+        @Override
+        int elementBytes() {
+            return Double.BYTES;
         }
 
         @Override
