@@ -14,8 +14,9 @@ import jdk.incubator.vector.VectorSpecies;
  * that C2 keeps it in a register; tiles with more than about 10 accumulators spill on AVX2 and are
  * not offered. Float tiles are named {@code rows x vectors}: with 8 lanes {@code 4x2} is 4x16.
  *
- * <p>The result of one tile element is the same fused multiply-add chain over {@code p = 0..kc-1}
- * whatever kernel shape is used, so the tile choice never changes results.
+ * <p>Each tile element is one fused multiply-add chain over {@code p = 0..kc-1} starting from
+ * zero, whether the tile is a full one written to C or an edge tile written to a scratch tile and
+ * merged by the caller, so edge handling never changes results.
  */
 final class GemmKernels {
     static final VectorSpecies<Float> FS = FloatVector.SPECIES_PREFERRED;
