@@ -1,46 +1,129 @@
 package dev.tessera.tensor;
 
-/** Quick GEMM timing for {@code tessera bench gemm} and the peer-comparison script (JMH does the careful runs). */
+import java.util.SplittableRandom;
+
+/**
+ * Quick GEMM timing for tuning and for {@code tessera bench gemm}: square n x n x n products,
+ * warmed up, best of several repetitions, reported in GFLOP/s ({@code 2 n^3 / seconds / 1e9}).
+ *
+ * <p>{@code java --add-modules jdk.incubator.vector -cp tensor/target/classes
+ * dev.tessera.tensor.GemmTiming [n=1024,2048] [threads=1,2] [layouts=NN,NT,TN] [dtype=f32]}
+ */
 public final class GemmTiming {
     private GemmTiming() {}
 
+    /** Best GFLOP/s of an NN product; dtype is "f32", "f64", "bf16" or "f16". */
+    public static double gflops(int n, int threads, String dtype) {
+        return gflops(n, threads, dtype, "NN");
+    }
+
     /**
-     * Best GFLOP/s of several timed repetitions of C = A·B with n×n operands after warm-up.
-     * {@code layout} is two letters, N or T for A and B (T reads the operand transposed in place).
+     * Best GFLOP/s; layout is "NN", "NT", "TN" or "TT" (T: the operand is the transposed view of a
+     * row-major array, passed by swapped strides).
      */
     public static double gflops(int n, int threads, String dtype, String layout) {
+        if (n < 1 || threads < 1) {
+            throw new IllegalArgumentException("GemmTiming.gflops: need n >= 1 and threads >= 1, got n=" + n
+                    + ", threads=" + threads);
+        }
+        boolean ta = layout.charAt(0) == 'T';
+        boolean tb = layout.charAt(1) == 'T';
+        int ars = ta ? 1 : n;
+        int acs = ta ? n : 1;
+        int brs = tb ? 1 : n;
+        int bcs = tb ? n : 1;
+        SplittableRandom rnd = new SplittableRandom(42);
+        int size = n * n;
+        Runnable op;
+        switch (dtype) {
+            case "f32" -> {
+                float[] a = new float[size];
+                float[] b = new float[size];
+                float[] c = new float[size];
+                for (int i = 0; i < size; i++) {
+                    a[i] = (float) rnd.nextDouble(-1, 1);
+                    b[i] = (float) rnd.nextDouble(-1, 1);
+                }
+                op = () -> Gemm.sgemm(n, n, n, a, 0, ars, acs, b, 0, brs, bcs, c, 0, n, false);
+            }
+            case "f64" -> {
+                double[] a = new double[size];
+                double[] b = new double[size];
+                double[] c = new double[size];
+                for (int i = 0; i < size; i++) {
+                    a[i] = rnd.nextDouble(-1, 1);
+                    b[i] = rnd.nextDouble(-1, 1);
+                }
+                op = () -> Gemm.dgemm(n, n, n, a, 0, ars, acs, b, 0, brs, bcs, c, 0, n, false);
+            }
+            case "bf16", "f16" -> {
+                boolean bf16 = dtype.equals("bf16");
+                short[] a = new short[size];
+                short[] b = new short[size];
+                float[] c = new float[size];
+                for (int i = 0; i < size; i++) {
+                    a[i] = toHalf(bf16, (float) rnd.nextDouble(-1, 1));
+                    b[i] = toHalf(bf16, (float) rnd.nextDouble(-1, 1));
+                }
+                op = () -> Gemm.hgemm(bf16, n, n, n, a, 0, ars, acs, b, 0, brs, bcs, c, 0, n, false);
+            }
+            default -> throw new IllegalArgumentException("GemmTiming.gflops: unknown dtype " + dtype
+                    + " (expected f32, f64, bf16 or f16)");
+        }
         int saved = Parallel.threads();
         Parallel.setThreads(threads);
         try {
-            DType dt = switch (dtype) {
-                case "f32" -> DType.F32;
-                case "f64" -> DType.F64;
-                case "bf16" -> DType.BF16;
-                case "f16" -> DType.F16;
-                default -> throw new IllegalArgumentException("gemm timing: unknown dtype " + dtype);
-            };
-            Generator g = new Generator(1);
-            Tensor a = Tensor.rand(g, dt, n, n);
-            Tensor b = Tensor.rand(g, dt, n, n);
-            Tensor left = layout.charAt(0) == 'T' ? a.mT() : a;
-            Tensor right = layout.charAt(1) == 'T' ? b.mT() : b;
             double flops = 2.0 * n * n * n;
-            int reps = (int) Math.max(3, Math.min(200, 4e9 / flops));
-            long deadline = System.nanoTime() + 1_000_000_000L;
-            do { // warm-up: let C2 compile the kernels
-                left.matmul(right);
-            } while (System.nanoTime() < deadline);
+            int reps = (int) Math.max(1, Math.min(50, 1.5e9 / flops));
+            // warm-up: enough calls for C2 to compile the kernels
+            long warmEnd = System.nanoTime() + 1_500_000_000L;
+            int warm = 0;
+            while (warm < 3 || (System.nanoTime() < warmEnd && warm < 200)) {
+                op.run();
+                warm++;
+            }
+            // best of at least 7 rounds and about 3 s: the minimum filters out time lost to other load
             double best = Double.MAX_VALUE;
-            for (int round = 0; round < 5; round++) {
-                long start = System.nanoTime();
+            long measureEnd = System.nanoTime() + 3_000_000_000L;
+            for (int round = 0; round < 7 || (System.nanoTime() < measureEnd && round < 500); round++) {
+                long t0 = System.nanoTime();
                 for (int r = 0; r < reps; r++) {
-                    left.matmul(right);
+                    op.run();
                 }
-                best = Math.min(best, (System.nanoTime() - start) / 1e9 / reps);
+                best = Math.min(best, (System.nanoTime() - t0) / 1e9 / reps);
             }
             return flops / best / 1e9;
         } finally {
             Parallel.setThreads(saved);
+        }
+    }
+
+    private static short toHalf(boolean bf16, float f) {
+        return bf16 ? (short) (Float.floatToRawIntBits(f) >>> 16) : Float.floatToFloat16(f);
+    }
+
+    public static void main(String[] args) {
+        String ns = "1024,2048";
+        String ts = "1,2";
+        String ls = "NN,NT,TN";
+        String dtype = "f32";
+        for (String arg : args) {
+            String[] kv = arg.split("=", 2);
+            switch (kv[0]) {
+                case "n" -> ns = kv[1];
+                case "threads" -> ts = kv[1];
+                case "layouts" -> ls = kv[1];
+                case "dtype" -> dtype = kv[1];
+                default -> throw new IllegalArgumentException("GemmTiming: unknown argument " + arg);
+            }
+        }
+        for (String n : ns.split(",")) {
+            for (String t : ts.split(",")) {
+                for (String l : ls.split(",")) {
+                    double g = gflops(Integer.parseInt(n), Integer.parseInt(t), dtype, l);
+                    System.out.printf("tessera %s threads=%s n=%s layout=%s gflops=%.1f%n", dtype, t, n, l, g);
+                }
+            }
         }
     }
 }

@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Side-by-side sgemm GFLOP/s: Tessera (GemmTiming, NN/NT/TN) vs OpenBLAS (numpy, NN) at n=1024, 2048
+# on 1 and 2 threads. Usage: bench/compare-sgemm.sh [runs]   (runs: JVM runs per point, best kept; default 2)
+# The machine is shared and noisy: every number is a best-of, and ours and theirs run back to back.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+RUNS="${1:-2}"
+JAVA_HOME="${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}"
+export JAVA_HOME
+JAVA="$JAVA_HOME/bin/java"
+PEER="${PEER:-/work/shared/ref/sgemm.py}"
+PY="${PY:-/usr/bin/python3}"
+
+if [ ! -f tensor/target/classes/dev/tessera/tensor/GemmTiming.class ] \
+   || [ -n "$(find tensor/src/main/java -newer tensor/target/classes/dev/tessera/tensor/GemmTiming.class -name '*.java' | head -1)" ]; then
+  echo "building tensor ..." >&2
+  ./mvnw -q -pl tensor compile >&2
+fi
+
+ours="$(mktemp)"; theirs="$(mktemp)"
+trap 'rm -f "$ours" "$theirs"' EXIT
+
+for t in 1 2; do
+  for run in $(seq "$RUNS"); do
+    "$JAVA" --add-modules jdk.incubator.vector -cp tensor/target/classes dev.tessera.tensor.GemmTiming \
+      n=1024,2048 threads=$t layouts=NN,NT,TN 2>/dev/null >>"$ours"
+    if "$PY" -c "import numpy, torch" 2>/dev/null; then
+      "$PY" "$PEER" "$t" 2>/dev/null | grep '^numpy' >>"$theirs" || true
+    fi
+  done
+done
+
+"$PY" - "$ours" "$theirs" <<'PYEOF'
+import re, sys
+def load(path, pat):
+    best = {}
+    for line in open(path):
+        m = re.search(pat, line)
+        if m:
+            key = m.groups()[:-1]
+            best[key] = max(best.get(key, 0.0), float(m.groups()[-1]))
+    return best
+ours = load(sys.argv[1], r"threads=(\d+) n=(\d+) layout=(\w+) gflops=([\d.]+)")
+theirs = load(sys.argv[2], r"threads=(\d+) n=(\d+) gflops=([\d.]+)")
+print(f"{'n':>5} {'thr':>3} {'layout':>6} {'tessera':>9} {'openblas':>9} {'ratio':>6}")
+for (t, n, layout), g in sorted(ours.items(), key=lambda kv: (int(kv[0][1]), int(kv[0][0]), kv[0][2])):
+    peer = theirs.get((t, n))
+    ratio = f"{g / peer:6.2f}" if peer else "   n/a"
+    peer_s = f"{peer:9.1f}" if peer else "      n/a"
+    print(f"{n:>5} {t:>3} {layout:>6} {g:9.1f} {peer_s} {ratio}")
+print("GFLOP/s, best of runs; openblas = numpy (OpenBLAS) a @ b, NN, from " + "ref/sgemm.py")
+PYEOF

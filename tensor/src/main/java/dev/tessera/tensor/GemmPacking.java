@@ -1,0 +1,268 @@
+package dev.tessera.tensor;
+
+import jdk.incubator.vector.DoubleVector;
+import jdk.incubator.vector.FloatVector;
+
+/**
+ * Packs strided operand blocks into the micro-panel layout the GEMM kernels read.
+ *
+ * <p>A block (rows {@code i0..i0+mc}, columns {@code p0..p0+kc}) becomes {@code ceil(mc/mr)}
+ * micro-panels of {@code mr * kc} values: panel {@code q}, element {@code (r, p)} at {@code q*mr*kc
+ * + p*mr + r}. A B block (rows {@code p0..p0+kc}, columns {@code j0..j0+nc}) becomes {@code
+ * ceil(nc/nr)} micro-panels of {@code kc * nr} values: element {@code (p, j)} at {@code q*nr*kc +
+ * p*nr + j}. Rows/columns past the matrix edge are zero, so edge tiles run the full kernel.
+ *
+ * <p>The unit-stride cases (row-major and transposed operands) have their own loops; any other
+ * stride takes the general loop. Half-precision sources are widened to float while packing.
+ */
+final class GemmPacking {
+    private GemmPacking() {}
+
+    // ---------------------------------------------------------------- float
+
+    static void packA(float[] a, int aOff, int rs, int cs, int i0, int mc, int p0, int kc, float[] dst, int mr) {
+        if (rs == 1 && cs != 1) {
+            packATransposed(a, aOff, cs, i0, mc, p0, kc, dst, mr);
+            return;
+        }
+        int d = 0;
+        for (int ir = 0; ir < mc; ir += mr, d += mr * kc) {
+            int rows = Math.min(mr, mc - ir);
+            int base = aOff + (i0 + ir) * rs + p0 * cs;
+            if (cs == 1 && rows == mr) {
+                // row-major A: each row is contiguous along p
+                for (int r = 0; r < mr; r++) {
+                    int src = base + r * rs;
+                    int o = d + r;
+                    for (int p = 0; p < kc; p++, o += mr) {
+                        dst[o] = a[src + p];
+                    }
+                }
+            } else {
+                for (int p = 0, o = d; p < kc; p++, o += mr) {
+                    int src = base + p * cs;
+                    int r = 0;
+                    for (; r < rows; r++) {
+                        dst[o + r] = a[src + r * rs];
+                    }
+                    for (; r < mr; r++) {
+                        dst[o + r] = 0f;
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * Transposed A (unit row stride): column p of the block is contiguous over all mc rows, so walk
+     * p outermost and read each column once in order (walking one micro-panel at a time would touch
+     * kc lines a column stride apart for every 4 values, which thrashes L1 sets when the stride is a
+     * multiple of 4 KiB).
+     */
+    private static void packATransposed(float[] a, int aOff, int cs, int i0, int mc, int p0, int kc, float[] dst,
+            int mr) {
+        int full = mc / mr * mr;
+        int panelSize = mr * kc;
+        for (int p = 0; p < kc; p++) {
+            int src = aOff + i0 + (p0 + p) * cs;
+            int o = p * mr;
+            int i = 0;
+            for (; i < full; i += mr, o += panelSize) {
+                for (int r = 0; r < mr; r++) {
+                    dst[o + r] = a[src + i + r];
+                }
+            }
+            if (i < mc) {
+                int r = 0;
+                for (; i + r < mc; r++) {
+                    dst[o + r] = a[src + i + r];
+                }
+                for (; r < mr; r++) {
+                    dst[o + r] = 0f;
+                }
+            }
+        }
+    }
+
+    static void packB(float[] b, int bOff, int rs, int cs, int p0, int kc, int j0, int nc, float[] dst, int nr,
+            int panelFrom, int panelTo) {
+        final int l = GemmKernels.FL;
+        for (int q = panelFrom; q < panelTo; q++) {
+            int jr = q * nr;
+            int d = q * nr * kc;
+            int cols = Math.min(nr, nc - jr);
+            int base = bOff + p0 * rs + (j0 + jr) * cs;
+            if (cs == 1 && cols == nr && nr % l == 0) {
+                // row-major B: nr contiguous values per k step
+                for (int p = 0, o = d; p < kc; p++, o += nr) {
+                    int src = base + p * rs;
+                    for (int v = 0; v < nr; v += l) {
+                        FloatVector.fromArray(GemmKernels.FS, b, src + v).intoArray(dst, o + v);
+                    }
+                }
+            } else if (rs == 1 && cols == nr) {
+                // transposed B: each column is contiguous along p
+                for (int j = 0; j < nr; j++) {
+                    int src = base + j * cs;
+                    for (int p = 0, o = d + j; p < kc; p++, o += nr) {
+                        dst[o] = b[src + p];
+                    }
+                }
+            } else {
+                for (int p = 0, o = d; p < kc; p++, o += nr) {
+                    int src = base + p * rs;
+                    int j = 0;
+                    for (; j < cols; j++) {
+                        dst[o + j] = b[src + j * cs];
+                    }
+                    for (; j < nr; j++) {
+                        dst[o + j] = 0f;
+                    }
+                }
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- double
+
+    static void packA(double[] a, int aOff, int rs, int cs, int i0, int mc, int p0, int kc, double[] dst, int mr) {
+        int d = 0;
+        for (int ir = 0; ir < mc; ir += mr, d += mr * kc) {
+            int rows = Math.min(mr, mc - ir);
+            int base = aOff + (i0 + ir) * rs + p0 * cs;
+            if (cs == 1 && rows == mr) {
+                for (int r = 0; r < mr; r++) {
+                    int src = base + r * rs;
+                    int o = d + r;
+                    for (int p = 0; p < kc; p++, o += mr) {
+                        dst[o] = a[src + p];
+                    }
+                }
+            } else {
+                for (int p = 0, o = d; p < kc; p++, o += mr) {
+                    int src = base + p * cs;
+                    int r = 0;
+                    for (; r < rows; r++) {
+                        dst[o + r] = a[src + r * rs];
+                    }
+                    for (; r < mr; r++) {
+                        dst[o + r] = 0d;
+                    }
+                }
+            }
+        }
+    }
+
+    static void packB(double[] b, int bOff, int rs, int cs, int p0, int kc, int j0, int nc, double[] dst, int nr,
+            int panelFrom, int panelTo) {
+        final int l = GemmKernels.DL;
+        for (int q = panelFrom; q < panelTo; q++) {
+            int jr = q * nr;
+            int d = q * nr * kc;
+            int cols = Math.min(nr, nc - jr);
+            int base = bOff + p0 * rs + (j0 + jr) * cs;
+            if (cs == 1 && cols == nr && nr % l == 0) {
+                for (int p = 0, o = d; p < kc; p++, o += nr) {
+                    int src = base + p * rs;
+                    for (int v = 0; v < nr; v += l) {
+                        DoubleVector.fromArray(GemmKernels.DS, b, src + v).intoArray(dst, o + v);
+                    }
+                }
+            } else if (rs == 1 && cols == nr) {
+                for (int j = 0; j < nr; j++) {
+                    int src = base + j * cs;
+                    for (int p = 0, o = d + j; p < kc; p++, o += nr) {
+                        dst[o] = b[src + p];
+                    }
+                }
+            } else {
+                for (int p = 0, o = d; p < kc; p++, o += nr) {
+                    int src = base + p * rs;
+                    int j = 0;
+                    for (; j < cols; j++) {
+                        dst[o + j] = b[src + j * cs];
+                    }
+                    for (; j < nr; j++) {
+                        dst[o + j] = 0d;
+                    }
+                }
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- half (bf16 / fp16 bits)
+
+    static float half(boolean bf16, short bits) {
+        return bf16 ? Float.intBitsToFloat(bits << 16) : Float.float16ToFloat(bits);
+    }
+
+    static void packA(boolean bf16, short[] a, int aOff, int rs, int cs, int i0, int mc, int p0, int kc, float[] dst,
+            int mr) {
+        int d = 0;
+        for (int ir = 0; ir < mc; ir += mr, d += mr * kc) {
+            int rows = Math.min(mr, mc - ir);
+            int base = aOff + (i0 + ir) * rs + p0 * cs;
+            if (cs == 1 && rows == mr) {
+                for (int r = 0; r < mr; r++) {
+                    int src = base + r * rs;
+                    int o = d + r;
+                    if (bf16) {
+                        for (int p = 0; p < kc; p++, o += mr) {
+                            dst[o] = Float.intBitsToFloat(a[src + p] << 16);
+                        }
+                    } else {
+                        for (int p = 0; p < kc; p++, o += mr) {
+                            dst[o] = Float.float16ToFloat(a[src + p]);
+                        }
+                    }
+                }
+            } else {
+                for (int p = 0, o = d; p < kc; p++, o += mr) {
+                    int src = base + p * cs;
+                    int r = 0;
+                    for (; r < rows; r++) {
+                        dst[o + r] = half(bf16, a[src + r * rs]);
+                    }
+                    for (; r < mr; r++) {
+                        dst[o + r] = 0f;
+                    }
+                }
+            }
+        }
+    }
+
+    static void packB(boolean bf16, short[] b, int bOff, int rs, int cs, int p0, int kc, int j0, int nc, float[] dst,
+            int nr, int panelFrom, int panelTo) {
+        for (int q = panelFrom; q < panelTo; q++) {
+            int jr = q * nr;
+            int d = q * nr * kc;
+            int cols = Math.min(nr, nc - jr);
+            int base = bOff + p0 * rs + (j0 + jr) * cs;
+            if (cs == 1 && cols == nr) {
+                for (int p = 0, o = d; p < kc; p++, o += nr) {
+                    int src = base + p * rs;
+                    if (bf16) {
+                        for (int j = 0; j < nr; j++) {
+                            dst[o + j] = Float.intBitsToFloat(b[src + j] << 16);
+                        }
+                    } else {
+                        for (int j = 0; j < nr; j++) {
+                            dst[o + j] = Float.float16ToFloat(b[src + j]);
+                        }
+                    }
+                }
+            } else {
+                for (int p = 0, o = d; p < kc; p++, o += nr) {
+                    int src = base + p * rs;
+                    int j = 0;
+                    for (; j < cols; j++) {
+                        dst[o + j] = half(bf16, b[src + j * cs]);
+                    }
+                    for (; j < nr; j++) {
+                        dst[o + j] = 0f;
+                    }
+                }
+            }
+        }
+    }
+}
