@@ -52,10 +52,15 @@ public record AttentionMask(boolean causal, Tensor documentIds, int queryOffset)
     public Tensor allowedMatrix(int batch, int queries, int keys) {
         int rows = documentIds == null ? 1 : batch;
         byte[] m = new byte[rows * queries * keys];
+        long[] ids = documentIds == null ? null : documentIds.toLongArray(); // (B, S), read once
+        int idCols = documentIds == null ? 0 : documentIds.size(1);
         for (int b = 0; b < rows; b++) {
             for (int t = 0; t < queries; t++) {
+                int position = queryOffset + t;
+                long q = ids == null ? 0 : ids[b * idCols + keys - queries + t];
                 for (int s = 0; s < keys; s++) {
-                    m[(b * queries + t) * keys + s] = (byte) (allowed(b, t, s, queries, keys) ? 1 : 0);
+                    boolean ok = (!causal || s <= position) && (ids == null || ids[b * idCols + s] == q);
+                    m[(b * queries + t) * keys + s] = (byte) (ok ? 1 : 0);
                 }
             }
         }

@@ -28,6 +28,9 @@ final class Copy {
             });
             return;
         }
+        if (convertFast(from, to, loop, so, si)) {
+            return;
+        }
         boolean integral = !in.dtype().isFloating() && !out.dtype().isFloating();
         loop.forEachRow((oo, io, u1, u2, n) -> {
             for (int i = 0; i < n; i++) {
@@ -40,6 +43,28 @@ final class Copy {
                 }
             }
         });
+    }
+
+    /** The conversions training does all the time (masks to floats, F32 ↔ F64, indices), without per-element dispatch. */
+    private static boolean convertFast(Object from, Object to, StridedLoop loop, int so, int si) {
+        switch (from) {
+            case byte[] a when to instanceof float[] b ->
+                    loop.forEachRow((oo, io, u1, u2, n) -> { for (int i = 0; i < n; i++) b[oo + i * so] = a[io + i * si]; });
+            case float[] a when to instanceof double[] b ->
+                    loop.forEachRow((oo, io, u1, u2, n) -> { for (int i = 0; i < n; i++) b[oo + i * so] = a[io + i * si]; });
+            case double[] a when to instanceof float[] b ->
+                    loop.forEachRow((oo, io, u1, u2, n) -> { for (int i = 0; i < n; i++) b[oo + i * so] = (float) a[io + i * si]; });
+            case int[] a when to instanceof long[] b ->
+                    loop.forEachRow((oo, io, u1, u2, n) -> { for (int i = 0; i < n; i++) b[oo + i * so] = a[io + i * si]; });
+            case long[] a when to instanceof int[] b ->
+                    loop.forEachRow((oo, io, u1, u2, n) -> { for (int i = 0; i < n; i++) b[oo + i * so] = (int) a[io + i * si]; });
+            case float[] a when to instanceof byte[] b ->
+                    loop.forEachRow((oo, io, u1, u2, n) -> { for (int i = 0; i < n; i++) b[oo + i * so] = (byte) (a[io + i * si] != 0 ? 1 : 0); });
+            case null, default -> {
+                return false;
+            }
+        }
+        return true;
     }
 
     private static void sameTypeStrided(Object from, int io, int si, Object to, int oo, int so, int n) {

@@ -184,6 +184,14 @@ final class Elementwise {
         int sa = loop.innerStride(1);
         int sb = loop.innerStride(2);
         int so = loop.innerStride(3);
+        if (x.array() instanceof float[] xa && y.array() instanceof float[] ya && o.array() instanceof float[] oa) {
+            loop.forEachRow((co, ao, bo, oo, n) -> {
+                for (int i = 0; i < n; i++) {
+                    oa[oo + i * so] = c[co + i * sc] != 0 ? xa[ao + i * sa] : ya[bo + i * sb];
+                }
+            });
+            return;
+        }
         loop.forEachRow((co, ao, bo, oo, n) -> {
             for (int i = 0; i < n; i++) {
                 boolean pick = c[co + i * sc] != 0;
