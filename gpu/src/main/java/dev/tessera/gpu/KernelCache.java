@@ -131,6 +131,11 @@ public final class KernelCache {
         return corruptEntries.get();
     }
 
+    /** The compiler's identity, part of every key. */
+    public String compilerIdentity() {
+        return compiler.identity();
+    }
+
     public Path directory() {
         return directory;
     }
