@@ -26,6 +26,13 @@ public final class GpuSupport {
         return r.isEmpty() ? Optional.empty() : Optional.of(r);
     }
 
+    /** Prints whether CUDA is usable (used by run-gpu-tests.sh); exit status 0 if so, 1 if not. */
+    public static void main(String[] args) {
+        Optional<String> r = unavailableReason();
+        System.out.println(r.map(x -> "CUDA not available: " + x).orElse("CUDA available: " + CudaLibraries.describe()));
+        System.exit(r.isPresent() ? 1 : 0);
+    }
+
     private static String probe() {
         Optional<String> lib = CudaLibraries.locate(CudaLibraries.DRIVER);
         if (lib.isEmpty()) {
