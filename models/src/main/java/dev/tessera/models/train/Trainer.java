@@ -105,6 +105,11 @@ public final class Trainer {
 
     /** Trains until {@code cfg.steps()}; with {@code resume}, continues from the newest complete checkpoint. */
     public void run(boolean resume) throws IOException {
+        run(resume, cfg.steps());
+    }
+
+    /** As {@link #run(boolean)} but stops after step {@code stopAt} (the schedule still spans cfg.steps()). */
+    public void run(boolean resume, long stopAt) throws IOException {
         Files.createDirectories(runDir);
         if (resume) {
             var latest = checkpoints.latest();
@@ -120,7 +125,7 @@ public final class Trainer {
         try (MetricsLog metrics = new MetricsLog(runDir.resolve("metrics.csv"));
                 TensorBoardWriter tb = new TensorBoardWriter(runDir.resolve("tensorboard"))) {
             ArrayDeque<Double> window = new ArrayDeque<>();
-            while (step < cfg.steps()) {
+            while (step < Math.min(stopAt, cfg.steps())) {
                 long started = System.nanoTime();
                 double lr = schedule.lr(step);
                 optimizer.setLr(lr);
