@@ -1,0 +1,119 @@
+package dev.tessera.models.cli;
+
+import dev.tessera.models.LanguageModel;
+import dev.tessera.models.ModelConfig;
+import dev.tessera.models.Models;
+import dev.tessera.models.generate.Sampler;
+import dev.tessera.models.generate.TextGenerator;
+import dev.tessera.models.hf.HuggingFaceCheckpoint;
+import dev.tessera.models.tokenizer.ByteTokenizer;
+import dev.tessera.models.tokenizer.Tokenizer;
+import dev.tessera.models.train.Checkpoints;
+import dev.tessera.tensor.Generator;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+/** {@code tessera generate}: sample text from a trained run or a Hugging Face checkpoint, streaming tokens. */
+@Command(name = "generate", description = "Generate text with a KV cache from a run directory (--checkpoint) or a Hugging Face directory (--hf).")
+final class GenerateCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    static final class Source {
+        @Option(names = "--checkpoint", description = "A run directory (runs/<name>) or one of its checkpoint directories.")
+        Path checkpoint;
+
+        @Option(names = "--hf", description = "A Hugging Face directory: config.json + model.safetensors (or a sharded index).")
+        Path hf;
+    }
+
+    @ArgGroup(exclusive = true, multiplicity = "1")
+    Source source;
+
+    @Option(names = "--prompt", required = true, description = "The text to continue.")
+    String prompt;
+
+    @Option(names = "--max-tokens", description = "Tokens to generate at most (default: 200).")
+    int maxTokens = 200;
+
+    @Option(names = "--temperature", description = "0 = greedy (default: 0.8).")
+    double temperature = 0.8;
+
+    @Option(names = "--top-k", description = "Keep the k most likely tokens, 0 = off (default: 40).")
+    int topK = 40;
+
+    @Option(names = "--top-p", description = "Nucleus sampling mass (default: 0.95).")
+    double topP = 0.95;
+
+    @Option(names = "--repetition-penalty", description = "CTRL-style penalty, 1 = off (default: 1.1).")
+    double repetitionPenalty = 1.1;
+
+    @Option(names = "--seed", description = "Sampling seed (default: 42).")
+    long seed = 42;
+
+    @Override
+    public Integer call() throws Exception {
+        if (maxTokens <= 0) {
+            throw new IllegalArgumentException("generate: --max-tokens must be positive, got " + maxTokens);
+        }
+        Sampler sampler = new Sampler(temperature, topK, topP, repetitionPenalty);
+        LanguageModel model = source.hf != null ? HuggingFaceCheckpoint.load(source.hf) : fromRun(source.checkpoint);
+        Tokenizer tokenizer = new ByteTokenizer();
+        if (model.config().vocabSize() != tokenizer.vocabSize()) {
+            throw new IllegalArgumentException("generate: the model's vocabulary has " + model.config().vocabSize()
+                    + " tokens but only the byte tokenizer (256) is available in this build");
+        }
+        PrintWriter out = spec.commandLine().getOut();
+        int[] ids = tokenizer.encode(prompt);
+        out.print(prompt);
+        out.flush();
+        List<Integer> generated = new ArrayList<>();
+        String[] shown = {""};
+        TextGenerator.Result r = new TextGenerator(model).generate(ids, maxTokens, sampler, new Generator(seed),
+                tokenizer.endOfDocument(), t -> {
+                    if (t == tokenizer.endOfDocument()) {
+                        return;
+                    }
+                    generated.add(t);
+                    // decode everything so far and print the new suffix: multi-byte characters appear once complete
+                    String text = tokenizer.decode(generated.stream().mapToInt(Integer::intValue).toArray());
+                    int stable = text.endsWith("\uFFFD") ? text.length() - 1 : text.length();
+                    if (stable > shown[0].length()) {
+                        out.print(text.substring(shown[0].length(), stable));
+                        out.flush();
+                        shown[0] = text.substring(0, stable);
+                    }
+                });
+        out.println();
+        out.flush();
+        spec.commandLine().getErr().printf(Locale.ROOT, "%d tokens at %.1f tokens/s%s%n", r.tokens().length, r.tokensPerSecond(),
+                r.stoppedAtEos() ? " (stopped at end of sequence)" : "");
+        return 0;
+    }
+
+    /** The newest complete checkpoint of a run (config.json lives in the run directory). */
+    static LanguageModel fromRun(Path path) throws Exception {
+        Path runDir = Files.isRegularFile(path.resolve(Checkpoints.MARKER)) ? path.getParent().getParent() : path;
+        Path config = runDir.resolve("config.json");
+        if (!Files.isRegularFile(config)) {
+            throw new IllegalArgumentException("generate: " + runDir + " has no config.json (is it a tessera run directory?)");
+        }
+        Checkpoints.Checkpoint ck = Files.isRegularFile(path.resolve(Checkpoints.MARKER))
+                ? new Checkpoints.Checkpoint(-1, path)
+                : new Checkpoints(runDir.resolve("checkpoints"), 2).latest().orElseThrow(() ->
+                        new IllegalArgumentException("generate: " + runDir + " has no complete checkpoint"));
+        LanguageModel model = Models.create(ModelConfig.fromJson(Files.readString(config)), new Generator(0));
+        model.module().loadStateDict(ck.model(), true);
+        return model;
+    }
+}

@@ -1,0 +1,75 @@
+package dev.tessera.models.generate;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.tessera.models.LanguageModel;
+import dev.tessera.models.ModelConfig;
+import dev.tessera.models.Models;
+import dev.tessera.models.hf.HuggingFaceCheckpoint;
+import dev.tessera.nn.AttentionKind;
+import dev.tessera.tensor.Generator;
+import dev.tessera.tensor.Tensor;
+import java.nio.file.Path;
+import java.util.Map;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Cached decoding equals recomputing the full sequence; export → import is bitwise. */
+class TextGeneratorTest {
+    static ModelConfig config(ModelConfig.Architecture arch, AttentionKind kind) {
+        ModelConfig base = arch == ModelConfig.Architecture.GPT2 ? ModelConfig.gpt2(64, 32, 2, 32, 4)
+                : ModelConfig.llama(64, 32, 2, 32, 4, 2, 64);
+        var b = base.toBuilder().attentionKind(kind);
+        if (kind == AttentionKind.ALIBI) {
+            b.positional(ModelConfig.Positional.NONE);
+        }
+        return b.build();
+    }
+
+    @ParameterizedTest
+    @EnumSource(AttentionKind.class)
+    void cachedDecodingEqualsFullRecomputation(AttentionKind kind) {
+        for (ModelConfig.Architecture arch : ModelConfig.Architecture.values()) {
+            LanguageModel model = Models.create(config(arch, kind), new Generator(4));
+            int[] prompt = {3, 14, 15, 9, 2};
+            Sampler sampler = new Sampler(0.9, 20, 0.95, 1.1);
+            int[] cached = new TextGenerator(model).generate(prompt, 12, sampler, new Generator(8), -1, t -> { }).tokens();
+            int[] full = new TextGenerator(model).generateWithoutCache(prompt, 12, sampler, new Generator(8));
+            assertArrayEquals(full, cached, arch + " " + kind);
+        }
+    }
+
+    @Test
+    void stopsAtEndOfSequenceAndStreamsEveryToken() {
+        LanguageModel model = Models.create(config(ModelConfig.Architecture.LLAMA, AttentionKind.SOFTMAX), new Generator(4));
+        int[] greedy = new TextGenerator(model).generate(new int[] {1, 2}, 10, Sampler.greedy(), new Generator(1), -1, t -> { }).tokens();
+        int eos = greedy[3];
+        StringBuilder streamed = new StringBuilder();
+        var r = new TextGenerator(model).generate(new int[] {1, 2}, 10, Sampler.greedy(), new Generator(1), eos,
+                t -> streamed.append(t).append(','));
+        assertTrue(r.stoppedAtEos());
+        int firstEos = java.util.stream.IntStream.range(0, greedy.length).filter(i -> greedy[i] == eos).findFirst().getAsInt();
+        assertEquals(firstEos + 1, r.tokens().length);
+        assertEquals(java.util.Arrays.stream(r.tokens()).mapToObj(Integer::toString).reduce("", (a, b) -> a + b + ","), streamed.toString());
+    }
+
+    @Test
+    void exportThenImportIsBitwise(@TempDir Path dir) throws Exception {
+        for (ModelConfig.Architecture arch : ModelConfig.Architecture.values()) {
+            LanguageModel model = Models.create(config(arch, AttentionKind.SOFTMAX), new Generator(6));
+            Path out = dir.resolve(arch.name());
+            HuggingFaceCheckpoint.save(model, out);
+            LanguageModel back = HuggingFaceCheckpoint.load(out);
+            Map<String, Tensor> a = model.stateDict();
+            Map<String, Tensor> b = back.stateDict();
+            assertEquals(a.keySet(), b.keySet());
+            for (String k : a.keySet()) {
+                assertArrayEquals(a.get(k).toFloatArray(), b.get(k).toFloatArray(), arch + " " + k);
+            }
+        }
+    }
+}
