@@ -1,8 +1,10 @@
 package dev.tessera.tensor;
 
-import java.util.concurrent.ForkJoinPool;
-import java.util.concurrent.ForkJoinWorkerThread;
-import java.util.concurrent.RecursiveAction;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.LockSupport;
 import java.util.function.IntConsumer;
 
 /**
@@ -11,12 +13,15 @@ import java.util.function.IntConsumer;
  * <p>Work is always split into a number of chunks that depends only on the problem size, never on
  * the thread count; each chunk writes its own output range (or its own partial result, combined
  * afterwards in chunk order by the caller). That is what makes every result bitwise identical for
- * any thread count. The size comes from {@code -Dtessera.threads=N} (default: all cores) or
- * {@link #setThreads(int)}.
+ * any thread count. The calling thread works too: with N threads the pool holds N − 1 helpers, and
+ * all of them take chunks from one shared counter, so no thread idles while another has a queue.
+ * The size comes from {@code -Dtessera.threads=N} (default: all cores) or {@link #setThreads(int)}.
  */
 public final class Parallel {
-    private static volatile ForkJoinPool pool;
+    private static volatile ExecutorService helpers;
     private static volatile int threads;
+    /** Set while a thread runs chunks: nested parallel calls then run inline instead of oversubscribing. */
+    private static final ThreadLocal<boolean[]> INSIDE = ThreadLocal.withInitial(() -> new boolean[1]);
 
     static {
         int configured = Integer.getInteger("tessera.threads", Runtime.getRuntime().availableProcessors());
@@ -25,7 +30,7 @@ public final class Parallel {
 
     private Parallel() {}
 
-    /** Number of worker threads kernels may use. */
+    /** Number of threads kernels may use (the caller included). */
     public static int threads() {
         return threads;
     }
@@ -35,11 +40,15 @@ public final class Parallel {
         if (n < 1) {
             throw new IllegalArgumentException("Parallel.setThreads: thread count must be >= 1, got " + n);
         }
-        if (n == threads && pool != null) {
+        if (n == threads && (helpers != null || n == 1)) {
             return;
         }
-        ForkJoinPool old = pool;
-        pool = n == 1 ? null : new ForkJoinPool(n);
+        ExecutorService old = helpers;
+        helpers = n == 1 ? null : Executors.newFixedThreadPool(n - 1, r -> {
+            Thread t = new Thread(r, "tessera-worker");
+            t.setDaemon(true);
+            return t;
+        });
         threads = n;
         if (old != null) {
             old.shutdown();
@@ -47,47 +56,70 @@ public final class Parallel {
     }
 
     /**
-     * Runs {@code body.accept(chunk)} for every chunk in {@code [0, chunks)}, spread over the pool.
-     * The calling thread takes part; with one thread or one chunk everything runs inline.
+     * Runs {@code body.accept(chunk)} for every chunk in {@code [0, chunks)}. The caller takes part;
+     * with one thread, one chunk, or when already inside a parallel region everything runs inline.
+     * An exception thrown by any chunk is rethrown here after all started chunks finish.
      */
     public static void forEachChunk(int chunks, IntConsumer body) {
-        ForkJoinPool p = pool;
         if (chunks <= 0) {
             return;
         }
-        if (p == null || chunks == 1 || Thread.currentThread() instanceof ForkJoinWorkerThread w && w.getPool() == p) {
+        ExecutorService pool = helpers;
+        boolean[] inside = INSIDE.get();
+        if (pool == null || chunks == 1 || inside[0]) {
             for (int i = 0; i < chunks; i++) {
                 body.accept(i);
             }
             return;
         }
-        p.invoke(new ChunkRange(body, 0, chunks));
+        AtomicInteger next = new AtomicInteger();
+        AtomicInteger running = new AtomicInteger();
+        AtomicReference<Throwable> failure = new AtomicReference<>();
+        Thread caller = Thread.currentThread();
+        Runnable work = () -> {
+            boolean[] flag = INSIDE.get();
+            flag[0] = true;
+            try {
+                for (int c; (c = next.getAndIncrement()) < chunks && failure.get() == null; ) {
+                    body.accept(c);
+                }
+            } catch (Throwable t) {
+                failure.compareAndSet(null, t);
+            } finally {
+                flag[0] = false;
+            }
+        };
+        int extra = Math.min(threads - 1, chunks - 1);
+        running.set(extra);
+        for (int i = 0; i < extra; i++) {
+            pool.execute(() -> {
+                try {
+                    work.run();
+                } finally {
+                    if (running.decrementAndGet() == 0) {
+                        LockSupport.unpark(caller);
+                    }
+                }
+            });
+        }
+        work.run();
+        while (running.get() > 0) {
+            LockSupport.park(Parallel.class);
+        }
+        Throwable t = failure.get();
+        if (t instanceof RuntimeException re) {
+            throw re;
+        }
+        if (t instanceof Error e) {
+            throw e;
+        }
+        if (t != null) {
+            throw new IllegalStateException(t);
+        }
     }
 
     /** Number of fixed-size chunks of {@code grain} items covering {@code n} items. */
     public static int chunkCount(long n, long grain) {
         return (int) Math.max(1, (n + grain - 1) / grain);
-    }
-
-    private static final class ChunkRange extends RecursiveAction {
-        private final IntConsumer body;
-        private final int from;
-        private final int to;
-
-        ChunkRange(IntConsumer body, int from, int to) {
-            this.body = body;
-            this.from = from;
-            this.to = to;
-        }
-
-        @Override
-        protected void compute() {
-            if (to - from == 1) {
-                body.accept(from);
-                return;
-            }
-            int mid = (from + to) >>> 1;
-            invokeAll(new ChunkRange(body, from, mid), new ChunkRange(body, mid, to));
-        }
     }
 }
