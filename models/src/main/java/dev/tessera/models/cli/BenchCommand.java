@@ -10,7 +10,7 @@ import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
 /** {@code tessera bench ...}: quick throughput figures (JMH in bench/ gives the careful ones). */
-@Command(name = "bench", description = "Quick benchmarks.", subcommands = {BenchCommand.Gemm.class})
+@Command(name = "bench", description = "Quick benchmarks.", subcommands = {BenchCommand.Gemm.class, BenchCommand.Train.class})
 final class BenchCommand implements Runnable {
     @Spec
     CommandSpec spec;
@@ -59,6 +59,70 @@ final class BenchCommand implements Runnable {
                 out.printf(Locale.ROOT, "gemm %s %s n=%d threads=%d gflops=%.1f%n", dt, lay, n, threads, gflops);
                 out.flush();
             }
+            return 0;
+        }
+    }
+
+    /**
+     * One full training step (forward, backward, AdamW) of a preset on fixed random tokens, timed
+     * exactly as {@code ../shared/ref/torch_llama_step.py} times PyTorch: two warm-up steps, then the
+     * median of {@code --steps}.
+     */
+    @Command(name = "train", description = "Training-step throughput of a preset; one line ending in tokens_per_s=<number>.")
+    static final class Train implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+
+        @Option(names = "--preset", description = "tiny, small or gpt2 (default: tiny).")
+        String preset = "tiny";
+
+        @Option(names = "--threads", description = "Worker threads (default: all cores).")
+        int threads = Runtime.getRuntime().availableProcessors();
+
+        @Option(names = "--steps", description = "Timed steps (default: 5).")
+        int steps = 5;
+
+        @Option(names = "--device", description = "cpu or cuda (default: cpu).")
+        String device = "cpu";
+
+        @Override
+        public Integer call() {
+            if (dev.tessera.tensor.Device.parse(device) == dev.tessera.tensor.Device.CUDA) {
+                throw new IllegalArgumentException("bench train: --device cuda is not available in this build (the CUDA backend cannot run ops yet)");
+            }
+            if (threads < 1 || steps < 1) {
+                throw new IllegalArgumentException("bench train: --threads and --steps must be >= 1");
+            }
+            dev.tessera.tensor.Parallel.setThreads(threads);
+            var p = dev.tessera.models.Preset.of(preset);
+            var cfg = p.config();
+            var g = new dev.tessera.tensor.Generator(0);
+            var model = dev.tessera.models.Models.create(cfg, g);
+            var opt = new dev.tessera.nn.optim.AdamW(dev.tessera.nn.optim.ParamGroup.all(model.module().parameters()), 3e-4, 0.9, 0.95,
+                    1e-8, 0.1);
+            int b = p.batchSize();
+            int t = cfg.contextLength();
+            var x = dev.tessera.tensor.Tensor.randint(g, 0, cfg.vocabSize(), dev.tessera.tensor.DType.I64, b, t);
+            var y = dev.tessera.tensor.Tensor.randint(g, 0, cfg.vocabSize(), dev.tessera.tensor.DType.I64, b, t);
+            Runnable step = () -> {
+                opt.zeroGrad();
+                dev.tessera.nn.Losses.crossEntropy(model.forward(x, null), y).backward();
+                opt.step();
+            };
+            step.run();
+            step.run();
+            double[] times = new double[steps];
+            for (int i = 0; i < steps; i++) {
+                long s = System.nanoTime();
+                step.run();
+                times[i] = (System.nanoTime() - s) / 1e9;
+            }
+            java.util.Arrays.sort(times);
+            double med = times[steps / 2];
+            PrintWriter out = spec.commandLine().getOut();
+            out.printf(Locale.ROOT, "tessera preset=%s params=%d device=cpu dtype=fp32 threads=%d step_s=%.4f tokens_per_s=%.0f%n", preset,
+                    model.module().parameterCount(), threads, med, b * t / med);
+            out.flush();
             return 0;
         }
     }
