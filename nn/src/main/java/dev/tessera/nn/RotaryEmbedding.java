@@ -92,6 +92,15 @@ public final class RotaryEmbedding extends Module {
             cosT = cosT.to(x.dtype());
             sinT = sinT.to(x.dtype());
         }
+        return new RopeFunction(cosT, sinT, convention).call(x);
+    }
+
+    /** The same rotation from recorded primitives: the reference the fused {@link RopeFunction} is tested against. */
+    Variable applyComposite(Variable x, int positionOffset) {
+        int t = x.size(2);
+        apply(x, positionOffset); // grows the tables when needed
+        Tensor cosT = getBuffer("cos_cached").narrow(0, positionOffset, t).to(x.dtype());
+        Tensor sinT = getBuffer("sin_cached").narrow(0, positionOffset, t).to(x.dtype());
         Variable c = Variable.constant(cosT);
         Variable s = Variable.constant(sinT);
         int half = headDim / 2;
