@@ -33,6 +33,14 @@ public final class RMSNorm extends Module implements Layer {
             throw new IllegalArgumentException("RMSNorm: input has " + x.size(-1) + " features, expected " + dim + " (input shape "
                     + java.util.Arrays.toString(x.shape()) + ")");
         }
+        if (weight != null && x.dtype() == weight.dtype() && (x.dtype() == DType.F32 || x.dtype() == DType.F64)) {
+            return new RmsNormFunction(eps).call(x, weight); // half inputs keep HF's rounding via the composite
+        }
+        return forwardComposite(x);
+    }
+
+    /** The same norm from recorded primitives: the reference the fused {@link RmsNormFunction} is tested against. */
+    Variable forwardComposite(Variable x) {
         DType in = x.dtype();
         Variable h = in == DType.F64 ? x : x.to(DType.F32);
         Variable y = h.mul(h.square().mean(true, -1).add(eps).rsqrt());
