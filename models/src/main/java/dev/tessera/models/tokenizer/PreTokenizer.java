@@ -21,15 +21,17 @@ import java.util.regex.Pattern;
  * </ol>
  * GPT-2 is {@code ([], false, true)}; Llama 3 is {@code ([LLAMA3_PATTERN], false, false)}.
  *
- * <p><b>Regex dialect.</b> Hugging Face runs these patterns with the Rust {@code onig}/
- * {@code fancy-regex} engines, where {@code \s} is Unicode {@code White_Space}, {@code \p{L}} and
+ * <p><b>Regex dialect.</b> Hugging Face runs these patterns with Oniguruma (the Rust {@code onig}
+ * crate; {@code fancy-regex} in WASM builds), tiktoken with {@code fancy-regex}; in all of them {@code \s} is Unicode {@code White_Space}, {@code \p{L}} and
  * {@code \p{N}} are the Unicode general categories, and {@code (?i)} folds case by Unicode rules.
  * Java's {@code \p{L}} and {@code \p{N}} are already the general categories, but plain {@code \s} is
  * only {@code [ \t\n\x0B\f\r]} and {@code (?i)} only folds ASCII, so patterns are compiled with
  * {@link Pattern#UNICODE_CHARACTER_CLASS} (which implies {@link Pattern#UNICODE_CASE}): then
  * {@code \s} matches U+0085, U+00A0, U+1680, U+2000–U+200A, U+2028, U+2029, U+202F, U+205F and
  * U+3000 as Rust does. Alternation is leftmost-first and {@code (?!\S)} backtracks in both engines.
- * Remaining divergences: the Unicode version of the character tables (the JDK's vs the Rust crate's,
+ * Checked over every code point: with this flag Java's {@code \p{L}}, {@code \p{N}} and {@code \s}
+ * agree with the general categories and {@code White_Space} of Python's Unicode 14 tables for every
+ * code point assigned in Unicode 14. Remaining divergences: the Unicode version of the character tables (the JDK's vs the Rust crate's,
  * which differ only for code points assigned in the newer version), and Java strings may hold
  * unpaired surrogates, which Rust strings cannot: they match no class but {@code [^\s\p{L}\p{N}]}
  * and are encoded as {@code '?'} by {@link String#getBytes(java.nio.charset.Charset)}.
