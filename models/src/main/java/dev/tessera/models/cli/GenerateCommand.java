@@ -8,6 +8,7 @@ import dev.tessera.models.generate.TextGenerator;
 import dev.tessera.models.hf.HuggingFaceCheckpoint;
 import dev.tessera.models.tokenizer.ByteTokenizer;
 import dev.tessera.models.tokenizer.Tokenizer;
+import dev.tessera.models.tokenizer.TokenizerJson;
 import dev.tessera.models.train.Checkpoints;
 import dev.tessera.tensor.Generator;
 import java.io.PrintWriter;
@@ -61,6 +62,9 @@ final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--seed", description = "Sampling seed (default: 42).")
     long seed = 42;
 
+    @Option(names = "--tokenizer", description = "A tokenizer.json (default: the one in the run or HF directory, else bytes).")
+    Path tokenizerJson;
+
     @Override
     public Integer call() throws Exception {
         if (maxTokens <= 0) {
@@ -68,10 +72,10 @@ final class GenerateCommand implements Callable<Integer> {
         }
         Sampler sampler = new Sampler(temperature, topK, topP, repetitionPenalty);
         LanguageModel model = source.hf != null ? HuggingFaceCheckpoint.load(source.hf) : fromRun(source.checkpoint);
-        Tokenizer tokenizer = new ByteTokenizer();
-        if (model.config().vocabSize() != tokenizer.vocabSize()) {
-            throw new IllegalArgumentException("generate: the model's vocabulary has " + model.config().vocabSize()
-                    + " tokens but only the byte tokenizer (256) is available in this build");
+        Tokenizer tokenizer = tokenizerFor(source.hf != null ? source.hf : runDirOf(source.checkpoint));
+        if (model.config().vocabSize() < tokenizer.vocabSize()) {
+            throw new IllegalArgumentException("generate: the tokenizer has " + tokenizer.vocabSize() + " tokens but the model only "
+                    + model.config().vocabSize() + " (pass the run's --tokenizer)");
         }
         PrintWriter out = spec.commandLine().getOut();
         int[] ids = tokenizer.encode(prompt);
@@ -101,9 +105,18 @@ final class GenerateCommand implements Callable<Integer> {
         return 0;
     }
 
+    private Tokenizer tokenizerFor(Path dir) {
+        Path json = tokenizerJson != null ? tokenizerJson : dir.resolve("tokenizer.json");
+        return Files.isRegularFile(json) ? TokenizerJson.load(json) : new ByteTokenizer();
+    }
+
+    static Path runDirOf(Path path) {
+        return Files.isRegularFile(path.resolve(Checkpoints.MARKER)) ? path.getParent().getParent() : path;
+    }
+
     /** The newest complete checkpoint of a run (config.json lives in the run directory). */
     static LanguageModel fromRun(Path path) throws Exception {
-        Path runDir = Files.isRegularFile(path.resolve(Checkpoints.MARKER)) ? path.getParent().getParent() : path;
+        Path runDir = runDirOf(path);
         Path config = runDir.resolve("config.json");
         if (!Files.isRegularFile(config)) {
             throw new IllegalArgumentException("generate: " + runDir + " has no config.json (is it a tessera run directory?)");

@@ -8,6 +8,8 @@ import dev.tessera.models.data.PackedDataset;
 import dev.tessera.models.train.TrainConfig;
 import dev.tessera.models.train.Trainer;
 import dev.tessera.models.tokenizer.ByteTokenizer;
+import dev.tessera.models.tokenizer.Tokenizer;
+import dev.tessera.models.tokenizer.TokenizerJson;
 import dev.tessera.nn.AttentionKind;
 import dev.tessera.tensor.Device;
 import dev.tessera.tensor.Generator;
@@ -103,6 +105,9 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--cache-dir", description = "Tokenized-corpus cache (default: ~/.cache/tessera/tokens).")
     Path cacheDir;
 
+    @Option(names = "--tokenizer", description = "A Hugging Face tokenizer.json (byte-level BPE) instead of raw bytes; sets the vocabulary size.")
+    Path tokenizerJson;
+
     @Override
     public Integer call() throws Exception {
         if (Device.parse(device) == Device.CUDA) {
@@ -122,6 +127,10 @@ final class TrainCommand implements Callable<Integer> {
             }
             modelConfig = builder.build();
         }
+        Tokenizer tokenizer = tokenizerJson == null ? new ByteTokenizer() : TokenizerJson.load(tokenizerJson);
+        if (tokenizer.vocabSize() != modelConfig.vocabSize()) {
+            modelConfig = modelConfig.toBuilder().vocabSize(tokenizer.vocabSize()).build();
+        }
         String runName = name != null ? name : preset;
         Path runDir = runsDir.resolve(runName);
         int batch = batchSize != null ? batchSize : p.batchSize();
@@ -129,10 +138,13 @@ final class TrainCommand implements Callable<Integer> {
                 warmup != null ? warmup : Math.min(100, steps / 10), weightDecay, clip, zLoss, evalEvery, evalBatches, checkpointEvery, keep,
                 seed, 4.0, 50, 3);
         cfg = zLoss == 0 && modelConfig.zLoss() > 0 ? cfg.withZLoss(modelConfig.zLoss()) : cfg;
-        PackedDataset dataset = TrainData.load(data, cacheDir, new ByteTokenizer(), modelConfig.contextLength(), seed, out);
+        PackedDataset dataset = TrainData.load(data, cacheDir, tokenizer, modelConfig.contextLength(), seed, out);
         LanguageModel model = Models.create(modelConfig, new Generator(seed));
         Files.createDirectories(runDir);
         Files.writeString(runDir.resolve("config.json"), modelConfig.toJson());
+        if (tokenizerJson != null) { // generate finds the tokenizer beside the run's config
+            Files.copy(tokenizerJson, runDir.resolve("tokenizer.json"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        }
         out.printf(Locale.ROOT, "model %s: %,d parameters; %d steps of %d x %d tokens; run dir %s%n", runName,
                 model.module().parameterCount(), steps, batch * gradAccum, modelConfig.contextLength(), runDir);
         out.flush();
