@@ -8,7 +8,7 @@ RUNS="${1:-2}"
 JAVA_HOME="${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}"
 export JAVA_HOME
 JAVA="$JAVA_HOME/bin/java"
-PEER="${PEER:-/work/shared/ref/sgemm.py}"
+PEER="${PEER:-../shared/ref/sgemm.py}"
 PY="${PY:-/usr/bin/python3}"
 
 if [ ! -f tensor/target/classes/dev/tessera/tensor/GemmTiming.class ] \

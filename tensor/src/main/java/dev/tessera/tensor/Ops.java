@@ -38,6 +38,24 @@ final class Ops {
         return out.to(result);
     }
 
+    static Tensor unaryInto(UnaryOp op, Tensor x, Tensor out) {
+        String name = op.opName() + "(out=)";
+        if (!Arrays.equals(x.shape(), out.shape())) {
+            throw new IllegalArgumentException(name + ": output shape " + Shapes.str(out.shape()) + " does not match input "
+                    + Shapes.str(x.shape()));
+        }
+        DType result = unaryResult(op, x.dtype());
+        if (out.dtype() != result) {
+            throw new IllegalArgumentException(name + ": output dtype " + out.dtype() + ", expected " + result);
+        }
+        if (result == result.computeType() && out.storage().array() != null && x.dtype() == result) {
+            Elementwise.unary(op, materialize(x, result), out);
+            out.storage().bumpVersion();
+            return out;
+        }
+        return out.copyFromInPlace(unary(op, x));
+    }
+
     static Tensor unaryInPlace(UnaryOp op, Tensor x) {
         if (unaryResult(op, x.dtype()) != x.dtype()) {
             throw new IllegalArgumentException(op.opName() + "_: result type " + unaryResult(op, x.dtype())

@@ -679,6 +679,11 @@ public final class Tensor {
         return Ops.unaryInPlace(op, this);
     }
 
+    /** Writes op(this) into {@code out} (PyTorch's {@code out=}): same shape, the result's dtype. */
+    public Tensor applyInto(UnaryOp op, Tensor out) {
+        return Ops.unaryInto(op, this, out);
+    }
+
     public Tensor apply(BinaryOp op, Tensor other) {
         return Ops.binary(op, this, other);
     }

@@ -44,10 +44,14 @@ final class VectorMath {
         FloatVector s1 = half.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
         FloatVector s2 = rest.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
         FloatVector result = p.mul(s1).mul(s2);
-        VectorMask<Float> overflow = x.compare(VectorOperators.GT, MAX_ARG);
-        VectorMask<Float> underflow = x.compare(VectorOperators.LT, MIN_ARG);
-        result = result.blend(Float.POSITIVE_INFINITY, overflow).blend(0f, underflow);
-        return result.blend(x, x.test(VectorOperators.IS_NAN));
+        // overflow, underflow and NaN lanes are rare outside masked softmax rows: blend only when present
+        VectorMask<Float> special = x.compare(VectorOperators.GT, MAX_ARG).or(x.compare(VectorOperators.LT, MIN_ARG))
+                .or(x.compare(VectorOperators.NE, x));
+        if (special.anyTrue()) {
+            result = result.blend(Float.POSITIVE_INFINITY, x.compare(VectorOperators.GT, MAX_ARG))
+                    .blend(0f, x.compare(VectorOperators.LT, MIN_ARG)).blend(x, x.compare(VectorOperators.NE, x));
+        }
+        return result;
     }
 
     /** tanh within a few ulp: odd polynomial below |x| = 0.625, 1 − 2/(e^{2|x|} + 1) above. */
