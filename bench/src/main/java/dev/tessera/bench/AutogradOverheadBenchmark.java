@@ -28,7 +28,7 @@ import org.openjdk.jmh.annotations.Warmup;
 @Warmup(iterations = 3, time = 1)
 @Measurement(iterations = 5, time = 1)
 @Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "-XX:+UseParallelGC", "-XX:InitialRAMPercentage=50",
-        "-XX:MaxRAMPercentage=50", "-XX:NewRatio=1"})
+        "-XX:MaxRAMPercentage=50", "-Xmn2g"})
 public class AutogradOverheadBenchmark {
     public static final int OPS = 32;
     private Variable x;
