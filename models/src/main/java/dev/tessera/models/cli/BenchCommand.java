@@ -68,6 +68,20 @@ final class BenchCommand implements Runnable {
      * exactly as {@code ../shared/ref/torch_llama_step.py} times PyTorch: two warm-up steps, then the
      * median of {@code --steps}.
      */
+    /** VmHWM from /proc/self/status (Linux), or -1 where it is not available. */
+    static long peakRssMb() {
+        try {
+            for (String line : java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/self/status"))) {
+                if (line.startsWith("VmHWM:")) {
+                    return Long.parseLong(line.replaceAll("[^0-9]", "")) / 1024;
+                }
+            }
+        } catch (java.io.IOException | NumberFormatException e) {
+            return -1;
+        }
+        return -1;
+    }
+
     @Command(name = "train", description = "Training-step throughput of a preset; one line ending in tokens_per_s=<number>.")
     static final class Train implements Callable<Integer> {
         @Spec
@@ -120,8 +134,8 @@ final class BenchCommand implements Runnable {
             java.util.Arrays.sort(times);
             double med = times[steps / 2];
             PrintWriter out = spec.commandLine().getOut();
-            out.printf(Locale.ROOT, "tessera preset=%s params=%d device=cpu dtype=fp32 threads=%d step_s=%.4f tokens_per_s=%.0f%n", preset,
-                    model.module().parameterCount(), threads, med, b * t / med);
+            out.printf(Locale.ROOT, "tessera preset=%s params=%d device=cpu dtype=fp32 threads=%d step_s=%.4f peak_rss_mb=%d tokens_per_s=%.0f%n",
+                    preset, model.module().parameterCount(), threads, med, peakRssMb(), b * t / med);
             out.flush();
             return 0;
         }

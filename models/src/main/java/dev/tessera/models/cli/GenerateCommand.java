@@ -77,7 +77,15 @@ final class GenerateCommand implements Callable<Integer> {
             throw new IllegalArgumentException("generate: the tokenizer has " + tokenizer.vocabSize() + " tokens but the model only "
                     + model.config().vocabSize() + " (pass the run's --tokenizer)");
         }
-        PrintWriter out = spec.commandLine().getOut();
+        TextGenerator.Result r = stream(model, tokenizer, prompt, maxTokens, sampler, seed, spec.commandLine().getOut());
+        spec.commandLine().getErr().printf(Locale.ROOT, "%d tokens at %.1f tokens/s%s%n", r.tokens().length, r.tokensPerSecond(),
+                r.stoppedAtEos() ? " (stopped at end of sequence)" : "");
+        return 0;
+    }
+
+    /** Prints the prompt, then each token's text as soon as its characters are complete. */
+    static TextGenerator.Result stream(LanguageModel model, Tokenizer tokenizer, String prompt, int maxTokens, Sampler sampler, long seed,
+            PrintWriter out) {
         int[] ids = tokenizer.encode(prompt);
         out.print(prompt);
         out.flush();
@@ -100,13 +108,16 @@ final class GenerateCommand implements Callable<Integer> {
                 });
         out.println();
         out.flush();
-        spec.commandLine().getErr().printf(Locale.ROOT, "%d tokens at %.1f tokens/s%s%n", r.tokens().length, r.tokensPerSecond(),
-                r.stoppedAtEos() ? " (stopped at end of sequence)" : "");
-        return 0;
+        return r;
     }
 
     private Tokenizer tokenizerFor(Path dir) {
-        Path json = tokenizerJson != null ? tokenizerJson : dir.resolve("tokenizer.json");
+        return tokenizerIn(dir, tokenizerJson);
+    }
+
+    /** The tokenizer a run or HF directory carries (or {@code explicit}), else bytes. */
+    static Tokenizer tokenizerIn(Path dir, Path explicit) {
+        Path json = explicit != null ? explicit : dir.resolve("tokenizer.json");
         return Files.isRegularFile(json) ? TokenizerJson.load(json) : new ByteTokenizer();
     }
 

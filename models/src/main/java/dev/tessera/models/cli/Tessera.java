@@ -6,7 +6,8 @@ import picocli.CommandLine.Command;
 /** The {@code tessera} command line. Each subcommand is its own class. */
 @Command(name = "tessera", mixinStandardHelpOptions = true, version = "tessera 0.1.0",
         description = "A pure-Java tensor and autograd framework: train and run language models on the JVM.",
-        subcommands = {InfoCommand.class, TrainCommand.class, GenerateCommand.class, TokenizerCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {InfoCommand.class, TrainCommand.class, EvalCommand.class, SampleCommand.class, GenerateCommand.class,
+                TokenizerCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
 public final class Tessera implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;

@@ -48,6 +48,12 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--resume", description = "Continue the run from its newest complete checkpoint.")
     boolean resume;
 
+    @Option(names = "--overwrite", description = "Delete an existing run directory of the same name first.")
+    boolean overwrite;
+
+    @Option(names = "--sample-tokens", description = "Tokens of the sample printed after training, 0 for none (default: 200).")
+    int sampleTokens = 200;
+
     @Option(names = "--steps", description = "Optimizer steps (default: 1000).")
     long steps = 1000;
 
@@ -133,6 +139,26 @@ final class TrainCommand implements Callable<Integer> {
         }
         String runName = name != null ? name : preset;
         Path runDir = runsDir.resolve(runName);
+        if (resume && overwrite) {
+            throw new IllegalArgumentException("train: --resume and --overwrite contradict each other");
+        }
+        if (Files.isDirectory(runDir) && !resume) {
+            boolean empty;
+            try (var entries = Files.list(runDir)) {
+                empty = entries.findAny().isEmpty();
+            }
+            if (!empty && !overwrite) {
+                throw new IllegalArgumentException("train: run directory " + runDir + " already exists; pass --resume to continue it or"
+                        + " --overwrite to replace it");
+            }
+            if (overwrite) {
+                try (var walk = Files.walk(runDir)) {
+                    for (Path p2 : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                        Files.delete(p2);
+                    }
+                }
+            }
+        }
         int batch = batchSize != null ? batchSize : p.batchSize();
         TrainConfig cfg = new TrainConfig(steps, batch, gradAccum, optimizer, lr, minLr != null ? minLr : lr / 10,
                 warmup != null ? warmup : Math.min(100, steps / 10), weightDecay, clip, zLoss, evalEvery, evalBatches, checkpointEvery, keep,
@@ -156,6 +182,10 @@ final class TrainCommand implements Callable<Integer> {
             return 3;
         }
         out.printf("done: weights, metrics.csv, loss.png and TensorBoard events in %s%n", runDir);
+        if (sampleTokens > 0) {
+            out.println("sample:");
+            GenerateCommand.stream(model, tokenizer, "public ", sampleTokens, new dev.tessera.models.generate.Sampler(0.8, 40, 0.95, 1.1), seed, out);
+        }
         return 0;
     }
 

@@ -47,6 +47,32 @@ class CliErrorsTest {
     }
 
     @Test
+    void existingRunsEmptyCorporaAndBrokenCheckpoints(@TempDir Path dir) throws Exception {
+        java.nio.file.Files.createDirectories(dir.resolve("runs/old"));
+        java.nio.file.Files.writeString(dir.resolve("runs/old/metrics.csv"), "step\n");
+        java.nio.file.Files.createDirectories(dir.resolve("empty"));
+        String runs = dir.resolve("runs").toString();
+        assertOneLineError(run("train", "--name", "old", "--runs-dir", runs, "--data", dir.resolve("empty").toString()),
+                "tessera: train: run directory " + dir.resolve("runs/old") + " already exists; pass --resume to continue it or --overwrite");
+        assertOneLineError(run("train", "--name", "old", "--runs-dir", runs, "--resume", "--overwrite"),
+                "tessera: train: --resume and --overwrite contradict each other");
+        assertOneLineError(run("train", "--name", "new", "--runs-dir", runs, "--data", dir.resolve("empty").toString()), "tessera: ");
+        // a run whose config.json is not JSON, and one whose weights do not fit its config
+        Path broken = dir.resolve("runs/broken");
+        java.nio.file.Files.createDirectories(broken);
+        java.nio.file.Files.writeString(broken.resolve("config.json"), "{ not json");
+        assertOneLineError(run("generate", "--checkpoint", broken.toString(), "--prompt", "x"), "tessera: ");
+        Path mismatched = dir.resolve("runs/mismatched");
+        var small = dev.tessera.models.ModelConfig.llama(256, 16, 1, 16, 2, 2, 32);
+        var big = dev.tessera.models.ModelConfig.llama(256, 16, 1, 32, 2, 2, 32);
+        var model = dev.tessera.models.Models.create(small, new dev.tessera.tensor.Generator(1));
+        new dev.tessera.models.train.Checkpoints(mismatched.resolve("checkpoints"), 2).save(1, model.stateDict(), java.util.Map.of(), "{}");
+        java.nio.file.Files.writeString(mismatched.resolve("config.json"), big.toJson());
+        assertOneLineError(run("generate", "--checkpoint", mismatched.toString(), "--prompt", "x"),
+                "tessera: loadStateDict: shape mismatch (given vs expected) for ");
+    }
+
+    @Test
     void benchAndUnknownCommands() {
         assertOneLineError(run("bench", "gemm", "--dtype", "f8"), "tessera: bench gemm: --dtype must be f32, f64, bf16 or f16, got f8");
         assertOneLineError(run("frobnicate"), "tessera: Unmatched argument at index 0: 'frobnicate'");
