@@ -174,7 +174,7 @@ public final class GPT2 extends Module implements LanguageModel {
 
         Transformer(ModelConfig c, Generator g) {
             wte = child("wte", new TokenEmbedding(c.vocabSize(), c.dim(), c.initStd(), g, c.dtype()));
-            wpe = c.positional() == Positional.LEARNED ? child("wpe", new LearnedPositions(c.contextLength(), c.dim(), c.initStd(), g)) : null;
+            wpe = c.positional() == Positional.LEARNED ? child("wpe", new LearnedPositions(c.contextLength(), c.dim(), c.initStd(), g, c.dtype())) : null;
             sinusoidal = c.positional() == Positional.SINUSOIDAL ? new SinusoidalPositions(c.dim()) : null;
             drop = child("drop", new Dropout(c.dropout(), c.dropout() > 0 ? g : null));
             h = child("h", new ModuleList<>());

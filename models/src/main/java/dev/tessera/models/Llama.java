@@ -136,7 +136,7 @@ public final class Llama extends Module implements LanguageModel {
             embed = child("embed_tokens", new TokenEmbedding(c.vocabSize(), c.dim(), c.dim(), false, c.dropout(), c.initStd(), g,
                     c.dtype()));
             learned = c.positional() == Positional.LEARNED
-                    ? child("embed_positions", new LearnedPositions(c.contextLength(), c.dim(), c.initStd(), g)) : null;
+                    ? child("embed_positions", new LearnedPositions(c.contextLength(), c.dim(), c.initStd(), g, c.dtype())) : null;
             sinusoidal = c.positional() == Positional.SINUSOIDAL ? new SinusoidalPositions(c.dim()) : null;
             layers = child("layers", new ModuleList<>());
             for (int l = 0; l < c.layers(); l++) {

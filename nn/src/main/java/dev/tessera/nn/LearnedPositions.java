@@ -1,6 +1,7 @@
 package dev.tessera.nn;
 
 import dev.tessera.autograd.Variable;
+import dev.tessera.tensor.DType;
 import dev.tessera.tensor.Generator;
 
 /**
@@ -19,14 +20,20 @@ public final class LearnedPositions extends Module {
     private final int maxPositions;
     private final int dim;
 
-    /** Initialised N(0, std²) (GPT-2 uses 0.01 for wpe, nanoGPT 0.02). */
+    /** Initialised N(0, std²) (GPT-2 uses 0.01 for wpe, nanoGPT 0.02), an F32 table. */
     public LearnedPositions(int maxPositions, int dim, double std, Generator g) {
+        this(maxPositions, dim, std, g, DType.F32);
+    }
+
+    /** Initialised N(0, std²) (GPT-2 uses 0.01 for wpe, nanoGPT 0.02), a table of {@code dtype} (the model's). */
+    public LearnedPositions(int maxPositions, int dim, double std, Generator g, DType dtype) {
         if (maxPositions <= 0 || dim <= 0) {
             throw new IllegalArgumentException("LearnedPositions: sizes must be positive, got maxPositions=" + maxPositions + " dim=" + dim);
         }
+        Params.checkFloating("LearnedPositions", dtype);
         this.maxPositions = maxPositions;
         this.dim = dim;
-        this.weight = parameter("weight", Init.normal(g, std, maxPositions, dim));
+        this.weight = parameter("weight", Init.normal(g, std, maxPositions, dim).to(dtype));
     }
 
     /** Rows offset .. offset+length−1 of the table: (length, d), a view that carries the gradient. */
