@@ -54,8 +54,8 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--sample-tokens", description = "Tokens of the sample printed after training, 0 for none (default: 200).")
     int sampleTokens = 200;
 
-    @Option(names = "--steps", description = "Optimizer steps (default: 1000).")
-    long steps = 1000;
+    @Option(names = "--steps", description = "Optimizer steps (default: 200, a few minutes on 2 cores for the tiny preset).")
+    long steps = 200;
 
     @Option(names = "--batch-size", description = "Sequences per micro-batch (default: the preset's).")
     Integer batchSize;
