@@ -44,6 +44,20 @@ public final class SoftmaxAttention extends Module implements AttentionKernel {
         int t = q.size(2);
         int s = k.size(2);
         double alpha = Double.isNaN(scale) ? LogitScale.inverseSqrt(q.size(-1)) : scale;
+        if (softCap == 0 && mask != null && mask.masksAnything()) { // the common case, fused: scale, mask and softmax at once
+            Tensor allowed = mask.allowedMatrix(b, t, s); // (B or 1, 1, T, S)
+            Variable p = dropout.forward(new MaskedSoftmaxFunction(allowed, alpha).call(q.matmul(k.mT())));
+            return p.matmul(v); // (B, H, T, D)
+        }
+        return attendComposite(q, k, v, mask);
+    }
+
+    /** The same attention from recorded primitives (also the soft-capped path): the fused path's reference. */
+    Variable attendComposite(Variable q, Variable k, Variable v, AttentionMask mask) {
+        int b = q.size(0);
+        int t = q.size(2);
+        int s = k.size(2);
+        double alpha = Double.isNaN(scale) ? LogitScale.inverseSqrt(q.size(-1)) : scale;
         Variable scores = LogitScale.apply(q.matmul(k.mT()), alpha); // (B, H, T, S)
         scores = SoftCap.apply(scores, softCap);
         if (mask != null && mask.masksAnything()) {

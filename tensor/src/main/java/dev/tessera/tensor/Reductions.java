@@ -318,6 +318,56 @@ final class Reductions {
         return x.rank() == 0 ? back.reshape() : back;
     }
 
+    /**
+     * Attention's softmax in one pass over the scores: y = softmax(scale·x) along the last dim with
+     * the entries where {@code allowed} is false left out (probability 0). {@code x} is (..., T, S),
+     * {@code allowed} a BOOL tensor broadcastable to it. A row with nothing allowed is all zeros.
+     */
+    static Tensor maskedSoftmax(Tensor x, Tensor allowed, double scale) {
+        String op = "masked_softmax";
+        if (!x.dtype().isFloating() || allowed.dtype() != DType.BOOL) {
+            throw new IllegalArgumentException(op + ": needs floating scores and a BOOL mask, got " + x.dtype() + " and " + allowed.dtype());
+        }
+        int[] shape = x.shape();
+        Tensor mask = Ops.materialize(allowed.expand(shape).contiguous(), DType.BOOL).contiguous();
+        DType compute = x.dtype().computeType();
+        Tensor in = Ops.materialize(x.contiguous(), compute).contiguous();
+        Tensor out = Tensor.zeros(compute, shape);
+        int n = shape.length == 0 ? 1 : shape[shape.length - 1];
+        int rows = n == 0 ? 0 : in.numel() / n;
+        byte[] m = (byte[]) mask.storage().array();
+        int mo = mask.offset();
+        forEachRow(rows, n, row -> {
+            int start = row * n;
+            if (compute == DType.F32) {
+                float[] a = in.storage().floats();
+                float[] scaled = new float[n];
+                boolean any = false;
+                for (int i = 0; i < n; i++) {
+                    boolean ok = m[mo + start + i] != 0;
+                    any |= ok;
+                    scaled[i] = ok ? (float) (a[in.offset() + start + i] * scale) : Float.NEGATIVE_INFINITY;
+                }
+                if (any) {
+                    softmaxRowF32(scaled, 0, out.storage().floats(), start, n, false);
+                }
+            } else {
+                double[] a = in.storage().doubles();
+                double[] scaled = new double[n];
+                boolean any = false;
+                for (int i = 0; i < n; i++) {
+                    boolean ok = m[mo + start + i] != 0;
+                    any |= ok;
+                    scaled[i] = ok ? a[in.offset() + start + i] * scale : Double.NEGATIVE_INFINITY;
+                }
+                if (any) {
+                    softmaxRowF64(scaled, 0, out.storage().doubles(), start, n, false);
+                }
+            }
+        });
+        return out.to(x.dtype());
+    }
+
     private static void softmaxRowF32(float[] a, int ao, float[] y, int yo, int n, boolean log) {
         int upper = Simd.loopBound(n);
         int lanes = S.length();

@@ -794,6 +794,8 @@ public final class Tensor {
     public Tensor cumsum(int dim) { return Reductions.cumsum(this, dim); }
     public Tensor softmax(int dim) { return Reductions.softmax(this, dim, false); }
     public Tensor logSoftmax(int dim) { return Reductions.softmax(this, dim, true); }
+    /** softmax(scale·this) over the last dim, leaving out entries where {@code allowed} (BOOL, broadcastable) is false. */
+    public Tensor maskedSoftmax(Tensor allowed, double scale) { return Reductions.maskedSoftmax(this, allowed, scale); }
 
     // ---------------------------------------------------------------- indexing (kernels in Indexing, Sorting)
 
