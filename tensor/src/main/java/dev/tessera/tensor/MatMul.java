@@ -6,8 +6,11 @@ package dev.tessera.tensor;
  * the kernels cannot address (mapped segments, or a dtype conversion) is materialised.
  */
 final class MatMul {
-    /** Below this many multiply-adds per batch entry, batches run in parallel rather than inside GEMM. */
-    private static final long SMALL_GEMM = 1 << 18;
+    /**
+     * Below this many multiply-adds per batch entry, batches run in parallel rather than inside
+     * GEMM (attention's per-head products split badly across threads on their own).
+     */
+    private static final long SMALL_GEMM = 1 << 24;
 
     private MatMul() {}
 
