@@ -33,7 +33,7 @@ import java.util.Arrays;
  * stream as cyclic so its last partial sequence wraps around to the start: all validation tokens
  * are covered by {@link #validationSequences()} sequences, a few of them twice.
  */
-public final class PackedDataset {
+public final class PackedDataset implements BatchSource {
     /**
      * @param sequenceLength T, tokens per row of inputs
      * @param seed data-order seed
@@ -173,6 +173,11 @@ public final class PackedDataset {
         return z ^ (z >>> 31);
     }
 
+    @Override
+    public int sequenceLength() {
+        return config.sequenceLength();
+    }
+
     public Config config() {
         return config;
     }
@@ -222,6 +227,7 @@ public final class PackedDataset {
     }
 
     /** The training batch of {@code step}: a pure function of (seed, step, batchSize). */
+    @Override
     public Batch batch(long step, int batchSize) {
         checkBatch(batchSize);
         if (step < 0) {
@@ -237,6 +243,7 @@ public final class PackedDataset {
     }
 
     /** Validation batch {@code index}: sequences index · B … index · B + B − 1, wrapping past the last. */
+    @Override
     public Batch validationBatch(int index, int batchSize) {
         checkBatch(batchSize);
         if (numValidationSequences == 0) {

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tessera.autograd.GradMode;
 import dev.tessera.autograd.Variable;
 import dev.tessera.models.LanguageModel;
+import dev.tessera.models.data.BatchSource;
 import dev.tessera.models.data.PackedDataset;
 import dev.tessera.nn.AttentionMask;
 import dev.tessera.nn.Losses;
@@ -59,7 +60,7 @@ public final class Trainer {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final LanguageModel model;
-    private final PackedDataset data;
+    private final BatchSource data;
     private final TrainConfig cfg;
     private final Path runDir;
     private final Listener listener;
@@ -75,7 +76,7 @@ public final class Trainer {
     private long dataOffset;
     private int rollbacks;
 
-    public Trainer(LanguageModel model, PackedDataset data, TrainConfig cfg, Path runDir, Listener listener) {
+    public Trainer(LanguageModel model, BatchSource data, TrainConfig cfg, Path runDir, Listener listener) {
         this.model = model;
         this.data = data;
         this.cfg = cfg;
@@ -151,7 +152,7 @@ public final class Trainer {
                     window.removeFirst();
                 }
                 double seconds = (System.nanoTime() - started) / 1e9;
-                double tokensPerSecond = (double) cfg.batchSize() * cfg.gradAccum() * data.config().sequenceLength() / seconds;
+                double tokensPerSecond = (double) cfg.batchSize() * cfg.gradAccum() * data.sequenceLength() / seconds;
                 step++;
                 double valLoss = Double.NaN;
                 if (step % cfg.evalEvery() == 0 || step == cfg.steps()) {

@@ -116,6 +116,47 @@ class TrainerTest {
         assertTrue(state.contains("\"data_offset\" : ") && !state.contains("\"data_offset\" : 0"), state);
     }
 
+    /** Training data whose batch at one index is garbage: random targets the model cannot predict. */
+    record PoisonedAt(PackedDataset real, long badIndex) implements dev.tessera.models.data.BatchSource {
+        @Override
+        public PackedDataset.Batch batch(long index, int batchSize) {
+            PackedDataset.Batch b = real.batch(index, batchSize);
+            if (index != badIndex) {
+                return b;
+            }
+            Tensor noise = Tensor.randint(new Generator(index), 0, 255, dev.tessera.tensor.DType.I64, b.targets().shape());
+            return new PackedDataset.Batch(b.step(), b.inputs(), noise, b.documentIds());
+        }
+
+        @Override
+        public PackedDataset.Batch validationBatch(int index, int batchSize) {
+            return real.validationBatch(index, batchSize);
+        }
+
+        @Override
+        public int sequenceLength() {
+            return real.sequenceLength();
+        }
+    }
+
+    @Test
+    void anInjectedBadBatchIsRolledBackAndSkipped(@TempDir Path dir) throws Exception {
+        TrainConfig c = config(40);
+        // grad accumulation 2: training step s reads data indices 2s and 2s+1; poison step 25's first micro-batch
+        TrainConfig watchful = new TrainConfig(c.steps(), c.batchSize(), c.gradAccum(), c.optimizer(), c.lr(), c.minLr(), c.warmup(),
+                c.weightDecay(), c.clip(), c.zLoss(), c.evalEvery(), c.evalBatches(), c.checkpointEvery(), c.keepCheckpoints(), c.seed(),
+                1.5, 10, 3);
+        Events events = new Events();
+        Trainer trainer = new Trainer(Models.create(tinyModel(), new Generator(3)), new PoisonedAt(data(), 50), watchful, dir, events);
+        trainer.run(false);
+        assertEquals(40, trainer.step());
+        assertTrue(events.events.stream().anyMatch(e -> e.startsWith("loss spike at step 25") && e.contains("rolled back to step 25")
+                && e.contains("skipped 1 data batches")), events.events.toString());
+        // the spiked step was never applied: every loss reported after warm-up stays on the learned level
+        assertTrue(events.losses.subList(20, events.losses.size()).stream().allMatch(l -> l < 2),
+                "the poisoned batch never reached the optimizer: " + events.losses);
+    }
+
     @Test
     void divergenceStopsWithoutWritingAPoisonedCheckpoint(@TempDir Path dir) throws Exception {
         TrainConfig c = config(40);
