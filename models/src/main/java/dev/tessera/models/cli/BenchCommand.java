@@ -10,7 +10,7 @@ import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
 /** {@code tessera bench ...}: quick throughput figures (JMH in bench/ gives the careful ones). */
-@Command(name = "bench", description = "Quick benchmarks.", subcommands = {BenchCommand.Gemm.class, BenchCommand.Train.class})
+@Command(name = "bench", mixinStandardHelpOptions = true, description = "Quick benchmarks.", subcommands = {BenchCommand.Gemm.class, BenchCommand.Train.class})
 final class BenchCommand implements Runnable {
     @Spec
     CommandSpec spec;
@@ -20,7 +20,7 @@ final class BenchCommand implements Runnable {
         spec.commandLine().usage(spec.commandLine().getOut());
     }
 
-    @Command(name = "gemm", description = "Square GEMM throughput; one line per size ending in gflops=<number>.")
+    @Command(name = "gemm", mixinStandardHelpOptions = true, description = "Square GEMM throughput; one line per size ending in gflops=<number>.")
     static final class Gemm implements Callable<Integer> {
         @Spec
         CommandSpec spec;
@@ -82,7 +82,7 @@ final class BenchCommand implements Runnable {
         return -1;
     }
 
-    @Command(name = "train", description = "Training-step throughput of a preset; one line ending in tokens_per_s=<number>.")
+    @Command(name = "train", mixinStandardHelpOptions = true, description = "Training-step throughput of a preset; one line ending in tokens_per_s=<number>.")
     static final class Train implements Callable<Integer> {
         @Spec
         CommandSpec spec;

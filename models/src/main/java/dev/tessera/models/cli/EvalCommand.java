@@ -15,7 +15,7 @@ import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
 /** {@code tessera eval}: validation loss and perplexity of a run's newest checkpoint. */
-@Command(name = "eval", description = "Validation loss and perplexity of a checkpoint on the validation documents of the data.")
+@Command(name = "eval", mixinStandardHelpOptions = true, description = "Validation loss and perplexity of a checkpoint on the validation documents of the data.")
 final class EvalCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;

@@ -25,7 +25,7 @@ import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
 /** {@code tessera generate}: sample text from a trained run or a Hugging Face checkpoint, streaming tokens. */
-@Command(name = "generate", description = "Generate text with a KV cache from a run directory (--checkpoint) or a Hugging Face directory (--hf).")
+@Command(name = "generate", mixinStandardHelpOptions = true, description = "Generate text with a KV cache from a run directory (--checkpoint) or a Hugging Face directory (--hf).")
 final class GenerateCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;

@@ -10,7 +10,7 @@ import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
 /** {@code tessera info}: what this JVM and machine give the kernels. */
-@Command(name = "info", description = "Print the JDK, Vector API species, thread count and whether CUDA was found.")
+@Command(name = "info", mixinStandardHelpOptions = true, description = "Print the JDK, Vector API species, thread count and whether CUDA was found.")
 final class InfoCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;

@@ -10,7 +10,7 @@ import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
 /** {@code tessera sample}: a quick look at what a run has learned (generate has every knob). */
-@Command(name = "sample", description = "A quick sample from a run's newest checkpoint (see generate for all options).")
+@Command(name = "sample", mixinStandardHelpOptions = true, description = "A quick sample from a run's newest checkpoint (see generate for all options).")
 final class SampleCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;

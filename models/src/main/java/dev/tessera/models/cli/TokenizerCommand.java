@@ -20,7 +20,7 @@ import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
 /** {@code tessera tokenizer ...}: byte-level BPE tokenizers. */
-@Command(name = "tokenizer", description = "Byte-level BPE tokenizers.", subcommands = {TokenizerCommand.Train.class})
+@Command(name = "tokenizer", mixinStandardHelpOptions = true, description = "Byte-level BPE tokenizers.", subcommands = {TokenizerCommand.Train.class})
 public final class TokenizerCommand implements Runnable {
     @Spec
     CommandSpec spec;
@@ -30,7 +30,7 @@ public final class TokenizerCommand implements Runnable {
         spec.commandLine().usage(spec.commandLine().getOut());
     }
 
-    @Command(name = "train", description = "Train a byte-level BPE on a corpus and write a Hugging Face tokenizer.json.")
+    @Command(name = "train", mixinStandardHelpOptions = true, description = "Train a byte-level BPE on a corpus and write a Hugging Face tokenizer.json.")
     static final class Train implements Callable<Integer> {
         @Spec
         CommandSpec spec;

@@ -28,7 +28,7 @@ import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
 /** {@code tessera train}: trains a language model from nothing, by default on the JDK's own sources. */
-@Command(name = "train", description = "Train a language model (default: the tiny preset on the JDK's java.base sources).")
+@Command(name = "train", mixinStandardHelpOptions = true, description = "Train a language model (default: the tiny preset on the JDK's java.base sources).")
 final class TrainCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;

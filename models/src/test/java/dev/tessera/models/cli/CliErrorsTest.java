@@ -73,6 +73,18 @@ class CliErrorsTest {
     }
 
     @Test
+    void everyCommandHasHelp() {
+        for (String[] cmd : new String[][] {{"train"}, {"eval"}, {"sample"}, {"generate"}, {"info"}, {"bench", "gemm"}, {"bench", "train"},
+                {"tokenizer", "train"}}) {
+            String[] args = java.util.Arrays.copyOf(cmd, cmd.length + 1);
+            args[cmd.length] = "--help";
+            Result r = run(args);
+            assertEquals(0, r.code(), String.join(" ", cmd) + ": " + r.err());
+            assertTrue(r.out().startsWith("Usage: tessera " + String.join(" ", cmd)), r.out());
+        }
+    }
+
+    @Test
     void benchAndUnknownCommands() {
         assertOneLineError(run("bench", "gemm", "--dtype", "f8"), "tessera: bench gemm: --dtype must be f32, f64, bf16 or f16, got f8");
         assertOneLineError(run("frobnicate"), "tessera: Unmatched argument at index 0: 'frobnicate'");
