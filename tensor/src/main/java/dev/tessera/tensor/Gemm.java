@@ -46,6 +46,8 @@ public final class Gemm {
         if ((long) m * n * k <= TINY) {
             GemmScalar.sgemmRows(0, m, n, k, a, aOff, aRowStride, aColStride, b, bOff, bRowStride, bColStride, c,
                     cOff, ldc, accumulate);
+        } else if (SIMD && GemmVector.applies(m, k, aColStride, bRowStride, bColStride)) {
+            GemmVector.sgemv(n, k, a, aOff, aColStride, b, bOff, bRowStride, bColStride, c, cOff, accumulate);
         } else if (SIMD) {
             GemmBlocked.sgemm(GemmBlocked.F32, m, n, k, a, null, aOff, aRowStride, aColStride, b, null, bOff,
                     bRowStride, bColStride, c, cOff, ldc, accumulate);
