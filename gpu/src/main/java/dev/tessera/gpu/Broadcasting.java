@@ -13,19 +13,9 @@ public final class Broadcasting {
 
     private Broadcasting() {}
 
+    /** NumPy broadcasting, the tensor core's own rule. */
     public static int[] broadcastShape(int[] a, int[] b) {
-        int rank = Math.max(a.length, b.length);
-        int[] out = new int[rank];
-        for (int i = 0; i < rank; i++) {
-            int da = i - (rank - a.length) >= 0 ? a[i - (rank - a.length)] : 1;
-            int db = i - (rank - b.length) >= 0 ? b[i - (rank - b.length)] : 1;
-            if (da != db && da != 1 && db != 1) {
-                throw new IllegalArgumentException("broadcast: shapes " + Arrays.toString(a) + " and " + Arrays.toString(b)
-                        + " are incompatible at dim " + i);
-            }
-            out[i] = da == 1 ? db : da;
-        }
-        return out;
+        return dev.tessera.tensor.Shapes.broadcast("broadcast", a, b);
     }
 
     public static long[] contiguousStrides(int[] shape) {
@@ -74,10 +64,6 @@ public final class Broadcasting {
     }
 
     public static long numel(int[] shape) {
-        long n = 1;
-        for (int d : shape) {
-            n *= d;
-        }
-        return n;
+        return dev.tessera.tensor.Shapes.numel(shape);
     }
 }

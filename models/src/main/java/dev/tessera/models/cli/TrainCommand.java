@@ -152,11 +152,7 @@ final class TrainCommand implements Callable<Integer> {
                         + " --overwrite to replace it");
             }
             if (overwrite) {
-                try (var walk = Files.walk(runDir)) {
-                    for (Path p2 : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
-                        Files.delete(p2);
-                    }
-                }
+                dev.tessera.models.train.Checkpoints.deleteTree(runDir);
             }
         }
         int batch = batchSize != null ? batchSize : p.batchSize();

@@ -153,7 +153,8 @@ public final class Checkpoints {
         }
     }
 
-    static void deleteTree(Path root) throws IOException {
+    /** Deletes a directory tree (children first); absent is fine. */
+    public static void deleteTree(Path root) throws IOException {
         if (!Files.exists(root)) {
             return;
         }
