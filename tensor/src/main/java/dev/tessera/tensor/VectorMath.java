@@ -27,7 +27,8 @@ final class VectorMath {
         var species = x.species();
         FloatVector clamped = x.max(MIN_ARG).min(MAX_ARG);
         FloatVector n = clamped.mul(LOG2E).add(ROUNDER).sub(ROUNDER); // round to nearest integer
-        FloatVector r = clamped.sub(n.mul(LN2_HI)).sub(n.mul(LN2_LO));
+        FloatVector r = n.fma(FloatVector.broadcast(species, -LN2_HI), clamped); // x − n·ln2, fused: one rounding each
+        r = n.fma(FloatVector.broadcast(species, -LN2_LO), r);
         FloatVector r2 = r.mul(r);
         FloatVector p = FloatVector.broadcast(species, 1.9875691500e-4f)
                 .fma(r, FloatVector.broadcast(species, 1.3981999507e-3f))
@@ -45,9 +46,8 @@ final class VectorMath {
         FloatVector s2 = rest.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
         FloatVector result = p.mul(s1).mul(s2);
         // overflow, underflow and NaN lanes are rare outside masked softmax rows: blend only when present
-        VectorMask<Float> special = x.compare(VectorOperators.GT, MAX_ARG).or(x.compare(VectorOperators.LT, MIN_ARG))
-                .or(x.compare(VectorOperators.NE, x));
-        if (special.anyTrue()) {
+        // clamping changed a lane exactly when it was out of range, and NaN never equals itself: one compare finds both
+        if (clamped.compare(VectorOperators.NE, x).anyTrue()) {
             result = result.blend(Float.POSITIVE_INFINITY, x.compare(VectorOperators.GT, MAX_ARG))
                     .blend(0f, x.compare(VectorOperators.LT, MIN_ARG)).blend(x, x.compare(VectorOperators.NE, x));
         }
