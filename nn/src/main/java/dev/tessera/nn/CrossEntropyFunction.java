@@ -52,9 +52,8 @@ final class CrossEntropyFunction extends CustomFunction {
         double[] lse = new double[m];
         double[] rowLoss = new double[m];
         int rowsPerChunk = Math.max(1, GRAIN / c);
-        Parallel.forEachChunk(Parallel.chunkCount(m, rowsPerChunk), chunk -> {
-            int end = Math.min(m, (chunk + 1) * rowsPerChunk);
-            for (int r = chunk * rowsPerChunk; r < end; r++) {
+        Parallel.forEachRange(m, rowsPerChunk, (chunk, from, to) -> {
+            for (int r = from; r < to; r++) {
                 if (targets[r] == ignoreIndex) {
                     continue;
                 }
@@ -106,9 +105,8 @@ final class CrossEntropyFunction extends CustomFunction {
         double[] gd = grad.storage().doubles();
         double smooth = eps / c;
         int rowsPerChunk = Math.max(1, GRAIN / c);
-        Parallel.forEachChunk(Parallel.chunkCount(m, rowsPerChunk), chunk -> {
-            int end = Math.min(m, (chunk + 1) * rowsPerChunk);
-            for (int r = chunk * rowsPerChunk; r < end; r++) {
+        Parallel.forEachRange(m, rowsPerChunk, (chunk, from, to) -> {
+            for (int r = from; r < to; r++) {
                 if (targets[r] == ignoreIndex) {
                     continue;
                 }

@@ -35,8 +35,8 @@ final class RmsNormFunction extends CustomFunction {
         double[] ys = new double[xs.length];
         double[] r = new double[rows];
         int grain = Math.max(1, 16384 / Math.max(d, 1));
-        Parallel.forEachChunk(Parallel.chunkCount(rows, grain), chunk -> {
-            for (int row = chunk * grain, end = Math.min(rows, row + grain); row < end; row++) {
+        Parallel.forEachRange(rows, grain, (chunk, from, to) -> {
+            for (int row = from; row < to; row++) {
                 int o = row * d;
                 double ss = 0;
                 for (int i = 0; i < d; i++) {
@@ -70,9 +70,9 @@ final class RmsNormFunction extends CustomFunction {
         int grain = Math.max(1, 16384 / Math.max(d, 1));
         int chunks = Parallel.chunkCount(rows, grain);
         double[][] dwPartial = new double[chunks][d];
-        Parallel.forEachChunk(chunks, chunk -> {
+        Parallel.forEachRange(rows, grain, (chunk, from, to) -> {
             double[] dw = dwPartial[chunk];
-            for (int row = chunk * grain, end = Math.min(rows, row + grain); row < end; row++) {
+            for (int row = from; row < to; row++) {
                 int o = row * d;
                 double ri = r[row];
                 double dot = 0;

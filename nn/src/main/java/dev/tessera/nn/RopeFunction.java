@@ -56,8 +56,8 @@ final class RopeFunction extends CustomFunction {
             float[] a = in.storage().floats();
             int base = in.offset();
             float[] y = out.storage().floats();
-            dev.tessera.tensor.Parallel.forEachChunk(dev.tessera.tensor.Parallel.chunkCount(rows, grain), chunk -> {
-                for (int r = chunk * grain, end = Math.min(rows, r + grain); r < end; r++) {
+            dev.tessera.tensor.Parallel.forEachRange(rows, grain, (chunk, from, to) -> {
+                for (int r = from; r < to; r++) {
                     int pos = r % t;
                     int o = r * d;
                     for (int i = 0; i < half; i++) {

@@ -27,16 +27,6 @@ final class Elementwise {
         return true;
     }
 
-    /** Runs {@code row(from, length)} over [0, n) in fixed chunks of {@link StridedLoop#GRAIN}. */
-    private static void flatChunks(int n, java.util.function.BiConsumer<Integer, Integer> row) {
-        if (n <= StridedLoop.GRAIN) {
-            row.accept(0, n);
-            return;
-        }
-        Parallel.forEachChunk(Parallel.chunkCount(n, StridedLoop.GRAIN),
-                c -> row.accept(c * StridedLoop.GRAIN, Math.min(StridedLoop.GRAIN, n - c * StridedLoop.GRAIN)));
-    }
-
     /** out = op(x); all three arrays of one compute type, out may alias x (in place). */
     static void unary(UnaryOp op, Tensor x, Tensor out) {
         if (flatF32(out, x)) {
@@ -44,7 +34,7 @@ final class Elementwise {
             float[] o = out.storage().floats();
             int xo = x.offset();
             int oo = out.offset();
-            flatChunks(out.numel(), (from, n) -> unaryF32(op, a, xo + from, o, oo + from, n));
+            Parallel.forEachRange(out.numel(), StridedLoop.GRAIN, (c, from, to) -> unaryF32(op, a, xo + from, o, oo + from, to - from));
             return;
         }
         StridedLoop loop = new StridedLoop(out.shape(), new int[][] {out.strides(), x.strides()}, new int[] {out.offset(), x.offset()});
@@ -93,7 +83,8 @@ final class Elementwise {
             int ao = a.offset();
             int bo = b.offset();
             int oo = out.offset();
-            flatChunks(out.numel(), (from, n) -> binaryF32(op, x, ao + from, y, bo + from, 1, o, oo + from, n));
+            Parallel.forEachRange(out.numel(), StridedLoop.GRAIN,
+                    (c, from, to) -> binaryF32(op, x, ao + from, y, bo + from, 1, o, oo + from, to - from));
             return;
         }
         StridedLoop loop = new StridedLoop(out.shape(), new int[][] {out.strides(), aStrides, bStrides},

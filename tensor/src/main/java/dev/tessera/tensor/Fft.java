@@ -223,11 +223,11 @@ public final class Fft {
             return;
         }
         int perChunk = Math.max(1, StridedLoop.GRAIN / (4 * Math.max(cost, 1)));
-        Parallel.forEachChunk(Parallel.chunkCount(lines, perChunk), c -> {
+        Parallel.forEachRange(lines, perChunk, (c, from, to) -> {
             double[] re = new double[plan.n];
             double[] im = new double[plan.n];
             double[][] work = plan.newWork();
-            for (int line = c * perChunk, end = Math.min(lines, (c + 1) * perChunk); line < end; line++) {
+            for (int line = from; line < to; line++) {
                 body.run(line, re, im, work);
             }
         });

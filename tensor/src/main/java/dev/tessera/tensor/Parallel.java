@@ -118,6 +118,17 @@ public final class Parallel {
         }
     }
 
+    /** A run {@code [from, to)} of items; {@code chunk} is its index among the fixed chunks. */
+    @FunctionalInterface
+    public interface Range {
+        void run(int chunk, int from, int to);
+    }
+
+    /** Splits {@code [0, n)} into fixed chunks of {@code grain} items (never depending on the thread count) and runs them. */
+    public static void forEachRange(int n, int grain, Range body) {
+        forEachChunk(chunkCount(n, grain), c -> body.run(c, c * grain, (int) Math.min(n, (long) (c + 1) * grain)));
+    }
+
     /** Number of fixed-size chunks of {@code grain} items covering {@code n} items. */
     public static int chunkCount(long n, long grain) {
         return (int) Math.max(1, (n + grain - 1) / grain);

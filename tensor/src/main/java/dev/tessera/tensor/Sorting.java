@@ -41,11 +41,11 @@ final class Sorting {
             long[] o = out.storage().longs();
             int perChunk = Math.max(1, StridedLoop.GRAIN / n);
             boolean select = (long) k * 4 < n;
-            Parallel.forEachChunk(Parallel.chunkCount(lines, perChunk), c -> {
+            Parallel.forEachRange(lines, perChunk, (c, from, to) -> {
                 long[] keys = new long[n];
                 int[] perm = new int[select ? k : n];
                 int[] tmp = new int[select ? k : n];
-                for (int line = c * perChunk, end = Math.min(lines, (c + 1) * perChunk); line < end; line++) {
+                for (int line = from; line < to; line++) {
                     int at = base + line * n;
                     for (int i = 0; i < n; i++) {
                         if (wide) {
