@@ -8,8 +8,9 @@ Run where the Python `tokenizers` package is installed (never in CI):
 
 It trains two small byte-level BPE tokenizers on a built-in corpus -- one with GPT-2's
 ByteLevel(use_regex=True) pre-tokenizer, one with Llama 3's Split regex + ByteLevel(use_regex=False)
-and ignore_merges -- optionally copies real tokenizer.json files given on the command line, and for
-each writes into models/src/test/resources/tokenizer-fixtures/:
+and ignore_merges -- encodes with the `tessera-*.tokenizer.json` files that Tessera's own trainer
+wrote there (`tessera tokenizer train --data CORPUS --vocab-size 700 --pattern gpt2|llama3`), optionally
+copies real tokenizer.json files given on the command line, and for each writes into models/src/test/resources/tokenizer-fixtures/:
 
     NAME.tokenizer.json   the tokenizer, as saved by `tokenizers`
     NAME.cases.json       {"tokenizer": "NAME.tokenizer.json", "cases": [{"text": ..., "ids": [...]}]}
@@ -20,6 +21,7 @@ tokenizer.json with TokenizerJson and requires identical ids.
 import argparse
 import json
 import pathlib
+import random
 import shutil
 
 from tokenizers import Regex, Tokenizer, decoders, models, pre_tokenizers, trainers
@@ -50,6 +52,19 @@ TEXTS = [
     "x" * 300, " " * 50 + "y",
 ]
 
+# Fuzz cases: seeded random mixtures of the pieces the pre-tokenizer regexes treat differently
+# (letters of several scripts, digits, punctuation, contractions, every whitespace kind, emoji with
+# modifiers and joiners, unassigned-looking code points, the special token).
+PIECES = ["a", "Z", "é", "ß", "日", "本", "ж", "ك", "א", "한", "0", "7", "42", "1234", ".", ",", "!", "?",
+          "'s", "'T", "'re", "'VE", "'m", "'ll", "'d", "'x", "-", "_", "(", ")", "{", "}", "\"", "#", "=>",
+          " ", "  ", "\t", "\n", "\r\n", "\u00a0", "\u3000", "\u2028", "\u200b",
+          "😀", "👍🏽", "👩‍👩‍👧", "🇫🇷", "\U0001F9EC", "ꙮ", "𝔘", "<|endoftext|>", "the", " the", "ing", "tion"]
+
+
+def fuzz_texts(count, seed=1234):
+    rng = random.Random(seed)
+    return ["".join(rng.choice(PIECES) for _ in range(rng.randint(1, 40))) for _ in range(count)]
+
 
 def train(name, pre_tokenizer, ignore_merges):
     tok = Tokenizer(models.BPE(ignore_merges=ignore_merges))
@@ -63,7 +78,7 @@ def train(name, pre_tokenizer, ignore_merges):
 
 
 def write_cases(name, tok):
-    cases = [{"text": t, "ids": tok.encode(t, add_special_tokens=False).ids} for t in TEXTS]
+    cases = [{"text": t, "ids": tok.encode(t, add_special_tokens=False).ids} for t in TEXTS + fuzz_texts(300)]
     (OUT / f"{name}.cases.json").write_text(
         json.dumps({"tokenizer": f"{name}.tokenizer.json", "cases": cases}, ensure_ascii=False, indent=1) + "\n",
         encoding="utf-8")
@@ -82,6 +97,10 @@ def main():
         pre_tokenizers.Split(Regex(LLAMA3_PATTERN), behavior="isolated", invert=False),
         pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False)]), True)
     write_cases("trained-llama3", llama)
+    # tokenizer.json files written by Tessera's own trainer (`tessera tokenizer train`): loading them
+    # here proves the Hugging Face library reads what we write, and their cases prove we encode alike.
+    for path in sorted(OUT.glob("tessera-*.tokenizer.json")):
+        write_cases(path.name.removesuffix(".tokenizer.json"), Tokenizer.from_file(str(path)))
     for name, path in (("gpt2", args.gpt2), ("llama3", args.llama3)):
         if path:
             shutil.copyfile(path, OUT / f"{name}.tokenizer.json")
