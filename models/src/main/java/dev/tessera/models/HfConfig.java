@@ -176,13 +176,33 @@ final class HfConfig {
                 .toBuilder()
                 .headDim(integer(o, "head_dim", heads > 0 ? dim / heads : 0))
                 .normEps(number(o, "rms_norm_eps", 1e-6))
-                .ropeTheta(number(o, "rope_theta", 10000))
+                .ropeTheta(ropeTheta(o))
                 .tieEmbeddings(bool(o, "tie_word_embeddings", false))
                 .bias(bias)
                 .activation(activation(o, "hidden_act", "silu"))
                 .dropout(number(o, "attention_dropout", 0))
                 .initStd(number(o, "initializer_range", 0.02))
                 .dtype(dtype(o));
+    }
+
+    /**
+     * RoPE base: transformers 4 writes a top-level {@code rope_theta}; transformers 5 writes
+     * {@code rope_parameters: {"rope_type": "default", "rope_theta": ...}}. Only the default
+     * (unscaled) type is supported.
+     */
+    private static double ropeTheta(JsonNode o) {
+        JsonNode p = o.get("rope_parameters");
+        if (p == null || p.isNull()) {
+            return number(o, "rope_theta", 10000);
+        }
+        if (!p.isObject()) {
+            throw new IllegalArgumentException("config.json: 'rope_parameters' must be an object, got " + p.getNodeType());
+        }
+        String type = p.path("rope_type").asText("default");
+        if (!type.equals("default")) {
+            throw new IllegalArgumentException("config.json: rope_parameters.rope_type '" + type + "' is not supported (only plain RoPE, 'default')");
+        }
+        return number(p, "rope_theta", number(o, "rope_theta", 10000));
     }
 
     private static ModelConfig.Builder readGpt2(JsonNode o) {

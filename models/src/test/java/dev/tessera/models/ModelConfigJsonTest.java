@@ -139,6 +139,14 @@ class ModelConfigJsonTest {
     }
 
     @Test
+    void readsTransformers5RopeParameters() {
+        String v5 = LLAMA3_8B.replace("\"rope_theta\": 500000.0", "\"rope_parameters\": {\"rope_type\": \"default\", \"rope_theta\": 250000.0}");
+        assertFalse(v5.contains("\"rope_theta\": 500000.0"), "the fixture must lose its top-level rope_theta");
+        assertEquals(250000, ModelConfig.fromJson(v5).ropeTheta());
+        assertOneLineError(v5.replace("\"default\"", "\"yarn\""), "rope_parameters.rope_type 'yarn' is not supported");
+    }
+
+    @Test
     void readsGpt2Config() {
         ModelConfig got = ModelConfig.fromJson(GPT2_HF);
         assertEquals(ModelConfig.openaiGpt2().toBuilder().dropout(0.1).build(), got);
