@@ -10,7 +10,8 @@ import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
 /** {@code tessera bench ...}: quick throughput figures (JMH in bench/ gives the careful ones). */
-@Command(name = "bench", mixinStandardHelpOptions = true, description = "Quick benchmarks.", subcommands = {BenchCommand.Gemm.class, BenchCommand.Train.class})
+@Command(name = "bench", mixinStandardHelpOptions = true, description = "Quick benchmarks.", subcommands = {BenchCommand.Gemm.class, BenchCommand.Train.class,
+        BenchCommand.Decode.class})
 final class BenchCommand implements Runnable {
     @Spec
     CommandSpec spec;
@@ -63,11 +64,6 @@ final class BenchCommand implements Runnable {
         }
     }
 
-    /**
-     * One full training step (forward, backward, AdamW) of a preset on fixed random tokens, timed
-     * exactly as {@code ../shared/ref/torch_llama_step.py} times PyTorch: two warm-up steps, then the
-     * median of {@code --steps}.
-     */
     /** VmHWM from /proc/self/status (Linux), or -1 where it is not available. */
     static long peakRssMb() {
         try {
@@ -82,6 +78,11 @@ final class BenchCommand implements Runnable {
         return -1;
     }
 
+    /**
+     * One full training step (forward, backward, AdamW) of a preset on fixed random tokens, timed
+     * exactly as {@code ../shared/ref/torch_llama_step.py} times PyTorch: two warm-up steps, then the
+     * median of {@code --steps}.
+     */
     @Command(name = "train", mixinStandardHelpOptions = true, description = "Training-step throughput of a preset; one line ending in tokens_per_s=<number>.")
     static final class Train implements Callable<Integer> {
         @Spec
@@ -138,6 +139,92 @@ final class BenchCommand implements Runnable {
                     preset, model.module().parameterCount(), threads, med, peakRssMb(), b * t / med);
             out.flush();
             return 0;
+        }
+    }
+
+    /**
+     * Single-stream greedy decoding with the KV cache, timed as {@code bench/decode_peer.py} times
+     * PyTorch: a random prompt, one warm-up generation, then the median of {@code --runs}
+     * generations; tokens/s counts generated tokens over prefill plus decode time. Decoding reads
+     * every weight matrix once per token, so the line also gives the weight bytes streamed per
+     * second (embedding tables count only where they are the tied output head).
+     */
+    @Command(name = "decode", mixinStandardHelpOptions = true,
+            description = "Decoding throughput (greedy, KV cache); one line ending in tokens_per_s=<number>.")
+    static final class Decode implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+
+        @Option(names = "--hf", description = "A Hugging Face directory (config.json + safetensors) to decode with.")
+        java.nio.file.Path hf;
+
+        @Option(names = "--preset", description = "Random weights of a preset instead of --hf: tiny, small or gpt2.")
+        String preset;
+
+        @Option(names = "--threads", description = "Worker threads (default: all cores).")
+        int threads = Runtime.getRuntime().availableProcessors();
+
+        @Option(names = "--tokens", description = "Tokens to generate per run (default: 64).")
+        int tokens = 64;
+
+        @Option(names = "--prompt-tokens", description = "Random prompt length (default: 16).")
+        int promptTokens = 16;
+
+        @Option(names = "--runs", description = "Timed generations; the median is reported (default: 3).")
+        int runs = 3;
+
+        @Override
+        public Integer call() throws java.io.IOException {
+            if ((hf == null) == (preset == null)) {
+                throw new IllegalArgumentException("bench decode: give exactly one of --hf DIR or --preset NAME");
+            }
+            if (threads < 1 || tokens < 1 || promptTokens < 1 || runs < 1) {
+                throw new IllegalArgumentException("bench decode: --threads, --tokens, --prompt-tokens and --runs must be >= 1");
+            }
+            dev.tessera.tensor.Parallel.setThreads(threads);
+            var model = hf != null ? dev.tessera.models.hf.HuggingFaceCheckpoint.load(hf)
+                    : dev.tessera.models.Models.create(dev.tessera.models.Preset.of(preset).config(), new dev.tessera.tensor.Generator(0));
+            var cfg = model.config();
+            if (promptTokens + tokens > cfg.contextLength()) {
+                throw new IllegalArgumentException("bench decode: --prompt-tokens + --tokens = " + (promptTokens + tokens)
+                        + " exceeds the context length " + cfg.contextLength());
+            }
+            long[] promptIds = dev.tessera.tensor.Tensor.randint(new dev.tessera.tensor.Generator(1), 0, cfg.vocabSize(),
+                    dev.tessera.tensor.DType.I64, promptTokens).toLongArray();
+            int[] prompt = java.util.Arrays.stream(promptIds).mapToInt(Math::toIntExact).toArray();
+            var generator = new dev.tessera.models.generate.TextGenerator(model);
+            var greedy = dev.tessera.models.generate.Sampler.greedy();
+            java.util.function.IntConsumer ignore = t -> {};
+            generator.generate(prompt, tokens, greedy, new dev.tessera.tensor.Generator(0), -1, ignore);
+            double[] rates = new double[runs];
+            for (int i = 0; i < runs; i++) {
+                rates[i] = generator.generate(prompt, tokens, greedy, new dev.tessera.tensor.Generator(0), -1, ignore).tokensPerSecond();
+            }
+            java.util.Arrays.sort(rates);
+            double rate = rates[runs / 2];
+            long weightBytes = streamedWeightBytes(model);
+            PrintWriter out = spec.commandLine().getOut();
+            out.printf(Locale.ROOT, "tessera decode model=%s params=%d threads=%d prompt=%d tokens=%d weights_mb=%.1f gb_per_s=%.2f "
+                            + "peak_rss_mb=%d tokens_per_s=%.1f%n", hf != null ? hf.getFileName() : preset, model.parameterCount(), threads,
+                    promptTokens, tokens, weightBytes / 1e6, weightBytes * rate / 1e9, peakRssMb(), rate);
+            out.flush();
+            return 0;
+        }
+
+        /** Bytes of the parameters one decoding step reads in full: all but the embedding lookups. */
+        static long streamedWeightBytes(dev.tessera.models.LanguageModel model) {
+            long bytes = 0;
+            long embedding = 0;
+            for (var e : model.stateDict().entrySet()) {
+                long b = (long) e.getValue().numel() * e.getValue().dtype().byteSize();
+                String name = e.getKey();
+                if (name.contains("embed_tokens") || name.endsWith("wte.weight")) {
+                    embedding = b;
+                } else if (!name.endsWith("wpe.weight") && !name.endsWith("inv_freq")) {
+                    bytes += b;
+                }
+            }
+            return bytes + (model.config().tieEmbeddings() ? embedding : 0);
         }
     }
 }
