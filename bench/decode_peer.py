@@ -4,9 +4,9 @@
     decode_peer.py make DIR --model small|gpt2   writes a Hugging Face directory with random weights:
         small = Tessera's `small` preset as a LlamaForCausalLM (vocab 256, 6 layers, dim 384, 6 heads,
         ffn 1024, context 512); gpt2 = GPT-2 small (124M, vocab 50257, context 1024)
-    decode_peer.py run DIR [--threads T] [--tokens N] [--prompt-tokens P] [--runs R]
+    decode_peer.py run DIR [--threads T] [--tokens N] [--prompt-tokens P] [--runs R] [--warmup W]
         greedy decoding with transformers' KV cache, timed exactly as Tessera times itself: a random
-        prompt, one warm-up generation, the median of R generations; tokens/s = generated tokens over
+        prompt, W untimed generations (default 3), the median of R generations; tokens/s = generated tokens over
         prefill plus decode time. Prints one line ending in tokens_per_s=<number>.
 
 Needs torch and transformers (see README "Measured figures" for the environment used).
@@ -46,7 +46,8 @@ def run(args):
                     out = model(input_ids=nxt, past_key_values=out.past_key_values, use_cache=True)
         return args.tokens / (time.perf_counter() - start)
 
-    generate()
+    for _ in range(args.warmup):
+        generate()
     rate = statistics.median(generate() for _ in range(args.runs))
     print(f"torch decode model={args.dir.rstrip('/').split('/')[-1]} torch={torch.__version__} threads={args.threads} "
           f"prompt={args.prompt_tokens} tokens={args.tokens} tokens_per_s={rate:.1f}")
@@ -64,6 +65,7 @@ def main():
     r.add_argument("--tokens", type=int, default=64)
     r.add_argument("--prompt-tokens", type=int, default=16)
     r.add_argument("--runs", type=int, default=3)
+    r.add_argument("--warmup", type=int, default=3)
     args = ap.parse_args()
     make(args) if args.cmd == "make" else run(args)
 

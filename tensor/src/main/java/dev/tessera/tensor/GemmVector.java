@@ -14,6 +14,7 @@ import jdk.incubator.vector.VectorSpecies;
 final class GemmVector {
     private static final VectorSpecies<Float> S = Simd.F32;
     private static final int CHUNK = 64;
+    private static final int PARALLEL_WORK = 1 << 16;
 
     private GemmVector() {}
 
@@ -28,7 +29,12 @@ final class GemmVector {
         if (bRowStride == 1 && aColStride == 1) {
             int work = n * k;
             IntRunner run = chunk -> {
-                for (int j = chunk * CHUNK, end = Math.min(n, j + CHUNK); j < end; j++) {
+                int j = chunk * CHUNK;
+                int end = Math.min(n, j + CHUNK);
+                for (; j + 4 <= end; j += 4) {
+                    dot4(a, aOff, b, bOff + j * bColStride, bColStride, k, c, cOff + j, accumulate);
+                }
+                for (; j < end; j++) {
                     float dot = dot(a, aOff, b, bOff + j * bColStride, k);
                     c[cOff + j] = accumulate ? c[cOff + j] + dot : dot;
                 }
@@ -48,7 +54,7 @@ final class GemmVector {
     private interface IntRunner extends java.util.function.IntConsumer {}
 
     private static void runChunks(int chunks, int work, IntRunner run) {
-        if (work < (1 << 16)) {
+        if (work < PARALLEL_WORK) {
             for (int i = 0; i < chunks; i++) {
                 run.accept(i);
             }
@@ -57,25 +63,58 @@ final class GemmVector {
         }
     }
 
-    /** Σ x[i]·y[i] with two vector accumulators summed lane by lane in order, then the tail. */
-    private static float dot(float[] x, int xo, float[] y, int yo, int k) {
+    /**
+     * Four outputs at once: c[i] (+)= Σ_p x[p]·B[i, p] for rows {@code yo + i·stride}, i = 0..3. Each x
+     * vector is loaded once for four rows, and four weight streams are in flight, which is what a
+     * memory-bound product needs. Every row's sum has the same order as {@link #dot}.
+     */
+    private static void dot4(float[] x, int xo, float[] y, int yo, int stride, int k, float[] c, int co, boolean accumulate) {
         int lanes = S.length();
-        int upper2 = k - k % (2 * lanes);
+        int upper = k - k % lanes;
+        int y1 = yo + stride;
+        int y2 = y1 + stride;
+        int y3 = y2 + stride;
         FloatVector acc0 = FloatVector.zero(S);
         FloatVector acc1 = FloatVector.zero(S);
-        int p = 0;
-        for (; p < upper2; p += 2 * lanes) {
-            acc0 = FloatVector.fromArray(S, x, xo + p).fma(FloatVector.fromArray(S, y, yo + p), acc0);
-            acc1 = FloatVector.fromArray(S, x, xo + p + lanes).fma(FloatVector.fromArray(S, y, yo + p + lanes), acc1);
+        FloatVector acc2 = FloatVector.zero(S);
+        FloatVector acc3 = FloatVector.zero(S);
+        for (int p = 0; p < upper; p += lanes) {
+            FloatVector xv = FloatVector.fromArray(S, x, xo + p);
+            acc0 = FloatVector.fromArray(S, y, yo + p).fma(xv, acc0);
+            acc1 = FloatVector.fromArray(S, y, y1 + p).fma(xv, acc1);
+            acc2 = FloatVector.fromArray(S, y, y2 + p).fma(xv, acc2);
+            acc3 = FloatVector.fromArray(S, y, y3 + p).fma(xv, acc3);
         }
-        for (; p + lanes <= k; p += lanes) {
-            acc0 = FloatVector.fromArray(S, x, xo + p).fma(FloatVector.fromArray(S, y, yo + p), acc0);
+        float s0 = Simd.sumLanesInOrder(acc0);
+        float s1 = Simd.sumLanesInOrder(acc1);
+        float s2 = Simd.sumLanesInOrder(acc2);
+        float s3 = Simd.sumLanesInOrder(acc3);
+        for (int p = upper; p < k; p++) {
+            float xp = x[xo + p];
+            s0 = Math.fma(xp, y[yo + p], s0);
+            s1 = Math.fma(xp, y[y1 + p], s1);
+            s2 = Math.fma(xp, y[y2 + p], s2);
+            s3 = Math.fma(xp, y[y3 + p], s3);
         }
-        double sum = Simd.sumLanes(acc0.add(acc1));
-        for (; p < k; p++) {
-            sum += x[xo + p] * y[yo + p];
+        c[co] = accumulate ? c[co] + s0 : s0;
+        c[co + 1] = accumulate ? c[co + 1] + s1 : s1;
+        c[co + 2] = accumulate ? c[co + 2] + s2 : s2;
+        c[co + 3] = accumulate ? c[co + 3] + s3 : s3;
+    }
+
+    /** One output of {@link #dot4}'s kind, for the rows left over when n is not a multiple of four. */
+    private static float dot(float[] x, int xo, float[] y, int yo, int k) {
+        int lanes = S.length();
+        int upper = k - k % lanes;
+        FloatVector acc = FloatVector.zero(S);
+        for (int p = 0; p < upper; p += lanes) {
+            acc = FloatVector.fromArray(S, y, yo + p).fma(FloatVector.fromArray(S, x, xo + p), acc);
         }
-        return (float) sum;
+        float sum = Simd.sumLanesInOrder(acc);
+        for (int p = upper; p < k; p++) {
+            sum = Math.fma(x[xo + p], y[yo + p], sum);
+        }
+        return sum;
     }
 
     /** c[0..len) (+)= Σ_p a[p]·B[p, 0..len) with B rows at stride {@code bRowStride}, columns contiguous. */

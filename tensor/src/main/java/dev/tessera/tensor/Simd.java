@@ -3,6 +3,7 @@ package dev.tessera.tensor;
 import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -47,6 +48,33 @@ public final class Simd {
             s += x;
         }
         return s;
+    }
+
+    /**
+     * Σ lanes in float by halving: lane i + lane i+L/2, then again, down to one lane. Built from
+     * exact-order adds and constant shuffles, so it gives the same bits in every JIT tier (which
+     * {@code reduceLanes(ADD)} does not promise) and allocates nothing.
+     */
+    static float sumLanesInOrder(FloatVector v) {
+        for (VectorShuffle<Float> half : HALVING_F32) {
+            v = v.add(v.rearrange(half));
+        }
+        return v.lane(0);
+    }
+
+    @SuppressWarnings("unchecked")
+    private static final VectorShuffle<Float>[] HALVING_F32 = halvingShuffles();
+
+    @SuppressWarnings("unchecked")
+    private static VectorShuffle<Float>[] halvingShuffles() {
+        int lanes = F32.length();
+        int steps = Integer.numberOfTrailingZeros(lanes);
+        VectorShuffle<Float>[] out = new VectorShuffle[steps];
+        for (int s = 0, half = lanes / 2; s < steps; s++, half /= 2) {
+            int h = half;
+            out[s] = VectorShuffle.fromOp(F32, i -> (i + h) % lanes);
+        }
+        return out;
     }
 
     static int loopBoundF64(int n) {

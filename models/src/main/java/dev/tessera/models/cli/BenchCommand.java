@@ -144,7 +144,7 @@ final class BenchCommand implements Runnable {
 
     /**
      * Single-stream greedy decoding with the KV cache, timed as {@code bench/decode_peer.py} times
-     * PyTorch: a random prompt, one warm-up generation, then the median of {@code --runs}
+     * PyTorch: a random prompt, {@code --warmup} untimed generations, then the median of {@code --runs}
      * generations; tokens/s counts generated tokens over prefill plus decode time. Decoding reads
      * every weight matrix once per token, so the line also gives the weight bytes streamed per
      * second (embedding tables count only where they are the tied output head).
@@ -173,12 +173,15 @@ final class BenchCommand implements Runnable {
         @Option(names = "--runs", description = "Timed generations; the median is reported (default: 3).")
         int runs = 3;
 
+        @Option(names = "--warmup", description = "Untimed generations first, for the JIT (default: 3).")
+        int warmup = 3;
+
         @Override
         public Integer call() throws java.io.IOException {
             if ((hf == null) == (preset == null)) {
                 throw new IllegalArgumentException("bench decode: give exactly one of --hf DIR or --preset NAME");
             }
-            if (threads < 1 || tokens < 1 || promptTokens < 1 || runs < 1) {
+            if (threads < 1 || tokens < 1 || promptTokens < 1 || runs < 1 || warmup < 0) {
                 throw new IllegalArgumentException("bench decode: --threads, --tokens, --prompt-tokens and --runs must be >= 1");
             }
             dev.tessera.tensor.Parallel.setThreads(threads);
@@ -195,7 +198,9 @@ final class BenchCommand implements Runnable {
             var generator = new dev.tessera.models.generate.TextGenerator(model);
             var greedy = dev.tessera.models.generate.Sampler.greedy();
             java.util.function.IntConsumer ignore = t -> {};
-            generator.generate(prompt, tokens, greedy, new dev.tessera.tensor.Generator(0), -1, ignore);
+            for (int i = 0; i < warmup; i++) {
+                generator.generate(prompt, tokens, greedy, new dev.tessera.tensor.Generator(0), -1, ignore);
+            }
             double[] rates = new double[runs];
             for (int i = 0; i < runs; i++) {
                 rates[i] = generator.generate(prompt, tokens, greedy, new dev.tessera.tensor.Generator(0), -1, ignore).tokensPerSecond();
