@@ -24,7 +24,7 @@ final class LinalgFunctions {
                 g2 = g2.unsqueeze(-1);
             }
             Tensor da = needA ? g2.matmul(y2.mT()) : null;
-            Tensor db = needB ? x2.mT().matmul(g2) : null;
+            Tensor db = needB ? (y2.rank() == 2 && x2.rank() > 2 ? foldedWeightGrad(x2, g2) : x2.mT().matmul(g2)) : null;
             if (da != null) {
                 da = Derivatives.sumToShape(da, x2.shape(), x.dtype());
                 da = x.rank() == 1 ? da.squeeze(0) : da;
@@ -35,5 +35,16 @@ final class LinalgFunctions {
             }
             return new Tensor[] {da, db};
         }, new Tensor[] {x, y}, a, b);
+    }
+
+    /**
+     * dB for a matrix B shared by every batch of A (a Linear layer on (B, T, C) input): the sum over
+     * batches of Aᵢᵀ·Gᵢ is one GEMM over the flattened rows, (B·T, k)ᵀ · (B·T, n), instead of B
+     * products of (k, n) each and a reduction over them.
+     */
+    private static Tensor foldedWeightGrad(Tensor x2, Tensor g2) {
+        Tensor rows = x2.reshape(-1, x2.size(-1));
+        Tensor grads = g2.reshape(-1, g2.size(-1));
+        return rows.mT().matmul(grads);
     }
 }
