@@ -95,6 +95,9 @@ public final class FeedForward extends Module implements Layer {
 
     @Override
     public Variable forward(Variable x) {
+        if (gate != null && act == Activation.SILU) { // SwiGLU: fused gate
+            return down.forward(new SwiGluFunction().call(gate.forward(x), up.forward(x)));
+        }
         if (gate != null) {
             return down.forward(act.apply(gate.forward(x)).mul(up.forward(x)));
         }
