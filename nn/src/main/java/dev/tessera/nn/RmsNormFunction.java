@@ -24,15 +24,37 @@ final class RmsNormFunction extends CustomFunction {
         return "rms_norm";
     }
 
+    /** A contiguous F32 or F64 copy-if-needed of t, read through {@link #at}. */
+    private static Tensor dense(Tensor t, DType dtype) {
+        return t.to(dtype).contiguous();
+    }
+
+    private static double at(float[] f, double[] d, int i) {
+        return f != null ? f[i] : d[i];
+    }
+
+    private static void put(float[] f, double[] d, int i, double v) {
+        if (f != null) {
+            f[i] = (float) v;
+        } else {
+            d[i] = v;
+        }
+    }
+
     @Override
     protected Tensor forward(Context ctx, Tensor... inputs) {
-        Tensor x = inputs[0].to(DType.F64 == inputs[0].dtype() ? DType.F64 : DType.F32).contiguous();
-        Tensor w = inputs[1].to(x.dtype()).contiguous();
+        DType compute = inputs[0].dtype() == DType.F64 ? DType.F64 : DType.F32;
+        Tensor x = dense(inputs[0], compute);
+        Tensor w = dense(inputs[1], compute);
         int d = x.size(-1);
         int rows = x.numel() / Math.max(d, 1);
-        double[] xs = x.toDoubleArray();
+        float[] xf = x.storage().floats();
+        double[] xd = x.storage().doubles();
+        int xo = x.offset();
         double[] ws = w.toDoubleArray();
-        double[] ys = new double[xs.length];
+        Tensor y = Tensor.zeros(compute, x.shape());
+        float[] yf = y.storage().floats();
+        double[] yd = y.storage().doubles();
         double[] r = new double[rows];
         int grain = Math.max(1, 16384 / Math.max(d, 1));
         Parallel.forEachRange(rows, grain, (chunk, from, to) -> {
@@ -40,33 +62,44 @@ final class RmsNormFunction extends CustomFunction {
                 int o = row * d;
                 double ss = 0;
                 for (int i = 0; i < d; i++) {
-                    ss += xs[o + i] * xs[o + i];
+                    double v = at(xf, xd, xo + o + i);
+                    ss += v * v;
                 }
                 double ri = 1 / Math.sqrt(ss / d + eps);
                 r[row] = ri;
                 for (int i = 0; i < d; i++) {
-                    ys[o + i] = xs[o + i] * ri * ws[i];
+                    put(yf, yd, o + i, at(xf, xd, xo + o + i) * ri * ws[i]);
                 }
             }
         });
-        ctx.save(inputs[0], inputs[1]);
+        ctx.save(x, inputs[1]);
         savedR = r;
-        return Tensor.of(ys, x.shape()).to(inputs[0].dtype());
+        inputType = inputs[0].dtype();
+        return y.to(inputs[0].dtype());
     }
 
     private double[] savedR;
+    private DType inputType;
 
     @Override
     protected Tensor[] backward(Context ctx, Tensor grad) {
-        Tensor x0 = ctx.saved(0);
+        Tensor x = ctx.saved(0);
         Tensor w0 = ctx.saved(1);
-        int d = x0.size(-1);
-        int rows = x0.numel() / Math.max(d, 1);
-        double[] xs = x0.toDoubleArray();
+        DType compute = x.dtype();
+        Tensor g = dense(grad, compute);
+        int d = x.size(-1);
+        int rows = x.numel() / Math.max(d, 1);
+        float[] xf = x.storage().floats();
+        double[] xd = x.storage().doubles();
+        int xo = x.offset();
+        float[] gf = g.storage().floats();
+        double[] gd = g.storage().doubles();
+        int go = g.offset();
         double[] ws = w0.toDoubleArray();
-        double[] gs = grad.toDoubleArray();
         double[] r = savedR;
-        double[] dx = new double[xs.length];
+        Tensor dx = Tensor.zeros(compute, x.shape());
+        float[] dxf = dx.storage().floats();
+        double[] dxd = dx.storage().doubles();
         int grain = Math.max(1, 16384 / Math.max(d, 1));
         int chunks = Parallel.chunkCount(rows, grain);
         double[][] dwPartial = new double[chunks][d];
@@ -77,12 +110,14 @@ final class RmsNormFunction extends CustomFunction {
                 double ri = r[row];
                 double dot = 0;
                 for (int i = 0; i < d; i++) {
-                    dot += gs[o + i] * ws[i] * xs[o + i];
+                    dot += at(gf, gd, go + o + i) * ws[i] * at(xf, xd, xo + o + i);
                 }
                 double k = ri * ri * ri * dot / d;
                 for (int i = 0; i < d; i++) {
-                    dx[o + i] = ri * gs[o + i] * ws[i] - xs[o + i] * k;
-                    dw[i] += gs[o + i] * xs[o + i] * ri;
+                    double gi = at(gf, gd, go + o + i);
+                    double xi = at(xf, xd, xo + o + i);
+                    put(dxf, dxd, o + i, ri * gi * ws[i] - xi * k);
+                    dw[i] += gi * xi * ri;
                 }
             }
         });
@@ -92,6 +127,6 @@ final class RmsNormFunction extends CustomFunction {
                 dw[i] += part[i];
             }
         }
-        return new Tensor[] {Tensor.of(dx, x0.shape()).to(x0.dtype()), Tensor.of(dw, w0.shape()).to(w0.dtype())};
+        return new Tensor[] {dx.to(inputType), Tensor.of(dw, w0.shape()).to(w0.dtype())};
     }
 }

@@ -16,6 +16,9 @@ import jdk.incubator.vector.FloatVector;
  * stride takes the general loop. Half-precision sources are widened to float while packing.
  */
 final class GemmPacking {
+    /** Floats per 64-byte cache line. */
+    private static final int LINE_FLOATS = 16;
+
     private GemmPacking() {}
 
     // ---------------------------------------------------------------- float
@@ -101,11 +104,17 @@ final class GemmPacking {
                     }
                 }
             } else if (rs == 1 && cols == nr) {
-                // transposed B: each column is contiguous along p
-                for (int j = 0; j < nr; j++) {
-                    int src = base + j * cs;
-                    for (int p = 0, o = d + j; p < kc; p++, o += nr) {
-                        dst[o] = b[src + p];
+                // transposed B: each column is contiguous along p. Walk p in cache-line steps and
+                // take all nr columns per step: whole columns at a time would keep nr streams a
+                // column stride apart in flight, and strides that are multiples of 4 KiB map them
+                // to the same L1 sets.
+                for (int line = 0; line < kc; line += LINE_FLOATS) {
+                    int lineEnd = Math.min(kc, line + LINE_FLOATS);
+                    for (int j = 0; j < nr; j++) {
+                        int src = base + j * cs;
+                        for (int p = line, o = d + line * nr + j; p < lineEnd; p++, o += nr) {
+                            dst[o] = b[src + p];
+                        }
                     }
                 }
             } else {
