@@ -17,41 +17,66 @@ final class VectorMath {
     private static final float LN2_LO = -2.12194440e-4f;
     private static final float MAX_ARG = 88.72283905206835f;
     private static final float MIN_ARG = -103.972084f;
+    /** Bounds within which round(x·log₂e) stays in −126..127, so 2ⁿ is a normal float. */
+    private static final float MIN_NORMAL_SCALE_ARG = -87.33654f;
+    private static final float MAX_NORMAL_SCALE_ARG = 88.37626f;
     /** 1.5·2²³: adding and subtracting it rounds a float below 2²² to the nearest integer. */
     private static final float ROUNDER = 12582912f;
 
     private VectorMath() {}
 
-    /** eˣ within about 1 ulp; +inf above 88.72, 0 below −103.97, NaN stays NaN. */
+    /**
+     * eˣ within about 1 ulp; +inf above 88.72, 0 below −103.97, NaN stays NaN. Vectors whose lanes
+     * all lie in [−87.34, 88.37], where 2ⁿ is a normal float, scale by 2ⁿ in one multiply; any other
+     * vector takes {@link #expFullRange}. Multiplying by a power of two is exact unless the result
+     * is subnormal, where both paths round the same exact product once, so the bits do not depend
+     * on the path.
+     */
     static FloatVector exp(FloatVector x) {
-        var species = x.species();
-        FloatVector clamped = x.max(MIN_ARG).min(MAX_ARG);
-        FloatVector n = clamped.mul(LOG2E).add(ROUNDER).sub(ROUNDER); // round to nearest integer
+        FloatVector clamped = x.max(MIN_NORMAL_SCALE_ARG).min(MAX_NORMAL_SCALE_ARG);
+        // clamping changed a lane exactly when it was out of range, and NaN never equals itself: one compare finds both
+        if (clamped.compare(VectorOperators.NE, x).anyTrue()) {
+            return expFullRange(x);
+        }
+        FloatVector n = roundedLog2(clamped);
+        IntVector ni = (IntVector) n.convert(VectorOperators.F2I, 0);
+        return expReduced(clamped, n).mul(ni.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats());
+    }
+
+    /** n = round(x·log₂e), as a float. */
+    private static FloatVector roundedLog2(FloatVector clamped) {
+        return clamped.mul(LOG2E).add(ROUNDER).sub(ROUNDER);
+    }
+
+    /** e^(x − n·ln2), the reduced argument's polynomial (Cephes expf). */
+    private static FloatVector expReduced(FloatVector clamped, FloatVector n) {
+        var species = clamped.species();
         FloatVector r = n.fma(FloatVector.broadcast(species, -LN2_HI), clamped); // x − n·ln2, fused: one rounding each
         r = n.fma(FloatVector.broadcast(species, -LN2_LO), r);
         FloatVector r2 = r.mul(r);
-        FloatVector p = FloatVector.broadcast(species, 1.9875691500e-4f)
+        return FloatVector.broadcast(species, 1.9875691500e-4f)
                 .fma(r, FloatVector.broadcast(species, 1.3981999507e-3f))
                 .fma(r, FloatVector.broadcast(species, 8.3334519073e-3f))
                 .fma(r, FloatVector.broadcast(species, 4.1665795894e-2f))
                 .fma(r, FloatVector.broadcast(species, 1.6666665459e-1f))
                 .fma(r, FloatVector.broadcast(species, 5.0000001201e-1f))
                 .fma(r2, r).add(1f);
-        // 2ⁿ in two halves so both exponents stay in the normal range (n spans −150..128); the second
-        // multiply rounds once into the subnormal range where it must
+    }
+
+    /** The rare vectors (masked softmax rows, overflow, NaN): 2ⁿ over n = −150..128, then the special lanes. */
+    private static FloatVector expFullRange(FloatVector x) {
+        FloatVector clamped = x.max(MIN_ARG).min(MAX_ARG);
+        FloatVector n = roundedLog2(clamped);
+        FloatVector p = expReduced(clamped, n);
+        // 2ⁿ in two halves so both exponents stay in the normal range; the second multiply rounds
+        // once into the subnormal range where it must
         IntVector ni = (IntVector) n.convert(VectorOperators.F2I, 0);
         IntVector half = ni.lanewise(VectorOperators.ASHR, 1);
         IntVector rest = ni.sub(half);
         FloatVector s1 = half.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
         FloatVector s2 = rest.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
-        FloatVector result = p.mul(s1).mul(s2);
-        // overflow, underflow and NaN lanes are rare outside masked softmax rows: blend only when present
-        // clamping changed a lane exactly when it was out of range, and NaN never equals itself: one compare finds both
-        if (clamped.compare(VectorOperators.NE, x).anyTrue()) {
-            result = result.blend(Float.POSITIVE_INFINITY, x.compare(VectorOperators.GT, MAX_ARG))
-                    .blend(0f, x.compare(VectorOperators.LT, MIN_ARG)).blend(x, x.compare(VectorOperators.NE, x));
-        }
-        return result;
+        return p.mul(s1).mul(s2).blend(Float.POSITIVE_INFINITY, x.compare(VectorOperators.GT, MAX_ARG))
+                .blend(0f, x.compare(VectorOperators.LT, MIN_ARG)).blend(x, x.compare(VectorOperators.NE, x));
     }
 
     /** tanh within a few ulp: odd polynomial below |x| = 0.625, 1 − 2/(e^{2|x|} + 1) above. */
