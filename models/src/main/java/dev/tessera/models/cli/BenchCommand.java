@@ -121,7 +121,7 @@ final class BenchCommand implements Runnable {
             var y = dev.tessera.tensor.Tensor.randint(g, 0, cfg.vocabSize(), dev.tessera.tensor.DType.I64, b, t);
             Runnable step = () -> {
                 opt.zeroGrad();
-                dev.tessera.nn.Losses.crossEntropy(model.forward(x, null), y).backward();
+                dev.tessera.nn.Losses.crossEntropyFused(model.forward(x, null), y, dev.tessera.nn.Losses.IGNORE_INDEX, 0).backward();
                 opt.step();
             };
             step.run();
