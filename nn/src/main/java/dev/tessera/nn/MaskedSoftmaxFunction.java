@@ -32,6 +32,6 @@ final class MaskedSoftmaxFunction extends CustomFunction {
     @Override
     protected Tensor[] backward(Context ctx, Tensor g) {
         Tensor p = ctx.saved(0);
-        return new Tensor[] {p.mul(g.sub(g.mul(p).sum(true, -1))).mul(scale)};
+        return new Tensor[] {p.softmaxBackward(g, scale)};
     }
 }

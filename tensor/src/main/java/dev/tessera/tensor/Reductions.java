@@ -329,43 +329,115 @@ final class Reductions {
             throw new IllegalArgumentException(op + ": needs floating scores and a BOOL mask, got " + x.dtype() + " and " + allowed.dtype());
         }
         int[] shape = x.shape();
-        Tensor mask = Ops.materialize(allowed.expand(shape).contiguous(), DType.BOOL).contiguous();
+        // the mask is read through its broadcast view (no (B, H, T, S) copy) when its rows are contiguous
+        Tensor mask = allowed.expand(shape);
+        if (shape.length > 0 && mask.stride(-1) != 1) {
+            mask = mask.contiguous();
+        }
+        int[] maskStrides = mask.strides();
+        int maskOffset = mask.offset();
         DType compute = x.dtype().computeType();
         Tensor in = Ops.materialize(x.contiguous(), compute).contiguous();
         Tensor out = Tensor.zeros(compute, shape);
         int n = shape.length == 0 ? 1 : shape[shape.length - 1];
         int rows = n == 0 ? 0 : in.numel() / n;
         byte[] m = (byte[]) mask.storage().array();
-        int mo = mask.offset();
         forEachRow(rows, n, row -> {
             int start = row * n;
+            int mo = maskOffset;
+            for (int d = shape.length - 2, rest = row; d >= 0; rest /= shape[d], d--) {
+                mo += rest % shape[d] * maskStrides[d];
+            }
+            // only the span from the first to the last allowed key is computed: outside it the
+            // probabilities are exactly 0, which the zeroed output already holds (a causal row's
+            // span is its prefix, so half the work of a causal mask is skipped)
+            int lo = 0;
+            while (lo < n && m[mo + lo] == 0) {
+                lo++;
+            }
+            if (lo == n) {
+                return; // nothing allowed: a zero row
+            }
+            int hi = n;
+            while (m[mo + hi - 1] == 0) {
+                hi--;
+            }
+            int span = hi - lo;
             if (compute == DType.F32) {
                 float[] a = in.storage().floats();
-                float[] scaled = new float[n];
-                boolean any = false;
-                for (int i = 0; i < n; i++) {
-                    boolean ok = m[mo + start + i] != 0;
-                    any |= ok;
-                    scaled[i] = ok ? (float) (a[in.offset() + start + i] * scale) : Float.NEGATIVE_INFINITY;
+                float[] scaled = new float[span];
+                for (int i = 0; i < span; i++) {
+                    scaled[i] = m[mo + lo + i] != 0 ? (float) (a[in.offset() + start + lo + i] * scale) : Float.NEGATIVE_INFINITY;
                 }
-                if (any) {
-                    softmaxRowF32(scaled, 0, out.storage().floats(), start, n, false);
-                }
+                softmaxRowF32(scaled, 0, out.storage().floats(), start + lo, span, false);
             } else {
                 double[] a = in.storage().doubles();
-                double[] scaled = new double[n];
-                boolean any = false;
-                for (int i = 0; i < n; i++) {
-                    boolean ok = m[mo + start + i] != 0;
-                    any |= ok;
-                    scaled[i] = ok ? a[in.offset() + start + i] * scale : Double.NEGATIVE_INFINITY;
+                double[] scaled = new double[span];
+                for (int i = 0; i < span; i++) {
+                    scaled[i] = m[mo + lo + i] != 0 ? a[in.offset() + start + lo + i] * scale : Double.NEGATIVE_INFINITY;
                 }
-                if (any) {
-                    softmaxRowF64(scaled, 0, out.storage().doubles(), start, n, false);
-                }
+                softmaxRowF64(scaled, 0, out.storage().doubles(), start + lo, span, false);
             }
         });
         return out.to(x.dtype());
+    }
+
+    /**
+     * The backward of a softmax over the last dim, fused: dx = α·y ⊙ (g − Σ g ⊙ y), one pass per row
+     * (the composite makes four full-size temporaries). Each row's dot product runs in a fixed order.
+     */
+    static Tensor softmaxBackward(Tensor y, Tensor g, double scale) {
+        if (!java.util.Arrays.equals(y.shape(), g.shape())) {
+            throw new IllegalArgumentException("softmax_backward: probabilities " + Shapes.str(y.shape()) + " and gradient "
+                    + Shapes.str(g.shape()) + " differ in shape");
+        }
+        DType compute = DType.promote(y.dtype(), g.dtype()).computeType();
+        Tensor p = Ops.materialize(y.contiguous(), compute).contiguous();
+        Tensor gr = Ops.materialize(g.contiguous(), compute).contiguous();
+        int[] shape = p.shape();
+        Tensor out = Tensor.zeros(compute, shape);
+        int n = shape.length == 0 ? 1 : shape[shape.length - 1];
+        int rows = n == 0 ? 0 : p.numel() / n;
+        forEachRow(rows, n, row -> {
+            int start = row * n;
+            if (compute == DType.F32) {
+                softmaxBackwardRowF32(p.storage().floats(), p.offset() + start, gr.storage().floats(), gr.offset() + start,
+                        out.storage().floats(), start, n, (float) scale);
+            } else {
+                double[] pa = p.storage().doubles();
+                double[] ga = gr.storage().doubles();
+                double[] o = out.storage().doubles();
+                double dot = 0;
+                for (int i = 0; i < n; i++) {
+                    dot += ga[gr.offset() + start + i] * pa[p.offset() + start + i];
+                }
+                for (int i = 0; i < n; i++) {
+                    o[start + i] = scale * pa[p.offset() + start + i] * (ga[gr.offset() + start + i] - dot);
+                }
+            }
+        });
+        return out.to(DType.promote(y.dtype(), g.dtype()));
+    }
+
+    private static void softmaxBackwardRowF32(float[] p, int po, float[] g, int go, float[] out, int oo, int n, float scale) {
+        int upper = Simd.loopBound(n);
+        int lanes = S.length();
+        FloatVector acc = FloatVector.zero(S);
+        int i = 0;
+        for (; i < upper; i += lanes) {
+            acc = FloatVector.fromArray(S, g, go + i).fma(FloatVector.fromArray(S, p, po + i), acc);
+        }
+        double sum = Simd.sumLanes(acc);
+        for (; i < n; i++) {
+            sum += g[go + i] * p[po + i];
+        }
+        float dot = (float) sum;
+        for (i = 0; i < upper; i += lanes) {
+            FloatVector.fromArray(S, g, go + i).sub(dot).mul(FloatVector.fromArray(S, p, po + i)).mul(scale).intoArray(out, oo + i);
+        }
+        for (; i < n; i++) {
+            out[oo + i] = (g[go + i] - dot) * p[po + i] * scale;
+        }
     }
 
     private static void softmaxRowF32(float[] a, int ao, float[] y, int yo, int n, boolean log) {

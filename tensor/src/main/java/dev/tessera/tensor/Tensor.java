@@ -796,6 +796,8 @@ public final class Tensor {
     public Tensor logSoftmax(int dim) { return Reductions.softmax(this, dim, true); }
     /** softmax(scale·this) over the last dim, leaving out entries where {@code allowed} (BOOL, broadcastable) is false. */
     public Tensor maskedSoftmax(Tensor allowed, double scale) { return Reductions.maskedSoftmax(this, allowed, scale); }
+    /** For y = softmax(α·x) over the last dim (this is y): ∂L/∂x = α·y ⊙ (g − Σ g ⊙ y), fused. */
+    public Tensor softmaxBackward(Tensor grad, double scale) { return Reductions.softmaxBackward(this, grad, scale); }
 
     // ---------------------------------------------------------------- indexing (kernels in Indexing, Sorting)
 
