@@ -29,6 +29,8 @@ final class GemmBlocked {
     static final int NC = Integer.getInteger("tessera.gemm.nc", 4096);
     /** Problems with m*n*k below this run inline on the calling thread. */
     static final long PARALLEL_MIN_WORK = Long.getLong("tessera.gemm.parallelMin", 1L << 21);
+    /** Largest packed B (elements) for whole-depth mode: 8 MB of floats. */
+    private static final long WHOLE_DEPTH_MAX_ELEMENTS = Boolean.parseBoolean(System.getProperty("tessera.gemm.wholeDepth", "true")) ? 1L << 21 : 0;
     /** B micro-panels packed per B-packing chunk. */
     private static final int PACK_B_PANELS = 32;
     /** Aim for at least this many C chunks per (jc, pc) step. */
@@ -128,8 +130,11 @@ final class GemmBlocked {
         int m;
         int aOff, ars, acs, bOff, brs, bcs, cOff, ldc;
         int jc, nc, pc, kc, mcBlock, mBlocks, nGroups, panelsPerGroup, nPanels;
-        boolean add;
+        int k, kcBlock;
+        boolean add, accumulate;
         boolean packingB;
+        /** Whole-depth mode: B is packed for all of k at once and each C chunk walks every depth block itself. */
+        boolean wholeDepth;
 
         abstract int mr();
 
@@ -141,7 +146,11 @@ final class GemmBlocked {
 
         abstract void packBPanels(int from, int to);
 
-        abstract void computeChunk(int ib, int group);
+        /**
+         * C chunk (row block ib, column group) += A block · B block for depth [pc, pc+kc). B panel q's
+         * rows for this block start at {@code q·nr·panelDepth + depthOffset·nr}.
+         */
+        abstract void computeChunk(int ib, int group, int pc, int kc, int panelDepth, int depthOffset, boolean add);
 
         final void run(GemmWorkspace ws, int n, int k, boolean accumulate) {
             final int mr = mr();
@@ -151,31 +160,53 @@ final class GemmBlocked {
             int ncBlock = balanced(n, NC, nr);
             mcBlock = rowBlock(m, mr);
             mBlocks = ceilDiv(m, mcBlock);
-            allocB(ws, kcBlock * ceilDiv(ncBlock, nr) * nr);
-            for (jc = 0; jc < n; jc += ncBlock) {
-                nc = Math.min(ncBlock, n - jc);
-                nPanels = ceilDiv(nc, nr);
-                int want = ceilDiv(TARGET_CHUNKS, mBlocks);
-                nGroups = Math.max(1, Math.min(want, nPanels / 4));
-                panelsPerGroup = ceilDiv(nPanels, nGroups);
-                nGroups = ceilDiv(nPanels, panelsPerGroup);
-                for (pc = 0; pc < k; pc += kcBlock) {
-                    kc = Math.min(kcBlock, k - pc);
-                    add = accumulate || pc > 0;
+            this.k = k;
+            this.kcBlock = kcBlock;
+            this.accumulate = accumulate;
+            // Small C, long k (weight gradients: k = batch·time): one fork for packing all of B and one
+            // for computing, instead of two per depth block. Same kernel calls in the same order, so
+            // the same bits.
+            long wholeB = (long) k * ceilDiv(ncBlock, nr) * nr;
+            wholeDepth = parallel && k > kcBlock && wholeB <= WHOLE_DEPTH_MAX_ELEMENTS;
+            allocB(ws, (int) (wholeDepth ? wholeB : (long) kcBlock * ceilDiv(ncBlock, nr) * nr));
+            try {
+                for (jc = 0; jc < n; jc += ncBlock) {
+                    nc = Math.min(ncBlock, n - jc);
+                    nPanels = ceilDiv(nc, nr);
+                    int want = ceilDiv(TARGET_CHUNKS, mBlocks);
+                    nGroups = Math.max(1, Math.min(want, nPanels / 4));
+                    panelsPerGroup = ceilDiv(nPanels, nGroups);
+                    nGroups = ceilDiv(nPanels, panelsPerGroup);
                     int bChunks = ceilDiv(nPanels, PACK_B_PANELS);
                     int cChunks = mBlocks * nGroups;
-                    if (parallel) {
+                    if (wholeDepth) {
+                        pc = 0;
+                        kc = k;
                         packingB = true;
                         Parallel.forEachChunk(bChunks, this);
                         packingB = false;
                         Parallel.forEachChunk(cChunks, this);
-                    } else {
-                        packBPanels(0, nPanels);
-                        for (int ch = 0; ch < cChunks; ch++) {
-                            computeChunk(ch / nGroups, ch % nGroups);
+                        continue;
+                    }
+                    for (pc = 0; pc < k; pc += kcBlock) {
+                        kc = Math.min(kcBlock, k - pc);
+                        add = accumulate || pc > 0;
+                        if (parallel) {
+                            packingB = true;
+                            Parallel.forEachChunk(bChunks, this);
+                            packingB = false;
+                            Parallel.forEachChunk(cChunks, this);
+                        } else {
+                            packBPanels(0, nPanels);
+                            for (int ch = 0; ch < cChunks; ch++) {
+                                computeChunk(ch / nGroups, ch % nGroups, pc, kc, kc, 0, add);
+                            }
                         }
                     }
                 }
+            } finally {
+                wholeDepth = false;
+                packingB = false;
             }
         }
 
@@ -184,8 +215,12 @@ final class GemmBlocked {
             if (packingB) {
                 int from = chunk * PACK_B_PANELS;
                 packBPanels(from, Math.min(nPanels, from + PACK_B_PANELS));
+            } else if (wholeDepth) {
+                for (int p = 0; p < k; p += kcBlock) {
+                    computeChunk(chunk / nGroups, chunk % nGroups, p, Math.min(kcBlock, k - p), k, p, accumulate || p > 0);
+                }
             } else {
-                computeChunk(chunk / nGroups, chunk % nGroups);
+                computeChunk(chunk / nGroups, chunk % nGroups, pc, kc, kc, 0, add);
             }
         }
     }
@@ -225,7 +260,7 @@ final class GemmBlocked {
         }
 
         @Override
-        void computeChunk(int ib, int group) {
+        void computeChunk(int ib, int group, int pc, int kc, int panelDepth, int depthOffset, boolean add) {
             final int mr = GemmKernels.F_MR;
             final int nr = GemmKernels.F_NR;
             int ic = ib * mcBlock;
@@ -240,15 +275,13 @@ final class GemmBlocked {
             float[] tile = ws.ftile;
             float[] bp = this.bp;
             float[] c = this.c;
-            int kc = this.kc;
             int ldc = this.ldc;
-            boolean add = this.add;
             int q0 = group * panelsPerGroup;
             int q1 = Math.min(nPanels, q0 + panelsPerGroup);
             for (int q = q0; q < q1; q++) {
                 int jr = q * nr;
                 int ncols = Math.min(nr, nc - jr);
-                int bi = q * nr * kc;
+                int bi = q * nr * panelDepth + depthOffset * nr;
                 for (int ir = 0, ai = 0; ir < mc; ir += mr, ai += mr * kc) {
                     int nrows = Math.min(mr, mc - ir);
                     int ci = cOff + (ic + ir) * ldc + jc + jr;
@@ -302,7 +335,7 @@ final class GemmBlocked {
         }
 
         @Override
-        void computeChunk(int ib, int group) {
+        void computeChunk(int ib, int group, int pc, int kc, int panelDepth, int depthOffset, boolean add) {
             final int mr = GemmKernels.D_MR;
             final int nr = GemmKernels.D_NR;
             int ic = ib * mcBlock;
@@ -313,15 +346,13 @@ final class GemmBlocked {
             double[] tile = ws.dtile;
             double[] bp = this.bp;
             double[] c = this.c;
-            int kc = this.kc;
             int ldc = this.ldc;
-            boolean add = this.add;
             int q0 = group * panelsPerGroup;
             int q1 = Math.min(nPanels, q0 + panelsPerGroup);
             for (int q = q0; q < q1; q++) {
                 int jr = q * nr;
                 int ncols = Math.min(nr, nc - jr);
-                int bi = q * nr * kc;
+                int bi = q * nr * panelDepth + depthOffset * nr;
                 for (int ir = 0, ai = 0; ir < mc; ir += mr, ai += mr * kc) {
                     int nrows = Math.min(mr, mc - ir);
                     int ci = cOff + (ic + ir) * ldc + jc + jr;

@@ -52,5 +52,10 @@ class DeterminismTest {
         assertSameForOneAndTwoThreads(() -> b.mT().matmul(a.mT()));
         Tensor batched = Tensor.randn(new Generator(7), DType.F32, 16, 64, 64);
         assertSameForOneAndTwoThreads(() -> batched.matmul(batched.mT()));
+        // long k, small C (a weight gradient): the whole-depth parallel mode against the serial loop
+        Tensor rows = Tensor.randn(new Generator(8), DType.F32, 2000, 96);
+        Tensor grads = Tensor.randn(new Generator(9), DType.F32, 2000, 80);
+        assertSameForOneAndTwoThreads(() -> rows.mT().matmul(grads));
+        assertSameForOneAndTwoThreads(() -> rows.to(DType.F64).mT().matmul(grads.to(DType.F64)));
     }
 }
