@@ -11,6 +11,8 @@ final class MatMul {
      * GEMM (attention's per-head products split badly across threads on their own).
      */
     private static final long SMALL_GEMM = 1 << 24;
+    /** Multiply-adds below which a batched product runs on the calling thread. */
+    private static final long PARALLEL_BATCH_WORK = 1 << 20;
 
     private MatMul() {}
 
@@ -66,7 +68,9 @@ final class MatMul {
                 }
                 gemm(xa, ao, yb, bo, out, i * m * n, m, n, k);
             };
-            if ((long) m * n * k < SMALL_GEMM && batches > 1) {
+            // small products share the pool by batch, when there is enough work in all to pay for a
+            // fork (one decoding step's attention over the cache is far below it)
+            if ((long) m * n * k < SMALL_GEMM && batches > 1 && (long) batches * m * n * k >= PARALLEL_BATCH_WORK) {
                 Parallel.forEachChunk(batches, one);
             } else {
                 for (int i = 0; i < batches; i++) {

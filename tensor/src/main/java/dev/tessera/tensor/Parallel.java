@@ -1,7 +1,9 @@
 package dev.tessera.tensor;
 
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
@@ -22,6 +24,13 @@ public final class Parallel {
     private static volatile int threads;
     /** Set while a thread runs chunks: nested parallel calls then run inline instead of oversubscribing. */
     private static final ThreadLocal<boolean[]> INSIDE = ThreadLocal.withInitial(() -> new boolean[1]);
+    /**
+     * How long a helper waiting for work, and a caller waiting for helpers, spin before parking.
+     * Waking a parked thread costs tens of microseconds on a VM, as much as a whole small kernel
+     * (a decoding step makes ~50 forks); a short spin hands work over without it.
+     * {@code -Dtessera.spinMicros=N}; 0 parks at once.
+     */
+    private static final long SPIN_NANOS = Long.getLong("tessera.spinMicros", 50) * 1000;
 
     static {
         int configured = Integer.getInteger("tessera.threads", Runtime.getRuntime().availableProcessors());
@@ -44,7 +53,7 @@ public final class Parallel {
             return;
         }
         ExecutorService old = helpers;
-        helpers = n == 1 ? null : Executors.newFixedThreadPool(n - 1, r -> {
+        helpers = n == 1 ? null : new ThreadPoolExecutor(n - 1, n - 1, 0, TimeUnit.MILLISECONDS, new SpinningQueue(), r -> {
             Thread t = new Thread(r, "tessera-worker");
             t.setDaemon(true);
             return t;
@@ -103,8 +112,13 @@ public final class Parallel {
             });
         }
         work.run();
+        long spinUntil = System.nanoTime() + SPIN_NANOS;
         while (running.get() > 0) {
-            LockSupport.park(Parallel.class);
+            if (System.nanoTime() < spinUntil) {
+                Thread.onSpinWait();
+            } else {
+                LockSupport.park(Parallel.class);
+            }
         }
         Throwable t = failure.get();
         if (t instanceof RuntimeException re) {
@@ -132,5 +146,21 @@ public final class Parallel {
     /** Number of fixed-size chunks of {@code grain} items covering {@code n} items. */
     public static int chunkCount(long n, long grain) {
         return (int) Math.max(1, (n + grain - 1) / grain);
+    }
+
+    /** The helpers' task queue: {@code take()} polls for {@link #SPIN_NANOS} before blocking. */
+    private static final class SpinningQueue extends LinkedBlockingQueue<Runnable> {
+        @Override
+        public Runnable take() throws InterruptedException {
+            long spinUntil = System.nanoTime() + SPIN_NANOS;
+            do {
+                Runnable task = poll();
+                if (task != null) {
+                    return task;
+                }
+                Thread.onSpinWait();
+            } while (System.nanoTime() < spinUntil);
+            return super.take();
+        }
     }
 }
