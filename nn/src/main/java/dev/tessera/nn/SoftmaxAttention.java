@@ -15,9 +15,16 @@ import dev.tessera.tensor.Tensor;
  * It is a module only so that train/eval reaches its dropout; it has no parameters.
  */
 public final class SoftmaxAttention extends Module implements AttentionKernel {
+    /**
+     * Query rows per block when causal attention skips the blocks above the diagonal
+     * ({@code -Dtessera.attention.causalBlock}; a value at least the sequence length turns it off).
+     */
+    static final int CAUSAL_BLOCK = Integer.getInteger("tessera.attention.causalBlock", 128);
+
     private final double scale;
     private final double softCap;
     private final Dropout dropout;
+    private int causalBlock = CAUSAL_BLOCK;
 
     /**
      * @param scale the score scale α, or NaN for 1/√d of the given queries
@@ -44,12 +51,22 @@ public final class SoftmaxAttention extends Module implements AttentionKernel {
         int t = q.size(2);
         int s = k.size(2);
         double alpha = Double.isNaN(scale) ? LogitScale.inverseSqrt(q.size(-1)) : scale;
+        if (softCap == 0 && mask != null && mask.causal() && mask.queryOffset() == 0 && t == s && t > causalBlock
+                && (dropout.p() == 0 || !dropout.isTraining())) { // training's case: causal, no cache, no dropout
+            return new CausalBlockAttention(alpha, mask, causalBlock).call(q, k, v);
+        }
         if (softCap == 0 && mask != null && mask.masksAnything()) { // the common case, fused: scale, mask and softmax at once
             Tensor allowed = mask.allowedMatrix(b, t, s); // (B or 1, 1, T, S)
             Variable p = dropout.forward(new MaskedSoftmaxFunction(allowed, alpha).call(q.matmul(k.mT())));
             return p.matmul(v); // (B, H, T, D)
         }
         return attendComposite(q, k, v, mask);
+    }
+
+    /** For tests: a smaller block makes short sequences take the causal-block path. */
+    SoftmaxAttention withCausalBlock(int rows) {
+        causalBlock = rows;
+        return this;
     }
 
     /** The same attention from recorded primitives (also the soft-capped path): the fused path's reference. */
