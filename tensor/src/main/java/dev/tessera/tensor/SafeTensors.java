@@ -407,7 +407,7 @@ public final class SafeTensors {
             }
             Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
             done = true;
-            syncDirectory(dir);
+            FileSync.directory(dir);
         } finally {
             if (!done) {
                 Files.deleteIfExists(tmp);
@@ -451,15 +451,6 @@ public final class SafeTensors {
     private static void writeFully(FileChannel ch, ByteBuffer buf) throws IOException {
         while (buf.hasRemaining()) {
             ch.write(buf);
-        }
-    }
-
-    /** Makes the rename durable where the OS allows fsync on a directory (POSIX); elsewhere a no-op. */
-    private static void syncDirectory(Path dir) {
-        try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
-            d.force(true);
-        } catch (IOException | UnsupportedOperationException unsupported) {
-            // Windows cannot open directories; the rename itself is still atomic.
         }
     }
 

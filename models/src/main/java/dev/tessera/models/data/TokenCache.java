@@ -1,6 +1,7 @@
 package dev.tessera.models.data;
 
 import dev.tessera.models.tokenizer.Tokenizer;
+import dev.tessera.tensor.FileSync;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.lang.foreign.Arena;
@@ -178,7 +179,7 @@ public final class TokenCache {
             }
             Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
             tmp = null;
-            syncDirectory();
+            FileSync.directory(directory);
         } catch (IOException e) {
             throw new UncheckedIOException("TokenCache: writing " + file + " failed: " + e.getMessage(), e);
         } finally {
@@ -215,14 +216,6 @@ public final class TokenCache {
         h.putInt((int) crc.getValue());
         h.clear();
         return h;
-    }
-
-    private void syncDirectory() {
-        try (FileChannel dir = FileChannel.open(directory, StandardOpenOption.READ)) {
-            dir.force(true);
-        } catch (IOException | UnsupportedOperationException ignored) {
-            // some platforms cannot open a directory; the rename is still atomic there
-        }
     }
 
     /** Buffered little-endian writes with a running CRC32C of everything written. */

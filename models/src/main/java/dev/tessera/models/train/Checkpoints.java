@@ -1,5 +1,6 @@
 package dev.tessera.models.train;
 
+import dev.tessera.tensor.FileSync;
 import dev.tessera.tensor.SafeTensors;
 import dev.tessera.tensor.Tensor;
 import java.io.IOException;
@@ -74,7 +75,7 @@ public final class Checkpoints {
             SafeTensors.write(tmp.resolve(OPTIMIZER), optimizer, Map.of("step", Long.toString(step)));
             writeSynced(tmp.resolve(STATE), stateJson);
             writeSynced(tmp.resolve(MARKER), "step " + step + "\n");
-            fsyncDirectory(tmp);
+            FileSync.directory(tmp);
             if (Files.exists(target)) { // re-saving a step (after a rollback): move the old one out of the way first
                 deleteTree(target);
             }
@@ -83,7 +84,7 @@ public final class Checkpoints {
             } catch (AtomicMoveNotSupportedException e) {
                 throw new IOException("checkpoints: the file system of " + dir + " cannot rename atomically", e);
             }
-            fsyncDirectory(dir);
+            FileSync.directory(dir);
         } catch (IOException | RuntimeException e) {
             deleteTree(tmp);
             throw e;
@@ -142,14 +143,6 @@ public final class Checkpoints {
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
             ch.write(java.nio.ByteBuffer.wrap(text.getBytes(StandardCharsets.UTF_8)));
             ch.force(true);
-        }
-    }
-
-    static void fsyncDirectory(Path d) {
-        try (FileChannel ch = FileChannel.open(d, StandardOpenOption.READ)) {
-            ch.force(true);
-        } catch (IOException e) {
-            // some file systems cannot open directories for sync; the rename is still atomic there
         }
     }
 
