@@ -33,12 +33,7 @@ final class CrossEntropyFunction extends CustomFunction {
 
     /** Logits as contiguous F32 or F64. */
     private static Tensor dense(Tensor x) {
-        Tensor d = x.dtype() == DType.F64 || x.dtype() == DType.F32 ? x : x.to(DType.F32);
-        return d.contiguous();
-    }
-
-    private static double at(float[] f, double[] d, int i) {
-        return f != null ? f[i] : d[i];
+        return DenseRows.dense(x, DenseRows.computeType(x));
     }
 
     @Override
@@ -61,17 +56,17 @@ final class CrossEntropyFunction extends CustomFunction {
                 double max = Double.NEGATIVE_INFINITY;
                 double sum = 0;
                 for (int j = 0; j < c; j++) {
-                    double v = at(f, d, o + j);
+                    double v = DenseRows.at(f, d, o + j);
                     max = Math.max(max, v);
                     sum += v;
                 }
                 double s = 0;
                 for (int j = 0; j < c; j++) {
-                    s += Math.exp(at(f, d, o + j) - max);
+                    s += Math.exp(DenseRows.at(f, d, o + j) - max);
                 }
                 double l = max + Math.log(s);
                 lse[r] = l;
-                double nll = l - at(f, d, o + (int) targets[r]);
+                double nll = l - DenseRows.at(f, d, o + (int) targets[r]);
                 rowLoss[r] = eps == 0 ? nll : (1 - eps) * nll + eps * (l - sum / c);
             }
         });
@@ -114,7 +109,7 @@ final class CrossEntropyFunction extends CustomFunction {
                 int go = r * c;
                 int t = (int) targets[r];
                 for (int j = 0; j < c; j++) {
-                    double p = Math.exp(at(f, d, o + j) - lse[r]);
+                    double p = Math.exp(DenseRows.at(f, d, o + j) - lse[r]);
                     double v = (p - smooth - (j == t ? 1 - eps : 0)) * scale;
                     if (gf != null) {
                         gf[go + j] = (float) v;

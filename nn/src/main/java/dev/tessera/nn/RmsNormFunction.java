@@ -1,5 +1,9 @@
 package dev.tessera.nn;
 
+import static dev.tessera.nn.DenseRows.at;
+import static dev.tessera.nn.DenseRows.dense;
+import static dev.tessera.nn.DenseRows.put;
+
 import dev.tessera.autograd.CustomFunction;
 import dev.tessera.tensor.DType;
 import dev.tessera.tensor.Parallel;
@@ -24,26 +28,9 @@ final class RmsNormFunction extends CustomFunction {
         return "rms_norm";
     }
 
-    /** A contiguous F32 or F64 copy-if-needed of t, read through {@link #at}. */
-    private static Tensor dense(Tensor t, DType dtype) {
-        return t.to(dtype).contiguous();
-    }
-
-    private static double at(float[] f, double[] d, int i) {
-        return f != null ? f[i] : d[i];
-    }
-
-    private static void put(float[] f, double[] d, int i, double v) {
-        if (f != null) {
-            f[i] = (float) v;
-        } else {
-            d[i] = v;
-        }
-    }
-
     @Override
     protected Tensor forward(Context ctx, Tensor... inputs) {
-        DType compute = inputs[0].dtype() == DType.F64 ? DType.F64 : DType.F32;
+        DType compute = DenseRows.computeType(inputs[0]);
         Tensor x = dense(inputs[0], compute);
         Tensor w = dense(inputs[1], compute);
         int d = x.size(-1);

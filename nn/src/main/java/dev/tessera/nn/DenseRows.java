@@ -1,0 +1,35 @@
+package dev.tessera.nn;
+
+import dev.tessera.tensor.DType;
+import dev.tessera.tensor.Tensor;
+
+/**
+ * What the fused row kernels of this package (cross-entropy, RMSNorm) share: their operands as
+ * contiguous F32 or F64 arrays (F64 stays F64, every other floating dtype computes in F32), and one
+ * element read or write through whichever of the two arrays the storage holds.
+ */
+final class DenseRows {
+    private DenseRows() {}
+
+    /** F64 for F64 input, F32 otherwise. */
+    static DType computeType(Tensor t) {
+        return t.dtype() == DType.F64 ? DType.F64 : DType.F32;
+    }
+
+    /** t in {@code dtype}, contiguous; copies only when it has to. */
+    static Tensor dense(Tensor t, DType dtype) {
+        return t.to(dtype).contiguous();
+    }
+
+    static double at(float[] f, double[] d, int i) {
+        return f != null ? f[i] : d[i];
+    }
+
+    static void put(float[] f, double[] d, int i, double v) {
+        if (f != null) {
+            f[i] = (float) v;
+        } else {
+            d[i] = v;
+        }
+    }
+}
