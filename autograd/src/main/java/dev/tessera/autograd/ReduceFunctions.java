@@ -123,7 +123,7 @@ final class ReduceFunctions {
     /** y = softmax x; dx = y ⊙ (g − Σ g ⊙ y). */
     static Variable softmax(Variable x, int dim) {
         Tensor out = x.data().softmax(dim);
-        boolean lastDim = x.rank() == 0 || dim == -1 || dim == x.rank() - 1;
+        boolean lastDim = x.rank() == 0 || dev.tessera.tensor.Shapes.dim("softmax", dim, x.rank()) == x.rank() - 1;
         return Variable.record("softmax", out, g -> new Tensor[] {
             lastDim ? out.softmaxBackward(g, 1) : out.mul(g.sub(g.mul(out).sum(true, dim)))}, new Tensor[] {out}, x);
     }

@@ -60,6 +60,11 @@ public final class Losses {
         return perRow.mul(keep).sum().div(count);
     }
 
+    /** {@link #crossEntropyFused(Variable, Tensor, int, double)} with the default ignore index and no smoothing. */
+    public static Variable crossEntropyFused(Variable logits, Tensor targets) {
+        return crossEntropyFused(logits, targets, IGNORE_INDEX, 0);
+    }
+
     /**
      * The same loss and gradient as {@link #crossEntropy(Variable, Tensor, int, double)} from a
      * fused kernel: forward keeps only each row's log-sum-exp and backward writes the gradient

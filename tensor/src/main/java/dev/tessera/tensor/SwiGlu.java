@@ -87,9 +87,10 @@ public final class SwiGlu {
                     gv.mul(v.mul(sig)).intoArray(dbv, i);
                 }
                 for (; i < to; i++) {
-                    double[] r = backwardAt(xa[xo + i], ua[uo + i], ga[go + i]);
-                    dav[i] = (float) r[0];
-                    dbv[i] = (float) r[1];
+                    double gate = xa[xo + i];
+                    double sig = UnaryOp.SIGMOID.apply(gate);
+                    dav[i] = (float) gateGrad(gate, ua[uo + i], ga[go + i], sig);
+                    dbv[i] = (float) (ga[go + i] * gate * sig);
                 }
             });
         } else {
@@ -99,17 +100,18 @@ public final class SwiGlu {
             double[] dav = da.storage().doubles();
             double[] dbv = db.storage().doubles();
             for (int i = 0; i < n; i++) {
-                double[] r = backwardAt(xa[x.offset() + i], ua[u.offset() + i], ga[gr.offset() + i]);
-                dav[i] = r[0];
-                dbv[i] = r[1];
+                double gate = xa[x.offset() + i];
+                double sig = UnaryOp.SIGMOID.apply(gate);
+                dav[i] = gateGrad(gate, ua[u.offset() + i], ga[gr.offset() + i], sig);
+                dbv[i] = ga[gr.offset() + i] * gate * sig;
             }
         }
         return new Tensor[] {da.to(a.dtype()), db.to(b.dtype())};
     }
 
-    private static double[] backwardAt(double a, double b, double g) {
-        double s = UnaryOp.SIGMOID.apply(a);
-        return new double[] {g * b * s * (1 + a * (1 - s)), g * a * s};
+    /** ∂L/∂a = g·b·σ(a)·(1 + a·(1 − σ(a))), given σ(a). */
+    private static double gateGrad(double a, double b, double g, double sig) {
+        return g * b * sig * (1 + a * (1 - sig));
     }
 
     private static void check(String op, Tensor a, Tensor b, Tensor g) {

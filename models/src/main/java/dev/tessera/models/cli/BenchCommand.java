@@ -121,7 +121,7 @@ final class BenchCommand implements Runnable {
             var y = dev.tessera.tensor.Tensor.randint(g, 0, cfg.vocabSize(), dev.tessera.tensor.DType.I64, b, t);
             Runnable step = () -> {
                 opt.zeroGrad();
-                dev.tessera.nn.Losses.crossEntropyFused(model.forward(x, null), y, dev.tessera.nn.Losses.IGNORE_INDEX, 0).backward();
+                dev.tessera.nn.Losses.crossEntropyFused(model.forward(x, null), y).backward();
                 opt.step();
             };
             step.run();
@@ -182,7 +182,7 @@ final class BenchCommand implements Runnable {
                 throw new IllegalArgumentException("bench decode: give exactly one of --hf DIR or --preset NAME");
             }
             if (threads < 1 || tokens < 1 || promptTokens < 1 || runs < 1 || warmup < 0) {
-                throw new IllegalArgumentException("bench decode: --threads, --tokens, --prompt-tokens and --runs must be >= 1");
+                throw new IllegalArgumentException("bench decode: --threads, --tokens, --prompt-tokens and --runs must be >= 1, --warmup >= 0");
             }
             dev.tessera.tensor.Parallel.setThreads(threads);
             var model = hf != null ? dev.tessera.models.hf.HuggingFaceCheckpoint.load(hf)

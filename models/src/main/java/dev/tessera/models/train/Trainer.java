@@ -188,7 +188,7 @@ public final class Trainer {
             long index = (step + dataOffset) * cfg.gradAccum() + micro;
             PackedDataset.Batch batch = data.batch(index, cfg.batchSize());
             Variable logits = model.forward(batch.inputs(), PackedDataset.mask(batch));
-            Variable loss = Losses.crossEntropyFused(logits, batch.targets(), Losses.IGNORE_INDEX, 0);
+            Variable loss = Losses.crossEntropyFused(logits, batch.targets());
             if (cfg.zLoss() > 0) {
                 loss = loss.add(Losses.zLoss(logits, cfg.zLoss()));
             }
@@ -210,7 +210,7 @@ public final class Trainer {
             for (int i = 0; i < cfg.evalBatches(); i++) {
                 PackedDataset.Batch batch = data.validationBatch(i, cfg.batchSize());
                 AttentionMask mask = PackedDataset.mask(batch);
-                total += Losses.crossEntropyFused(model.forward(batch.inputs(), mask), batch.targets(), Losses.IGNORE_INDEX, 0).item();
+                total += Losses.crossEntropyFused(model.forward(batch.inputs(), mask), batch.targets()).item();
             }
         } finally {
             model.module().train();
