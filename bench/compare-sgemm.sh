@@ -5,8 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNS="${1:-2}"
-JAVA_HOME="${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}"
-export JAVA_HOME
+. .ci/find-jdk
 JAVA="$JAVA_HOME/bin/java"
 PEER="${PEER:-../shared/ref/sgemm.py}"
 PY="${PY:-/usr/bin/python3}"
