@@ -21,13 +21,15 @@ import picocli.CommandLine.Model.CommandSpec;
 
 /** {@code tessera tokenizer ...}: byte-level BPE tokenizers. */
 @Command(name = "tokenizer", mixinStandardHelpOptions = true, description = "Byte-level BPE tokenizers.", subcommands = {TokenizerCommand.Train.class})
-public final class TokenizerCommand implements Runnable {
+public final class TokenizerCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
+    /** No subcommand: the usage, on stderr with status 2, like {@code tessera} alone. */
     @Override
-    public void run() {
-        spec.commandLine().usage(spec.commandLine().getOut());
+    public Integer call() {
+        spec.commandLine().usage(spec.commandLine().getErr());
+        return 2;
     }
 
     @Command(name = "train", mixinStandardHelpOptions = true, description = "Train a byte-level BPE on a corpus and write a Hugging Face tokenizer.json.")
