@@ -56,6 +56,11 @@ class CliRunTest {
         assertEquals(0, e.code(), e.err());
         assertTrue(e.out().startsWith("checkpoint step 4: " + step4 + "\n"), e.out());
         assertTrue(e.out().contains("val_loss="), e.out());
+        Path hf = dir.resolve("hf");
+        dev.tessera.models.hf.HuggingFaceCheckpoint.save(Models.create(TINY, new Generator(1)), hf);
+        var h = run("generate", "--hf", hf.toString(), "--prompt", "hi", "--max-tokens", "2");
+        assertEquals(0, h.code(), h.err());
+        assertTrue(h.err().startsWith("checkpoint (Hugging Face): " + hf + "\n"), h.err());
     }
 
     @Test
