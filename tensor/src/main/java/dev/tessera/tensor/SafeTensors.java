@@ -75,19 +75,25 @@ public final class SafeTensors {
      */
     public static Map<String, Tensor> read(Path file) throws IOException {
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
-            long size = ch.size();
-            Header h = readHeader(ch, size);
-            // Arena.ofAuto: the mapping is released when the last tensor viewing it is collected.
-            MemorySegment mapped = ch.map(FileChannel.MapMode.READ_ONLY, 0, size, Arena.ofAuto());
-            long dataStart = 8 + h.length();
-            Map<String, Tensor> out = new LinkedHashMap<>();
-            for (Entry e : h.entries()) {
-                int[] shape = javaShape(e);
-                MemorySegment bytes = mapped.asSlice(dataStart + e.begin(), e.end() - e.begin());
-                out.put(e.name(), Tensor.of(Storage.ofSegment(e.dtype(), bytes), shape));
-            }
-            return Collections.unmodifiableMap(out);
+            return read(ch);
+        } catch (SafeTensorsException e) {
+            throw e.in(file);
         }
+    }
+
+    private static Map<String, Tensor> read(FileChannel ch) throws IOException {
+        long size = ch.size();
+        Header h = readHeader(ch, size);
+        // Arena.ofAuto: the mapping is released when the last tensor viewing it is collected.
+        MemorySegment mapped = ch.map(FileChannel.MapMode.READ_ONLY, 0, size, Arena.ofAuto());
+        long dataStart = 8 + h.length();
+        Map<String, Tensor> out = new LinkedHashMap<>();
+        for (Entry e : h.entries()) {
+            int[] shape = javaShape(e);
+            MemorySegment bytes = mapped.asSlice(dataStart + e.begin(), e.end() - e.begin());
+            out.put(e.name(), Tensor.of(Storage.ofSegment(e.dtype(), bytes), shape));
+        }
+        return Collections.unmodifiableMap(out);
     }
 
     /**
@@ -98,6 +104,8 @@ public final class SafeTensors {
     public static Map<String, String> readMetadata(Path file) throws IOException {
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
             return readHeader(ch, ch.size()).metadata();
+        } catch (SafeTensorsException e) {
+            throw e.in(file);
         }
     }
 
@@ -307,6 +315,14 @@ public final class SafeTensors {
      * atomically. Non-contiguous tensors are written as their contiguous copy.
      */
     public static void write(Path file, Map<String, Tensor> tensors, Map<String, String> metadata) throws IOException {
+        try {
+            writeChecked(file, tensors, metadata);
+        } catch (SafeTensorsException e) {
+            throw e.in(file);
+        }
+    }
+
+    private static void writeChecked(Path file, Map<String, Tensor> tensors, Map<String, String> metadata) throws IOException {
         List<Map.Entry<String, Tensor>> order = new ArrayList<>();
         for (Map.Entry<String, Tensor> kv : tensors.entrySet()) {
             String name = kv.getKey();

@@ -88,7 +88,7 @@ class SafeTensorsFuzzTest {
             try {
                 tensors = SafeTensors.read(p);
             } catch (IllegalArgumentException e) {
-                if (e.getMessage() == null || !e.getMessage().startsWith("safetensors: ") || e.getMessage().contains("\n")) {
+                if (e.getMessage() == null || !e.getMessage().startsWith("safetensors: " + p + ": ") || e.getMessage().contains("\n")) {
                     throw new AssertionError("badly worded rejection after mutation " + mutation, e);
                 }
                 return;

@@ -43,7 +43,7 @@ final class EvalCommand implements Callable<Integer> {
         if (batches < 1 || batchSize < 1) {
             throw new IllegalArgumentException("eval: --batches and --batch-size must be >= 1");
         }
-        LanguageModel model = GenerateCommand.fromRun(checkpoint);
+        LanguageModel model = GenerateCommand.fromRun("eval", checkpoint, spec.commandLine().getOut());
         Tokenizer tokenizer = GenerateCommand.tokenizerIn(GenerateCommand.runDirOf(checkpoint), null);
         PrintWriter out = spec.commandLine().getOut();
         PackedDataset dataset = TrainData.load(data, cacheDir, tokenizer, model.config().contextLength(), seed, out);

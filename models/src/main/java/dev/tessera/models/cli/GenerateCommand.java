@@ -71,22 +71,44 @@ final class GenerateCommand implements Callable<Integer> {
             throw new IllegalArgumentException("generate: --max-tokens must be positive, got " + maxTokens);
         }
         Sampler sampler = new Sampler(temperature, topK, topP, repetitionPenalty);
-        LanguageModel model = source.hf != null ? HuggingFaceCheckpoint.load(source.hf) : fromRun(source.checkpoint);
+        PrintWriter err = spec.commandLine().getErr();
+        LanguageModel model;
+        if (source.hf != null) {
+            model = HuggingFaceCheckpoint.load(source.hf);
+            err.println("checkpoint (Hugging Face): " + source.hf);
+        } else {
+            model = fromRun("generate", source.checkpoint, err);
+        }
         Tokenizer tokenizer = tokenizerFor(source.hf != null ? source.hf : runDirOf(source.checkpoint));
         if (model.config().vocabSize() < tokenizer.vocabSize()) {
             throw new IllegalArgumentException("generate: the tokenizer has " + tokenizer.vocabSize() + " tokens but the model only "
                     + model.config().vocabSize() + " (pass the run's --tokenizer)");
         }
-        TextGenerator.Result r = stream(model, tokenizer, prompt, maxTokens, sampler, seed, spec.commandLine().getOut());
-        spec.commandLine().getErr().printf(Locale.ROOT, "%d tokens at %.1f tokens/s%s%n", r.tokens().length, r.tokensPerSecond(),
-                r.stoppedAtEos() ? " (stopped at end of sequence)" : "");
+        TextGenerator.Result r = stream(model, tokenizer, prompt, maxTokens, sampler, seed, spec.commandLine().getOut(), err);
+        int context = model.config().contextLength();
+        err.printf(Locale.ROOT, "%d tokens at %.1f tokens/s%s%s%n", r.tokens().length, r.tokensPerSecond(),
+                r.stoppedAtEos() ? " (stopped at end of sequence)" : "",
+                r.contextShifts() == 0 ? "" : String.format(Locale.ROOT, "; the %d-token context filled, so it was cut back to the newest %d"
+                        + " tokens %d times", context, Math.max(1, context / 2), r.contextShifts()));
+        err.flush();
         return 0;
     }
 
-    /** Prints the prompt, then each token's text as soon as its characters are complete. */
+    /** {@link #stream(LanguageModel, Tokenizer, String, int, Sampler, long, PrintWriter, PrintWriter)} with notes on {@code out}. */
     static TextGenerator.Result stream(LanguageModel model, Tokenizer tokenizer, String prompt, int maxTokens, Sampler sampler, long seed,
             PrintWriter out) {
+        return stream(model, tokenizer, prompt, maxTokens, sampler, seed, out, out);
+    }
+
+    /** Prints the prompt, then each token's text as soon as its characters are complete; notes go to {@code err}. */
+    static TextGenerator.Result stream(LanguageModel model, Tokenizer tokenizer, String prompt, int maxTokens, Sampler sampler, long seed,
+            PrintWriter out, PrintWriter err) {
         int[] ids = tokenizer.encode(prompt);
+        int context = model.config().contextLength();
+        if (ids.length > context) {
+            err.printf("note: the prompt has %d tokens; the model sees the last %d%n", ids.length, context);
+            err.flush();
+        }
         out.print(prompt);
         out.flush();
         List<Integer> generated = new ArrayList<>();
@@ -125,19 +147,27 @@ final class GenerateCommand implements Callable<Integer> {
         return Files.isRegularFile(path.resolve(Checkpoints.MARKER)) ? path.getParent().getParent() : path;
     }
 
-    /** The newest complete checkpoint of a run (config.json lives in the run directory). */
-    static LanguageModel fromRun(Path path) throws Exception {
+    /**
+     * The newest complete checkpoint of a run, or the checkpoint directory {@code path} names
+     * (config.json lives in the run directory). Says which on {@code log} before anything else is
+     * printed, as {@code checkpoint step N: DIR}, so a user can tell an old checkpoint from a new
+     * one; errors start with {@code command}.
+     */
+    static LanguageModel fromRun(String command, Path path, PrintWriter log) throws Exception {
         Path runDir = runDirOf(path);
         Path config = runDir.resolve("config.json");
         if (!Files.isRegularFile(config)) {
-            throw new IllegalArgumentException("generate: " + runDir + " has no config.json (is it a tessera run directory?)");
+            throw new IllegalArgumentException(command + ": " + runDir + " has no config.json (is it a tessera run directory?)");
         }
+        Checkpoints all = new Checkpoints(runDir.resolve("checkpoints"), 2);
         Checkpoints.Checkpoint ck = Files.isRegularFile(path.resolve(Checkpoints.MARKER))
-                ? new Checkpoints.Checkpoint(-1, path)
-                : new Checkpoints(runDir.resolve("checkpoints"), 2).latest().orElseThrow(() ->
-                        new IllegalArgumentException("generate: " + runDir + " has no complete checkpoint"));
+                ? all.complete().stream().filter(c -> c.path().toAbsolutePath().normalize().equals(path.toAbsolutePath().normalize()))
+                        .findFirst().orElse(new Checkpoints.Checkpoint(-1, path))
+                : all.latest().orElseThrow(() -> new IllegalArgumentException(command + ": " + runDir + " has no complete checkpoint"));
         LanguageModel model = Models.create(ModelConfig.fromJson(Files.readString(config)), new Generator(0));
         model.module().loadStateDict(ck.model(), true);
+        log.println(ck.step() < 0 ? "checkpoint: " + ck.path() : "checkpoint step " + ck.step() + ": " + ck.path());
+        log.flush();
         return model;
     }
 }

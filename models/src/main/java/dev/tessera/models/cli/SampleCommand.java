@@ -2,6 +2,7 @@ package dev.tessera.models.cli;
 
 import dev.tessera.models.LanguageModel;
 import dev.tessera.models.generate.Sampler;
+import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -29,9 +30,10 @@ final class SampleCommand implements Callable<Integer> {
         if (tokens < 1) {
             throw new IllegalArgumentException("sample: --tokens must be >= 1, got " + tokens);
         }
-        LanguageModel model = GenerateCommand.fromRun(checkpoint);
+        PrintWriter err = spec.commandLine().getErr();
+        LanguageModel model = GenerateCommand.fromRun("sample", checkpoint, err);
         GenerateCommand.stream(model, GenerateCommand.tokenizerIn(GenerateCommand.runDirOf(checkpoint), null), prompt, tokens,
-                new Sampler(0.8, 40, 0.95, 1.1), 42, spec.commandLine().getOut());
+                new Sampler(0.8, 40, 0.95, 1.1), 42, spec.commandLine().getOut(), err);
         return 0;
     }
 }

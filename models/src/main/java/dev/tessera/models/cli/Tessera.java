@@ -1,5 +1,10 @@
 package dev.tessera.models.cli;
 
+import java.io.UncheckedIOException;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.NoSuchFileException;
+import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -8,13 +13,15 @@ import picocli.CommandLine.Command;
         description = "A pure-Java tensor and autograd framework: train and run language models on the JVM.",
         subcommands = {InfoCommand.class, TrainCommand.class, EvalCommand.class, SampleCommand.class, GenerateCommand.class,
                 TokenizerCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
-public final class Tessera implements Runnable {
+public final class Tessera implements Callable<Integer> {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
+    /** No command: the usage, on stderr with status 2, as for any other usage error. */
     @Override
-    public void run() {
-        spec.commandLine().usage(System.out);
+    public Integer call() {
+        spec.commandLine().usage(spec.commandLine().getErr());
+        return 2;
     }
 
     public static void main(String[] args) {
@@ -25,7 +32,7 @@ public final class Tessera implements Runnable {
     public static CommandLine commandLine() {
         CommandLine cl = new CommandLine(new Tessera());
         cl.setExecutionExceptionHandler((ex, line, parsed) -> {
-            line.getErr().println("tessera: " + (ex.getMessage() == null ? ex.toString() : ex.getMessage()));
+            line.getErr().println("tessera: " + describe(ex));
             return ex instanceof IllegalArgumentException ? 2 : 1;
         });
         cl.setParameterExceptionHandler((ex, args) -> {
@@ -33,5 +40,16 @@ public final class Tessera implements Runnable {
             return 2;
         });
         return cl;
+    }
+
+    /** One line for an error; the JDK's file errors carry only the path, so they get the reason in front. */
+    static String describe(Throwable ex) {
+        Throwable e = ex instanceof UncheckedIOException u ? u.getCause() : ex;
+        return switch (e) {
+            case NoSuchFileException f -> "no such file: " + f.getMessage();
+            case AccessDeniedException f -> "permission denied: " + f.getMessage();
+            case FileAlreadyExistsException f -> "already exists: " + f.getMessage();
+            default -> e.getMessage() == null ? e.toString() : e.getMessage();
+        };
     }
 }

@@ -1,7 +1,6 @@
 package dev.tessera.models.cli;
 
 import dev.tessera.models.data.Corpus;
-import dev.tessera.models.data.Progress;
 import dev.tessera.models.tokenizer.BpeTokenizer;
 import dev.tessera.models.tokenizer.BpeTrainer;
 import dev.tessera.models.tokenizer.PreTokenizer;
@@ -11,9 +10,6 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
-import me.tongfei.progressbar.ProgressBar;
-import me.tongfei.progressbar.ProgressBarBuilder;
-import me.tongfei.progressbar.ProgressBarStyle;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -21,13 +17,15 @@ import picocli.CommandLine.Model.CommandSpec;
 
 /** {@code tessera tokenizer ...}: byte-level BPE tokenizers. */
 @Command(name = "tokenizer", mixinStandardHelpOptions = true, description = "Byte-level BPE tokenizers.", subcommands = {TokenizerCommand.Train.class})
-public final class TokenizerCommand implements Runnable {
+public final class TokenizerCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
+    /** No subcommand: the usage, on stderr with status 2, like {@code tessera} alone. */
     @Override
-    public void run() {
-        spec.commandLine().usage(spec.commandLine().getOut());
+    public Integer call() {
+        spec.commandLine().usage(spec.commandLine().getErr());
+        return 2;
     }
 
     @Command(name = "train", mixinStandardHelpOptions = true, description = "Train a byte-level BPE on a corpus and write a Hugging Face tokenizer.json.")
@@ -61,14 +59,9 @@ public final class TokenizerCommand implements Runnable {
             PrintWriter pw = spec.commandLine().getOut();
             long t0 = System.nanoTime();
             Corpus.Scan scan;
-            if (System.console() != null) {
-                try (ProgressBar bar = new ProgressBarBuilder().setTaskName("count").setInitialMax(Math.max(1, corpus.totalBytes()))
-                        .setStyle(ProgressBarStyle.ASCII).setUnit(" MB", 1 << 20).build()) {
-                    scan = corpus.forEachDocument((e, utf8, n) -> trainer.addText(new String(utf8, 0, n, java.nio.charset.StandardCharsets.UTF_8)),
-                            (done, total) -> bar.stepTo(done));
-                }
-            } else {
-                scan = corpus.forEachDocument((e, utf8, n) -> trainer.addText(new String(utf8, 0, n, java.nio.charset.StandardCharsets.UTF_8)), Progress.NONE);
+            try (ByteProgress progress = ByteProgress.start("count", pw)) {
+                scan = corpus.forEachDocument((e, utf8, n) -> trainer.addText(new String(utf8, 0, n, java.nio.charset.StandardCharsets.UTF_8)),
+                        progress);
             }
             long t1 = System.nanoTime();
             BpeTokenizer tok = trainer.train();

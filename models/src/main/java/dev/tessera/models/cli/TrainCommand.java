@@ -19,9 +19,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.Callable;
-import me.tongfei.progressbar.ProgressBar;
-import me.tongfei.progressbar.ProgressBarBuilder;
-import me.tongfei.progressbar.ProgressBarStyle;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -170,7 +167,7 @@ final class TrainCommand implements Callable<Integer> {
         out.printf(Locale.ROOT, "model %s: %,d parameters; %d steps of %d x %d tokens; run dir %s%n", runName,
                 model.module().parameterCount(), steps, batch * gradAccum, modelConfig.contextLength(), runDir);
         out.flush();
-        try (Progress progress = Progress.create(steps, out)) {
+        try (TrainProgress progress = TrainProgress.create(steps, out)) {
             Trainer trainer = new Trainer(model, dataset, cfg, runDir, progress);
             trainer.run(resume);
         } catch (Trainer.DivergedException e) {
@@ -190,65 +187,6 @@ final class TrainCommand implements Callable<Integer> {
             return AttentionKind.valueOf(name.toUpperCase(Locale.ROOT).replace('-', '_'));
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("train: unknown --attention '" + name + "' (softmax, keynorm, performer, memory_efficient, alibi)");
-        }
-    }
-
-    /** A progress bar on a terminal, plain log lines otherwise. */
-    static final class Progress implements Trainer.Listener, AutoCloseable {
-        private final ProgressBar bar;
-        private final PrintWriter out;
-        private final long every;
-        private double lastVal = Double.NaN;
-
-        private Progress(ProgressBar bar, PrintWriter out, long every) {
-            this.bar = bar;
-            this.out = out;
-            this.every = every;
-        }
-
-        static Progress create(long steps, PrintWriter out) {
-            if (System.console() != null) {
-                return new Progress(new ProgressBarBuilder().setTaskName("train").setInitialMax(steps).setStyle(ProgressBarStyle.ASCII)
-                        .setUpdateIntervalMillis(250).showSpeed().build(), out, 0);
-            }
-            return new Progress(null, out, Math.max(1, steps / 100));
-        }
-
-        @Override
-        public void onStep(long step, long total, double loss, double lr, double gradNorm, double tokensPerSecond) {
-            String msg = String.format(Locale.ROOT, "loss %.4f%s | lr %.2e | %.0f tok/s", loss,
-                    Double.isNaN(lastVal) ? "" : String.format(Locale.ROOT, " | val %.4f", lastVal), lr, tokensPerSecond);
-            if (bar != null) {
-                bar.stepTo(step);
-                bar.setExtraMessage(msg);
-            } else if (step % every == 0 || step == total) {
-                out.printf(Locale.ROOT, "step %d/%d | %s | grad norm %.3f%n", step, total, msg, gradNorm);
-                out.flush();
-            }
-        }
-
-        @Override
-        public void onValidation(long step, double valLoss) {
-            lastVal = valLoss;
-        }
-
-        @Override
-        public void onEvent(String message) {
-            if (bar != null) {
-                bar.pause();
-            }
-            out.println(message);
-            out.flush();
-            if (bar != null) {
-                bar.resume();
-            }
-        }
-
-        @Override
-        public void close() {
-            if (bar != null) {
-                bar.close();
-            }
         }
     }
 }

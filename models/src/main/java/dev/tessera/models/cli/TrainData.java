@@ -8,11 +8,8 @@ import dev.tessera.models.tokenizer.Tokenizer;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.Locale;
-import me.tongfei.progressbar.ProgressBar;
-import me.tongfei.progressbar.ProgressBarBuilder;
-import me.tongfei.progressbar.ProgressBarStyle;
 
-/** Opens the training text, tokenizes it once into the cache (with a progress bar) and packs it. */
+/** Opens the training text, tokenizes it once into the cache (with a progress line on a terminal) and packs it. */
 final class TrainData {
     private TrainData() {}
 
@@ -20,13 +17,8 @@ final class TrainData {
         Corpus corpus = data == null ? Corpus.jdkSources() : Corpus.open(data);
         TokenCache cache = cacheDir == null ? new TokenCache() : new TokenCache(cacheDir);
         TokenizedCorpus tokens;
-        if (System.console() != null) {
-            try (ProgressBar bar = new ProgressBarBuilder().setTaskName("tokenize").setInitialMax(Math.max(1, corpus.totalBytes()))
-                    .setStyle(ProgressBarStyle.ASCII).setUnit(" MB", 1 << 20).build()) {
-                tokens = cache.load(corpus, tokenizer, (done, total) -> bar.stepTo(done));
-            }
-        } else {
-            tokens = cache.load(corpus, tokenizer, (done, total) -> { });
+        try (ByteProgress progress = ByteProgress.start("tokenize", out)) { // draws nothing when the cache is hit
+            tokens = cache.load(corpus, tokenizer, progress);
         }
         out.printf(Locale.ROOT, "data %s: %d documents, %,d tokens (%s)%n", corpus.description(), tokens.numDocuments(), tokens.numTokens(),
                 tokens.fromCache() ? "from cache" : "tokenized and cached");

@@ -17,6 +17,16 @@ import java.util.function.IntConsumer;
  * is a single-position forward that appends its keys and values to the cache, so a step costs
  * O(T) instead of recomputing the whole sequence. Tokens are handed to a callback as they are
  * produced (for streaming).
+ *
+ * <p><b>Past the context.</b> Like nanoGPT, which crops its input to the last {@code block_size}
+ * tokens and keeps going, generation does not stop when the context is full. A prompt longer than
+ * the context is cropped to its last {@code context} tokens. When the window would overflow, the
+ * cache is emptied and the newest {@code context / 2} tokens are run again as a fresh prefill, at
+ * positions 0.. — recomputed, not shifted, so learned positions, RoPE and ALiBi all see the window
+ * exactly as a model run on that text alone would. Keeping half (as llama.cpp's context shift
+ * does) rather than {@code context − 1} tokens costs one half-context prefill per
+ * {@code context / 2} tokens instead of a full prefill per token, so decoding speed holds; every
+ * token still conditions on at least half a context. The repetition penalty looks at the window.
  */
 public final class TextGenerator {
     private final LanguageModel model;
@@ -25,76 +35,66 @@ public final class TextGenerator {
         this.model = model;
     }
 
-    /** The outcome: generated ids (prompt excluded), whether EOS stopped it, and the decode rate. */
-    public record Result(int[] tokens, boolean stoppedAtEos, double tokensPerSecond) {}
+    /**
+     * The outcome: generated ids (prompt excluded), whether EOS stopped it, the decode rate, and how
+     * many times the full window was cut back to its newest half (0 while within the context).
+     */
+    public record Result(int[] tokens, boolean stoppedAtEos, double tokensPerSecond, int contextShifts) {}
 
     /**
-     * Generates up to {@code maxTokens} after {@code prompt}; stops early at {@code eos} (pass −1
-     * for none) or when the context is full.
+     * Generates {@code maxTokens} after {@code prompt}, or fewer when it samples {@code eos} (pass
+     * −1 for none).
      */
     public Result generate(int[] prompt, int maxTokens, Sampler sampler, Generator g, int eos, IntConsumer onToken) {
         if (prompt.length == 0) {
             throw new IllegalArgumentException("generate: the prompt must contain at least one token");
         }
+        if (maxTokens < 1) {
+            throw new IllegalArgumentException("generate: maxTokens must be >= 1, got " + maxTokens);
+        }
         int context = model.config().contextLength();
-        if (prompt.length >= context) {
-            throw new IllegalArgumentException("generate: the prompt has " + prompt.length + " tokens but the context holds " + context);
-        }
+        int keep = Math.max(1, context / 2);
         model.module().eval();
-        List<Integer> seen = new ArrayList<>();
+        List<Integer> seq = new ArrayList<>(prompt.length + maxTokens);
         for (int t : prompt) {
-            seen.add(t);
+            seq.add(t);
         }
-        int budget = Math.min(maxTokens, context - prompt.length);
-        List<KvCache> caches = model.newCaches(1, prompt.length + budget);
-        List<Integer> out = new ArrayList<>();
+        int start = Math.max(0, prompt.length - context); // the window is seq[start:]
+        List<KvCache> caches = model.newCaches(1, (int) Math.min(context, (long) prompt.length - start + maxTokens));
+        int shifts = 0;
         boolean eosHit = false;
-        long start = System.nanoTime();
+        long t0 = System.nanoTime();
         try (var scope = GradMode.noGrad()) {
-            Variable logits = model.forward(ids(prompt), null, caches);
-            for (int i = 0; i < budget; i++) {
-                int next = sampler.next(lastRow(logits), seen, g);
-                out.add(next);
-                seen.add(next);
+            Variable logits = model.forward(ids(seq.subList(start, seq.size())), null, caches);
+            for (int i = 0; i < maxTokens; i++) {
+                int next = sampler.next(lastRow(logits), seq.subList(start, seq.size()), g);
+                seq.add(next);
                 onToken.accept(next);
                 if (next == eos) {
                     eosHit = true;
                     break;
                 }
-                if (i + 1 < budget) {
-                    logits = model.forward(ids(new int[] {next}), null, caches);
+                if (i + 1 == maxTokens) {
+                    break;
+                }
+                if (seq.size() - start > context) { // the cache is full: refill it with the newest tokens
+                    start = seq.size() - keep;
+                    shifts++;
+                    caches.forEach(KvCache::reset);
+                    logits = model.forward(ids(seq.subList(start, seq.size())), null, caches);
+                } else {
+                    logits = model.forward(ids(List.of(next)), null, caches);
                 }
             }
         }
-        double seconds = (System.nanoTime() - start) / 1e9;
-        return new Result(out.stream().mapToInt(Integer::intValue).toArray(), eosHit, out.size() / Math.max(seconds, 1e-9));
+        double seconds = (System.nanoTime() - t0) / 1e9;
+        int[] out = seq.subList(prompt.length, seq.size()).stream().mapToInt(Integer::intValue).toArray();
+        return new Result(out, eosHit, out.length / Math.max(seconds, 1e-9), shifts);
     }
 
-    /** Recomputes the full sequence at every step (no cache): the reference the cached path must equal. */
-    public int[] generateWithoutCache(int[] prompt, int maxTokens, Sampler sampler, Generator g) {
-        model.module().eval();
-        List<Integer> seq = new ArrayList<>();
-        for (int t : prompt) {
-            seq.add(t);
-        }
-        int[] out = new int[maxTokens];
-        try (var scope = GradMode.noGrad()) {
-            for (int i = 0; i < maxTokens; i++) {
-                int[] all = seq.stream().mapToInt(Integer::intValue).toArray();
-                int next = sampler.next(lastRow(model.forward(ids(all), null)), seq, g);
-                out[i] = next;
-                seq.add(next);
-            }
-        }
-        return out;
-    }
-
-    private static Tensor ids(int[] tokens) {
-        long[] data = new long[tokens.length];
-        for (int i = 0; i < tokens.length; i++) {
-            data[i] = tokens[i];
-        }
-        return Tensor.of(Storage.wrap(DType.I64, data), 1, tokens.length);
+    private static Tensor ids(List<Integer> tokens) {
+        long[] data = tokens.stream().mapToLong(Integer::longValue).toArray();
+        return Tensor.of(Storage.wrap(DType.I64, data), 1, data.length); // (1, T)
     }
 
     /** Logits of the last position: (1, T, V) → V floats. */

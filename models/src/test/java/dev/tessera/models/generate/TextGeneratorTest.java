@@ -4,21 +4,29 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.tessera.autograd.GradMode;
 import dev.tessera.models.LanguageModel;
 import dev.tessera.models.ModelConfig;
 import dev.tessera.models.Models;
 import dev.tessera.models.hf.HuggingFaceCheckpoint;
 import dev.tessera.nn.AttentionKind;
+import dev.tessera.tensor.DType;
 import dev.tessera.tensor.Generator;
+import dev.tessera.tensor.Storage;
 import dev.tessera.tensor.Tensor;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Cached decoding equals recomputing the full sequence; export → import is bitwise. */
+/**
+ * Cached decoding equals recomputing the visible window at every step, past the context too;
+ * export → import is bitwise.
+ */
 class TextGeneratorTest {
     static ModelConfig config(ModelConfig.Architecture arch, AttentionKind kind) {
         ModelConfig base = arch == ModelConfig.Architecture.GPT2 ? ModelConfig.gpt2(64, 32, 2, 32, 4)
@@ -38,8 +46,58 @@ class TextGeneratorTest {
             int[] prompt = {3, 14, 15, 9, 2};
             Sampler sampler = new Sampler(0.9, 20, 0.95, 1.1);
             int[] cached = new TextGenerator(model).generate(prompt, 12, sampler, new Generator(8), -1, t -> { }).tokens();
-            int[] full = new TextGenerator(model).generateWithoutCache(prompt, 12, sampler, new Generator(8));
+            int[] full = withoutCache(model, prompt, 12, sampler, new Generator(8));
             assertArrayEquals(full, cached, arch + " " + kind);
+        }
+    }
+
+    /**
+     * The reference: no cache, the model re-reads its whole window for every token. The window is
+     * the last {@code context} tokens of the prompt; once it overflows, it restarts from the
+     * newest {@code context / 2} tokens (at position 0) and grows again. The repetition penalty
+     * sees the window.
+     */
+    static int[] withoutCache(LanguageModel model, int[] prompt, int maxTokens, Sampler sampler, Generator g) {
+        int context = model.config().contextLength();
+        List<Integer> seq = new ArrayList<>();
+        for (int t : prompt) {
+            seq.add(t);
+        }
+        int start = Math.max(0, seq.size() - context);
+        int[] out = new int[maxTokens];
+        model.module().eval();
+        try (var scope = GradMode.noGrad()) {
+            for (int i = 0; i < maxTokens; i++) {
+                List<Integer> window = seq.subList(start, seq.size());
+                long[] ids = window.stream().mapToLong(Integer::longValue).toArray();
+                Tensor logits = model.forward(Tensor.of(Storage.wrap(DType.I64, ids), 1, ids.length), null).data(); // (1, T, V)
+                out[i] = sampler.next(logits.select(0, 0).select(0, ids.length - 1).toFloatArray(), List.copyOf(window), g);
+                seq.add(out[i]);
+                if (seq.size() - start > context) {
+                    start = seq.size() - context / 2;
+                }
+            }
+        }
+        return out;
+    }
+
+    /** GPT-2 has learned positions (an index past the context would fail), Llama RoPE, ALiBi biases by distance. */
+    @ParameterizedTest
+    @EnumSource(value = AttentionKind.class, names = {"SOFTMAX", "ALIBI"})
+    void keepsGeneratingPastTheContextOnASlidingWindow(AttentionKind kind) {
+        for (ModelConfig.Architecture arch : ModelConfig.Architecture.values()) {
+            LanguageModel model = Models.create(config(arch, kind), new Generator(4));
+            int context = model.config().contextLength();
+            Sampler sampler = new Sampler(0.9, 20, 0.95, 1.1);
+            int[] shortPrompt = {3, 14, 15, 9, 2};
+            int[] longPrompt = java.util.stream.IntStream.range(0, context + 7).map(i -> (i * 7) % 60).toArray();
+            for (int[] prompt : new int[][] {shortPrompt, longPrompt}) {
+                int n = 3 * context;
+                TextGenerator.Result r = new TextGenerator(model).generate(prompt, n, sampler, new Generator(8), -1, t -> { });
+                assertArrayEquals(withoutCache(model, prompt, n, sampler, new Generator(8)), r.tokens(),
+                        arch + " " + kind + " prompt of " + prompt.length);
+                assertTrue(r.contextShifts() >= 4, "shifts: " + r.contextShifts());
+            }
         }
     }
 
