@@ -12,13 +12,15 @@ import picocli.CommandLine.Model.CommandSpec;
 /** {@code tessera bench ...}: quick throughput figures (JMH in bench/ gives the careful ones). */
 @Command(name = "bench", mixinStandardHelpOptions = true, description = "Quick benchmarks.", subcommands = {BenchCommand.Gemm.class, BenchCommand.Train.class,
         BenchCommand.Decode.class})
-final class BenchCommand implements Runnable {
+final class BenchCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
+    /** No subcommand: the usage, on stderr with status 2, like {@code tessera} alone. */
     @Override
-    public void run() {
-        spec.commandLine().usage(spec.commandLine().getOut());
+    public Integer call() {
+        spec.commandLine().usage(spec.commandLine().getErr());
+        return 2;
     }
 
     @Command(name = "gemm", mixinStandardHelpOptions = true, description = "Square GEMM throughput; one line per size ending in gflops=<number>.")

@@ -93,7 +93,7 @@ class CliRunTest {
 
     @Test
     void noCommandPrintsUsageToStderrAndExitsTwo() {
-        for (String[] args : new String[][] {{}, {"tokenizer"}}) {
+        for (String[] args : new String[][] {{}, {"tokenizer"}, {"bench"}}) {
             var r = run(args);
             assertEquals(2, r.code(), String.join(" ", args));
             assertTrue(r.err().startsWith("Usage: tessera " + String.join(" ", args)), r.err());
