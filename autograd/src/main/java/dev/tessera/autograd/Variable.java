@@ -300,7 +300,7 @@ public final class Variable {
     public Variable min(boolean keepDim, int... dims) { return ReduceFunctions.extreme(this, dims, keepDim, false); }
     public Variable prod(boolean keepDim, int... dims) { return ReduceFunctions.prod(this, dims, keepDim); }
     public Variable var(int correction, boolean keepDim, int... dims) { return ReduceFunctions.var(this, dims, correction, keepDim); }
-    public Variable std(int correction, boolean keepDim, int... dims) { return var(correction, keepDim, dims).sqrt(); }
+    public Variable std(int correction, boolean keepDim, int... dims) { return ReduceFunctions.std(this, dims, correction, keepDim); }
     public Variable logsumexp(boolean keepDim, int... dims) { return ReduceFunctions.logsumexp(this, dims, keepDim); }
     public Variable norm(double p, boolean keepDim, int... dims) { return ReduceFunctions.norm(this, p, dims, keepDim); }
     public Variable cumsum(int dim) { return ReduceFunctions.cumsum(this, dim); }

@@ -64,7 +64,7 @@ class GradCheckTest {
         GradCheck.check(v -> v[0].apply(op, v[1]), a, b);
     }
 
-    enum Reduction { SUM, MEAN, MAX, MIN, PROD, VAR, STD, LOGSUMEXP, NORM2, NORM1, NORM3 }
+    enum Reduction { SUM, MEAN, MAX, MIN, PROD, VAR, STD, LOGSUMEXP, NORM2, NORM1, NORM3, NORM_1_5, NORM_HALF, NORM_INF }
 
     static Variable reduce(Reduction r, Variable x, int[] dims, boolean keep) {
         return switch (r) {
@@ -79,6 +79,9 @@ class GradCheckTest {
             case NORM2 -> x.norm(2, keep, dims);
             case NORM1 -> x.norm(1, keep, dims);
             case NORM3 -> x.norm(3, keep, dims);
+            case NORM_1_5 -> x.norm(1.5, keep, dims);
+            case NORM_HALF -> x.norm(0.5, keep, dims);
+            case NORM_INF -> x.norm(Double.POSITIVE_INFINITY, keep, dims);
         };
     }
 
@@ -95,7 +98,7 @@ class GradCheckTest {
         }
         Tensor x = switch (r) {
             case PROD -> Inputs.make(shape, seed, layout, 0.5, 1.5);
-            case NORM1, NORM3 -> Inputs.awayFromZero(shape, seed, layout, 0.05);
+            case NORM1, NORM3, NORM_1_5, NORM_HALF, NORM_INF -> Inputs.awayFromZero(shape, seed, layout, 0.05);
             default -> Inputs.make(shape, seed, layout, -2, 2);
         };
         GradCheck.check(v -> reduce(r, v[0], dims, keep), x);

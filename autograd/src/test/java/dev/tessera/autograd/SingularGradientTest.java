@@ -34,4 +34,44 @@ class SingularGradientTest {
         // d/dx x^y = y·x^(y−1), taken as 0 where y = 0 (torch masks exponent == 0)
         assertArrayEquals(new double[] {0, 0, 0, 1}, x.grad().toDoubleArray());
     }
+
+    static final double[] NORM_ORDERS = {2, 0.5, 1, 1.5, 3, Double.POSITIVE_INFINITY};
+
+    @Test
+    void normOfAZeroVectorHasTheZeroSubgradient() {
+        for (double p : NORM_ORDERS) {
+            for (DType dtype : new DType[] {DType.F64, DType.F32}) {
+                Variable x = leaf(dtype, 0, 0, 0);
+                x.norm(p, false).backward();
+                assertArrayEquals(new double[] {0, 0, 0}, x.grad().toDoubleArray(), "p = " + p + ", " + dtype);
+            }
+        }
+    }
+
+    @Test
+    void normOverADimGivesAZeroRowZeroAndTheOtherRowsTheirGradient() {
+        Tensor rows = Tensor.of(new double[] {0, 0, 0, 0.5, -1.25, 2}).reshape(2, 3);
+        for (double p : NORM_ORDERS) {
+            for (boolean keep : new boolean[] {false, true}) {
+                Variable x = Variable.of(rows.copy(), true);
+                x.norm(p, keep, 1).sum().backward();
+                Tensor zeroRow = x.grad().select(0, 0);
+                assertArrayEquals(new double[] {0, 0, 0}, zeroRow.toDoubleArray(), "p = " + p);
+                // the non-zero row's gradient against central differences
+                Tensor other = rows.select(0, 1).copy();
+                GradCheck.check(v -> v[0].norm(p, keep, 0), other);
+                Variable y = Variable.of(other.copy(), true);
+                y.norm(p, keep, 0).sum().backward();
+                assertArrayEquals(y.grad().toDoubleArray(), x.grad().select(0, 1).toDoubleArray(), 1e-12, "p = " + p);
+            }
+        }
+    }
+
+    @Test
+    void stdOfAConstantSliceHasZeroGradient() {
+        Variable x = Variable.of(Tensor.of(new double[] {2, 2, 2, 1, 3, 2}).reshape(2, 3), true);
+        x.std(1, false, 1).sum().backward();
+        assertArrayEquals(new double[] {0, 0, 0}, x.grad().select(0, 0).toDoubleArray());
+        assertArrayEquals(new double[] {-0.5, 0.5, 0}, x.grad().select(0, 1).toDoubleArray(), 1e-12);
+    }
 }
