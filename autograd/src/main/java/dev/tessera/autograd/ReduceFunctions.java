@@ -137,12 +137,22 @@ final class ReduceFunctions {
         }, new Tensor[] {in, out}, x);
     }
 
-    /** y = cumsum x; dx = reversed cumsum of g: dx_i = Σ_{j ≥ i} g_j = Σ g − cumsum(g) + g. */
+    /**
+     * y = cumsum x; dx_i = Σ_{j ≥ i} g_j, the cumulative sum of g taken from the end (flip, cumsum,
+     * flip, as PyTorch's reversed_cumsum). The shortcut Σ g − cumsum(g) + g cancels: one large g_j
+     * swamps the small suffix sums behind it.
+     */
     static Variable cumsum(Variable x, int dim) {
         Tensor in = x.data();
         Tensor out = in.cumsum(dim);
         return Variable.record("cumsum", out, g -> new Tensor[] {
-            g.sum(true, dim).sub(g.cumsum(dim)).add(g)}, new Tensor[0], x);
+            g.rank() == 0 ? g : flip(flip(g, dim).cumsum(dim), dim)}, new Tensor[0], x);
+    }
+
+    /** {@code t} reversed along {@code dim} (a gather copy: Tensor views take positive steps only). */
+    private static Tensor flip(Tensor t, int dim) {
+        int n = t.size(dim);
+        return t.indexSelect(dim, Tensor.arange(n - 1, -1, -1, dev.tessera.tensor.DType.I64));
     }
 
     /** y = softmax x; dx = y ⊙ (g − Σ g ⊙ y). */

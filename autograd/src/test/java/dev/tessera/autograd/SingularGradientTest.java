@@ -74,4 +74,33 @@ class SingularGradientTest {
         assertArrayEquals(new double[] {0, 0, 0}, x.grad().select(0, 0).toDoubleArray());
         assertArrayEquals(new double[] {-0.5, 0.5, 0}, x.grad().select(0, 1).toDoubleArray(), 1e-12);
     }
+
+    @Test
+    void cumsumGradientIsAReverseCumulativeSumWithoutCancellation() {
+        Variable x = leaf(DType.F32, 0.5, -1, 2, 3);
+        x.cumsum(0).backward(Tensor.of(new double[] {1e8, 1, 1, 1}).to(DType.F32));
+        assertArrayEquals(new double[] {1e8, 3, 2, 1}, x.grad().toDoubleArray()); // 1e8 + 3 rounds to 1e8 in F32
+        Variable y = leaf(DType.F64, 0.5, -1, 2, 3);
+        y.cumsum(0).backward(Tensor.of(new double[] {1e8, 1, 1, 1}));
+        assertArrayEquals(new double[] {1e8 + 3, 3, 2, 1}, y.grad().toDoubleArray());
+    }
+
+    @Test
+    void cumsumGradientOnLongRowsIsCorrectlyRounded() {
+        int n = 1000;
+        Tensor g = Tensor.randn(new dev.tessera.tensor.Generator(7), DType.F32, 2, n);
+        Variable x = Variable.of(Tensor.zeros(DType.F32, 2, n), true);
+        x.cumsum(-1).backward(g);
+        double[] got = x.grad().toDoubleArray();
+        double[] gs = g.toDoubleArray();
+        for (int r = 0; r < 2; r++) {
+            double suffix = 0;
+            for (int i = n - 1; i >= 0; i--) {
+                suffix += gs[r * n + i];
+                double err = Math.abs(got[r * n + i] - suffix);
+                org.junit.jupiter.api.Assertions.assertTrue(err <= Math.ulp((float) suffix),
+                        "row " + r + " index " + i + ": " + got[r * n + i] + " vs " + suffix);
+            }
+        }
+    }
 }
