@@ -103,4 +103,16 @@ class SingularGradientTest {
             }
         }
     }
+
+    @Test
+    void powExponentGradientFollowsTorchAtNegativeAndZeroBases() {
+        Variable x = leaf(DType.F64, -2, -2, 0, 0, 0, 2);
+        Variable y = leaf(DType.F64, 2, 0.5, 0, 1.5, -1, 3);
+        x.pow(y).sum().backward();
+        // d/dy x^y = x^y·ln x: NaN for x < 0 (ln of a negative number), 0 where x = 0 and y ≥ 0,
+        // x^y·ln x = ∞·(−∞) where x = 0 and y < 0
+        double inf = Double.POSITIVE_INFINITY;
+        assertArrayEquals(new double[] {Double.NaN, Double.NaN, 0, 0, -inf, 8 * Math.log(2)}, y.grad().toDoubleArray(), 1e-12);
+        assertArrayEquals(new double[] {-4, Double.NaN, 0, 0, -inf, 12}, x.grad().toDoubleArray(), 1e-12);
+    }
 }
