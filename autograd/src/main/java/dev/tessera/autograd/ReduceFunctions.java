@@ -127,14 +127,21 @@ final class ReduceFunctions {
         }, new Tensor[] {in, out}, x);
     }
 
-    /** y = log Σ exp x; dx = g · softmax(x) = g · exp(x − y). */
+    /**
+     * y = log Σ exp x; dx = g · softmax(x), computed as exp(x − m) / Σ exp(x − m) with m the max
+     * (0 where it is infinite, as the forward does): exp(x − y) would round y = m + log Σ… to m for
+     * large m and give 1 instead of ½ for [3e38, 3e38, 0] in F32.
+     */
     static Variable logsumexp(Variable x, int[] dims, boolean keepDim) {
         Tensor in = x.data();
         Tensor out = in.logsumexp(keepDim, dims);
         return Variable.record("logsumexp", out, g -> {
-            Tensor y = unsqueezeReduced(out, dims, in.rank(), keepDim);
-            return new Tensor[] {in.sub(y).exp().mul(unsqueezeReduced(g, dims, in.rank(), keepDim))};
-        }, new Tensor[] {in, out}, x);
+            int[] all = normalize(dims, in.rank());
+            Tensor m = in.max(true, all);
+            Tensor shift = Tensor.where(m.abs().eq(Double.POSITIVE_INFINITY), Tensor.scalar(0, m.dtype()), m);
+            Tensor e = in.sub(shift).exp();
+            return new Tensor[] {e.div(e.sum(true, all)).mul(unsqueezeReduced(g, dims, in.rank(), keepDim))};
+        }, new Tensor[] {in}, x);
     }
 
     /**
