@@ -38,4 +38,20 @@ class LargeLogitTest {
         p.backward(Tensor.of(new double[] {1, 0, 0}).to(DType.F32)); // p_0·(onehot_0 − p)
         assertArrayEquals(new double[] {0.25, -0.25, 0}, z.grad().toDoubleArray(), 1e-7);
     }
+
+    /** The forward is Tensor.logSoftmax (tensor's (x − max) − lse fix); the backward g − exp(y)·Σg then follows. */
+    @Test
+    void logSoftmaxForwardAndBackward() {
+        Variable x = leaf(1e4, 1e4 - 1);
+        Variable logp = x.logSoftmax(0);
+        double lse = Math.log1p(Math.exp(-1)); // log Σ exp(x − max)
+        assertArrayEquals(new double[] {-lse, -1 - lse}, logp.data().toDoubleArray(), 1e-6);
+        logp.backward(Tensor.of(new double[] {0, 1}).to(DType.F32)); // d(log p_1) = onehot_1 − p
+        assertArrayEquals(new double[] {-P0, P0}, x.grad().toDoubleArray(), 1e-6);
+        Variable y = leaf(3e38, 3e38, 0);
+        Variable logq = y.logSoftmax(0);
+        assertArrayEquals(new double[] {-Math.log(2), -Math.log(2)}, java.util.Arrays.copyOf(logq.data().toDoubleArray(), 2), 1e-6);
+        logq.backward(Tensor.of(new double[] {1, 0, 0}).to(DType.F32));
+        assertArrayEquals(new double[] {0.5, -0.5, 0}, y.grad().toDoubleArray(), 1e-6);
+    }
 }

@@ -214,6 +214,12 @@ class LossesTest {
         assertStableAtHugeLogits("fused", Losses::crossEntropyFused);
     }
 
+    /** The composite's log-probabilities come from Tensor.logSoftmax (tensor's (x − max) − lse fix). */
+    @Test
+    void compositeCrossEntropyKeepsTheLogSumTermForHugeLogits() {
+        assertStableAtHugeLogits("composite", Losses::crossEntropy);
+    }
+
     @Test
     void zLossGradientIsTheSoftmaxOfHugeLogits() {
         Variable x = Variable.of(Tensor.of(new double[] {1e4, 1e4 - 1}).reshape(1, 2).to(DType.F32), true);
