@@ -64,11 +64,13 @@ final class Derivatives {
             case MUL -> new Tensor[] {g.mul(b), g.mul(a)};
             case DIV -> new Tensor[] {g.div(b), g.mul(y).div(b).neg()};   // −a/b²
             case POW -> {
-                // d/da = b·a^(b−1); d/db = y·ln a, taken as 0 where a = 0 (the limit PyTorch uses)
-                Tensor da = g.mul(b).mul(a.pow(b.sub(1)));
-                Tensor positive = a.gt(0);
-                Tensor logA = Tensor.where(positive, a, Tensor.scalar(1, a.dtype())).log();
-                Tensor db = Tensor.where(a.eq(0), Tensor.scalar(0, g.dtype()), g.mul(y).mul(logA));
+                // d/da = b·a^(b−1), 0 where b = 0 even at a = 0 (a^0 is constant; 0·0^(−1) would be NaN);
+                // d/db = y·ln a, as torch's pow_backward_exponent: 0 where a = 0 and b ≥ 0 (y = 0 there),
+                // NaN where a < 0 (ln of a negative number), −∞ where a = 0 and b < 0
+                Tensor zero = Tensor.scalar(0, g.dtype());
+                Tensor da = g.mul(Tensor.where(b.eq(0), zero, b.mul(a.pow(b.sub(1)))));
+                Tensor zeroResult = a.eq(0).logicalAnd(b.ge(Tensor.scalar(0, b.dtype())));
+                Tensor db = g.mul(Tensor.where(zeroResult, zero, y.mul(a.log())));
                 yield new Tensor[] {da, db};
             }
             case MAXIMUM, MINIMUM -> {

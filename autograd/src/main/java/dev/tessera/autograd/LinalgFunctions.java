@@ -13,15 +13,16 @@ final class LinalgFunctions {
         boolean needA = a.requiresGrad();
         boolean needB = b.requiresGrad();
         return Variable.record("matmul", out, g -> {
-            // promote vectors to matrices as the forward did, so one formula covers every form
+            // promote vectors to matrices as the forward did, so one formula covers every form; the
+            // vector operand's dim goes back in the order that also works for a 0-d g (vector · vector)
             Tensor x2 = x.rank() == 1 ? x.unsqueeze(0) : x;
             Tensor y2 = y.rank() == 1 ? y.unsqueeze(1) : y;
             Tensor g2 = g;
-            if (x.rank() == 1) {
-                g2 = g2.unsqueeze(-2);
-            }
             if (y.rank() == 1) {
                 g2 = g2.unsqueeze(-1);
+            }
+            if (x.rank() == 1) {
+                g2 = g2.unsqueeze(-2);
             }
             Tensor da = needA ? g2.matmul(y2.mT()) : null;
             Tensor db = needB ? (y2.rank() == 2 && x2.rank() > 2 ? foldedWeightGrad(x2, g2) : x2.mT().matmul(g2)) : null;

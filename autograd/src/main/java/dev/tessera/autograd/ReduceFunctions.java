@@ -88,36 +88,78 @@ final class ReduceFunctions {
         return centered.square().sum(keepDim, dims).div((double) Math.max(0, n - correction));
     }
 
-    /** p-norm from primitives (p = 2 through sqrt of the sum of squares). */
-    static Variable norm(Variable x, double p, int[] dims, boolean keepDim) {
-        if (p == 2) {
-            return x.square().sum(keepDim, dims).sqrt();
-        }
-        if (p == 1) {
-            return x.abs().sum(keepDim, dims);
-        }
-        if (p == Double.POSITIVE_INFINITY) {
-            return x.abs().max(keepDim, dims);
-        }
-        return x.abs().pow(p).sum(keepDim, dims).pow(1 / p);
+    /**
+     * Std = √Var; d√v = g / (2√v), taken as 0 where the std is 0 (a constant slice), as PyTorch's
+     * std_backward does, instead of the NaN of sqrt's derivative at 0 times Var's zero gradient.
+     */
+    static Variable std(Variable x, int[] dims, int correction, boolean keepDim) {
+        Variable variance = var(x, dims, correction, keepDim);
+        Tensor out = variance.data().sqrt();
+        return Variable.record("std", out, g -> new Tensor[] {
+            Tensor.where(out.eq(0), Tensor.scalar(0, g.dtype()), g.div(out.mul(2)))}, new Tensor[] {out}, variance);
     }
 
-    /** y = log Σ exp x; dx = g · softmax(x) = g · exp(x − y). */
+    /**
+     * y = (Σ |x|^p)^(1/p); dx = sgn(x)·|x|^(p−1) · g / y^(p−1), with PyTorch's subgradient 0 where
+     * the formula has 0/0: where y = 0 (a zero vector), and for p &lt; 1 where x = 0. p = 1 gives
+     * sgn(x)·g; p = ∞ splits g evenly among the elements of largest |x| (as amax), times sgn(x).
+     * Composing abs, pow, sum and sqrt instead would give NaN at a zero vector.
+     */
+    static Variable norm(Variable x, double p, int[] dims, boolean keepDim) {
+        Tensor in = x.data();
+        Tensor out = in.norm(p, keepDim, dims);
+        return Variable.record("norm", out, g -> {
+            Tensor y = unsqueezeReduced(out, dims, in.rank(), keepDim);
+            Tensor gk = unsqueezeReduced(g, dims, in.rank(), keepDim);
+            Tensor zero = Tensor.scalar(0, in.dtype());
+            if (p == 1) {
+                return new Tensor[] {in.sign().mul(gk)};
+            }
+            if (p == Double.POSITIVE_INFINITY) {
+                Tensor abs = in.abs();
+                Tensor hit = abs.eq(y).logicalOr(abs.ne(abs)).to(in.dtype()); // NaN counts as the extreme
+                Tensor count = hit.sum(true, normalize(dims, in.rank()));
+                return new Tensor[] {in.sign().mul(hit).div(count).mul(gk)};
+            }
+            Tensor scale = Tensor.where(y.eq(0), zero, p == 2 ? gk.div(y) : gk.div(y.pow(p - 1)));
+            Tensor scaled = p == 2 ? in : Tensor.where(in.eq(0), zero, in.sign().mul(in.abs().pow(p - 1)));
+            return new Tensor[] {scaled.mul(scale)};
+        }, new Tensor[] {in, out}, x);
+    }
+
+    /**
+     * y = log Σ exp x; dx = g · softmax(x), computed as exp(x − m) / Σ exp(x − m) with m the max
+     * (0 where it is infinite, as the forward does): exp(x − y) would round y = m + log Σ… to m for
+     * large m and give 1 instead of ½ for [3e38, 3e38, 0] in F32.
+     */
     static Variable logsumexp(Variable x, int[] dims, boolean keepDim) {
         Tensor in = x.data();
         Tensor out = in.logsumexp(keepDim, dims);
         return Variable.record("logsumexp", out, g -> {
-            Tensor y = unsqueezeReduced(out, dims, in.rank(), keepDim);
-            return new Tensor[] {in.sub(y).exp().mul(unsqueezeReduced(g, dims, in.rank(), keepDim))};
-        }, new Tensor[] {in, out}, x);
+            int[] all = normalize(dims, in.rank());
+            Tensor m = in.max(true, all);
+            Tensor shift = Tensor.where(m.abs().eq(Double.POSITIVE_INFINITY), Tensor.scalar(0, m.dtype()), m);
+            Tensor e = in.sub(shift).exp();
+            return new Tensor[] {e.div(e.sum(true, all)).mul(unsqueezeReduced(g, dims, in.rank(), keepDim))};
+        }, new Tensor[] {in}, x);
     }
 
-    /** y = cumsum x; dx = reversed cumsum of g: dx_i = Σ_{j ≥ i} g_j = Σ g − cumsum(g) + g. */
+    /**
+     * y = cumsum x; dx_i = Σ_{j ≥ i} g_j, the cumulative sum of g taken from the end (flip, cumsum,
+     * flip, as PyTorch's reversed_cumsum). The shortcut Σ g − cumsum(g) + g cancels: one large g_j
+     * swamps the small suffix sums behind it.
+     */
     static Variable cumsum(Variable x, int dim) {
         Tensor in = x.data();
         Tensor out = in.cumsum(dim);
         return Variable.record("cumsum", out, g -> new Tensor[] {
-            g.sum(true, dim).sub(g.cumsum(dim)).add(g)}, new Tensor[0], x);
+            g.rank() == 0 ? g : flip(flip(g, dim).cumsum(dim), dim)}, new Tensor[0], x);
+    }
+
+    /** {@code t} reversed along {@code dim} (a gather copy: Tensor views take positive steps only). */
+    private static Tensor flip(Tensor t, int dim) {
+        int n = t.size(dim);
+        return t.indexSelect(dim, Tensor.arange(n - 1, -1, -1, dev.tessera.tensor.DType.I64));
     }
 
     /** y = softmax x; dx = y ⊙ (g − Σ g ⊙ y). */

@@ -246,6 +246,11 @@ public final class Variable {
     public Variable sub(Variable o) { return apply(BinaryOp.SUB, o); }
     public Variable mul(Variable o) { return apply(BinaryOp.MUL, o); }
     public Variable div(Variable o) { return apply(BinaryOp.DIV, o); }
+    /**
+     * this^o. Gradients follow PyTorch at the singular points: d/dthis = o·this^(o−1) is 0 where
+     * o = 0 (also at this = 0); d/do = this^o·ln this is NaN where this &lt; 0 (ln of a negative
+     * number; torch gives NaN too), 0 where this = 0 and o ≥ 0, and −∞ where this = 0 and o &lt; 0.
+     */
     public Variable pow(Variable o) { return apply(BinaryOp.POW, o); }
     public Variable maximum(Variable o) { return apply(BinaryOp.MAXIMUM, o); }
     public Variable minimum(Variable o) { return apply(BinaryOp.MINIMUM, o); }
@@ -300,7 +305,7 @@ public final class Variable {
     public Variable min(boolean keepDim, int... dims) { return ReduceFunctions.extreme(this, dims, keepDim, false); }
     public Variable prod(boolean keepDim, int... dims) { return ReduceFunctions.prod(this, dims, keepDim); }
     public Variable var(int correction, boolean keepDim, int... dims) { return ReduceFunctions.var(this, dims, correction, keepDim); }
-    public Variable std(int correction, boolean keepDim, int... dims) { return var(correction, keepDim, dims).sqrt(); }
+    public Variable std(int correction, boolean keepDim, int... dims) { return ReduceFunctions.std(this, dims, correction, keepDim); }
     public Variable logsumexp(boolean keepDim, int... dims) { return ReduceFunctions.logsumexp(this, dims, keepDim); }
     public Variable norm(double p, boolean keepDim, int... dims) { return ReduceFunctions.norm(this, p, dims, keepDim); }
     public Variable cumsum(int dim) { return ReduceFunctions.cumsum(this, dim); }

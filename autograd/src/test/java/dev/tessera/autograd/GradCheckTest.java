@@ -64,7 +64,7 @@ class GradCheckTest {
         GradCheck.check(v -> v[0].apply(op, v[1]), a, b);
     }
 
-    enum Reduction { SUM, MEAN, MAX, MIN, PROD, VAR, STD, LOGSUMEXP, NORM2, NORM1, NORM3 }
+    enum Reduction { SUM, MEAN, MAX, MIN, PROD, VAR, STD, LOGSUMEXP, NORM2, NORM1, NORM3, NORM_1_5, NORM_HALF, NORM_INF }
 
     static Variable reduce(Reduction r, Variable x, int[] dims, boolean keep) {
         return switch (r) {
@@ -79,6 +79,9 @@ class GradCheckTest {
             case NORM2 -> x.norm(2, keep, dims);
             case NORM1 -> x.norm(1, keep, dims);
             case NORM3 -> x.norm(3, keep, dims);
+            case NORM_1_5 -> x.norm(1.5, keep, dims);
+            case NORM_HALF -> x.norm(0.5, keep, dims);
+            case NORM_INF -> x.norm(Double.POSITIVE_INFINITY, keep, dims);
         };
     }
 
@@ -95,7 +98,7 @@ class GradCheckTest {
         }
         Tensor x = switch (r) {
             case PROD -> Inputs.make(shape, seed, layout, 0.5, 1.5);
-            case NORM1, NORM3 -> Inputs.awayFromZero(shape, seed, layout, 0.05);
+            case NORM1, NORM3, NORM_1_5, NORM_HALF, NORM_INF -> Inputs.awayFromZero(shape, seed, layout, 0.05);
             default -> Inputs.make(shape, seed, layout, -2, 2);
         };
         GradCheck.check(v -> reduce(r, v[0], dims, keep), x);
@@ -125,7 +128,7 @@ class GradCheckTest {
 
     @Property(tries = 150)
     void matmulEveryForm(@ForAll @IntRange(min = 1, max = 4) int m, @ForAll @IntRange(min = 1, max = 4) int k,
-            @ForAll @IntRange(min = 1, max = 4) int n, @ForAll @IntRange(min = 0, max = 5) int form, @ForAll boolean transA,
+            @ForAll @IntRange(min = 1, max = 4) int n, @ForAll @IntRange(min = 0, max = 8) int form, @ForAll boolean transA,
             @ForAll boolean transB, @ForAll long seed) {
         int[][] shapes = switch (form) {
             case 0 -> new int[][] {{m, k}, {k, n}};
@@ -133,11 +136,25 @@ class GradCheckTest {
             case 2 -> new int[][] {{m, k}, {k}};
             case 3 -> new int[][] {{2, m, k}, {2, k, n}};
             case 4 -> new int[][] {{3, m, k}, {k, n}};
-            default -> new int[][] {{2, 1, m, k}, {3, k, n}};
+            case 5 -> new int[][] {{2, 1, m, k}, {3, k, n}};
+            case 6 -> new int[][] {{k}, {k}};
+            case 7 -> new int[][] {{2, m, k}, {k}};
+            default -> new int[][] {{k}, {2, k, n}};
         };
         Tensor a = Inputs.make(shapes[0], seed, transA ? Inputs.Layout.TRANSPOSED : Inputs.Layout.CONTIGUOUS, -1, 1);
         Tensor b = Inputs.make(shapes[1], seed + 1, transB ? Inputs.Layout.TRANSPOSED : Inputs.Layout.CONTIGUOUS, -1, 1);
         GradCheck.check(v -> v[0].matmul(v[1]), a, b);
+    }
+
+    @Test
+    void dotProductOfTwoVectorsGivesEachTheOther() {
+        Variable u = Variable.of(Tensor.of(new double[] {1, 2, 3}), true);
+        Variable v = Variable.of(Tensor.of(new double[] {4, -5, 6}), true);
+        Variable dot = u.matmul(v);
+        org.junit.jupiter.api.Assertions.assertArrayEquals(new int[0], dot.shape());
+        dot.backward();
+        org.junit.jupiter.api.Assertions.assertArrayEquals(new double[] {4, -5, 6}, u.grad().toDoubleArray());
+        org.junit.jupiter.api.Assertions.assertArrayEquals(new double[] {1, 2, 3}, v.grad().toDoubleArray());
     }
 
     @Property(tries = 120)

@@ -7,9 +7,12 @@ import dev.tessera.tensor.Tensor;
 
 /**
  * Fused softmax cross-entropy with ignore index and label smoothing: the forward keeps each row's
- * log-sum-exp, the backward writes (softmax − (1 − ε)·onehot − ε/C)·g/count. Rows run in fixed
- * chunks on the shared pool; row losses are summed in row order, so the result is deterministic.
- * Formulas in {@link Losses#crossEntropy(dev.tessera.autograd.Variable, Tensor, int, double)}; used by
+ * max m and log s = log Σ exp(x − m), the backward writes (softmax − (1 − ε)·onehot − ε/C)·g/count.
+ * Log-probabilities are always (x − m) − log s, never x − (m + log s): with a large m the sum
+ * m + log s rounds log s away (at m = 3e38 in F32 the loss of [3e38, 3e38, 0] came out 0, not
+ * ln 2). Rows run in fixed chunks on the shared pool; row losses are summed in row order, so the
+ * result is deterministic. Formulas in
+ * {@link Losses#crossEntropy(dev.tessera.autograd.Variable, Tensor, int, double)}; used by
  * {@link Losses#crossEntropyFused}.
  */
 final class CrossEntropyFunction extends CustomFunction {
@@ -44,7 +47,8 @@ final class CrossEntropyFunction extends CustomFunction {
         float[] f = x.storage().floats();
         double[] d = x.storage().doubles();
         int base = x.offset();
-        double[] lse = new double[m];
+        double[] rowMax = new double[m];
+        double[] logSum = new double[m];
         double[] rowLoss = new double[m];
         int rowsPerChunk = Math.max(1, GRAIN / c);
         Parallel.forEachRange(m, rowsPerChunk, (chunk, from, to) -> {
@@ -54,20 +58,21 @@ final class CrossEntropyFunction extends CustomFunction {
                 }
                 int o = base + r * c;
                 double max = Double.NEGATIVE_INFINITY;
-                double sum = 0;
                 for (int j = 0; j < c; j++) {
-                    double v = DenseRows.at(f, d, o + j);
-                    max = Math.max(max, v);
-                    sum += v;
+                    max = Math.max(max, DenseRows.at(f, d, o + j));
                 }
                 double s = 0;
+                double gap = 0; // Σ (max − x_j), for the smoothing term
                 for (int j = 0; j < c; j++) {
-                    s += Math.exp(DenseRows.at(f, d, o + j) - max);
+                    double shifted = DenseRows.at(f, d, o + j) - max;
+                    s += Math.exp(shifted);
+                    gap -= shifted;
                 }
-                double l = max + Math.log(s);
-                lse[r] = l;
-                double nll = l - DenseRows.at(f, d, o + (int) targets[r]);
-                rowLoss[r] = eps == 0 ? nll : (1 - eps) * nll + eps * (l - sum / c);
+                double logS = Math.log(s);
+                rowMax[r] = max;
+                logSum[r] = logS;
+                double nll = (max - DenseRows.at(f, d, o + (int) targets[r])) + logS; // −((x_t − max) − log s)
+                rowLoss[r] = eps == 0 ? nll : (1 - eps) * nll + eps * (logS + gap / c);
             }
         });
         double total = 0;
@@ -79,7 +84,7 @@ final class CrossEntropyFunction extends CustomFunction {
             }
         }
         count = n;
-        ctx.save(in[0], Tensor.of(lse, m));
+        ctx.save(in[0], Tensor.of(rowMax, m), Tensor.of(logSum, m));
         return Tensor.scalar(total / n, in[0].dtype());
     }
 
@@ -87,7 +92,8 @@ final class CrossEntropyFunction extends CustomFunction {
     protected Tensor[] backward(Context ctx, Tensor gradOutput) {
         Tensor logits = ctx.saved(0);
         Tensor x = dense(logits);
-        double[] lse = ctx.saved(1).storage().doubles();
+        double[] rowMax = ctx.saved(1).storage().doubles();
+        double[] logSum = ctx.saved(2).storage().doubles();
         int c = x.size(-1);
         int m = targets.length;
         float[] f = x.storage().floats();
@@ -109,7 +115,7 @@ final class CrossEntropyFunction extends CustomFunction {
                 int go = r * c;
                 int t = (int) targets[r];
                 for (int j = 0; j < c; j++) {
-                    double p = Math.exp(DenseRows.at(f, d, o + j) - lse[r]);
+                    double p = Math.exp((DenseRows.at(f, d, o + j) - rowMax[r]) - logSum[r]);
                     double v = (p - smooth - (j == t ? 1 - eps : 0)) * scale;
                     if (gf != null) {
                         gf[go + j] = (float) v;

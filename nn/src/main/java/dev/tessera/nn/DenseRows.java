@@ -4,9 +4,11 @@ import dev.tessera.tensor.DType;
 import dev.tessera.tensor.Tensor;
 
 /**
- * What the fused row kernels of this package (cross-entropy, RMSNorm) share: their operands as
+ * What the fused row kernels of this package (cross-entropy, RMSNorm, RoPE) share: their operands as
  * contiguous F32 or F64 arrays (F64 stays F64, every other floating dtype computes in F32), and one
- * element read or write through whichever of the two arrays the storage holds.
+ * element read or write through whichever of the two arrays the storage holds. Off-heap and
+ * memory-mapped storage (what {@code SafeTensors.read} returns) have no array, so those operands are
+ * copied to the heap once.
  */
 final class DenseRows {
     private DenseRows() {}
@@ -16,9 +18,14 @@ final class DenseRows {
         return t.dtype() == DType.F64 ? DType.F64 : DType.F32;
     }
 
-    /** t in {@code dtype}, contiguous; copies only when it has to. */
+    /** t in {@code dtype}, contiguous, on a heap array; copies only when it has to. */
     static Tensor dense(Tensor t, DType dtype) {
-        return t.to(dtype).contiguous();
+        return onHeap(t.to(dtype).contiguous());
+    }
+
+    /** t itself when a Java array backs it, else a contiguous heap copy (for kernels that read arrays). */
+    static Tensor onHeap(Tensor t) {
+        return t.storage().array() != null ? t : t.copy();
     }
 
     static double at(float[] f, double[] d, int i) {

@@ -41,7 +41,7 @@ final class RopeFunction extends CustomFunction {
     /** Rotates every (B, H, T, D) row by ±θ, in F64 for F64 input and F32 otherwise. */
     private Tensor rotate(Tensor x, int direction) {
         DType compute = x.dtype() == DType.F64 ? DType.F64 : DType.F32;
-        Tensor in = x.to(compute).contiguous();
+        Tensor in = DenseRows.dense(x, compute);
         int[] shape = in.shape();
         int t = shape[2];
         int d = shape[3];

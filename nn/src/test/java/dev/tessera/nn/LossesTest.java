@@ -172,4 +172,63 @@ class LossesTest {
         assertThrows(IllegalArgumentException.class,
                 () -> Losses.mse(Variable.constant(Tensor.zeros(DType.F32, 3)), Variable.constant(Tensor.zeros(DType.F64, 3))));
     }
+
+    /** The fused or the composite cross-entropy, as one interface for the tests below. */
+    interface CrossEntropy {
+        Variable apply(Variable logits, Tensor targets, int ignoreIndex, double smoothing);
+    }
+
+    /**
+     * Log-probabilities must be (x − max) − log Σ exp(x − max): x − (max + log Σ…) loses the log
+     * term when max is large (in F32 it rounds away entirely at 3e38). Expected values are
+     * PyTorch's (1.3133 and 0.6931), computed here in double; F32 logits, incl. ignore index and
+     * label smoothing.
+     */
+    static void assertStableAtHugeLogits(String which, CrossEntropy ce) {
+        double e = Math.exp(-1);
+        double p0 = 1 / (1 + e);
+        double nll1 = 1 + Math.log1p(e); // target 1 of [1e4, 1e4 − 1]
+        double nll0 = Math.log1p(e);
+        double eps = 0.1;
+        assertCrossEntropy(which, ce, new double[][] {{1e4, 1e4 - 1}}, new long[] {1}, 0, nll1, new double[] {p0, -p0});
+        assertCrossEntropy(which, ce, new double[][] {{3e38, 3e38, 0}}, new long[] {0}, 0, Math.log(2), new double[] {-0.5, 0.5, 0});
+        assertCrossEntropy(which, ce, new double[][] {{3e38, 3e38, 0}, {1, 2, 3}}, new long[] {0, Losses.IGNORE_INDEX}, 0, Math.log(2),
+                new double[] {-0.5, 0.5, 0, 0, 0, 0});
+        assertCrossEntropy(which, ce, new double[][] {{1e4, 1e4 - 1}}, new long[] {1}, eps, (1 - eps) * nll1 + eps * (nll0 + nll1) / 2,
+                new double[] {p0 - eps / 2, -p0 + eps / 2});
+    }
+
+    static void assertCrossEntropy(String which, CrossEntropy ce, double[][] rows, long[] targets, double smoothing, double loss,
+            double[] grad) {
+        Tensor logits = Tensor.of(java.util.Arrays.stream(rows).flatMapToDouble(java.util.Arrays::stream).toArray())
+                .reshape(rows.length, rows[0].length).to(DType.F32);
+        Variable x = Variable.of(logits, true);
+        Variable l = ce.apply(x, Tensor.of(targets, targets.length), Losses.IGNORE_INDEX, smoothing);
+        assertEquals(loss, l.item(), 2e-6 * Math.abs(loss), which + " loss");
+        l.backward();
+        assertArrayEquals(grad, x.grad().toDoubleArray(), 1e-6, which + " gradient");
+    }
+
+    @Test
+    void fusedCrossEntropyKeepsTheLogSumTermForHugeLogits() {
+        assertStableAtHugeLogits("fused", Losses::crossEntropyFused);
+    }
+
+    /** The composite's log-probabilities come from Tensor.logSoftmax (tensor's (x − max) − lse fix). */
+    @Test
+    void compositeCrossEntropyKeepsTheLogSumTermForHugeLogits() {
+        assertStableAtHugeLogits("composite", Losses::crossEntropy);
+    }
+
+    @Test
+    void zLossGradientIsTheSoftmaxOfHugeLogits() {
+        Variable x = Variable.of(Tensor.of(new double[] {1e4, 1e4 - 1}).reshape(1, 2).to(DType.F32), true);
+        Variable z = Losses.zLoss(x, 1e-4);
+        double lse = 1e4 + Math.log1p(Math.exp(-1));
+        assertEquals(1e-4 * lse * lse, z.item(), 1e-6 * z.item());
+        z.backward();
+        double p0 = 1 / (1 + Math.exp(-1));
+        double[] expected = {2e-4 * lse * p0, 2e-4 * lse * (1 - p0)};
+        assertArrayEquals(expected, x.grad().toDoubleArray(), 1e-6 * expected[0]);
+    }
 }

@@ -32,7 +32,9 @@ public final class GradClip {
                 if (g == null) {
                     continue;
                 }
-                if (g.isContiguous()) {
+                // in place where the memory allows it; a strided view, or a read-only mapping (a
+                // gradient read from a safetensors file), gets a scaled copy instead
+                if (g.isContiguous() && !g.storage().segment().isReadOnly()) {
                     g.mulInPlace(coef);
                 } else {
                     p.setGrad(g.mul(coef));
