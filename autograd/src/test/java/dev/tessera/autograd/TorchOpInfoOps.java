@@ -275,5 +275,7 @@ final class TorchOpInfoOps {
         binary("copyFromInPlace", (t, o) -> writable(t).copyFromInPlace(o), null);
         op("varAddInPlace", null, (a, x) -> x.get(0).mul(1.0).addInPlace(x.get(1)));
         op("varMulInPlace", null, (a, x) -> x.get(0).mul(1.0).mulInPlace(x.get(1)));
+        scalar("varMulScalarInPlace", null, (v, s) -> v.mul(1.0).mulInPlace(s));
+        op("varExpInPlace", null, (a, x) -> x.get(0).mul(1.0).applyInPlace(UnaryOp.EXP));
     }
 }
