@@ -36,6 +36,9 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--preset", description = "tiny, small or gpt2 (default: tiny).")
     String preset = "tiny";
 
+    @Option(names = "--model-config", description = "A config.json (Hugging Face fields, as a run writes it) describing the model, instead of --preset.")
+    Path modelConfigFile;
+
     @Option(names = "--data", description = "A text file, a directory of text files or a zip (default: the JDK's lib/src.zip java.base).")
     Path data;
 
@@ -124,7 +127,7 @@ final class TrainCommand implements Callable<Integer> {
         }
         PrintWriter out = spec.commandLine().getOut();
         Preset p = Preset.of(preset);
-        ModelConfig modelConfig = p.config();
+        ModelConfig modelConfig = modelConfigFile == null ? p.config() : ModelConfig.fromJson(Files.readString(modelConfigFile));
         if (attention != null) {
             AttentionKind kind = parseKind(attention);
             var builder = modelConfig.toBuilder().attentionKind(kind);

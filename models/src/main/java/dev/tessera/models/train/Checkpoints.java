@@ -36,6 +36,13 @@ public final class Checkpoints {
 
     private final Path dir;
     private final int keep;
+    private WriteHook hook = file -> { };
+
+    /** Runs before each file of a save is written; tests throw from it to stand in for a full disk. */
+    @FunctionalInterface
+    interface WriteHook {
+        void beforeWrite(Path file) throws IOException;
+    }
 
     public Checkpoints(Path dir, int keep) {
         if (keep < 2) {
@@ -60,6 +67,11 @@ public final class Checkpoints {
         }
     }
 
+    Checkpoints withWriteHook(WriteHook h) {
+        this.hook = h;
+        return this;
+    }
+
     public Path directory() {
         return dir;
     }
@@ -71,9 +83,13 @@ public final class Checkpoints {
         Path tmp = dir.resolve(name + ".tmp-" + ProcessHandle.current().pid() + "-" + System.nanoTime());
         Files.createDirectory(tmp);
         try {
+            hook.beforeWrite(tmp.resolve(MODEL));
             SafeTensors.write(tmp.resolve(MODEL), model, Map.of("format", "pt", "step", Long.toString(step)));
+            hook.beforeWrite(tmp.resolve(OPTIMIZER));
             SafeTensors.write(tmp.resolve(OPTIMIZER), optimizer, Map.of("step", Long.toString(step)));
+            hook.beforeWrite(tmp.resolve(STATE));
             writeSynced(tmp.resolve(STATE), stateJson);
+            hook.beforeWrite(tmp.resolve(MARKER));
             writeSynced(tmp.resolve(MARKER), "step " + step + "\n");
             FileSync.directory(tmp);
             if (Files.exists(target)) { // re-saving a step (after a rollback): move the old one out of the way first

@@ -104,6 +104,11 @@ public final class Trainer {
         return step;
     }
 
+    /** The steps of the training losses that loss.png plots (tests check it covers the whole run). */
+    List<Double> plottedTrainSteps() {
+        return List.copyOf(trainSteps);
+    }
+
     /** Trains until {@code cfg.steps()}; with {@code resume}, continues from the newest complete checkpoint. */
     public void run(boolean resume) throws IOException {
         run(resume, cfg.steps());
