@@ -210,8 +210,9 @@ final class TrainCommand implements Callable<Integer> {
                     throw new IllegalArgumentException("train: --resume: there is no run " + runDir + " to resume");
                 }
             }
-            case FOREIGN -> throw new IllegalArgumentException("train: " + runDir + " exists and is not a Tessera run (no " + RunInfo.FILE
-                    + "); it is left alone: choose another --name or --runs-dir");
+            case FOREIGN -> throw new IllegalArgumentException("train: " + (resume ? "--resume: " : "") + runDir + " exists and is not a Tessera"
+                    + " run (no " + RunInfo.FILE + "); it is left alone" + (resume ? " (a run made before run.json existed cannot be resumed)"
+                    : ": choose another --name or --runs-dir"));
             case STARTED -> {
                 if (resume) {
                     throw new IllegalArgumentException("train: --resume: " + runDir + " has no complete checkpoint yet; run the same command"

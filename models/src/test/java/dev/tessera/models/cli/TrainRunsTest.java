@@ -177,6 +177,7 @@ class TrainRunsTest {
         Files.createDirectories(runs.resolve("mine"));
         Files.writeString(runs.resolve("mine/notes.txt"), "mine");
         assertFails(train("--name", "mine", "--overwrite"), "mine");
+        assertFails(train("--name", "mine", "--resume"), "mine", "not a Tessera run");
         assertTrue(Files.isRegularFile(runs.resolve("mine/notes.txt")));
         assertOk(train("--steps", "2"));
         assertOk(train("--overwrite"));
