@@ -4,8 +4,11 @@ import dev.tessera.autograd.GradMode;
 import dev.tessera.models.LanguageModel;
 import dev.tessera.models.data.PackedDataset;
 import dev.tessera.models.tokenizer.Tokenizer;
+import dev.tessera.models.train.RunDirectory;
+import dev.tessera.models.train.RunInfo;
 import dev.tessera.nn.Losses;
 import java.io.PrintWriter;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.Callable;
@@ -15,7 +18,7 @@ import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
 /** {@code tessera eval}: validation loss and perplexity of a run's newest checkpoint. */
-@Command(name = "eval", mixinStandardHelpOptions = true, description = "Validation loss and perplexity of a checkpoint on the validation documents of the data.")
+@Command(name = "eval", mixinStandardHelpOptions = true, description = "Validation loss and perplexity of a checkpoint on the held-out part of the run's data.")
 final class EvalCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
@@ -23,7 +26,7 @@ final class EvalCommand implements Callable<Integer> {
     @Option(names = "--checkpoint", required = true, description = "A run directory (runs/<name>) or one of its checkpoint directories.")
     Path checkpoint;
 
-    @Option(names = "--data", description = "The data the run trained on (default: the JDK's lib/src.zip java.base).")
+    @Option(names = "--data", description = "Data to evaluate on (default: the run's own, as its run.json records).")
     Path data;
 
     @Option(names = "--batches", description = "Validation batches (default: 8).")
@@ -32,8 +35,8 @@ final class EvalCommand implements Callable<Integer> {
     @Option(names = "--batch-size", description = "Sequences per batch (default: 8).")
     int batchSize = 8;
 
-    @Option(names = "--seed", description = "The run's data seed, which fixes the split (default: 1337).")
-    long seed = 1337;
+    @Option(names = "--seed", description = "Data seed (default: the run's).")
+    Long seed;
 
     @Option(names = "--cache-dir", description = "Tokenized-corpus cache (default: ~/.cache/tessera/tokens).")
     Path cacheDir;
@@ -43,10 +46,11 @@ final class EvalCommand implements Callable<Integer> {
         if (batches < 1 || batchSize < 1) {
             throw new IllegalArgumentException("eval: --batches and --batch-size must be >= 1");
         }
-        LanguageModel model = GenerateCommand.fromRun("eval", checkpoint, spec.commandLine().getOut());
-        Tokenizer tokenizer = GenerateCommand.tokenizerIn(GenerateCommand.runDirOf(checkpoint), null);
+        LanguageModel model = RunDirectory.loadModel(checkpoint, "eval", spec.commandLine().getOut());
+        Path runDir = RunDirectory.of(checkpoint);
+        Tokenizer tokenizer = GenerateCommand.tokenizerIn(runDir, null);
         PrintWriter out = spec.commandLine().getOut();
-        PackedDataset dataset = TrainData.load(data, cacheDir, tokenizer, model.config().contextLength(), seed, out);
+        PackedDataset dataset = runData(runDir, tokenizer, model.config().contextLength(), out);
         model.module().eval();
         double total = 0;
         try (var scope = GradMode.noGrad()) {
@@ -60,5 +64,31 @@ final class EvalCommand implements Callable<Integer> {
                 model.config().contextLength());
         out.flush();
         return 0;
+    }
+
+    /**
+     * The run's own data, split and seed, as its run.json records them (or --data and
+     * --seed), saying which; a run without run.json (made before it existed) gets the default corpus, with a note.
+     */
+    private PackedDataset runData(Path runDir, Tokenizer tokenizer, int contextLength, PrintWriter out) {
+        RunInfo info = null;
+        if (Files.exists(runDir.resolve(RunInfo.FILE))) {
+            try {
+                info = RunInfo.read(runDir);
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("eval: " + e.getMessage(), e);
+            }
+        }
+        Path source = data != null ? data : info != null ? info.dataPath() : null;
+        out.println("eval: data " + (data != null ? "from --data" : info != null ? "recorded in " + runDir.resolve(RunInfo.FILE)
+                : "by default (" + runDir + " has no " + RunInfo.FILE + " recording the run's data; pass --data to choose)"));
+        long dataSeed = seed != null ? seed : info != null ? info.seed() : 1337;
+        PackedDataset dataset = TrainCommand.loadData("eval", () -> TrainData.load(source, cacheDir, tokenizer, contextLength, dataSeed, out));
+        if (data == null && info != null && dataset.corpus().numTokens() != info.dataTokens()) {
+            out.printf(Locale.ROOT, "note: the data has %,d tokens now but had %,d when the run was created; its validation part may differ%n",
+                    dataset.corpus().numTokens(), info.dataTokens());
+        }
+        out.println(dataset.describeSplit());
+        return dataset;
     }
 }

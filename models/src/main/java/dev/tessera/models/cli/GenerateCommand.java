@@ -10,6 +10,7 @@ import dev.tessera.models.tokenizer.ByteTokenizer;
 import dev.tessera.models.tokenizer.Tokenizer;
 import dev.tessera.models.tokenizer.TokenizerJson;
 import dev.tessera.models.train.Checkpoints;
+import dev.tessera.models.train.RunDirectory;
 import dev.tessera.tensor.Generator;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -77,9 +78,9 @@ final class GenerateCommand implements Callable<Integer> {
             model = HuggingFaceCheckpoint.load(source.hf);
             err.println("checkpoint (Hugging Face): " + source.hf);
         } else {
-            model = fromRun("generate", source.checkpoint, err);
+            model = RunDirectory.loadModel(source.checkpoint, "generate", err);
         }
-        Tokenizer tokenizer = tokenizerFor(source.hf != null ? source.hf : runDirOf(source.checkpoint));
+        Tokenizer tokenizer = tokenizerFor(source.hf != null ? source.hf : RunDirectory.of(source.checkpoint));
         if (model.config().vocabSize() < tokenizer.vocabSize()) {
             throw new IllegalArgumentException("generate: the tokenizer has " + tokenizer.vocabSize() + " tokens but the model only "
                     + model.config().vocabSize() + " (pass the run's --tokenizer)");
@@ -143,31 +144,4 @@ final class GenerateCommand implements Callable<Integer> {
         return Files.isRegularFile(json) ? TokenizerJson.load(json) : new ByteTokenizer();
     }
 
-    static Path runDirOf(Path path) {
-        return Files.isRegularFile(path.resolve(Checkpoints.MARKER)) ? path.getParent().getParent() : path;
-    }
-
-    /**
-     * The newest complete checkpoint of a run, or the checkpoint directory {@code path} names
-     * (config.json lives in the run directory). Says which on {@code log} before anything else is
-     * printed, as {@code checkpoint step N: DIR}, so a user can tell an old checkpoint from a new
-     * one; errors start with {@code command}.
-     */
-    static LanguageModel fromRun(String command, Path path, PrintWriter log) throws Exception {
-        Path runDir = runDirOf(path);
-        Path config = runDir.resolve("config.json");
-        if (!Files.isRegularFile(config)) {
-            throw new IllegalArgumentException(command + ": " + runDir + " has no config.json (is it a tessera run directory?)");
-        }
-        Checkpoints all = new Checkpoints(runDir.resolve("checkpoints"), 2);
-        Checkpoints.Checkpoint ck = Files.isRegularFile(path.resolve(Checkpoints.MARKER))
-                ? all.complete().stream().filter(c -> c.path().toAbsolutePath().normalize().equals(path.toAbsolutePath().normalize()))
-                        .findFirst().orElse(new Checkpoints.Checkpoint(-1, path))
-                : all.latest().orElseThrow(() -> new IllegalArgumentException(command + ": " + runDir + " has no complete checkpoint"));
-        LanguageModel model = Models.create(ModelConfig.fromJson(Files.readString(config)), new Generator(0));
-        model.module().loadStateDict(ck.model(), true);
-        log.println(ck.step() < 0 ? "checkpoint: " + ck.path() : "checkpoint step " + ck.step() + ": " + ck.path());
-        log.flush();
-        return model;
-    }
 }

@@ -2,6 +2,7 @@ package dev.tessera.models.cli;
 
 import dev.tessera.models.LanguageModel;
 import dev.tessera.models.generate.Sampler;
+import dev.tessera.models.train.RunDirectory;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
@@ -31,8 +32,8 @@ final class SampleCommand implements Callable<Integer> {
             throw new IllegalArgumentException("sample: --tokens must be >= 1, got " + tokens);
         }
         PrintWriter err = spec.commandLine().getErr();
-        LanguageModel model = GenerateCommand.fromRun("sample", checkpoint, err);
-        GenerateCommand.stream(model, GenerateCommand.tokenizerIn(GenerateCommand.runDirOf(checkpoint), null), prompt, tokens,
+        LanguageModel model = RunDirectory.loadModel(checkpoint, "sample", err);
+        GenerateCommand.stream(model, GenerateCommand.tokenizerIn(RunDirectory.of(checkpoint), null), prompt, tokens,
                 new Sampler(0.8, 40, 0.95, 1.1), 42, spec.commandLine().getOut(), err);
         return 0;
     }

@@ -5,7 +5,12 @@ import dev.tessera.models.ModelConfig;
 import dev.tessera.models.Models;
 import dev.tessera.models.Preset;
 import dev.tessera.models.data.PackedDataset;
+import dev.tessera.models.train.Checkpoints;
+import dev.tessera.models.train.RunDirectory;
+import dev.tessera.models.train.RunInfo;
+import dev.tessera.models.train.RunLock;
 import dev.tessera.models.train.TrainConfig;
+import dev.tessera.models.train.TrainState;
 import dev.tessera.models.train.Trainer;
 import dev.tessera.models.tokenizer.ByteTokenizer;
 import dev.tessera.models.tokenizer.Tokenizer;
@@ -14,9 +19,11 @@ import dev.tessera.nn.AttentionKind;
 import dev.tessera.tensor.Device;
 import dev.tessera.tensor.Generator;
 import dev.tessera.tensor.Parallel;
+import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -32,6 +39,9 @@ final class TrainCommand implements Callable<Integer> {
 
     @Option(names = "--preset", description = "tiny, small or gpt2 (default: tiny).")
     String preset = "tiny";
+
+    @Option(names = "--model-config", description = "A config.json (Hugging Face fields, as a run writes it) describing the model, instead of --preset.")
+    Path modelConfigFile;
 
     @Option(names = "--data", description = "A text file, a directory of text files or a zip (default: the JDK's lib/src.zip java.base).")
     Path data;
@@ -111,17 +121,118 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--tokenizer", description = "A Hugging Face tokenizer.json (byte-level BPE) instead of raw bytes; sets the vocabulary size.")
     Path tokenizerJson;
 
+    /** What a run trains: the model, tokenizer, data and training configuration, from the options or from the run's record. */
+    private record Setup(ModelConfig model, Tokenizer tokenizer, Path data, TrainConfig cfg) { }
+
+    /**
+     * Checks every option and the run directory, loads and checks the data, and only then creates
+     * or changes anything; the run is locked from before it is read until training ends.
+     */
     @Override
     public Integer call() throws Exception {
         if (Device.parse(device) == Device.CUDA) {
             throw new IllegalArgumentException("train: --device cuda is not available in this build (the CUDA backend cannot run ops yet)");
         }
+        if (resume && overwrite) {
+            throw new IllegalArgumentException("train: --resume and --overwrite contradict each other");
+        }
+        String runName = RunDirectory.checkName(name != null ? name : preset);
+        if (sampleTokens < 0 || (threads != null && threads < 1)) {
+            throw new IllegalArgumentException("train: --sample-tokens must be >= 0 and --threads >= 1, got " + sampleTokens + " and " + threads);
+        }
         if (threads != null) {
             Parallel.setThreads(threads);
         }
         PrintWriter out = spec.commandLine().getOut();
+        Path runDir = runsDir.resolve(runName);
+        RunLock lock = null;
+        try {
+            RunDirectory.State state = RunDirectory.state(runDir);
+            if (state == RunDirectory.State.STARTED || state == RunDirectory.State.CHECKPOINTED) {
+                lock = RunLock.acquire(runDir, "train");
+                state = RunDirectory.state(runDir); // as it stands now that no one else can change it
+            }
+            checkState(runDir, state);
+            Setup setup = resume ? recorded(runDir) : fromOptions();
+            TrainConfig cfg = setup.cfg();
+            PackedDataset dataset = loadData("train", () -> TrainData.load(setup.data(), cacheDir, setup.tokenizer(),
+                    setup.model().contextLength(), cfg.seed(), out));
+            checkFits(dataset, setup);
+            out.println(dataset.describeSplit());
+            if (!resume) {
+                if (lock == null) {
+                    Files.createDirectories(runDir);
+                    lock = RunLock.acquire(runDir, "train");
+                    if (RunDirectory.state(runDir) != RunDirectory.State.EMPTY) {
+                        throw new IllegalStateException("train: " + runDir + " was filled by someone else while the data loaded; try again");
+                    }
+                } else {
+                    if (state == RunDirectory.State.STARTED && !overwrite) {
+                        out.println("note: " + runDir + " has no checkpoint yet; starting it over");
+                    }
+                    RunDirectory.clear(runDir);
+                }
+                create(runDir, setup, dataset);
+            }
+            LanguageModel model = Models.create(setup.model(), new Generator(cfg.seed()));
+            out.printf(Locale.ROOT, "model %s: %,d parameters; %d steps of %d x %d tokens; run dir %s%n", runName,
+                    model.module().parameterCount(), cfg.steps(), cfg.batchSize() * cfg.gradAccum(), setup.model().contextLength(), runDir);
+            out.flush();
+            try (TrainProgress progress = TrainProgress.create(cfg.steps(), out)) {
+                Trainer trainer = new Trainer(model, dataset, cfg, runDir, progress);
+                trainer.run(resume);
+            } catch (Trainer.DivergedException e) {
+                spec.commandLine().getErr().println("tessera: " + e.getMessage());
+                return 3;
+            }
+            out.printf("done: weights, metrics.csv, loss.png and TensorBoard events in %s%n", runDir);
+            if (sampleTokens > 0) {
+                out.println("sample:");
+                GenerateCommand.stream(model, setup.tokenizer(), "public ", sampleTokens, new dev.tessera.models.generate.Sampler(0.8, 40, 0.95, 1.1),
+                        cfg.seed(), out);
+            }
+            return 0;
+        } finally {
+            if (lock != null) {
+                lock.close();
+            }
+        }
+    }
+
+    /** What the directory may be used for: only Tessera runs are reused or replaced, only checkpointed ones resumed. */
+    private void checkState(Path runDir, RunDirectory.State state) {
+        switch (state) {
+            case ABSENT, EMPTY -> {
+                if (resume) {
+                    throw new IllegalArgumentException("train: --resume: there is no run " + runDir + " to resume");
+                }
+            }
+            case FOREIGN -> throw new IllegalArgumentException("train: " + (resume ? "--resume: " : "") + runDir + " exists and is not a Tessera"
+                    + " run (no " + RunInfo.FILE + "); it is left alone" + (resume ? " (a run made before run.json existed cannot be resumed)"
+                    : ": choose another --name or --runs-dir"));
+            case STARTED -> {
+                if (resume) {
+                    throw new IllegalArgumentException("train: --resume: " + runDir + " has no complete checkpoint yet; run the same command"
+                            + " without --resume to start it over");
+                }
+            }
+            case CHECKPOINTED -> {
+                if (!resume && !overwrite) {
+                    throw new IllegalArgumentException("train: run directory " + runDir + " already exists; pass --resume to continue it or"
+                            + " --overwrite to replace it");
+                }
+            }
+        }
+    }
+
+    private boolean given(String option) {
+        return spec.commandLine().getParseResult().hasMatchedOption(option);
+    }
+
+    /** A new run: everything from the options. */
+    private Setup fromOptions() {
         Preset p = Preset.of(preset);
-        ModelConfig modelConfig = p.config();
+        ModelConfig modelConfig = modelConfigFile == null ? p.config() : readModelConfig(modelConfigFile);
         if (attention != null) {
             AttentionKind kind = parseKind(attention);
             var builder = modelConfig.toBuilder().attentionKind(kind);
@@ -130,56 +241,120 @@ final class TrainCommand implements Callable<Integer> {
             }
             modelConfig = builder.build();
         }
-        Tokenizer tokenizer = tokenizerJson == null ? new ByteTokenizer() : TokenizerJson.load(tokenizerJson);
-        if (tokenizer.vocabSize() != modelConfig.vocabSize()) {
-            modelConfig = modelConfig.toBuilder().vocabSize(tokenizer.vocabSize()).build();
-        }
-        String runName = name != null ? name : preset;
-        Path runDir = runsDir.resolve(runName);
-        if (resume && overwrite) {
-            throw new IllegalArgumentException("train: --resume and --overwrite contradict each other");
-        }
-        if (Files.isDirectory(runDir) && !resume) {
-            boolean empty;
-            try (var entries = Files.list(runDir)) {
-                empty = entries.findAny().isEmpty();
-            }
-            if (!empty && !overwrite) {
-                throw new IllegalArgumentException("train: run directory " + runDir + " already exists; pass --resume to continue it or"
-                        + " --overwrite to replace it");
-            }
-            if (overwrite) {
-                dev.tessera.models.train.Checkpoints.deleteTree(runDir);
-            }
-        }
         int batch = batchSize != null ? batchSize : p.batchSize();
         TrainConfig cfg = new TrainConfig(steps, batch, gradAccum, optimizer, lr, minLr != null ? minLr : lr / 10,
                 warmup != null ? warmup : Math.min(100, steps / 10), weightDecay, clip, zLoss, evalEvery, evalBatches, checkpointEvery, keep,
                 seed, 4.0, 50, 3);
         cfg = zLoss == 0 && modelConfig.zLoss() > 0 ? cfg.withZLoss(modelConfig.zLoss()) : cfg;
-        PackedDataset dataset = TrainData.load(data, cacheDir, tokenizer, modelConfig.contextLength(), seed, out);
-        LanguageModel model = Models.create(modelConfig, new Generator(seed));
-        Files.createDirectories(runDir);
-        Files.writeString(runDir.resolve("config.json"), modelConfig.toJson());
+        Tokenizer tokenizer = tokenizerJson == null ? new ByteTokenizer() : TokenizerJson.load(tokenizerJson);
+        if (tokenizer.vocabSize() != modelConfig.vocabSize()) {
+            modelConfig = modelConfig.toBuilder().vocabSize(tokenizer.vocabSize()).build();
+        }
+        return new Setup(modelConfig, tokenizer, data, cfg);
+    }
+
+    /**
+     * A resume: the model from the run's config.json, data and tokenizer from its run.json, the
+     * training configuration from its newest checkpoint; an option may only repeat what they say,
+     * except the intervals and --steps (see {@link dev.tessera.models.train.Schedule}).
+     */
+    private Setup recorded(Path runDir) throws IOException {
+        RunInfo info;
+        try {
+            info = RunInfo.read(runDir);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("train: " + e.getMessage(), e);
+        }
+        ModelConfig saved = RunDirectory.modelConfig(runDir, "train");
+        Path configFile = runDir.resolve(RunDirectory.CONFIG);
+        if (given("--attention") && parseKind(attention) != saved.attentionKind()) {
+            throw contradiction("--attention " + attention, configFile, saved.attentionKind().name().toLowerCase(Locale.ROOT));
+        }
+        if (given("--preset") || given("--model-config")) {
+            ModelConfig base = given("--model-config") ? readModelConfig(modelConfigFile) : Preset.of(preset).config();
+            ModelConfig aligned = base.toBuilder().attentionKind(saved.attentionKind()).positional(saved.positional())
+                    .vocabSize(saved.vocabSize()).build();
+            if (!aligned.equals(saved)) {
+                throw contradiction(given("--model-config") ? "--model-config " + modelConfigFile : "--preset " + preset, configFile,
+                        "another model");
+            }
+        }
+        Path runTokenizer = runDir.resolve(RunDirectory.TOKENIZER);
+        if (given("--tokenizer") && (info.tokenizer().equals("bytes") || Files.mismatch(tokenizerJson, runTokenizer) != -1)) {
+            throw contradiction("--tokenizer " + tokenizerJson, runDir.resolve(RunInfo.FILE), info.tokenizer().equals("bytes") ? "bytes"
+                    : "another tokenizer.json");
+        }
+        if (given("--data") && !data.toAbsolutePath().normalize().toString().equals(info.data())) {
+            throw contradiction("--data " + data, runDir.resolve(RunInfo.FILE), info.data() == null ? "the JDK's java.base sources" : info.data());
+        }
+        Tokenizer tokenizer = info.tokenizer().equals("bytes") ? new ByteTokenizer() : TokenizerJson.load(runTokenizer);
+        var latest = new Checkpoints(runDir.resolve("checkpoints"), 2).latest().orElseThrow();
+        TrainState state = TrainState.read(latest);
+        TrainConfig r = state.config();
+        TrainConfig cfg = new TrainConfig(given("--steps") ? steps : r.steps(), given("--batch-size") ? batchSize : r.batchSize(),
+                given("--grad-accum") ? gradAccum : r.gradAccum(), given("--optimizer") ? optimizer : r.optimizer(), given("--lr") ? lr : r.lr(),
+                given("--min-lr") ? minLr : r.minLr(), given("--warmup") ? warmup : r.warmup(),
+                given("--weight-decay") ? weightDecay : r.weightDecay(), given("--clip") ? clip : r.clip(),
+                given("--z-loss") ? zLoss : r.zLoss(), given("--eval-every") ? evalEvery : r.evalEvery(),
+                given("--eval-batches") ? evalBatches : r.evalBatches(), given("--checkpoint-every") ? checkpointEvery : r.checkpointEvery(),
+                given("--keep") ? keep : r.keepCheckpoints(), given("--seed") ? seed : r.seed(), r.spikeFactor(), r.spikeWindow(),
+                r.maxRollbacks());
+        cfg.checkResume(r, state.step(), latest.path().resolve(Checkpoints.STATE));
+        return new Setup(saved, tokenizer, info.dataPath(), cfg);
+    }
+
+    private static IllegalArgumentException contradiction(String option, Path file, String recorded) {
+        return new IllegalArgumentException("train: --resume: " + option + " contradicts the run's " + file + " (" + recorded + "); a resume"
+                + " rebuilds the run as it was created: drop the option");
+    }
+
+    private static ModelConfig readModelConfig(Path file) {
+        try {
+            return ModelConfig.fromJson(Files.readString(file));
+        } catch (IOException | RuntimeException e) {
+            String m = e.getMessage() == null ? e.toString() : e.getMessage();
+            throw new IllegalArgumentException("train: --model-config " + file + ": " + m.lines().findFirst().orElse("").strip(), e);
+        }
+    }
+
+    /** Loads the data, naming {@code command} in a problem with it (too little text, a missing file …). */
+    static PackedDataset loadData(String command, java.util.function.Supplier<PackedDataset> load) {
+        try {
+            return load.get();
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(command + ": " + e.getMessage(), e);
+        } catch (java.io.UncheckedIOException e) {
+            throw new java.io.UncheckedIOException(command + ": " + e.getMessage(), e.getCause());
+        }
+    }
+
+    /** Refuses a batch the data or the heap cannot hold, before anything is created. */
+    private static void checkFits(PackedDataset dataset, Setup setup) {
+        int b = setup.cfg().batchSize();
+        if (b > dataset.sequencesPerEpoch()) {
+            throw new IllegalArgumentException(String.format(Locale.ROOT, "train: --batch-size %d is more than the %,d training sequences of"
+                    + " %d tokens in the data; use at most %,d (or more data)", b, dataset.sequencesPerEpoch(), dataset.sequenceLength() + 1,
+                    dataset.sequencesPerEpoch()));
+        }
+        long logits = (long) b * setup.model().contextLength() * setup.model().vocabSize() * 12L; // logits, probabilities, gradient (F32)
+        long heap = Runtime.getRuntime().maxMemory();
+        if (logits > heap) {
+            throw new IllegalArgumentException(String.format(Locale.ROOT, "train: --batch-size %d needs about %.1f GiB for the logits alone"
+                    + " (batch x context x vocab x 12 bytes), more than the %.1f GiB heap; use a smaller --batch-size and --grad-accum", b,
+                    logits / 1073741824.0, heap / 1073741824.0));
+        }
+    }
+
+    /** Writes the marker and record (first), the model's config.json and the tokenizer. */
+    private void create(Path runDir, Setup setup, PackedDataset dataset) throws IOException {
+        new RunInfo(data == null ? null : data.toAbsolutePath().normalize().toString(), dataset.corpus().numTokens(),
+                tokenizerJson == null ? "bytes" : RunDirectory.TOKENIZER, setup.cfg().seed(), setup.model().contextLength(),
+                dataset.config().validationFraction(), dataset.config().splitSeed(), dataset.split().name().toLowerCase(Locale.ROOT))
+                .write(runDir);
+        Files.writeString(runDir.resolve(RunDirectory.CONFIG), setup.model().toJson());
         if (tokenizerJson != null) { // generate finds the tokenizer beside the run's config
-            Files.copy(tokenizerJson, runDir.resolve("tokenizer.json"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            Files.copy(tokenizerJson, runDir.resolve(RunDirectory.TOKENIZER), StandardCopyOption.REPLACE_EXISTING);
         }
-        out.printf(Locale.ROOT, "model %s: %,d parameters; %d steps of %d x %d tokens; run dir %s%n", runName,
-                model.module().parameterCount(), steps, batch * gradAccum, modelConfig.contextLength(), runDir);
-        out.flush();
-        try (TrainProgress progress = TrainProgress.create(steps, out)) {
-            Trainer trainer = new Trainer(model, dataset, cfg, runDir, progress);
-            trainer.run(resume);
-        } catch (Trainer.DivergedException e) {
-            spec.commandLine().getErr().println("tessera: " + e.getMessage());
-            return 3;
-        }
-        out.printf("done: weights, metrics.csv, loss.png and TensorBoard events in %s%n", runDir);
-        if (sampleTokens > 0) {
-            out.println("sample:");
-            GenerateCommand.stream(model, tokenizer, "public ", sampleTokens, new dev.tessera.models.generate.Sampler(0.8, 40, 0.95, 1.1), seed, out);
-        }
-        return 0;
     }
 
     static AttentionKind parseKind(String name) {

@@ -13,9 +13,14 @@ import java.util.Arrays;
  * <p><b>Split.</b> Each document goes to validation when a hash of (split seed, document index) falls
  * below the validation fraction; at least one document is held out when the fraction is positive
  * and the corpus has two or more, and at least one always stays in training. Validation documents
- * never appear in training batches.
+ * never appear in training batches. When that leaves either side shorter than one sequence of
+ * T + 1 tokens (one text file, a handful of short ones), the split falls back to the tail of the
+ * stream, as nanoGPT does with a single file: the last ⌈fraction · tokens⌉ tokens of the packed
+ * stream, and at least T + 1 of them, are held out (the document they cut is split between the
+ * sides), the rest is trained on. A corpus with fewer than 2 (T + 1) tokens is refused: it cannot
+ * give one training and one validation sequence.
  *
- * <p><b>Packing.</b> The training documents, in corpus order, each followed by the end-of-document
+ * <p><b>Packing.</b> The training documents (or pieces of them), in corpus order, each followed by the end-of-document
  * token, form one stream that is cut into consecutive, non-overlapping sequences of T + 1 tokens;
  * a sequence gives inputs {@code s[0, T)} and targets {@code s[1, T + 1)}. The final partial
  * sequence (fewer than T + 1 tokens at the end of the stream) is dropped, so every other training
@@ -72,12 +77,68 @@ public final class PackedDataset implements BatchSource {
         }
     }
 
+    /** How the validation set was taken: none (fraction 0), whole documents, or the tail of the token stream. */
+    public enum Split { NONE, DOCUMENTS, TAIL }
+
+    /**
+     * A packed token stream: piece k is tokens {@code [from[k], from[k] + length[k])} of document
+     * {@code doc[k]}, followed by an EOD when {@code eod[k]}; {@code starts[k]} is its offset in the
+     * stream, {@code starts[pieces]} the stream's length. Every piece holds at least one token or EOD.
+     */
+    private record Stream(int[] doc, int[] from, int[] length, boolean[] eod, long[] starts) {
+        int pieces() {
+            return doc.length;
+        }
+
+        long size() {
+            return starts[doc.length];
+        }
+
+        int[] documents() {
+            return Arrays.stream(doc).distinct().toArray();
+        }
+    }
+
+    /** Collects pieces in stream order. */
+    private static final class StreamBuilder {
+        private int n;
+        private int[] doc;
+        private int[] from;
+        private int[] length;
+        private boolean[] eod;
+
+        StreamBuilder(int capacity) {
+            doc = new int[capacity];
+            from = new int[capacity];
+            length = new int[capacity];
+            eod = new boolean[capacity];
+        }
+
+        void add(int d, int start, int len, boolean withEod) {
+            if (len == 0 && !withEod) {
+                return;
+            }
+            doc[n] = d;
+            from[n] = start;
+            length[n] = len;
+            eod[n] = withEod;
+            n++;
+        }
+
+        Stream build() {
+            long[] starts = new long[n + 1];
+            for (int k = 0; k < n; k++) {
+                starts[k + 1] = starts[k] + length[k] + (eod[k] ? 1 : 0);
+            }
+            return new Stream(Arrays.copyOf(doc, n), Arrays.copyOf(from, n), Arrays.copyOf(length, n), Arrays.copyOf(eod, n), starts);
+        }
+    }
+
     private final TokenizedCorpus corpus;
     private final Config config;
-    private final int[] trainDocs;
-    private final int[] validationDocs;
-    private final long[] trainStarts;
-    private final long[] validationStarts;
+    private final Split split;
+    private final Stream train;
+    private final Stream validation;
     private final int numSequences;
     private final int numValidationSequences;
 
@@ -93,35 +154,72 @@ public final class PackedDataset implements BatchSource {
         if (n == 0) {
             throw new IllegalArgumentException("PackedDataset: the corpus has no documents");
         }
-        boolean[] validation = split(n, config.validationFraction(), config.splitSeed());
-        int nv = 0;
-        for (boolean v : validation) {
-            nv += v ? 1 : 0;
-        }
-        trainDocs = new int[n - nv];
-        validationDocs = new int[nv];
-        for (int d = 0, t = 0, v = 0; d < n; d++) {
-            if (validation[d]) {
-                validationDocs[v++] = d;
-            } else {
-                trainDocs[t++] = d;
-            }
-        }
-        trainStarts = streamStarts(trainDocs);
-        validationStarts = streamStarts(validationDocs);
         int row = config.sequenceLength() + 1;
-        long trainLen = trainStarts[trainDocs.length];
-        long seqs = trainLen / row;
+        long total = corpus.numTokens() + n; // each document and its EOD
+        Stream[] sides = config.validationFraction() == 0 ? null : byDocuments(split(n, config.validationFraction(), config.splitSeed()));
+        if (sides == null) {
+            split = Split.NONE;
+            train = byDocuments(new boolean[n])[0];
+            validation = new StreamBuilder(0).build();
+        } else if (sides[0].size() >= row && sides[1].size() >= row) {
+            split = Split.DOCUMENTS;
+            train = sides[0];
+            validation = sides[1];
+        } else {
+            if (total < 2L * row) {
+                throw new IllegalArgumentException("PackedDataset: " + total + " tokens (EODs included) cannot fill one training and one"
+                        + " validation sequence of " + row + " tokens (sequence length " + config.sequenceLength() + " + 1); need at least "
+                        + 2L * row);
+            }
+            long held = Math.min(total - row, Math.max(row, (long) Math.ceil(config.validationFraction() * total)));
+            split = Split.TAIL;
+            sides = byCut(total - held);
+            train = sides[0];
+            validation = sides[1];
+        }
+        long seqs = train.size() / row;
         if (seqs == 0) {
-            throw new IllegalArgumentException("PackedDataset: " + trainLen + " training tokens (EODs included) do not fill one sequence of "
+            throw new IllegalArgumentException("PackedDataset: " + train.size() + " training tokens (EODs included) do not fill one sequence of "
                     + row + " tokens (sequence length " + config.sequenceLength() + " + 1)");
         }
         if (seqs > Integer.MAX_VALUE - 8) {
             throw new IllegalArgumentException("PackedDataset: " + seqs + " sequences per epoch exceed 2^31; use a longer sequence length");
         }
         numSequences = (int) seqs;
-        long valLen = validationStarts[validationDocs.length];
-        numValidationSequences = (int) Math.min(Integer.MAX_VALUE - 8, (valLen + row - 1) / row);
+        numValidationSequences = (int) Math.min(Integer.MAX_VALUE - 8, (validation.size() + row - 1) / row);
+    }
+
+    /** Whole documents: {@code [training, validation]} by the flags. */
+    private Stream[] byDocuments(boolean[] validation) {
+        int n = validation.length;
+        StreamBuilder t = new StreamBuilder(n);
+        StreamBuilder v = new StreamBuilder(n);
+        for (int d = 0; d < n; d++) {
+            (validation[d] ? v : t).add(d, 0, corpus.documentLength(d), true);
+        }
+        return new Stream[] {t.build(), v.build()};
+    }
+
+    /** The stream of all documents cut at offset {@code cut}: {@code [training = [0, cut), validation = [cut, end)]}. */
+    private Stream[] byCut(long cut) {
+        int n = corpus.numDocuments();
+        StreamBuilder t = new StreamBuilder(n);
+        StreamBuilder v = new StreamBuilder(n);
+        long at = 0;
+        for (int d = 0; d < n; d++) {
+            int len = corpus.documentLength(d);
+            if (at + len + 1 <= cut) {
+                t.add(d, 0, len, true);
+            } else if (at >= cut) {
+                v.add(d, 0, len, true);
+            } else {
+                int head = (int) (cut - at); // 1 … len: the cut falls inside the document or just before its EOD
+                t.add(d, 0, head, false);
+                v.add(d, head, len - head, true);
+            }
+            at += len + 1;
+        }
+        return new Stream[] {t.build(), v.build()};
     }
 
     /** Which documents are held out: a seeded hash per document, at least one each side where possible. */
@@ -156,14 +254,6 @@ public final class PackedDataset implements BatchSource {
             validation[maxDoc] = false;
         }
         return validation;
-    }
-
-    private long[] streamStarts(int[] docs) {
-        long[] s = new long[docs.length + 1];
-        for (int k = 0; k < docs.length; k++) {
-            s[k + 1] = s[k] + corpus.documentLength(docs[k]) + 1;
-        }
-        return s;
     }
 
     /** SplitMix64's finaliser: a bijective 64-bit mix. */
@@ -201,14 +291,36 @@ public final class PackedDataset implements BatchSource {
         return (numValidationSequences + batchSize - 1) / batchSize;
     }
 
-    /** Indices (into the corpus) of the training documents, ascending. */
+    /** Indices (into the corpus) of the documents with tokens in training, ascending. */
     public int[] trainingDocuments() {
-        return trainDocs.clone();
+        return train.documents();
     }
 
-    /** Indices (into the corpus) of the validation documents, ascending. */
+    /** Indices (into the corpus) of the documents with tokens in validation, ascending (with a tail split, the cut one is in both). */
     public int[] validationDocuments() {
-        return validationDocs.clone();
+        return validation.documents();
+    }
+
+    /** How the validation set was taken. */
+    public Split split() {
+        return split;
+    }
+
+    /** Tokens held out for validation, EODs included. */
+    public long validationTokens() {
+        return validation.size();
+    }
+
+    /** One line for the CLI: how much is held out, and how. */
+    public String describeSplit() {
+        long all = train.size() + validation.size();
+        return switch (split) {
+            case NONE -> "validation: none (fraction 0)";
+            case DOCUMENTS -> String.format(java.util.Locale.ROOT, "validation: %,d of %,d documents held out (%,d tokens, %.1f%%)",
+                    validation.pieces(), corpus.numDocuments(), validation.size(), 100.0 * validation.size() / all);
+            case TAIL -> String.format(java.util.Locale.ROOT, "validation: the last %,d of %,d tokens held out (%.1f%%; too few documents"
+                    + " to hold out whole ones)", validation.size(), all, 100.0 * validation.size() / all);
+        };
     }
 
     /** Training tokens per epoch, EODs included (the dropped partial sequence excluded). */
@@ -239,7 +351,7 @@ public final class PackedDataset implements BatchSource {
             long g = first + b;
             sequences[b] = permutation(g / numSequences)[(int) (g % numSequences)];
         }
-        return assemble(step, sequences, trainDocs, trainStarts, numSequences);
+        return assemble(step, sequences, train);
     }
 
     /** Validation batch {@code index}: sequences index · B … index · B + B − 1, wrapping past the last. */
@@ -247,8 +359,7 @@ public final class PackedDataset implements BatchSource {
     public Batch validationBatch(int index, int batchSize) {
         checkBatch(batchSize);
         if (numValidationSequences == 0) {
-            throw new IllegalStateException("PackedDataset: no validation documents (fraction " + config.validationFraction()
-                    + ", " + corpus.numDocuments() + " documents)");
+            throw new IllegalStateException("PackedDataset: no validation set (validation fraction " + config.validationFraction() + ")");
         }
         if (index < 0) {
             throw new IllegalArgumentException("PackedDataset.validationBatch: index must be >= 0, got " + index);
@@ -257,7 +368,7 @@ public final class PackedDataset implements BatchSource {
         for (int b = 0; b < batchSize; b++) {
             sequences[b] = (int) (((long) index * batchSize + b) % numValidationSequences);
         }
-        return assemble(-1L - index, sequences, validationDocs, validationStarts, numValidationSequences);
+        return assemble(-1L - index, sequences, validation);
     }
 
     /** Training sequence {@code index} (unshuffled), T + 1 tokens. */
@@ -266,7 +377,7 @@ public final class PackedDataset implements BatchSource {
             throw new IndexOutOfBoundsException("PackedDataset.trainingSequence: " + index + " outside [0, " + numSequences + ")");
         }
         long[] row = new long[config.sequenceLength() + 1];
-        fill(trainDocs, trainStarts, (long) index * row.length, row, new boolean[row.length]);
+        fill(train, (long) index * row.length, row, new boolean[row.length]);
         return row;
     }
 
@@ -276,7 +387,7 @@ public final class PackedDataset implements BatchSource {
         }
     }
 
-    private Batch assemble(long step, int[] sequences, int[] docs, long[] starts, int count) {
+    private Batch assemble(long step, int[] sequences, Stream stream) {
         int t = config.sequenceLength();
         int rows = sequences.length;
         long[] row = new long[t + 1];
@@ -285,7 +396,7 @@ public final class PackedDataset implements BatchSource {
         long[] targets = new long[rows * t];
         long[] ids = new long[rows * t];
         for (int b = 0; b < rows; b++) {
-            fill(docs, starts, (long) sequences[b] * (t + 1), row, eod);
+            fill(stream, (long) sequences[b] * (t + 1), row, eod);
             System.arraycopy(row, 0, inputs, b * t, t);
             System.arraycopy(row, 1, targets, b * t, t);
             long id = 0;
@@ -304,38 +415,40 @@ public final class PackedDataset implements BatchSource {
     }
 
     /**
-     * Copies stream tokens {@code [pos, pos + row.length)} of the documents {@code docs} (stream
-     * offsets {@code starts}) into {@code row}, marking inserted EODs; wraps past the stream's end.
+     * Copies tokens {@code [pos, pos + row.length)} of {@code stream} into {@code row}, marking
+     * inserted EODs; wraps past the stream's end.
      */
-    private void fill(int[] docs, long[] starts, long pos, long[] row, boolean[] eod) {
-        long total = starts[docs.length];
-        pos %= total;
-        int k = Arrays.binarySearch(starts, 0, docs.length, pos);
+    private void fill(Stream stream, long pos, long[] row, boolean[] eod) {
+        long[] starts = stream.starts();
+        int pieces = stream.pieces();
+        pos %= stream.size();
+        int k = Arrays.binarySearch(starts, 0, pieces, pos);
         if (k < 0) {
             k = -k - 2;
         }
         int eodId = corpus.endOfDocument();
         int i = 0;
         while (i < row.length) {
-            int doc = docs[k];
+            if (k == pieces) {
+                k = 0;
+                pos = 0;
+            }
             long local = pos - starts[k];
-            int len = corpus.documentLength(doc);
+            int len = stream.length()[k];
             if (local < len) {
                 int n = (int) Math.min(len - local, row.length - i);
-                corpus.copy(corpus.documentStart(doc) + local, row, i, n);
+                corpus.copy(corpus.documentStart(stream.doc()[k]) + stream.from()[k] + local, row, i, n);
                 Arrays.fill(eod, i, i + n, false);
                 i += n;
                 pos += n;
             } else {
-                row[i] = eodId;
-                eod[i] = true;
-                i++;
-                pos++;
-                k++;
-                if (k == docs.length) {
-                    k = 0;
-                    pos = 0;
+                if (stream.eod()[k]) {
+                    row[i] = eodId;
+                    eod[i] = true;
+                    i++;
+                    pos++;
                 }
+                k++;
             }
         }
     }

@@ -36,6 +36,13 @@ public final class Checkpoints {
 
     private final Path dir;
     private final int keep;
+    private WriteHook hook = file -> { };
+
+    /** Runs before each file of a save is written; tests throw from it to stand in for a full disk. */
+    @FunctionalInterface
+    interface WriteHook {
+        void beforeWrite(Path file) throws IOException;
+    }
 
     public Checkpoints(Path dir, int keep) {
         if (keep < 2) {
@@ -60,37 +67,80 @@ public final class Checkpoints {
         }
     }
 
+    Checkpoints withWriteHook(WriteHook h) {
+        this.hook = h;
+        return this;
+    }
+
     public Path directory() {
         return dir;
     }
 
+    /**
+     * Saves step {@code step} atomically. An I/O failure is rethrown as one line naming the step and
+     * the file, e.g. {@code checkpoint step 100: writing runs/x/checkpoints/step-00000100/model.safetensors:
+     * No space left on device}; the temporary directory is removed and the older checkpoints stay.
+     */
     public Checkpoint save(long step, Map<String, Tensor> model, Map<String, Tensor> optimizer, String stateJson) throws IOException {
-        Files.createDirectories(dir);
         String name = String.format("%s%08d", PREFIX, step);
         Path target = dir.resolve(name);
         Path tmp = dir.resolve(name + ".tmp-" + ProcessHandle.current().pid() + "-" + System.nanoTime());
-        Files.createDirectory(tmp);
+        String doing = "creating " + dir;
         try {
+            Files.createDirectories(dir);
+            doing = "creating " + tmp;
+            Files.createDirectory(tmp);
+            doing = "writing " + target.resolve(MODEL);
+            hook.beforeWrite(tmp.resolve(MODEL));
             SafeTensors.write(tmp.resolve(MODEL), model, Map.of("format", "pt", "step", Long.toString(step)));
+            doing = "writing " + target.resolve(OPTIMIZER);
+            hook.beforeWrite(tmp.resolve(OPTIMIZER));
             SafeTensors.write(tmp.resolve(OPTIMIZER), optimizer, Map.of("step", Long.toString(step)));
+            doing = "writing " + target.resolve(STATE);
+            hook.beforeWrite(tmp.resolve(STATE));
             writeSynced(tmp.resolve(STATE), stateJson);
+            doing = "writing " + target.resolve(MARKER);
+            hook.beforeWrite(tmp.resolve(MARKER));
             writeSynced(tmp.resolve(MARKER), "step " + step + "\n");
             FileSync.directory(tmp);
+            doing = "replacing " + target;
             if (Files.exists(target)) { // re-saving a step (after a rollback): move the old one out of the way first
                 deleteTree(target);
             }
+            doing = "renaming " + tmp.getFileName() + " to " + target;
             try {
                 Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
             } catch (AtomicMoveNotSupportedException e) {
-                throw new IOException("checkpoints: the file system of " + dir + " cannot rename atomically", e);
+                throw new IOException("the file system of " + dir + " cannot rename atomically", e);
             }
             FileSync.directory(dir);
-        } catch (IOException | RuntimeException e) {
-            deleteTree(tmp);
+            doing = "removing old checkpoints from " + dir;
+            prune();
+        } catch (IOException e) {
+            deleteQuietly(tmp, e);
+            throw new IOException("checkpoint step " + step + ": " + doing + ": " + reason(e), e);
+        } catch (RuntimeException e) {
+            deleteQuietly(tmp, e);
             throw e;
         }
-        prune();
         return new Checkpoint(step, target);
+    }
+
+    private static String reason(IOException e) {
+        String m = e.getMessage();
+        // NIO puts the path first ("/x/y: No space left on device" or just the path); the path is already named
+        if (e instanceof java.nio.file.FileSystemException fse) {
+            m = fse.getReason() != null ? fse.getReason() : e.getClass().getSimpleName();
+        }
+        return m == null ? e.getClass().getSimpleName() : m;
+    }
+
+    private static void deleteQuietly(Path tmp, Exception cause) {
+        try {
+            deleteTree(tmp);
+        } catch (IOException suppressed) {
+            cause.addSuppressed(suppressed);
+        }
     }
 
     /** The newest complete checkpoint, if any. */

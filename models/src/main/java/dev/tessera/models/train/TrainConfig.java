@@ -19,12 +19,14 @@ public record TrainConfig(long steps, int batchSize, int gradAccum, String optim
         if (!java.util.Set.of("adamw", "adam", "sgd", "lion", "schedulefree").contains(optimizer)) {
             throw new IllegalArgumentException("train: unknown optimizer '" + optimizer + "' (adamw, adam, sgd, lion, schedulefree)");
         }
-        if (!(lr > 0) || !(minLr >= 0) || minLr > lr || warmup < 0) {
-            throw new IllegalArgumentException("train: need lr > 0, 0 <= min lr <= lr, warmup >= 0, got " + lr + ", " + minLr + ", " + warmup);
+        if (!(lr > 0) || !(minLr >= 0) || minLr > lr || !Double.isFinite(lr) || warmup < 0 || warmup > steps) {
+            throw new IllegalArgumentException(String.format(java.util.Locale.ROOT, "train: need a finite --lr > 0, 0 <= --min-lr <= --lr and"
+                    + " 0 <= --warmup <= --steps, got lr %.4g, min lr %.4g, warmup %d, steps %d", lr, minLr, warmup, steps));
         }
-        if (!(weightDecay >= 0) || !(clip >= 0) || !(zLoss >= 0)) {
-            throw new IllegalArgumentException("train: weight decay, clip and z-loss must be >= 0, got " + weightDecay + ", " + clip
-                    + ", " + zLoss);
+        if (!(weightDecay >= 0) || !(clip >= 0) || !(zLoss >= 0) || !Double.isFinite(weightDecay) || !Double.isFinite(clip)
+                || !Double.isFinite(zLoss)) {
+            throw new IllegalArgumentException("train: --weight-decay, --clip and --z-loss must be finite and >= 0, got " + weightDecay
+                    + ", " + clip + ", " + zLoss);
         }
         if (evalEvery <= 0 || evalBatches <= 0 || checkpointEvery <= 0 || keepCheckpoints < 2) {
             throw new IllegalArgumentException("train: eval/checkpoint intervals must be positive and at least 2 checkpoints kept");
@@ -32,6 +34,44 @@ public record TrainConfig(long steps, int batchSize, int gradAccum, String optim
         if (!(spikeFactor == 0 || spikeFactor > 1) || spikeWindow < 3 || maxRollbacks < 0) {
             throw new IllegalArgumentException("train: spike factor must be 0 (off) or > 1, window >= 3, got " + spikeFactor + ", "
                     + spikeWindow);
+        }
+    }
+
+    /**
+     * The first hyperparameter of this configuration that differs from {@code recorded}, the one a
+     * run was trained with, as "--flag value"; null when they agree. The length ({@code steps}, see
+     * {@link Schedule}) and the bookkeeping intervals (eval/checkpoint every, checkpoints kept) may
+     * change on resume and are not compared.
+     */
+    String contradiction(TrainConfig recorded) {
+        Object[][] pairs = {
+                {"--batch-size", batchSize, recorded.batchSize}, {"--grad-accum", gradAccum, recorded.gradAccum},
+                {"--optimizer", optimizer, recorded.optimizer}, {"--lr", lr, recorded.lr}, {"--min-lr", minLr, recorded.minLr},
+                {"--warmup", warmup, recorded.warmup}, {"--weight-decay", weightDecay, recorded.weightDecay}, {"--clip", clip, recorded.clip},
+                {"--z-loss", zLoss, recorded.zLoss}, {"--eval-batches", evalBatches, recorded.evalBatches}, {"--seed", seed, recorded.seed},
+                {"spike factor", spikeFactor, recorded.spikeFactor}, {"spike window", spikeWindow, recorded.spikeWindow},
+                {"max rollbacks", maxRollbacks, recorded.maxRollbacks}};
+        for (Object[] p : pairs) {
+            if (!p[1].equals(p[2])) {
+                return p[0] + " " + p[1] + " (the run has " + p[2] + ")";
+            }
+        }
+        return null;
+    }
+
+    /**
+     * Refuses this configuration for resuming, at {@code step}, a run recorded with {@code recorded}
+     * (in {@code file}): another hyperparameter, or a length that does not reach beyond the step.
+     */
+    public void checkResume(TrainConfig recorded, long step, java.nio.file.Path file) {
+        String contradiction = contradiction(recorded);
+        if (contradiction != null) {
+            throw new IllegalArgumentException("train: --resume: " + contradiction + ", recorded in " + file + "; a resume keeps the run's"
+                    + " hyperparameters: drop the option, or start a new run under another --name");
+        }
+        if (steps != recorded.steps && steps <= step) {
+            throw new IllegalArgumentException("train: --resume: --steps " + steps + " is not beyond step " + step
+                    + ", where the run's newest checkpoint stands");
         }
     }
 

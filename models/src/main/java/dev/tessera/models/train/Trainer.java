@@ -1,7 +1,5 @@
 package dev.tessera.models.train;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tessera.autograd.GradMode;
 import dev.tessera.autograd.Variable;
 import dev.tessera.models.LanguageModel;
@@ -19,7 +17,6 @@ import dev.tessera.nn.optim.ParamGroup;
 import dev.tessera.nn.optim.ParamGroups;
 import dev.tessera.nn.optim.SGD;
 import dev.tessera.nn.optim.ScheduleFreeAdamW;
-import dev.tessera.nn.optim.WarmupCosine;
 import dev.tessera.tensor.Tensor;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -27,6 +24,7 @@ import java.nio.file.Path;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 
 /**
@@ -57,20 +55,18 @@ public final class Trainer {
         }
     }
 
-    private static final ObjectMapper JSON = new ObjectMapper();
-
     private final LanguageModel model;
     private final BatchSource data;
     private final TrainConfig cfg;
     private final Path runDir;
     private final Listener listener;
     private final Optimizer optimizer;
-    private final LrSchedule schedule;
     private final Checkpoints checkpoints;
-    private final List<Double> trainSteps = new ArrayList<>();
-    private final List<Double> trainLosses = new ArrayList<>();
-    private final List<Double> valSteps = new ArrayList<>();
-    private final List<Double> valLosses = new ArrayList<>();
+    private LrSchedule schedule;
+    /** Changes of the run's length on resume, oldest first (see {@link Schedule}). */
+    private List<Schedule.Change> stepsChanges = List.of();
+    private MetricsLog metrics;
+    private TensorBoardWriter tb;
     private long step;
     /** Data batches skipped by spike rollbacks: training step s reads data index s + dataOffset. */
     private long dataOffset;
@@ -91,8 +87,7 @@ public final class Trainer {
             case "schedulefree" -> new ScheduleFreeAdamW(groups, cfg.lr(), cfg.weightDecay(), cfg.warmup());
             default -> throw new IllegalArgumentException("train: unknown optimizer " + cfg.optimizer());
         };
-        this.schedule = cfg.optimizer().equals("schedulefree") ? s -> cfg.lr()
-                : new WarmupCosine(cfg.lr(), cfg.warmup(), cfg.steps(), cfg.minLr());
+        this.schedule = new Schedule(cfg, List.of());
         this.checkpoints = new Checkpoints(runDir.resolve("checkpoints"), cfg.keepCheckpoints());
     }
 
@@ -104,27 +99,46 @@ public final class Trainer {
         return step;
     }
 
+    /** The steps of the training losses that loss.png plots (tests check it covers the whole run). */
+    List<Double> plottedTrainSteps() {
+        return metrics == null ? List.of() : List.copyOf(metrics.history().trainSteps());
+    }
+
     /** Trains until {@code cfg.steps()}; with {@code resume}, continues from the newest complete checkpoint. */
     public void run(boolean resume) throws IOException {
         run(resume, cfg.steps());
     }
 
-    /** As {@link #run(boolean)} but stops after step {@code stopAt} (the schedule still spans cfg.steps()). */
+    /**
+     * As {@link #run(boolean)} but stops after step {@code stopAt} (the schedule still spans cfg.steps()).
+     *
+     * <p>A resume restores the newest complete checkpoint (every file checked; a damaged one stops
+     * here, before anything is written) and keeps the run's recorded hyperparameters: a
+     * configuration that contradicts them is refused, except for the intervals and for
+     * {@code steps}, whose change is recorded and continues the learning rate as {@link Schedule}
+     * says. metrics.csv and the TensorBoard events are then cut back to the checkpoint's step, so
+     * the run keeps one history, and loss.png is drawn from all of it.
+     */
     public void run(boolean resume, long stopAt) throws IOException {
         Files.createDirectories(runDir);
         if (resume) {
             var latest = checkpoints.latest();
             if (latest.isEmpty()) {
-                throw new IllegalArgumentException("train: --resume given but " + checkpoints.directory() + " holds no complete checkpoint");
+                throw new IllegalArgumentException("train: --resume given but " + checkpoints.directory() + " holds no complete checkpoint"
+                        + " yet; run again without --resume to start the run over");
             }
-            restore(latest.get());
+            TrainState state = restore(latest.get());
             listener.onEvent("resumed from " + latest.get().path() + " at step " + step);
+            continueRecorded(state, latest.get());
         } else if (checkpoints.latest().isPresent()) {
             throw new IllegalArgumentException("train: " + runDir + " already has checkpoints; pass --resume to continue it or choose"
                     + " another --name");
         }
-        try (MetricsLog metrics = new MetricsLog(runDir.resolve("metrics.csv"));
-                TensorBoardWriter tb = new TensorBoardWriter(runDir.resolve("tensorboard"))) {
+        openLogs();
+        try {
+            if (step > 0) {
+                plot();
+            }
             ArrayDeque<Double> window = new ArrayDeque<>();
             while (step < Math.min(stopAt, cfg.steps())) {
                 long started = System.nanoTime();
@@ -135,9 +149,7 @@ public final class Trainer {
                         : GradClip.totalNorm(optimizer.params());
                 if (!Double.isFinite(loss) || !Double.isFinite(gradNorm)) {
                     optimizer.zeroGrad();
-                    throw new DivergedException("train: " + (Double.isFinite(loss) ? "gradient norm" : "loss") + " became "
-                            + (Double.isFinite(loss) ? gradNorm : loss) + " at step " + step
-                            + "; stopping without writing a checkpoint (lower --lr or raise --warmup, then --resume)");
+                    throw diverged(Double.isFinite(loss) ? "gradient norm" : "loss", Double.isFinite(loss) ? gradNorm : loss);
                 }
                 if (isSpike(window, loss)) {
                     optimizer.zeroGrad();
@@ -159,8 +171,6 @@ public final class Trainer {
                     valLoss = validate();
                     listener.onValidation(step, valLoss);
                     tb.scalar("loss/val", step, valLoss);
-                    valSteps.add((double) step);
-                    valLosses.add(valLoss);
                 }
                 listener.onStep(step, cfg.steps(), loss, lr, gradNorm, tokensPerSecond);
                 metrics.row(step, loss, valLoss, lr, gradNorm, tokensPerSecond);
@@ -168,17 +178,71 @@ public final class Trainer {
                 tb.scalar("lr", step, lr);
                 tb.scalar("grad_norm", step, gradNorm);
                 tb.scalar("tokens_per_s", step, tokensPerSecond);
-                trainSteps.add((double) step);
-                trainLosses.add(loss);
                 if (!Double.isNaN(valLoss)) {
                     tb.flush();
-                    LossPlot.write(runDir.resolve("loss.png"), runDir.getFileName().toString(), trainSteps, trainLosses, valSteps, valLosses);
+                    plot();
                 }
                 if (step % cfg.checkpointEvery() == 0 || step == cfg.steps()) {
                     save();
                 }
             }
+        } finally {
+            closeLogs();
         }
+    }
+
+    /**
+     * Takes over the recorded configuration of the checkpoint a resume starts from: refuses any
+     * other hyperparameter, records a change of {@code steps}.
+     */
+    private void continueRecorded(TrainState state, Checkpoints.Checkpoint ck) {
+        cfg.checkResume(state.config(), step, ck.path().resolve(Checkpoints.STATE));
+        stepsChanges = state.stepsChanges();
+        if (cfg.steps() != state.config().steps()) {
+            double before = new Schedule(state.config(), stepsChanges).lr(step);
+            List<Schedule.Change> changed = new ArrayList<>(stepsChanges);
+            changed.add(new Schedule.Change(step, state.config().steps(), cfg.steps()));
+            stepsChanges = List.copyOf(changed);
+            String how = cfg.optimizer().equals("schedulefree") ? String.format(Locale.ROOT, "Schedule-Free: the learning rate stays %.2e", cfg.lr())
+                    : before <= cfg.minLr() * (1 + 1e-9) ? String.format(Locale.ROOT, "the learning rate stays at its floor %.2e, where the"
+                            + " cosine had brought it; a new run under another --name gets a fresh warmup and decay", cfg.minLr())
+                    : String.format(Locale.ROOT, "the learning rate continues from %.2e along a cosine to %.2e at step %d; warmup %d and"
+                            + " peak %.2e kept", before, cfg.minLr(), cfg.steps(), cfg.warmup(), cfg.lr());
+            listener.onEvent(String.format(Locale.ROOT, "--steps %d changes the run's length from %d to %d steps at step %d: %s", cfg.steps(),
+                    state.config().steps(), cfg.steps(), step, how));
+        }
+        schedule = new Schedule(cfg, stepsChanges);
+    }
+
+    private DivergedException diverged(String what, double value) {
+        var latest = checkpoints.latest();
+        String advice = latest.isEmpty()
+                ? "no checkpoint was written yet, so the same command with a lower --lr or a longer --warmup starts the run over"
+                : "resuming would repeat it; start a new run with a lower --lr or a longer --warmup under another --name, or --overwrite"
+                        + " this one (its newest checkpoint is step " + latest.get().step() + ")";
+        return new DivergedException("train: " + what + " became " + value + " at step " + step + "; stopped without writing a checkpoint ("
+                + advice + ")");
+    }
+
+    /** metrics.csv and a TensorBoard event file, both cut back to the current step. */
+    private void openLogs() throws IOException {
+        metrics = new MetricsLog(runDir.resolve("metrics.csv"), step);
+        tb = new TensorBoardWriter(runDir.resolve("tensorboard"), step);
+    }
+
+    private void closeLogs() throws IOException {
+        try (MetricsLog m = metrics; TensorBoardWriter t = tb) {
+            tb = null;
+        }
+    }
+
+    /** loss.png from the run's whole history (metrics.csv as kept, then every row since). */
+    private void plot() throws IOException {
+        MetricsLog.History h = metrics.history();
+        if (h.trainSteps().isEmpty()) {
+            return;
+        }
+        LossPlot.write(runDir.resolve("loss.png"), runDir.getFileName().toString(), h.trainSteps(), h.trainLoss(), h.valSteps(), h.valLoss());
     }
 
     /** One optimizer step's worth of micro-batches; returns the mean loss. Gradients accumulate in the parameters. */
@@ -242,27 +306,44 @@ public final class Trainer {
         long skipped = spikeStep - step + 1;
         dataOffset += skipped;
         rollbacks++;
+        closeLogs(); // the steps after the checkpoint are trained again: their rows and events go
+        openLogs();
         listener.onEvent(String.format("loss spike at step %d (loss %.4f): rolled back to step %d and skipped %d data batches",
                 spikeStep, loss, step, skipped));
     }
 
     private void save() throws IOException {
-        ObjectNode state = JSON.createObjectNode();
-        state.put("step", step);
-        state.put("data_offset", dataOffset);
-        state.put("rollbacks", rollbacks);
-        state.put("seed", cfg.seed());
-        state.set("train_config", JSON.valueToTree(cfg));
-        checkpoints.save(step, model.stateDict(), optimizer.stateDict(), JSON.writerWithDefaultPrettyPrinter().writeValueAsString(state));
+        TrainState state = new TrainState(step, dataOffset, rollbacks, cfg, stepsChanges);
+        checkpoints.save(step, model.stateDict(), optimizer.stateDict(), state.toJson());
     }
 
-    private void restore(Checkpoints.Checkpoint ck) throws IOException {
-        model.module().loadStateDict(ck.model(), true);
-        Map<String, Tensor> opt = ck.optimizer();
-        optimizer.loadStateDict(opt);
-        var state = JSON.readTree(ck.state());
-        step = state.get("step").asLong();
-        dataOffset = state.get("data_offset").asLong();
-        rollbacks = state.path("rollbacks").asInt(0);
+    /**
+     * Loads checkpoint {@code ck}: its state.json (strictly), weights and optimizer state. Every
+     * problem is one line naming the file; nothing on disk is touched.
+     */
+    private TrainState restore(Checkpoints.Checkpoint ck) throws IOException {
+        TrainState state = TrainState.read(ck);
+        load(ck.path().resolve(Checkpoints.MODEL), () -> model.module().loadStateDict(ck.model(), true));
+        load(ck.path().resolve(Checkpoints.OPTIMIZER), () -> optimizer.loadStateDict(ck.optimizer()));
+        step = state.step();
+        dataOffset = state.dataOffset();
+        rollbacks = state.rollbacks();
+        return state;
+    }
+
+    private interface Load {
+        void run() throws IOException;
+    }
+
+    private static void load(Path file, Load load) throws IOException {
+        try {
+            load.run();
+        } catch (java.nio.file.NoSuchFileException e) {
+            throw new IllegalArgumentException("train: resume: " + file + ": is missing", e);
+        } catch (IOException e) {
+            throw new IOException("train: resume: " + file + ": " + e.getMessage(), e);
+        } catch (RuntimeException e) {
+            throw new IllegalArgumentException("train: resume: " + file + ": " + (e.getMessage() == null ? e.toString() : e.getMessage()), e);
+        }
     }
 }

@@ -53,7 +53,7 @@ class CliErrorsTest {
         java.nio.file.Files.createDirectories(dir.resolve("empty"));
         String runs = dir.resolve("runs").toString();
         assertOneLineError(run("train", "--name", "old", "--runs-dir", runs, "--data", dir.resolve("empty").toString()),
-                "tessera: train: run directory " + dir.resolve("runs/old") + " already exists; pass --resume to continue it or --overwrite");
+                "tessera: train: " + dir.resolve("runs/old") + " exists and is not a Tessera run (no run.json); it is left alone");
         assertOneLineError(run("train", "--name", "old", "--runs-dir", runs, "--resume", "--overwrite"),
                 "tessera: train: --resume and --overwrite contradict each other");
         assertOneLineError(run("train", "--name", "new", "--runs-dir", runs, "--data", dir.resolve("empty").toString()), "tessera: ");
@@ -69,7 +69,8 @@ class CliErrorsTest {
         new dev.tessera.models.train.Checkpoints(mismatched.resolve("checkpoints"), 2).save(1, model.stateDict(), java.util.Map.of(), "{}");
         java.nio.file.Files.writeString(mismatched.resolve("config.json"), big.toJson());
         assertOneLineError(run("generate", "--checkpoint", mismatched.toString(), "--prompt", "x"),
-                "tessera: loadStateDict: shape mismatch (given vs expected) for ");
+                "tessera: generate: " + mismatched.resolve("checkpoints/step-00000001/model.safetensors")
+                        + ": loadStateDict: shape mismatch (given vs expected) for ");
     }
 
     @Test

@@ -72,7 +72,7 @@ class CliRunTest {
         Path weights = run.resolve("checkpoints/step-00000004").resolve(Checkpoints.MODEL);
         Files.write(weights, new byte[0]);
         assertOneLineError(run("eval", "--checkpoint", run.toString()),
-                "tessera: safetensors: " + weights + ": file of 0 bytes is shorter than the 8-byte header length");
+                "tessera: eval: safetensors: " + weights + ": file of 0 bytes is shorter than the 8-byte header length");
         Files.delete(weights);
         var missing = run("generate", "--checkpoint", run.toString(), "--prompt", "x");
         assertEquals(1, missing.code(), "an I/O error, not a usage error");

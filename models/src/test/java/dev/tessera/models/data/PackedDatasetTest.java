@@ -85,11 +85,28 @@ class PackedDatasetTest {
         try {
             ds = new PackedDataset(c, config);
         } catch (IllegalArgumentException tooSmall) {
-            assertTrue(tooSmall.getMessage().contains("do not fill one sequence"), tooSmall.getMessage());
+            assertTrue(tooSmall.getMessage().contains("cannot fill one training and one validation sequence"), tooSmall.getMessage());
+            assertTrue(c.numTokens() + c.numDocuments() < 2L * (t + 1), tooSmall.getMessage());
             return;
         }
         int n = (int) ds.sequencesPerEpoch();
-        long[] expected = expectedStream(c, ds.trainingDocuments());
+        // whole documents on each side, or (too few for that) the head of the stream and its tail
+        long[] all = expectedStream(c, java.util.stream.IntStream.range(0, c.numDocuments()).toArray());
+        long held = ds.validationTokens();
+        assertTrue(held >= t + 1, "at least one validation sequence");
+        long[] expected = ds.split() == PackedDataset.Split.TAIL ? Arrays.copyOf(all, (int) (all.length - held))
+                : expectedStream(c, ds.trainingDocuments());
+        Set<Long> validationTokens = new HashSet<>();
+        if (ds.split() == PackedDataset.Split.TAIL) {
+            assertEquals(Math.min(all.length - t - 1, Math.max(t + 1, (long) Math.ceil(0.2 * all.length))), held);
+            Arrays.stream(all, (int) (all.length - held), all.length).filter(x -> x != EOD).forEach(validationTokens::add);
+        } else {
+            for (int d : ds.validationDocuments()) {
+                for (int tok : c.document(d)) {
+                    validationTokens.add((long) tok);
+                }
+            }
+        }
         assertEquals(expected.length / (t + 1), n, "the final partial sequence is dropped");
 
         // unshuffled: consecutive sequences tile the stream
@@ -127,29 +144,21 @@ class PackedDatasetTest {
         assertEquals(covered, seenTokens.size());
 
         // validation tokens never appear in training, and validation batches cover them all
-        Set<Long> validationTokens = new HashSet<>();
-        for (int d : ds.validationDocuments()) {
-            for (int tok : c.document(d)) {
-                validationTokens.add((long) tok);
-            }
-        }
         for (long tok : seenTokens) {
             assertFalse(validationTokens.contains(tok));
         }
-        if (ds.validationDocuments().length > 0) {
-            Set<Long> seenValidation = new HashSet<>();
-            for (int i = 0; i < ds.validationBatches(batch); i++) {
-                for (long[] row : rows(ds.validationBatch(i, batch))) {
-                    for (long tok : row) {
-                        if (tok != EOD) {
-                            assertTrue(validationTokens.contains(tok), "validation batches hold validation tokens only");
-                            seenValidation.add(tok);
-                        }
+        Set<Long> seenValidation = new HashSet<>();
+        for (int i = 0; i < ds.validationBatches(batch); i++) {
+            for (long[] row : rows(ds.validationBatch(i, batch))) {
+                for (long tok : row) {
+                    if (tok != EOD) {
+                        assertTrue(validationTokens.contains(tok), "validation batches hold validation tokens only");
+                        seenValidation.add(tok);
                     }
                 }
             }
-            assertEquals(validationTokens, seenValidation);
         }
+        assertEquals(validationTokens, seenValidation);
     }
 
     /** Ids start at 0 in each row and step up exactly after each EOD. */
@@ -182,6 +191,47 @@ class PackedDatasetTest {
         PackedDataset none = new PackedDataset(few, new PackedDataset.Config(2, 0, 0, 0));
         assertEquals(0, none.validationDocuments().length);
         assertThrows(IllegalStateException.class, () -> none.validationBatch(0, 1));
+    }
+
+    /** One document 0 … n−1 (token i is i + 1; EOD is 0). */
+    static TokenizedCorpus oneDocument(int n) {
+        int[] doc = new int[n];
+        Arrays.setAll(doc, i -> i + 1);
+        return TokenizedCorpus.of(List.of(doc), n + 1, EOD);
+    }
+
+    @Test
+    void aSingleDocumentHoldsOutTheTailOfItsTokens() {
+        // 1000 tokens + EOD: 10% is 101 tokens, so validation is tokens 900 … 999 and the EOD, training tokens 0 … 899
+        PackedDataset ds = new PackedDataset(oneDocument(1000), new PackedDataset.Config(16, 7, 0.1, 0));
+        assertEquals(900 / 17, ds.sequencesPerEpoch());
+        for (int i = 0; i < ds.sequencesPerEpoch(); i++) {
+            long[] row = ds.trainingSequence(i);
+            for (int j = 0; j < row.length; j++) {
+                assertEquals(i * 17 + j + 1, row[j], "training tiles the head of the stream");
+            }
+        }
+        Set<Long> seen = new HashSet<>();
+        for (int i = 0; i < ds.validationBatches(2); i++) {
+            for (long[] row : rows(ds.validationBatch(i, 2))) {
+                for (long tok : row) {
+                    assertTrue(tok == EOD || tok > 900, "validation holds the tail only: " + tok);
+                    seen.add(tok);
+                }
+            }
+        }
+        assertEquals(101, seen.size(), "every held-out token, the EOD included");
+        // 1% of 1001 tokens is less than one sequence: one whole sequence (T + 1 = 17 tokens) is held out instead
+        PackedDataset small = new PackedDataset(oneDocument(1000), PackedDataset.Config.of(16, 7));
+        assertEquals(1, small.validationSequences());
+        assertEquals((1001 - 17) / 17, small.sequencesPerEpoch());
+        assertEquals(985, rows(small.validationBatch(0, 1))[0][0]);
+    }
+
+    @Test
+    void tooFewTokensForATrainingAndAValidationSequenceAreRefused() {
+        var e = assertThrows(IllegalArgumentException.class, () -> new PackedDataset(oneDocument(20), PackedDataset.Config.of(16, 7)));
+        assertTrue(e.getMessage().startsWith("PackedDataset: 21 tokens") && e.getMessage().contains("at least 34"), e.getMessage());
     }
 
     @Test

@@ -37,6 +37,22 @@ class CheckpointsTest {
         assertEquals("{\"step\": 40}", latest.state());
     }
 
+    @Test
+    void aFailedWriteNamesTheStepAndTheFileAndLeavesNoDebris(@TempDir Path dir) throws Exception {
+        Checkpoints ck = new Checkpoints(dir, 2).withWriteHook(file -> {
+            if (file.getFileName().toString().equals(Checkpoints.OPTIMIZER)) {
+                throw new java.io.IOException("No space left on device");
+            }
+        });
+        var e = org.junit.jupiter.api.Assertions.assertThrows(java.io.IOException.class,
+                () -> ck.save(5, weights(5, 4), Map.of(), "{\"step\": 5}"));
+        assertEquals("checkpoint step 5: writing " + dir.resolve("step-00000005").resolve(Checkpoints.OPTIMIZER)
+                + ": No space left on device", e.getMessage());
+        try (var left = Files.list(dir)) {
+            assertEquals(List.of(), left.toList(), "the temporary directory is gone");
+        }
+    }
+
     /** Child JVM: saves bigger and bigger checkpoints forever, until killed. */
     public static void main(String[] args) throws Exception {
         Checkpoints ck = new Checkpoints(Path.of(args[0]), 2);

@@ -91,6 +91,19 @@ class TrainerTest {
     }
 
     @Test
+    void resumeAfterACrashCutsTheHistoryBackToTheCheckpointAndPlotsAllOfIt(@TempDir Path dir) throws Exception {
+        train(dir, 1, 10, 8, false); // metrics for steps 1-8, checkpoints at 5 only
+        Trainer resumed = new Trainer(Models.create(tinyModel(), new Generator(1)), data(), config(10), dir, new Events());
+        resumed.run(true);
+        List<String> rows = Files.readAllLines(dir.resolve("metrics.csv"));
+        assertEquals(MetricsLog.HEADER, rows.get(0));
+        assertEquals(java.util.stream.LongStream.rangeClosed(1, 10).mapToObj(Long::toString).toList(),
+                rows.stream().skip(1).map(r -> r.substring(0, r.indexOf(','))).toList());
+        assertEquals(java.util.stream.LongStream.rangeClosed(1, 10).mapToObj(s -> (double) s).toList(), resumed.plottedTrainSteps(),
+                "loss.png shows the whole run");
+    }
+
+    @Test
     void theLossFallsAndValidationRuns(@TempDir Path dir) throws Exception {
         Events events = new Events();
         LanguageModel model = Models.create(tinyModel(), new Generator(3));
@@ -114,6 +127,9 @@ class TrainerTest {
         assertTrue(events.events.stream().anyMatch(e -> e.contains("rolled back to step") && e.contains("skipped")), events.events.toString());
         String state = new Checkpoints(dir.resolve("checkpoints"), 3).latest().orElseThrow().state();
         assertTrue(state.contains("\"data_offset\" : ") && !state.contains("\"data_offset\" : 0"), state);
+        // the steps redone after each rollback replace the abandoned ones: one metrics row per step
+        assertEquals(java.util.stream.LongStream.rangeClosed(1, 30).mapToObj(Long::toString).toList(),
+                Files.readAllLines(dir.resolve("metrics.csv")).stream().skip(1).map(r -> r.substring(0, r.indexOf(','))).toList());
     }
 
     /** Training data whose batch at one index is garbage: random targets the model cannot predict. */
