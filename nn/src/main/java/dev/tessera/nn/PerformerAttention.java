@@ -6,6 +6,7 @@ import dev.tessera.tensor.Generator;
 import dev.tessera.tensor.Tensor;
 import java.util.HashSet;
 import java.util.Set;
+import java.util.stream.IntStream;
 
 /**
  * Performer FAVOR+ attention (B2): Choromanski et al., "Rethinking Attention with Performers",
@@ -27,11 +28,14 @@ import java.util.Set;
  * exactly (no ε is added, unlike the reference code, so nothing breaks the cancellation).
  *
  * <p>Masks: without a mask the bidirectional form runs in O((T+S)·m·D). With a causal and/or Llama 3
- * document mask, the sums become interval sums of prefix sums, Σ_{s∈[lo_t, hi_t]} = C[hi_t+1] − C[lo_t]
- * with C the prefix sums over time: a causal row ends at hi_t = queryOffset + t, and a document
- * mask resets the sums at document boundaries (lo_t = the first position of the query's
- * document). That needs each document id to occupy one contiguous run of positions (true of
- * packed sequences); otherwise the call fails. The prefix form keeps (B, H, S, m, Dv) prefix sums.
+ * document mask, the sums run over an interval of keys, Σ_{s∈[lo_t, hi_t]} = P[hi_t+1], with P the
+ * prefix sums over time restarted at each document's first position: a causal row ends at
+ * hi_t = queryOffset + t, and lo_t is the first position of the query's document. Restarting
+ * instead of taking C[hi_t+1] − C[lo_t] of whole-row sums matters in F32: the difference cancels
+ * a document of small key weight against the earlier documents' (a one-key document weighing
+ * 5·10⁻⁵ of the keys before it kept ~3 digits). That needs each document id to occupy one
+ * contiguous run of positions (true of packed sequences); otherwise the call fails. The prefix
+ * form keeps (B, H, S, m, Dv) prefix sums, one cumsum per document run.
  *
  * <p>{@link #newState}/{@link #step} decode one token at a time with the running state
  * S = Σ φ(k_s) v_sᵀ, z = Σ φ(k_s) (rescaled whenever the running key max c grows, as in an online
@@ -190,21 +194,16 @@ public final class PerformerAttention extends Module implements AttentionKernel 
     }
 
     private Variable prefixForm(Variable fq, Variable fk, Variable v, AttentionMask mask) {
-        int bsz = fq.size(0), heads = fq.size(1), t = fq.size(2), s = fk.size(2), dv = v.size(3);
+        int bsz = fq.size(0), t = fq.size(2), s = fk.size(2);
         Variable kv = fk.unsqueeze(-1).mul(v.unsqueeze(-2)); // (B, H, S, m, Dv)
-        Variable cKv = Variable.cat(2, Variable.constant(Tensor.zeros(fk.dtype(), bsz, heads, 1, features, dv)), kv.cumsum(2)); // (B, H, S+1, m, Dv)
-        Variable cZ = Variable.cat(2, Variable.constant(Tensor.zeros(fk.dtype(), bsz, heads, 1, features)), fk.cumsum(2)); // (B, H, S+1, m)
         int rows = mask.documentIds() == null ? 1 : bsz;
         Variable[] nums = new Variable[rows];
         Variable[] zs = new Variable[rows];
         for (int b = 0; b < rows; b++) {
-            long[][] bounds = intervals(mask, b, t, s);
-            Tensor lo = Tensor.of(bounds[0], t);
-            Tensor hiPlus1 = Tensor.of(bounds[1], t);
-            Variable ckv = rows == 1 ? cKv : cKv.narrow(0, b, 1);
-            Variable cz = rows == 1 ? cZ : cZ.narrow(0, b, 1);
-            nums[b] = ckv.indexSelect(2, hiPlus1).sub(ckv.indexSelect(2, lo)); // (1|B, H, T, m, Dv)
-            zs[b] = cz.indexSelect(2, hiPlus1).sub(cz.indexSelect(2, lo)); // (1|B, H, T, m)
+            Intervals in = intervals(mask, b, t, s);
+            Tensor end = Tensor.of(in.ends(), t);
+            nums[b] = runPrefixSums(rows == 1 ? kv : kv.narrow(0, b, 1), in.runStarts()).indexSelect(2, end); // (1|B, H, T, m, Dv)
+            zs[b] = runPrefixSums(rows == 1 ? fk : fk.narrow(0, b, 1), in.runStarts()).indexSelect(2, end); // (1|B, H, T, m)
         }
         Variable num = rows == 1 ? nums[0] : Variable.cat(0, nums); // (B, H, T, m, Dv)
         Variable z = rows == 1 ? zs[0] : Variable.cat(0, zs); // (B, H, T, m)
@@ -213,8 +212,31 @@ public final class PerformerAttention extends Module implements AttentionKernel 
         return numerator.div(denominator);
     }
 
-    /** For each query t of batch row b: {lo_t, hi_t + 1}, the allowed keys being [lo_t, hi_t]. */
-    private static long[][] intervals(AttentionMask mask, int b, int t, int s) {
+    /**
+     * Along time (dim 2): a zero row, then each run's own inclusive prefix sums, so that
+     * P[j+1] = Σ_{s∈[start of j's run, j]} x_s: (…, S, …) → (…, S+1, …).
+     */
+    private static Variable runPrefixSums(Variable x, int[] runStarts) {
+        int[] zeroShape = x.shape();
+        zeroShape[2] = 1;
+        Variable[] parts = new Variable[runStarts.length + 1];
+        parts[0] = Variable.constant(Tensor.zeros(x.dtype(), zeroShape));
+        for (int r = 0; r < runStarts.length; r++) {
+            int next = r + 1 < runStarts.length ? runStarts[r + 1] : x.size(2);
+            parts[r + 1] = x.narrow(2, runStarts[r], next - runStarts[r]).cumsum(2);
+        }
+        return Variable.cat(2, parts);
+    }
+
+    /** A batch row's document runs (first positions) and each query's index into {@link #runPrefixSums}. */
+    private record Intervals(int[] runStarts, long[] ends) {}
+
+    /**
+     * Batch row b's document runs (one run without documents) and, for each query t, hi_t + 1 for
+     * allowed keys [lo_t, hi_t] (hi_t lies in the query's run, which starts at lo_t, so its
+     * run-restarted prefix sum is the interval's sum), or 0, the zero row, when none is allowed.
+     */
+    private static Intervals intervals(AttentionMask mask, int b, int t, int s) {
         long[] doc = KernelSupport.documentRow(mask, b);
         int[] runStart = new int[s];
         int[] runEnd = new int[s];
@@ -232,8 +254,7 @@ public final class PerformerAttention extends Module implements AttentionKernel 
                 runEnd[j] = j == s - 1 || doc[j] != doc[j + 1] ? j : runEnd[j + 1];
             }
         }
-        long[] lo = new long[t];
-        long[] hiPlus1 = new long[t];
+        long[] ends = new long[t];
         for (int i = 0; i < t; i++) {
             int hi = mask.causal() ? Math.min(mask.queryOffset() + i, s - 1) : s - 1;
             int low = 0;
@@ -242,10 +263,9 @@ public final class PerformerAttention extends Module implements AttentionKernel 
                 low = runStart[at];
                 hi = Math.min(hi, runEnd[at]);
             }
-            lo[i] = low;
-            hiPlus1[i] = Math.max(hi + 1, low);
+            ends[i] = hi >= low ? hi + 1 : 0;
         }
-        return new long[][] {lo, hiPlus1};
+        return new Intervals(IntStream.range(0, s).filter(j -> runStart[j] == j).toArray(), ends); // without documents: {0}
     }
 
     /**

@@ -66,6 +66,30 @@ class PerformerAttentionTest {
         AttentionReference.assertClose(expected, out32.data(), 2e-4);
     }
 
+    /**
+     * A document whose keys weigh little next to an earlier document's (here φ ~ 10⁻⁵ against 1,
+     * far from F32 underflow) keeps F32's relative precision: with one feature the output is
+     * Σ φ(k_s) v_s / Σ φ(k_s) over the document, whatever else the row holds. (Found as a flaky
+     * property sample: interval sums taken as differences of whole-row prefix sums cancelled the
+     * small document's mass against the earlier one's, errors 2·10⁻³ to 4·10⁻².)
+     */
+    @Test
+    void smallDocumentsKeepTheirPrecisionInF32() {
+        int d = 4, s = 8;
+        PerformerAttention kernel = new PerformerAttention(d, 1, new Generator(7));
+        Tensor w = kernel.projection().to(DType.F64).reshape(1, 1, 1, d);
+        Tensor away = w.mul(-4 * Math.pow(d, 0.25) / Math.sqrt(w.square().sum().item())); // k' = −4 ŵ + noise: far below doc 0's logit 0
+        Tensor k = Tensor.cat(2, Tensor.zeros(DType.F64, 1, 1, 4, d), AttentionReference.randn(2, 0.3, 1, 1, 4, d).add(away));
+        Tensor q = AttentionReference.randn(1, 1, 1, 1, s, d);
+        Tensor v = AttentionReference.randn(3, 1, 1, 1, s, 3);
+        for (boolean causal : new boolean[] {false, true}) {
+            AttentionMask mask = new AttentionMask(causal, Tensor.of(new long[] {0, 0, 0, 0, 1, 1, 1, 1}, 1, s), 0);
+            Tensor got = kernel.attend(Variable.constant(q.to(DType.F32)), Variable.constant(k.to(DType.F32)),
+                    Variable.constant(v.to(DType.F32)), mask).data();
+            AttentionReference.assertClose(reference(kernel, q, k, v, mask), got, 1e-5);
+        }
+    }
+
     /** The causal prefix-sum form equals the quadratic masked form, also with a cache (T < S). */
     @Test
     void causalPrefixSumsEqualQuadraticMaskedForm() {
