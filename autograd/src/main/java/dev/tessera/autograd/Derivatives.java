@@ -34,7 +34,8 @@ final class Derivatives {
             case COS -> g.mul(x.sin().neg());
             case TANH -> g.mul(y.square().neg().add(1));              // 1 − tanh²
             case SIGMOID -> g.mul(y.mul(y.neg().add(1)));             // σ(1 − σ)
-            case RELU -> g.mul(x.gt(0).to(g.dtype()));                // 0 at x = 0, as PyTorch
+            // threshold_backward(g, y, 0), as PyTorch: 0 where y ≤ 0 (so at x = 0 too), else g; a NaN input passes g
+            case RELU -> Tensor.where(y.le(Tensor.scalar(0, y.dtype())), Tensor.scalar(0, g.dtype()), g);
             case GELU_ERF -> {                                        // Φ(x) + x·φ(x)
                 Tensor cdf = x.div(Math.sqrt(2)).erf().add(1).mul(0.5);
                 Tensor pdf = x.square().mul(-0.5).exp().mul(INV_SQRT_2PI);
@@ -89,8 +90,8 @@ final class Derivatives {
     static Tensor[] unarySaved(UnaryOp op, Tensor x, Tensor y) {
         return switch (op) {
             case NEG, SIGN, LOGICAL_NOT -> new Tensor[0];
-            case EXP, EXPM1, SQRT, RSQRT, TANH, SIGMOID, RECIPROCAL -> new Tensor[] {y};
-            case LOG, LOG1P, ABS, SIN, COS, RELU, GELU_ERF, GELU_TANH, SILU, SOFTPLUS, ERF, SQUARE -> new Tensor[] {x};
+            case EXP, EXPM1, SQRT, RSQRT, TANH, SIGMOID, RECIPROCAL, RELU -> new Tensor[] {y};
+            case LOG, LOG1P, ABS, SIN, COS, GELU_ERF, GELU_TANH, SILU, SOFTPLUS, ERF, SQUARE -> new Tensor[] {x};
         };
     }
 

@@ -1,0 +1,35 @@
+package dev.tessera.autograd;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import dev.tessera.tensor.DType;
+import dev.tessera.tensor.Tensor;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Gradients where an input is NaN or ±∞, a sum overflows, values tie, or the input is 0-d. The
+ * expected values are what PyTorch's closed forms give (derivatives.yaml and FunctionsManual.cpp:
+ * threshold_backward, maximum/minimum, prod_backward, var_backward, _log_softmax_backward_data),
+ * worked out by hand here; the arrays compare bit for bit, so the sign of a zero counts.
+ */
+class NonFiniteGradientTest {
+    static final double NAN = Double.NaN;
+    static final double INF = Double.POSITIVE_INFINITY;
+
+    static Variable leaf(double... values) {
+        return Variable.of(Tensor.of(values), true);
+    }
+
+    static Variable rows(int cols, double... values) {
+        return Variable.of(Tensor.of(values).reshape(values.length / cols, cols), true);
+    }
+
+    /** threshold_backward(grad, result, 0): 0 where relu(x) ≤ 0, else grad; NaN ≤ 0 is false. */
+    @Test
+    void reluPassesTheGradientThroughNaNAndMasksWithPositiveZero() {
+        Variable x = leaf(NAN, -1, 0, -0.0, 2, INF, -INF);
+        x.relu().backward(Tensor.of(new double[] {0.5, -0.25, 0.75, 1, -2, 3, -4}));
+        assertArrayEquals(new double[] {0.5, 0, 0, 0, -2, 3, 0}, x.grad().toDoubleArray());
+    }
+}
