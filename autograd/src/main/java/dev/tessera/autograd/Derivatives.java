@@ -75,12 +75,13 @@ final class Derivatives {
                 yield new Tensor[] {da, db};
             }
             case MAXIMUM, MINIMUM -> {
-                // the winner takes the gradient; ties split it evenly
-                Tensor aWins = op == BinaryOp.MAXIMUM ? a.gt(b) : a.lt(b);
-                Tensor tie = a.eq(b).to(g.dtype()).mul(0.5);
-                Tensor wa = aWins.to(g.dtype()).add(tie);
-                Tensor wb = wa.neg().add(1);
-                yield new Tensor[] {g.mul(wa), g.mul(wb)};
+                // as derivatives.yaml: where(a == b, g/2, g), masked to 0 for the input that loses;
+                // ties split g, and a NaN on either side fails every comparison, so both get all of g
+                Tensor shared = Tensor.where(a.eq(b), g.mul(0.5), g);
+                Tensor zero = Tensor.scalar(0, g.dtype());
+                Tensor aLoses = op == BinaryOp.MAXIMUM ? a.lt(b) : a.gt(b);
+                Tensor bLoses = op == BinaryOp.MAXIMUM ? a.gt(b) : a.lt(b);
+                yield new Tensor[] {Tensor.where(aLoses, zero, shared), Tensor.where(bLoses, zero, shared)};
             }
             case EQ, NE, LT, LE, GT, GE, LOGICAL_AND, LOGICAL_OR -> new Tensor[] {null, null};
         };

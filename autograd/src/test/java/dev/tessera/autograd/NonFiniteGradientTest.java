@@ -32,4 +32,25 @@ class NonFiniteGradientTest {
         x.relu().backward(Tensor.of(new double[] {0.5, -0.25, 0.75, 1, -2, 3, -4}));
         assertArrayEquals(new double[] {0.5, 0, 0, 0, -2, 3, 0}, x.grad().toDoubleArray());
     }
+
+    /**
+     * maximum: a gets where(a == b, g/2, g) masked to 0 where a &lt; b, b the same masked where
+     * a &gt; b. A NaN on either side fails every comparison, so both inputs get the whole g.
+     */
+    @Test
+    void maximumAndMinimumGiveBothInputsTheGradientAtNaNAndSplitTies() {
+        double[] a = {NAN, 1, NAN, 2, 3, INF, -0.0, -1};
+        double[] b = {1, NAN, NAN, 2, 1, INF, 0.0, 5};
+        Tensor g = Tensor.of(new double[] {0.5, -1, 2, 3, -4, 6, -8, 1.5});
+        Variable x = leaf(a);
+        Variable y = leaf(b);
+        x.maximum(y).backward(g);
+        assertArrayEquals(new double[] {0.5, -1, 2, 1.5, -4, 3, -4, 0}, x.grad().toDoubleArray(), "maximum da");
+        assertArrayEquals(new double[] {0.5, -1, 2, 1.5, 0, 3, -4, 1.5}, y.grad().toDoubleArray(), "maximum db");
+        Variable u = leaf(a);
+        Variable v = leaf(b);
+        u.minimum(v).backward(g);
+        assertArrayEquals(new double[] {0.5, -1, 2, 1.5, 0, 3, -4, 1.5}, u.grad().toDoubleArray(), "minimum da");
+        assertArrayEquals(new double[] {0.5, -1, 2, 1.5, -4, 3, -4, 0}, v.grad().toDoubleArray(), "minimum db");
+    }
 }
