@@ -170,10 +170,13 @@ final class ReduceFunctions {
             lastDim ? out.softmaxBackward(g, 1) : out.mul(g.sub(g.mul(out).sum(true, dim)))}, new Tensor[] {out}, x);
     }
 
-    /** y = log_softmax x; dx = g − softmax(x) · Σ g = g − exp(y) Σ g. */
+    /**
+     * y = log_softmax x; dx = g − softmax(x) · Σ g = g − exp(y) Σ g. A 0-d tensor is its own
+     * (single-element) slice along dim 0 or −1, as in PyTorch, so Σ g is g itself there.
+     */
     static Variable logSoftmax(Variable x, int dim) {
         Tensor out = x.data().logSoftmax(dim);
         return Variable.record("log_softmax", out, g -> new Tensor[] {
-            g.sub(out.exp().mul(g.sum(true, dim)))}, new Tensor[] {out}, x);
+            g.sub(out.exp().mul(g.rank() == 0 ? g : g.sum(true, dim)))}, new Tensor[] {out}, x);
     }
 }

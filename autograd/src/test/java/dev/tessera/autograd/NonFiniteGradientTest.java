@@ -53,4 +53,22 @@ class NonFiniteGradientTest {
         assertArrayEquals(new double[] {0.5, -1, 2, 1.5, 0, 3, -4, 1.5}, u.grad().toDoubleArray(), "minimum da");
         assertArrayEquals(new double[] {0.5, -1, 2, 1.5, -4, 3, -4, 0}, v.grad().toDoubleArray(), "minimum db");
     }
+
+    /** Dim 0 or −1 of a 0-d tensor is the tensor itself: log_softmax is 0 and its gradient g − g = 0. */
+    @Test
+    void logSoftmaxSoftmaxAndCumsumOfAZeroDimTensor() {
+        for (int dim : new int[] {0, -1}) {
+            Variable x = Variable.of(Tensor.scalar(2.5, DType.F64), true);
+            Variable y = x.logSoftmax(dim);
+            assertEquals(0, y.item());
+            y.backward(Tensor.scalar(1.5, DType.F64));
+            assertEquals(0, x.grad().item());
+            Variable s = Variable.of(Tensor.scalar(2.5, DType.F64), true);
+            s.softmax(dim).backward(Tensor.scalar(1.5, DType.F64));
+            assertEquals(0, s.grad().item());
+            Variable c = Variable.of(Tensor.scalar(2.5, DType.F64), true);
+            c.cumsum(dim).backward(Tensor.scalar(1.5, DType.F64));
+            assertEquals(1.5, c.grad().item());
+        }
+    }
 }
