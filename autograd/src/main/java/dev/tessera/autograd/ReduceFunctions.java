@@ -77,15 +77,30 @@ final class ReduceFunctions {
         }, new Tensor[] {in, out}, x);
     }
 
-    /** Var = Σ(x − x̄)² / (n − c), built from recorded primitives. */
+    /**
+     * Var = Σ(x − x̄)² / (N − c), one recorded op with PyTorch's var_backward:
+     * dx = (2 / (N − c))·g·(x − x̄). The closed form gives ±∞ at the finite elements of a slice
+     * whose mean is infinite (an inf in it, or a sum that overflows) and NaN at its infinite ones;
+     * differentiating the composite (mean, square, sum) gives NaN everywhere there. Reducing every
+     * dim with N ≤ c, torch gives g·(NaN where x = x̄, else ∞) instead.
+     */
     static Variable var(Variable x, int[] dims, int correction, boolean keepDim) {
-        Variable centered = x.sub(x.mean(true, dims));
-        int[] all = normalize(dims, x.rank());
+        Tensor in = x.data();
+        Tensor out = in.var(correction, keepDim, dims);
         long n = 1;
-        for (int d : all) {
-            n *= x.shape()[d];
+        for (int d : normalize(dims, in.rank())) {
+            n *= in.size(d);
         }
-        return centered.square().sum(keepDim, dims).div((double) Math.max(0, n - correction));
+        double dof = (double) n - correction;
+        return Variable.record("var", out, g -> {
+            Tensor gk = unsqueezeReduced(g, dims, in.rank(), keepDim);
+            Tensor mean = in.mean(true, dims);
+            if ((dims.length == 0 || in.rank() == 0) && dof <= 0) {
+                Tensor inf = Tensor.scalar(Double.POSITIVE_INFINITY, in.dtype());
+                return new Tensor[] {gk.mul(Tensor.where(in.eq(mean), Tensor.scalar(Double.NaN, in.dtype()), inf))};
+            }
+            return new Tensor[] {gk.mul(2 / dof).mul(in.sub(mean))};
+        }, new Tensor[] {in}, x);
     }
 
     /**

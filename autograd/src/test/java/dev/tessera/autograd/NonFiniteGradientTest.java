@@ -54,6 +54,32 @@ class NonFiniteGradientTest {
         assertArrayEquals(new double[] {0.5, -1, 2, 1.5, -4, 3, -4, 0}, v.grad().toDoubleArray(), "minimum db");
     }
 
+    /**
+     * var_backward is (2 / (N − correction))·grad·(x − mean): an infinite mean (an inf in the
+     * slice, or a sum that overflows) gives ±∞ at the finite elements and NaN at the infinite
+     * ones, where composing mean, square and sum gives NaN everywhere.
+     */
+    @Test
+    void varGradientFollowsTheClosedFormThroughInfinitiesAndOverflow() {
+        Variable x = rows(4, INF, INF, 2, 2, -INF, 1, 2, 3, 1e308, 1e308, -1, 5e-324);
+        x.var(0, false, 1).backward(Tensor.of(new double[] {1, 1, -1}));
+        assertArrayEquals(new double[] {NAN, NAN, -INF, -INF, NAN, INF, INF, INF, INF, INF, INF, INF}, x.grad().toDoubleArray());
+        Variable y = rows(2, 1, 3, 2, 2);
+        y.var(1, true, 1).backward(Tensor.of(new double[] {1, 1}).reshape(2, 1));
+        assertArrayEquals(new double[] {-2, 2, 0, 0}, y.grad().toDoubleArray());
+    }
+
+    /** With no dim and N ≤ correction torch gives grad·(NaN where x = mean, else ∞). */
+    @Test
+    void varOfEverythingWithNoDegreesOfFreedomIsInfiniteOrNaN() {
+        Variable x = leaf(1, 2);
+        x.var(2, false).backward(Tensor.scalar(-1, DType.F64));
+        assertArrayEquals(new double[] {-INF, -INF}, x.grad().toDoubleArray());
+        Variable y = leaf(3);
+        y.var(1, false).backward();
+        assertArrayEquals(new double[] {NAN}, y.grad().toDoubleArray());
+    }
+
     /** Dim 0 or −1 of a 0-d tensor is the tensor itself: log_softmax is 0 and its gradient g − g = 0. */
     @Test
     void logSoftmaxSoftmaxAndCumsumOfAZeroDimTensor() {
