@@ -1,5 +1,6 @@
 package dev.tessera.autograd;
 
+import dev.tessera.tensor.DType;
 import dev.tessera.tensor.Tensor;
 
 /** Reductions and softmax-like ops, each backward beside its forward. */
@@ -58,23 +59,76 @@ final class ReduceFunctions {
     }
 
     /**
-     * y = Π x. dx_i = Π_{j≠i} x_j, computed without dividing by zero: y/x_i where x_i ≠ 0; where
-     * x_i is the only zero of its group the product of the others; 0 where there are more zeros.
+     * y = Π x, with PyTorch's prod_backward. Without a zero anywhere in the input dx = g·(y / x)
+     * (NaN at ±∞ / ±∞). With a zero anywhere, every element gets the product of the others in its slice, as
+     * (exclusive product from the front)·(exclusive product from the back), which is exact where a
+     * slice holds zeros, infinities beside finite values, or a NaN beside a zero. Reducing every
+     * dim (torch.prod(x) without a dim) with two or more zeros gives 0 everywhere, as torch's
+     * backward without grad mode does.
      */
     static Variable prod(Variable x, int[] dims, boolean keepDim) {
         Tensor in = x.data();
         Tensor out = in.prod(keepDim, dims);
         return Variable.record("prod", out, g -> {
-            int[] all = dims.length == 0 ? normalize(dims, in.rank()) : dims;
-            Tensor zero = in.eq(0);
-            Tensor one = Tensor.scalar(1, in.dtype());
-            Tensor zeros = zero.to(in.dtype()).sum(true, all);
-            Tensor prodNonZero = Tensor.where(zero, one, in).prod(true, all);
-            Tensor y = unsqueezeReduced(out, dims, in.rank(), keepDim);
-            Tensor safeX = Tensor.where(zero, one, in);
-            Tensor others = Tensor.where(zero, Tensor.where(zeros.eq(1), prodNonZero, Tensor.scalar(0, in.dtype())), y.div(safeX));
-            return new Tensor[] {others.mul(unsqueezeReduced(g, dims, in.rank(), keepDim))};
+            if (in.rank() == 0) {
+                return new Tensor[] {g};
+            }
+            Tensor gk = unsqueezeReduced(g, dims, in.rank(), keepDim);
+            double zeros = in.eq(0).to(DType.F64).sum().item();
+            if (zeros == 0) {
+                return new Tensor[] {gk.mul(unsqueezeReduced(out, dims, in.rank(), keepDim).div(in))};
+            }
+            if (dims.length == 0 && zeros > 1) {
+                return new Tensor[] {Tensor.zeros(in.dtype(), in.shape())};
+            }
+            return new Tensor[] {gk.mul(productOfOthers(in, normalize(dims, in.rank())))};
         }, new Tensor[] {in, out}, x);
+    }
+
+    /**
+     * For each element, the product of the other elements of its slice over {@code reduced}, as
+     * PyTorch's prod_safe_zeros_backward forms it: cumprod of the elements before it times cumprod
+     * of those after it taken from the end, each accumulated in double and rounded to the dtype
+     * (as torch's CPU cumprod does for F32 and F64), then multiplied in the dtype. The reduced dims
+     * are moved last and flattened into one, so several dims act as one.
+     */
+    private static Tensor productOfOthers(Tensor in, int[] reduced) {
+        int rank = in.rank();
+        int[] perm = new int[rank];
+        int k = 0;
+        for (int d = 0; d < rank; d++) {
+            if (java.util.Arrays.binarySearch(reduced, d) < 0) {
+                perm[k++] = d;
+            }
+        }
+        int n = 1;
+        for (int d : reduced) {
+            perm[k++] = d;
+            n *= in.size(d);
+        }
+        Tensor moved = in.permute(perm).contiguous();
+        double[] v = moved.to(DType.F64).toDoubleArray();
+        double[] before = new double[v.length];
+        double[] after = new double[v.length];
+        for (int row = 0; row + n <= v.length && n > 0; row += n) {
+            double acc = 1;
+            for (int i = 0; i < n; i++) {
+                before[row + i] = acc;
+                acc *= v[row + i];
+            }
+            acc = 1;
+            for (int i = n - 1; i >= 0; i--) {
+                after[row + i] = acc;
+                acc *= v[row + i];
+            }
+        }
+        int[] shape = moved.shape();
+        Tensor others = Tensor.of(before, shape).to(in.dtype()).mul(Tensor.of(after, shape).to(in.dtype()));
+        int[] inverse = new int[rank];
+        for (int i = 0; i < rank; i++) {
+            inverse[perm[i]] = i;
+        }
+        return others.permute(inverse);
     }
 
     /**
@@ -174,7 +228,7 @@ final class ReduceFunctions {
     /** {@code t} reversed along {@code dim} (a gather copy: Tensor views take positive steps only). */
     private static Tensor flip(Tensor t, int dim) {
         int n = t.size(dim);
-        return t.indexSelect(dim, Tensor.arange(n - 1, -1, -1, dev.tessera.tensor.DType.I64));
+        return t.indexSelect(dim, Tensor.arange(n - 1, -1, -1, DType.I64));
     }
 
     /** y = softmax x; dx = y ⊙ (g − Σ g ⊙ y). */

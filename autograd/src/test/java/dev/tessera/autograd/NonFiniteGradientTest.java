@@ -55,6 +55,47 @@ class NonFiniteGradientTest {
     }
 
     /**
+     * prod_backward: with a zero anywhere in the input, every element gets the product of the
+     * others as (exclusive cumprod from the front)·(exclusive cumprod from the back), so an inf
+     * beside finite values gives inf and a lone NaN beside a zero gets 0.
+     */
+    @Test
+    void prodWithAZeroInTheInputTakesTheProductOfTheOthersEverywhere() {
+        Variable x = rows(4, INF, -INF, 1, 0, INF, INF, 2, 2, 0, NAN, 1, 1);
+        x.prod(false, 1).backward(Tensor.of(new double[] {-1, 1, 2}));
+        assertArrayEquals(new double[] {NAN, NAN, NAN, INF, INF, INF, INF, INF, NAN, 0, NAN, NAN}, x.grad().toDoubleArray());
+        Variable f = Variable.of(Tensor.of(new double[] {2, 0, 3, 0.5, 4, -1}).reshape(3, 2).to(DType.F32), true);
+        f.prod(true, 0, 1).backward(Tensor.of(new double[] {0.5}).reshape(1, 1).to(DType.F32)); // several dims act as one
+        assertEquals(DType.F32, f.grad().dtype());
+        assertArrayEquals(new double[] {-0.0, -6, -0.0, -0.0, -0.0, 0}, f.grad().toDoubleArray());
+    }
+
+    /** Without any zero in the input prod_backward is grad·(result / input), NaN where ±∞/±∞. */
+    @Test
+    void prodWithoutZerosDividesTheResultByEachElement() {
+        Variable x = rows(4, -INF, 1, 2, 3, INF, INF, 2, 2);
+        x.prod(false, 1).backward(Tensor.of(new double[] {1, 1}));
+        assertArrayEquals(new double[] {NAN, -INF, -INF, -INF, NAN, NAN, INF, INF}, x.grad().toDoubleArray());
+        Variable y = rows(2, 1e308, 1e308, 3, 4);
+        y.prod(false, 1).backward(Tensor.of(new double[] {-1, 1}));
+        assertArrayEquals(new double[] {-INF, -INF, 4, 3}, y.grad().toDoubleArray());
+    }
+
+    /**
+     * torch.prod(x) without a dim returns zeros when two or more elements are 0 (its backward runs
+     * without grad mode); over a dim the same input gets the product of the others, 0·∞ = NaN.
+     */
+    @Test
+    void prodOfEverythingWithTwoZerosHasZeroGradient() {
+        Variable x = leaf(0, 0, INF);
+        x.prod(false).backward(Tensor.scalar(NAN, DType.F64));
+        assertArrayEquals(new double[] {0, 0, 0}, x.grad().toDoubleArray());
+        Variable y = leaf(0, 0, INF);
+        y.prod(false, 0).backward(Tensor.scalar(1, DType.F64));
+        assertArrayEquals(new double[] {NAN, NAN, 0}, y.grad().toDoubleArray());
+    }
+
+    /**
      * var_backward is (2 / (N − correction))·grad·(x − mean): an infinite mean (an inf in the
      * slice, or a sum that overflows) gives ±∞ at the finite elements and NaN at the infinite
      * ones, where composing mean, square and sum gives NaN everywhere.
