@@ -34,7 +34,8 @@ final class Derivatives {
             case COS -> g.mul(x.sin().neg());
             case TANH -> g.mul(y.square().neg().add(1));              // 1 − tanh²
             case SIGMOID -> g.mul(y.mul(y.neg().add(1)));             // σ(1 − σ)
-            case RELU -> g.mul(x.gt(0).to(g.dtype()));                // 0 at x = 0, as PyTorch
+            // threshold_backward(g, y, 0), as PyTorch: 0 where y ≤ 0 (so at x = 0 too), else g; a NaN input passes g
+            case RELU -> Tensor.where(y.le(Tensor.scalar(0, y.dtype())), Tensor.scalar(0, g.dtype()), g);
             case GELU_ERF -> {                                        // Φ(x) + x·φ(x)
                 Tensor cdf = x.div(Math.sqrt(2)).erf().add(1).mul(0.5);
                 Tensor pdf = x.square().mul(-0.5).exp().mul(INV_SQRT_2PI);
@@ -74,12 +75,13 @@ final class Derivatives {
                 yield new Tensor[] {da, db};
             }
             case MAXIMUM, MINIMUM -> {
-                // the winner takes the gradient; ties split it evenly
-                Tensor aWins = op == BinaryOp.MAXIMUM ? a.gt(b) : a.lt(b);
-                Tensor tie = a.eq(b).to(g.dtype()).mul(0.5);
-                Tensor wa = aWins.to(g.dtype()).add(tie);
-                Tensor wb = wa.neg().add(1);
-                yield new Tensor[] {g.mul(wa), g.mul(wb)};
+                // as derivatives.yaml: where(a == b, g/2, g), masked to 0 for the input that loses;
+                // ties split g, and a NaN on either side fails every comparison, so both get all of g
+                Tensor shared = Tensor.where(a.eq(b), g.mul(0.5), g);
+                Tensor zero = Tensor.scalar(0, g.dtype());
+                Tensor aLoses = op == BinaryOp.MAXIMUM ? a.lt(b) : a.gt(b);
+                Tensor bLoses = op == BinaryOp.MAXIMUM ? a.gt(b) : a.lt(b);
+                yield new Tensor[] {Tensor.where(aLoses, zero, shared), Tensor.where(bLoses, zero, shared)};
             }
             case EQ, NE, LT, LE, GT, GE, LOGICAL_AND, LOGICAL_OR -> new Tensor[] {null, null};
         };
@@ -89,8 +91,8 @@ final class Derivatives {
     static Tensor[] unarySaved(UnaryOp op, Tensor x, Tensor y) {
         return switch (op) {
             case NEG, SIGN, LOGICAL_NOT -> new Tensor[0];
-            case EXP, EXPM1, SQRT, RSQRT, TANH, SIGMOID, RECIPROCAL -> new Tensor[] {y};
-            case LOG, LOG1P, ABS, SIN, COS, RELU, GELU_ERF, GELU_TANH, SILU, SOFTPLUS, ERF, SQUARE -> new Tensor[] {x};
+            case EXP, EXPM1, SQRT, RSQRT, TANH, SIGMOID, RECIPROCAL, RELU -> new Tensor[] {y};
+            case LOG, LOG1P, ABS, SIN, COS, GELU_ERF, GELU_TANH, SILU, SOFTPLUS, ERF, SQUARE -> new Tensor[] {x};
         };
     }
 

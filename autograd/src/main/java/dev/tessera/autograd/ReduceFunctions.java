@@ -1,5 +1,6 @@
 package dev.tessera.autograd;
 
+import dev.tessera.tensor.DType;
 import dev.tessera.tensor.Tensor;
 
 /** Reductions and softmax-like ops, each backward beside its forward. */
@@ -58,34 +59,102 @@ final class ReduceFunctions {
     }
 
     /**
-     * y = Π x. dx_i = Π_{j≠i} x_j, computed without dividing by zero: y/x_i where x_i ≠ 0; where
-     * x_i is the only zero of its group the product of the others; 0 where there are more zeros.
+     * y = Π x, with PyTorch's prod_backward. Without a zero anywhere in the input dx = g·(y / x)
+     * (NaN at ±∞ / ±∞). With a zero anywhere, every element gets the product of the others in its slice, as
+     * (exclusive product from the front)·(exclusive product from the back), which is exact where a
+     * slice holds zeros, infinities beside finite values, or a NaN beside a zero. Reducing every
+     * dim (torch.prod(x) without a dim) with two or more zeros gives 0 everywhere, as torch's
+     * backward without grad mode does.
      */
     static Variable prod(Variable x, int[] dims, boolean keepDim) {
         Tensor in = x.data();
         Tensor out = in.prod(keepDim, dims);
         return Variable.record("prod", out, g -> {
-            int[] all = dims.length == 0 ? normalize(dims, in.rank()) : dims;
-            Tensor zero = in.eq(0);
-            Tensor one = Tensor.scalar(1, in.dtype());
-            Tensor zeros = zero.to(in.dtype()).sum(true, all);
-            Tensor prodNonZero = Tensor.where(zero, one, in).prod(true, all);
-            Tensor y = unsqueezeReduced(out, dims, in.rank(), keepDim);
-            Tensor safeX = Tensor.where(zero, one, in);
-            Tensor others = Tensor.where(zero, Tensor.where(zeros.eq(1), prodNonZero, Tensor.scalar(0, in.dtype())), y.div(safeX));
-            return new Tensor[] {others.mul(unsqueezeReduced(g, dims, in.rank(), keepDim))};
+            if (in.rank() == 0) {
+                return new Tensor[] {g};
+            }
+            Tensor gk = unsqueezeReduced(g, dims, in.rank(), keepDim);
+            double zeros = in.eq(0).to(DType.F64).sum().item();
+            if (zeros == 0) {
+                return new Tensor[] {gk.mul(unsqueezeReduced(out, dims, in.rank(), keepDim).div(in))};
+            }
+            if (dims.length == 0 && zeros > 1) {
+                return new Tensor[] {Tensor.zeros(in.dtype(), in.shape())};
+            }
+            return new Tensor[] {gk.mul(productOfOthers(in, normalize(dims, in.rank())))};
         }, new Tensor[] {in, out}, x);
     }
 
-    /** Var = Σ(x − x̄)² / (n − c), built from recorded primitives. */
-    static Variable var(Variable x, int[] dims, int correction, boolean keepDim) {
-        Variable centered = x.sub(x.mean(true, dims));
-        int[] all = normalize(dims, x.rank());
-        long n = 1;
-        for (int d : all) {
-            n *= x.shape()[d];
+    /**
+     * For each element, the product of the other elements of its slice over {@code reduced}, as
+     * PyTorch's prod_safe_zeros_backward forms it: cumprod of the elements before it times cumprod
+     * of those after it taken from the end, each accumulated in double and rounded to the dtype
+     * (as torch's CPU cumprod does for F32 and F64), then multiplied in the dtype. The reduced dims
+     * are moved last and flattened into one, so several dims act as one.
+     */
+    private static Tensor productOfOthers(Tensor in, int[] reduced) {
+        int rank = in.rank();
+        int[] perm = new int[rank];
+        int k = 0;
+        for (int d = 0; d < rank; d++) {
+            if (java.util.Arrays.binarySearch(reduced, d) < 0) {
+                perm[k++] = d;
+            }
         }
-        return centered.square().sum(keepDim, dims).div((double) Math.max(0, n - correction));
+        int n = 1;
+        for (int d : reduced) {
+            perm[k++] = d;
+            n *= in.size(d);
+        }
+        Tensor moved = in.permute(perm).contiguous();
+        double[] v = moved.to(DType.F64).toDoubleArray();
+        double[] before = new double[v.length];
+        double[] after = new double[v.length];
+        for (int row = 0; row + n <= v.length && n > 0; row += n) {
+            double acc = 1;
+            for (int i = 0; i < n; i++) {
+                before[row + i] = acc;
+                acc *= v[row + i];
+            }
+            acc = 1;
+            for (int i = n - 1; i >= 0; i--) {
+                after[row + i] = acc;
+                acc *= v[row + i];
+            }
+        }
+        int[] shape = moved.shape();
+        Tensor others = Tensor.of(before, shape).to(in.dtype()).mul(Tensor.of(after, shape).to(in.dtype()));
+        int[] inverse = new int[rank];
+        for (int i = 0; i < rank; i++) {
+            inverse[perm[i]] = i;
+        }
+        return others.permute(inverse);
+    }
+
+    /**
+     * Var = Σ(x − x̄)² / (N − c), one recorded op with PyTorch's var_backward:
+     * dx = (2 / (N − c))·g·(x − x̄). The closed form gives ±∞ at the finite elements of a slice
+     * whose mean is infinite (an inf in it, or a sum that overflows) and NaN at its infinite ones;
+     * differentiating the composite (mean, square, sum) gives NaN everywhere there. Reducing every
+     * dim with N ≤ c, torch gives g·(NaN where x = x̄, else ∞) instead.
+     */
+    static Variable var(Variable x, int[] dims, int correction, boolean keepDim) {
+        Tensor in = x.data();
+        Tensor out = in.var(correction, keepDim, dims);
+        long n = 1;
+        for (int d : normalize(dims, in.rank())) {
+            n *= in.size(d);
+        }
+        double dof = (double) n - correction;
+        return Variable.record("var", out, g -> {
+            Tensor gk = unsqueezeReduced(g, dims, in.rank(), keepDim);
+            Tensor mean = in.mean(true, dims);
+            if ((dims.length == 0 || in.rank() == 0) && dof <= 0) {
+                Tensor inf = Tensor.scalar(Double.POSITIVE_INFINITY, in.dtype());
+                return new Tensor[] {gk.mul(Tensor.where(in.eq(mean), Tensor.scalar(Double.NaN, in.dtype()), inf))};
+            }
+            return new Tensor[] {gk.mul(2 / dof).mul(in.sub(mean))};
+        }, new Tensor[] {in}, x);
     }
 
     /**
@@ -159,7 +228,7 @@ final class ReduceFunctions {
     /** {@code t} reversed along {@code dim} (a gather copy: Tensor views take positive steps only). */
     private static Tensor flip(Tensor t, int dim) {
         int n = t.size(dim);
-        return t.indexSelect(dim, Tensor.arange(n - 1, -1, -1, dev.tessera.tensor.DType.I64));
+        return t.indexSelect(dim, Tensor.arange(n - 1, -1, -1, DType.I64));
     }
 
     /** y = softmax x; dx = y ⊙ (g − Σ g ⊙ y). */
@@ -170,10 +239,13 @@ final class ReduceFunctions {
             lastDim ? out.softmaxBackward(g, 1) : out.mul(g.sub(g.mul(out).sum(true, dim)))}, new Tensor[] {out}, x);
     }
 
-    /** y = log_softmax x; dx = g − softmax(x) · Σ g = g − exp(y) Σ g. */
+    /**
+     * y = log_softmax x; dx = g − softmax(x) · Σ g = g − exp(y) Σ g. A 0-d tensor is its own
+     * (single-element) slice along dim 0 or −1, as in PyTorch, so Σ g is g itself there.
+     */
     static Variable logSoftmax(Variable x, int dim) {
         Tensor out = x.data().logSoftmax(dim);
         return Variable.record("log_softmax", out, g -> new Tensor[] {
-            g.sub(out.exp().mul(g.sum(true, dim)))}, new Tensor[] {out}, x);
+            g.sub(out.exp().mul(g.rank() == 0 ? g : g.sum(true, dim)))}, new Tensor[] {out}, x);
     }
 }
