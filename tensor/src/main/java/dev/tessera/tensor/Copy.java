@@ -28,6 +28,10 @@ final class Copy {
             });
             return;
         }
+        if (in.dtype() == out.dtype() && in.dtype() != DType.BOOL && (from == null) != (to == null) && so == 1 && si == 1) {
+            segmentRows(in, out, loop);
+            return;
+        }
         if (convertFast(from, to, loop, so, si)) {
             return;
         }
@@ -41,6 +45,27 @@ final class Copy {
                 } else {
                     out.setDouble(oo + i * so, in.getDouble(io + i * si));
                 }
+            }
+        });
+    }
+
+    /**
+     * Unit-stride rows between segment storage (mapped or off-heap, little-endian) and a heap array
+     * of the same dtype, as bulk copies: bit-exact (NaN payloads included) and without per-element
+     * dispatch, which is what materialising mapped weights for a kernel costs. BOOL takes the
+     * element loop, which also normalises a file's nonzero bytes to 1.
+     */
+    private static void segmentRows(Storage in, Storage out, StridedLoop loop) {
+        java.lang.foreign.ValueLayout layout = in.elementLayout();
+        long size = in.dtype().byteSize();
+        Object from = in.array();
+        Object to = out.array();
+        java.lang.foreign.MemorySegment seg = from == null ? in.segment() : out.segment();
+        loop.forEachRow((oo, io, u1, u2, n) -> {
+            if (from == null) {
+                java.lang.foreign.MemorySegment.copy(seg, layout, io * size, to, oo, n);
+            } else {
+                java.lang.foreign.MemorySegment.copy(from, io, seg, layout, oo * size, n);
             }
         });
     }

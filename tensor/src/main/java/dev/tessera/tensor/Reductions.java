@@ -329,8 +329,9 @@ final class Reductions {
             throw new IllegalArgumentException(op + ": needs floating scores and a BOOL mask, got " + x.dtype() + " and " + allowed.dtype());
         }
         int[] shape = x.shape();
-        // the mask is read through its broadcast view (no (B, H, T, S) copy) when its rows are contiguous
-        Tensor mask = allowed.expand(shape);
+        // the mask is read through its broadcast view (no (B, H, T, S) copy) when its rows are contiguous;
+        // a mapped or off-heap mask is copied to the heap once, before broadcasting
+        Tensor mask = Ops.materialize(allowed, DType.BOOL).expand(shape);
         if (shape.length > 0 && mask.stride(-1) != 1) {
             mask = mask.contiguous();
         }

@@ -116,6 +116,18 @@ public final class Storage {
         };
     }
 
+    /** The little-endian layout of one element as segment storage holds it ({@code JAVA_BYTE} for BOOL). */
+    ValueLayout elementLayout() {
+        return switch (dtype) {
+            case F32 -> F32_LE;
+            case F64 -> F64_LE;
+            case BF16, F16 -> I16_LE;
+            case I32 -> I32_LE;
+            case I64 -> I64_LE;
+            case BOOL -> ValueLayout.JAVA_BYTE;
+        };
+    }
+
     public int version() {
         return version;
     }

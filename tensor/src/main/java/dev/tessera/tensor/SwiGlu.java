@@ -12,8 +12,8 @@ import jdk.incubator.vector.VectorSpecies;
  * The composite (silu, then mul; backward through sigmoid, neg, add, mul...) streams the
  * activations through memory some fifteen times; these kernels read a, b (and g) once. σ uses the
  * same {@link VectorMath#exp} as {@link UnaryOp#SIGMOID} and {@link UnaryOp#SILU}, so the forward
- * gives the composite's bits. Inputs of the same shape; F32 runs the vector kernel, other dtypes
- * compute in double.
+ * gives the composite's bits. Inputs of the same shape, on any storage (mapped or off-heap inputs
+ * are copied to the heap once); F32 runs the vector kernel, other dtypes compute in double.
  */
 public final class SwiGlu {
     private static final VectorSpecies<Float> S = Simd.F32;
@@ -25,8 +25,8 @@ public final class SwiGlu {
     public static Tensor forward(Tensor a, Tensor b) {
         check("swiglu", a, b, null);
         DType compute = a.dtype() == DType.F64 ? DType.F64 : DType.F32;
-        Tensor x = a.to(compute).contiguous();
-        Tensor u = b.to(compute).contiguous();
+        Tensor x = a.heapContiguous(compute);
+        Tensor u = b.heapContiguous(compute);
         Tensor y = Tensor.zeros(compute, a.shape());
         int n = y.numel();
         if (compute == DType.F32) {
@@ -61,9 +61,9 @@ public final class SwiGlu {
     public static Tensor[] backward(Tensor a, Tensor b, Tensor g) {
         check("swiglu backward", a, b, g);
         DType compute = a.dtype() == DType.F64 ? DType.F64 : DType.F32;
-        Tensor x = a.to(compute).contiguous();
-        Tensor u = b.to(compute).contiguous();
-        Tensor gr = g.to(compute).contiguous();
+        Tensor x = a.heapContiguous(compute);
+        Tensor u = b.heapContiguous(compute);
+        Tensor gr = g.heapContiguous(compute);
         Tensor da = Tensor.zeros(compute, a.shape());
         Tensor db = Tensor.zeros(compute, a.shape());
         int n = da.numel();

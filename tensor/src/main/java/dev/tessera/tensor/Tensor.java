@@ -617,6 +617,16 @@ public final class Tensor {
         return isContiguous() ? this : copy();
     }
 
+    /**
+     * This tensor as {@code dtype}, contiguous, on heap array storage, so a kernel may index
+     * {@code storage().floats()} (or {@code doubles()}, ...) from {@link #offset()} on. Copies once
+     * when needed: for another dtype, a strided view, or mapped or off-heap storage (whose
+     * {@link Storage#array()} is null). This tensor when it already qualifies.
+     */
+    public Tensor heapContiguous(DType dtype) {
+        return Ops.materialize(this, dtype).contiguous();
+    }
+
     /** A contiguous copy that owns its storage. */
     public Tensor copy() {
         Tensor out = zeros(dtype(), shape);
