@@ -35,18 +35,26 @@ final class Copy {
         if (convertFast(from, to, loop, so, si)) {
             return;
         }
-        boolean integral = !in.dtype().isFloating() && !out.dtype().isFloating();
         loop.forEachRow((oo, io, u1, u2, n) -> {
             for (int i = 0; i < n; i++) {
-                if (integral) {
-                    out.setLong(oo + i * so, in.getLong(io + i * si));
-                } else if (out.dtype() == DType.BOOL) {
-                    out.setDouble(oo + i * so, in.getDouble(io + i * si) != 0 ? 1 : 0);
-                } else {
-                    out.setDouble(oo + i * so, in.getDouble(io + i * si));
-                }
+                element(in, io + i * si, out, oo + i * so);
             }
         });
+    }
+
+    /**
+     * out[o] = in[i] converted: integers go through {@link Storage#setLong} (exact, or rounded once to
+     * nearest even: a long rounded through double would round twice), BOOL takes nonzero as 1, and
+     * everything else goes through double (exact for every float type, rounded once on store).
+     */
+    static void element(Storage in, int i, Storage out, int o) {
+        if (out.dtype() == DType.BOOL) {
+            out.setDouble(o, in.getDouble(i) != 0 ? 1 : 0);
+        } else if (!in.dtype().isFloating()) {
+            out.setLong(o, in.getLong(i));
+        } else {
+            out.setDouble(o, in.getDouble(i));
+        }
     }
 
     /**
@@ -79,6 +87,10 @@ final class Copy {
                     loop.forEachRow((oo, io, u1, u2, n) -> { for (int i = 0; i < n; i++) b[oo + i * so] = a[io + i * si]; });
             case double[] a when to instanceof float[] b ->
                     loop.forEachRow((oo, io, u1, u2, n) -> { for (int i = 0; i < n; i++) b[oo + i * so] = (float) a[io + i * si]; });
+            case long[] a when to instanceof float[] b -> // (float) of a long rounds once, to nearest even
+                    loop.forEachRow((oo, io, u1, u2, n) -> { for (int i = 0; i < n; i++) b[oo + i * so] = a[io + i * si]; });
+            case long[] a when to instanceof double[] b ->
+                    loop.forEachRow((oo, io, u1, u2, n) -> { for (int i = 0; i < n; i++) b[oo + i * so] = a[io + i * si]; });
             case int[] a when to instanceof long[] b ->
                     loop.forEachRow((oo, io, u1, u2, n) -> { for (int i = 0; i < n; i++) b[oo + i * so] = a[io + i * si]; });
             case long[] a when to instanceof int[] b ->

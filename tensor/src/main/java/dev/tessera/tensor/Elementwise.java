@@ -179,11 +179,10 @@ final class Elementwise {
         }
         loop.forEachRow((co, ao, bo, oo, n) -> {
             for (int i = 0; i < n; i++) {
-                boolean pick = c[co + i * sc] != 0;
-                if (o.dtype() == DType.I64) {
-                    o.setLong(oo + i * so, pick ? x.getLong(ao + i * sa) : y.getLong(bo + i * sb));
+                if (c[co + i * sc] != 0) {
+                    Copy.element(x, ao + i * sa, o, oo + i * so);
                 } else {
-                    o.setDouble(oo + i * so, pick ? x.getDouble(ao + i * sa) : y.getDouble(bo + i * sb));
+                    Copy.element(y, bo + i * sb, o, oo + i * so);
                 }
             }
         });
