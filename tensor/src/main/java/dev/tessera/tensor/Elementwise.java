@@ -226,7 +226,14 @@ final class Elementwise {
         }
     }
 
-    /** Whether {@link #unaryVector} has a vector form of {@code op}. */
+    /**
+     * Whether {@link #unaryVector} has a vector form of {@code op}. Against the scalar twin (the
+     * double-precision {@link UnaryOp#apply} rounded to float) the forms agree: bitwise for NEG, ABS,
+     * SQRT, SQUARE, RECIPROCAL and RELU (one IEEE rounding either way); within 1 ulp for RSQRT (two
+     * float roundings), 2 for EXP, 3 for TANH and SIGMOID, 4 for SILU; GELU_TANH within
+     * 4·(1 + |2u|) ulps, u = √(2/π)(x + 0.044715x³), as u is rounded in float and σ(2u) magnifies
+     * that by |2u|. NaN in, NaN out. SimdTwinTest checks these at edge and random values.
+     */
     static boolean hasVectorForm(UnaryOp op) {
         return switch (op) {
             case NEG, ABS, SQRT, RSQRT, SQUARE, RECIPROCAL, RELU, EXP, TANH, SIGMOID, SILU, GELU_TANH -> true;
@@ -250,23 +257,23 @@ final class Elementwise {
             case EXP -> { for (; i < n; i += lanes) VectorMath.exp(load(x, xo + i)).intoArray(y, yo + i); }
             case TANH -> { for (; i < n; i += lanes) VectorMath.tanh(load(x, xo + i)).intoArray(y, yo + i); }
             case SIGMOID -> {
-                for (; i < n; i += lanes) {
-                    FloatVector e = VectorMath.exp(load(x, xo + i).neg());
-                    FloatVector.broadcast(S, 1f).div(e.add(1f)).intoArray(y, yo + i);
-                }
+                FloatVector one = FloatVector.broadcast(S, 1f);
+                for (; i < n; i += lanes) VectorMath.timesSigmoid(one, load(x, xo + i)).intoArray(y, yo + i);
             }
             case SILU -> {
                 for (; i < n; i += lanes) {
                     FloatVector v = load(x, xo + i);
-                    v.div(VectorMath.exp(v.neg()).add(1f)).intoArray(y, yo + i);
+                    VectorMath.timesSigmoid(v, v).intoArray(y, yo + i);
                 }
             }
             case GELU_TANH -> {
-                float c = (float) Math.sqrt(2 / Math.PI);
+                // ½x(1 + tanh u) = x·σ(2u), u = √(2/π)(x + 0.044715x³): no cancellation where tanh u → −1,
+                // and no overflow for |x| near MAX_VALUE (u = ±inf gives σ = 0 or 1)
+                float c2 = (float) (2 * Math.sqrt(2 / Math.PI));
                 for (; i < n; i += lanes) {
                     FloatVector v = load(x, xo + i);
-                    FloatVector inner = v.mul(v).mul(0.044715f * c).add(c).mul(v);
-                    VectorMath.tanh(inner).add(1f).mul(v).mul(0.5f).intoArray(y, yo + i);
+                    FloatVector twoU = v.mul(v).mul(0.044715f * c2).add(c2).mul(v);
+                    VectorMath.timesSigmoid(v, twoU).intoArray(y, yo + i);
                 }
             }
             default -> throw new IllegalStateException("unary: " + op + " has no vector form");
