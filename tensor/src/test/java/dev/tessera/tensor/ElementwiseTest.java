@@ -282,6 +282,24 @@ class ElementwiseTest {
         }
     }
 
+    /** sign follows PyTorch ((0 < x) − (x < 0)): sign(NaN) = 0 and sign(±0) = +0, in every float dtype and layout. */
+    @Test
+    void signOfNanAndZeroIsZero() {
+        double[] x = {Double.NaN, -0.0, 0.0, 1, -2, Double.POSITIVE_INFINITY, Double.NEGATIVE_INFINITY, 0x1p-20, -0x1p-20};
+        double[] want = {0, 0, 0, 1, -1, 1, -1, 1, -1};
+        for (DType dt : new DType[] {DType.F32, DType.F64, DType.BF16, DType.F16}) {
+            Tensor t = Tensor.of(x).to(dt);
+            for (Tensor y : new Tensor[] {t.sign(), t.reshape(1, -1).expand(2, -1).mT().sign().select(1, 1)}) {
+                double[] got = Ref.values(y);
+                for (int i = 0; i < x.length; i++) {
+                    // +0 for both zeros and NaN: compare bits, not ==
+                    assertEquals(Double.doubleToRawLongBits(want[i]), Double.doubleToRawLongBits(got[i]), dt + " sign(" + x[i] + ")");
+                }
+            }
+        }
+        assertArrayEquals(new long[] {-1, 0, 1}, Tensor.of(new long[] {-5, 0, 7}).sign().toLongArray());
+    }
+
     @Test
     void errorsNameTheOpAndShapes() {
         Tensor a = Tensor.zeros(2, 3);
