@@ -67,19 +67,8 @@ class StorageKindsTest {
 
     /** Writes heap tensor c's elements (contiguous from 0) into {@code dst} at byte {@code at}, little-endian. */
     private static void littleEndian(Tensor c, MemorySegment dst, long at) {
-        MemorySegment.copy(c.storage().segment(), layout(c.dtype(), ByteOrder.nativeOrder()), 0, dst,
-                layout(c.dtype(), ByteOrder.LITTLE_ENDIAN), at, c.numel());
-    }
-
-    private static ValueLayout layout(DType dtype, ByteOrder order) {
-        return switch (dtype) {
-            case F32 -> ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(order);
-            case F64 -> ValueLayout.JAVA_DOUBLE_UNALIGNED.withOrder(order);
-            case BF16, F16 -> ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(order);
-            case I32 -> ValueLayout.JAVA_INT_UNALIGNED.withOrder(order);
-            case I64 -> ValueLayout.JAVA_LONG_UNALIGNED.withOrder(order);
-            case BOOL -> ValueLayout.JAVA_BYTE;
-        };
+        MemorySegment.copy(c.storage().segment(), SafeTensorsTest.layout(c.dtype(), ByteOrder.nativeOrder()), 0, dst,
+                SafeTensorsTest.layout(c.dtype(), ByteOrder.LITTLE_ENDIAN), at, c.numel());
     }
 
     /** An op under test: its inputs come through {@code in} (which places them), its results are compared. */
