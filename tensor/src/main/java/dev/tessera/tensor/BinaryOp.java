@@ -11,7 +11,7 @@ public enum BinaryOp {
             case SUB -> a - b;
             case MUL -> a * b;
             case DIV -> a / b;
-            case POW -> Math.pow(a, b);
+            case POW -> pow(a, b);
             case MAXIMUM -> Double.isNaN(a) || Double.isNaN(b) ? Double.NaN : Math.max(a, b);
             case MINIMUM -> Double.isNaN(a) || Double.isNaN(b) ? Double.NaN : Math.min(a, b);
             case EQ -> a == b ? 1 : 0;
@@ -23,6 +23,18 @@ public enum BinaryOp {
             case LOGICAL_AND -> a != 0 && b != 0 ? 1 : 0;
             case LOGICAL_OR -> a != 0 || b != 0 ? 1 : 0;
         };
+    }
+
+    /**
+     * aᵇ as C99/IEEE 754 pow and PyTorch define it. Java's Math.pow differs at three special values,
+     * fixed here: pow(1, y) = 1 for every y (Java: NaN for y = ±inf or NaN), pow(−1, ±inf) = 1
+     * (Java: NaN), and pow(x, ±0) = 1 for every x (Java agrees). Everywhere else they agree.
+     */
+    static double pow(double a, double b) {
+        if (a == 1 || b == 0 || (a == -1 && Double.isInfinite(b))) {
+            return 1;
+        }
+        return Math.pow(a, b);
     }
 
     long applyLong(long a, long b) {

@@ -28,19 +28,52 @@ final class Copy {
             });
             return;
         }
+        if (in.dtype() == out.dtype() && in.dtype() != DType.BOOL && (from == null) != (to == null) && so == 1 && si == 1) {
+            segmentRows(in, out, loop);
+            return;
+        }
         if (convertFast(from, to, loop, so, si)) {
             return;
         }
-        boolean integral = !in.dtype().isFloating() && !out.dtype().isFloating();
         loop.forEachRow((oo, io, u1, u2, n) -> {
             for (int i = 0; i < n; i++) {
-                if (integral) {
-                    out.setLong(oo + i * so, in.getLong(io + i * si));
-                } else if (out.dtype() == DType.BOOL) {
-                    out.setDouble(oo + i * so, in.getDouble(io + i * si) != 0 ? 1 : 0);
-                } else {
-                    out.setDouble(oo + i * so, in.getDouble(io + i * si));
-                }
+                element(in, io + i * si, out, oo + i * so);
+            }
+        });
+    }
+
+    /**
+     * out[o] = in[i] converted: integers go through {@link Storage#setLong} (exact, or rounded once to
+     * nearest even: a long rounded through double would round twice), BOOL takes nonzero as 1, and
+     * everything else goes through double (exact for every float type, rounded once on store).
+     */
+    static void element(Storage in, int i, Storage out, int o) {
+        if (out.dtype() == DType.BOOL) {
+            out.setDouble(o, in.getDouble(i) != 0 ? 1 : 0);
+        } else if (!in.dtype().isFloating()) {
+            out.setLong(o, in.getLong(i));
+        } else {
+            out.setDouble(o, in.getDouble(i));
+        }
+    }
+
+    /**
+     * Unit-stride rows between segment storage (mapped or off-heap, little-endian) and a heap array
+     * of the same dtype, as bulk copies: bit-exact (NaN payloads included) and without per-element
+     * dispatch, which is what materialising mapped weights for a kernel costs. BOOL takes the
+     * element loop, which also normalises a file's nonzero bytes to 1.
+     */
+    private static void segmentRows(Storage in, Storage out, StridedLoop loop) {
+        java.lang.foreign.ValueLayout layout = in.elementLayout();
+        long size = in.dtype().byteSize();
+        Object from = in.array();
+        Object to = out.array();
+        java.lang.foreign.MemorySegment seg = from == null ? in.segment() : out.segment();
+        loop.forEachRow((oo, io, u1, u2, n) -> {
+            if (from == null) {
+                java.lang.foreign.MemorySegment.copy(seg, layout, io * size, to, oo, n);
+            } else {
+                java.lang.foreign.MemorySegment.copy(from, io, seg, layout, oo * size, n);
             }
         });
     }
@@ -54,6 +87,10 @@ final class Copy {
                     loop.forEachRow((oo, io, u1, u2, n) -> { for (int i = 0; i < n; i++) b[oo + i * so] = a[io + i * si]; });
             case double[] a when to instanceof float[] b ->
                     loop.forEachRow((oo, io, u1, u2, n) -> { for (int i = 0; i < n; i++) b[oo + i * so] = (float) a[io + i * si]; });
+            case long[] a when to instanceof float[] b -> // (float) of a long rounds once, to nearest even
+                    loop.forEachRow((oo, io, u1, u2, n) -> { for (int i = 0; i < n; i++) b[oo + i * so] = a[io + i * si]; });
+            case long[] a when to instanceof double[] b ->
+                    loop.forEachRow((oo, io, u1, u2, n) -> { for (int i = 0; i < n; i++) b[oo + i * so] = a[io + i * si]; });
             case int[] a when to instanceof long[] b ->
                     loop.forEachRow((oo, io, u1, u2, n) -> { for (int i = 0; i < n; i++) b[oo + i * so] = a[io + i * si]; });
             case long[] a when to instanceof int[] b ->

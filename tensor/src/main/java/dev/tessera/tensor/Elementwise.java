@@ -5,9 +5,11 @@ import jdk.incubator.vector.VectorSpecies;
 
 /**
  * CPU kernels for the elementwise ops. Results are computed in the operands' compute type (F32,
- * F64 or I64) and written into a possibly strided output. F32 rows with unit strides (or a
- * broadcast scalar) run on the Vector API; everything else runs the scalar twin, which is also the
- * reference for {@code -Dtessera.simd=off}.
+ * F64 or I64) and written into a possibly strided output. F32 unary ops with a vector form run on
+ * the Vector API for every element (strided rows and tails staged through a buffer), so their bits
+ * do not depend on layout; F32 binary rows with unit strides (or a broadcast scalar) run on it too,
+ * where the vector and scalar forms round identically. Everything else runs the scalar twin, which
+ * is also the reference for {@code -Dtessera.simd=off}.
  */
 final class Elementwise {
     private static final VectorSpecies<Float> S = Simd.F32;
@@ -34,7 +36,7 @@ final class Elementwise {
             float[] o = out.storage().floats();
             int xo = x.offset();
             int oo = out.offset();
-            Parallel.forEachRange(out.numel(), StridedLoop.GRAIN, (c, from, to) -> unaryF32(op, a, xo + from, o, oo + from, to - from));
+            Parallel.forEachRange(out.numel(), StridedLoop.GRAIN, (c, from, to) -> unaryF32(op, a, xo + from, 1, o, oo + from, 1, to - from));
             return;
         }
         StridedLoop loop = new StridedLoop(out.shape(), new int[][] {out.strides(), x.strides()}, new int[] {out.offset(), x.offset()});
@@ -43,15 +45,7 @@ final class Elementwise {
         switch (out.storage().array()) {
             case float[] o -> {
                 float[] a = x.storage().floats();
-                loop.forEachRow((oo, xo, unused, unused2, n) -> {
-                    if (so == 1 && sx == 1) {
-                        unaryF32(op, a, xo, o, oo, n);
-                    } else {
-                        for (int i = 0; i < n; i++) {
-                            o[oo + i * so] = (float) op.apply(a[xo + i * sx]);
-                        }
-                    }
-                });
+                loop.forEachRow((oo, xo, unused, unused2, n) -> unaryF32(op, a, xo, sx, o, oo, so, n));
             }
             case double[] o -> {
                 double[] a = x.storage().doubles();
@@ -185,55 +179,104 @@ final class Elementwise {
         }
         loop.forEachRow((co, ao, bo, oo, n) -> {
             for (int i = 0; i < n; i++) {
-                boolean pick = c[co + i * sc] != 0;
-                if (o.dtype() == DType.I64) {
-                    o.setLong(oo + i * so, pick ? x.getLong(ao + i * sa) : y.getLong(bo + i * sb));
+                if (c[co + i * sc] != 0) {
+                    Copy.element(x, ao + i * sa, o, oo + i * so);
                 } else {
-                    o.setDouble(oo + i * so, pick ? x.getDouble(ao + i * sa) : y.getDouble(bo + i * sb));
+                    Copy.element(y, bo + i * sb, o, oo + i * so);
                 }
             }
         });
     }
 
-    private static void unaryF32(UnaryOp op, float[] x, int xo, float[] y, int yo, int n) {
-        int i = 0;
-        int upper = Simd.loopBound(n);
+    /** Elements staged through a buffer per step when a row is strided or ends in a partial vector. */
+    private static final int STAGE = 256;
+
+    /**
+     * y[i·sy] = op(x[i·sx]) for i &lt; n. An op with a vector form computes every element with it,
+     * whatever the strides or the row length: strided elements and the tail that does not fill a
+     * vector go through a buffer padded to whole vectors. So an element's bits depend only on its
+     * value (not on its position, layout or storage), and ops without a vector form, or
+     * {@code -Dtessera.simd=off}, take the scalar twin {@link UnaryOp#apply} for every element.
+     */
+    private static void unaryF32(UnaryOp op, float[] x, int xo, int sx, float[] y, int yo, int sy, int n) {
+        if (!Simd.ENABLED || !hasVectorForm(op)) {
+            for (int i = 0; i < n; i++) {
+                y[yo + i * sy] = (float) op.apply(x[xo + i * sx]);
+            }
+            return;
+        }
+        int direct = sx == 1 && sy == 1 ? S.loopBound(n) : 0;
+        unaryVector(op, x, xo, y, yo, direct);
+        if (direct == n) {
+            return;
+        }
         int lanes = S.length();
+        float[] buf = new float[Math.min(STAGE, (n - direct + lanes - 1) / lanes * lanes)];
+        for (int from = direct; from < n; from += buf.length) {
+            int len = Math.min(buf.length, n - from);
+            int padded = (len + lanes - 1) / lanes * lanes;
+            for (int i = 0; i < len; i++) {
+                buf[i] = x[xo + (from + i) * sx];
+            }
+            java.util.Arrays.fill(buf, len, padded, 0f);
+            unaryVector(op, buf, 0, buf, 0, padded);
+            for (int i = 0; i < len; i++) {
+                y[yo + (from + i) * sy] = buf[i];
+            }
+        }
+    }
+
+    /**
+     * Whether {@link #unaryVector} has a vector form of {@code op}. Against the scalar twin (the
+     * double-precision {@link UnaryOp#apply} rounded to float) the forms agree: bitwise for NEG, ABS,
+     * SQRT, SQUARE, RECIPROCAL and RELU (one IEEE rounding either way); within 1 ulp for RSQRT (two
+     * float roundings), 2 for EXP, 3 for TANH and SIGMOID, 4 for SILU; GELU_TANH within
+     * 4·(1 + |2u|) ulps, u = √(2/π)(x + 0.044715x³), as u is rounded in float and σ(2u) magnifies
+     * that by |2u|. NaN in, NaN out. SimdTwinTest checks these at edge and random values.
+     */
+    static boolean hasVectorForm(UnaryOp op) {
+        return switch (op) {
+            case NEG, ABS, SQRT, RSQRT, SQUARE, RECIPROCAL, RELU, EXP, TANH, SIGMOID, SILU, GELU_TANH -> true;
+            default -> false;
+        };
+    }
+
+    /** The vector forms over {@code n} unit-stride elements, n a multiple of the lane count. */
+    private static void unaryVector(UnaryOp op, float[] x, int xo, float[] y, int yo, int n) {
+        int lanes = S.length();
+        int i = 0;
         switch (op) {
-            case NEG -> { for (; i < upper; i += lanes) load(x, xo + i).neg().intoArray(y, yo + i); }
-            case ABS -> { for (; i < upper; i += lanes) load(x, xo + i).abs().intoArray(y, yo + i); }
-            case SQRT -> { for (; i < upper; i += lanes) load(x, xo + i).sqrt().intoArray(y, yo + i); }
-            case RSQRT -> { for (; i < upper; i += lanes) FloatVector.broadcast(S, 1f).div(load(x, xo + i).sqrt()).intoArray(y, yo + i); }
-            case SQUARE -> { for (; i < upper; i += lanes) { FloatVector v = load(x, xo + i); v.mul(v).intoArray(y, yo + i); } }
-            case RECIPROCAL -> { for (; i < upper; i += lanes) FloatVector.broadcast(S, 1f).div(load(x, xo + i)).intoArray(y, yo + i); }
-            case RELU -> { for (; i < upper; i += lanes) load(x, xo + i).max(0f).intoArray(y, yo + i); }
-            // transcendental ops use VectorMath (same bits in every JIT tier); log, sin, cos, ... run the scalar loop
-            case EXP -> { for (; i < upper; i += lanes) VectorMath.exp(load(x, xo + i)).intoArray(y, yo + i); }
-            case TANH -> { for (; i < upper; i += lanes) VectorMath.tanh(load(x, xo + i)).intoArray(y, yo + i); }
+            case NEG -> { for (; i < n; i += lanes) load(x, xo + i).neg().intoArray(y, yo + i); }
+            case ABS -> { for (; i < n; i += lanes) load(x, xo + i).abs().intoArray(y, yo + i); }
+            case SQRT -> { for (; i < n; i += lanes) load(x, xo + i).sqrt().intoArray(y, yo + i); }
+            case RSQRT -> { for (; i < n; i += lanes) FloatVector.broadcast(S, 1f).div(load(x, xo + i).sqrt()).intoArray(y, yo + i); }
+            case SQUARE -> { for (; i < n; i += lanes) { FloatVector v = load(x, xo + i); v.mul(v).intoArray(y, yo + i); } }
+            case RECIPROCAL -> { for (; i < n; i += lanes) FloatVector.broadcast(S, 1f).div(load(x, xo + i)).intoArray(y, yo + i); }
+            case RELU -> { for (; i < n; i += lanes) load(x, xo + i).max(0f).intoArray(y, yo + i); }
+            // transcendental ops use VectorMath (same bits in every JIT tier)
+            case EXP -> { for (; i < n; i += lanes) VectorMath.exp(load(x, xo + i)).intoArray(y, yo + i); }
+            case TANH -> { for (; i < n; i += lanes) VectorMath.tanh(load(x, xo + i)).intoArray(y, yo + i); }
             case SIGMOID -> {
-                for (; i < upper; i += lanes) {
-                    FloatVector e = VectorMath.exp(load(x, xo + i).neg());
-                    FloatVector.broadcast(S, 1f).div(e.add(1f)).intoArray(y, yo + i);
-                }
+                FloatVector one = FloatVector.broadcast(S, 1f);
+                for (; i < n; i += lanes) VectorMath.timesSigmoid(one, load(x, xo + i)).intoArray(y, yo + i);
             }
             case SILU -> {
-                for (; i < upper; i += lanes) {
+                for (; i < n; i += lanes) {
                     FloatVector v = load(x, xo + i);
-                    v.div(VectorMath.exp(v.neg()).add(1f)).intoArray(y, yo + i);
+                    VectorMath.timesSigmoid(v, v).intoArray(y, yo + i);
                 }
             }
             case GELU_TANH -> {
-                float c = (float) Math.sqrt(2 / Math.PI);
-                for (; i < upper; i += lanes) {
+                // ½x(1 + tanh u) = x·σ(2u), u = √(2/π)(x + 0.044715x³): no cancellation where tanh u → −1,
+                // and no overflow for |x| near MAX_VALUE (u = ±inf gives σ = 0 or 1)
+                float c2 = (float) (2 * Math.sqrt(2 / Math.PI));
+                for (; i < n; i += lanes) {
                     FloatVector v = load(x, xo + i);
-                    FloatVector inner = v.mul(v).mul(0.044715f * c).add(c).mul(v);
-                    VectorMath.tanh(inner).add(1f).mul(v).mul(0.5f).intoArray(y, yo + i);
+                    FloatVector twoU = v.mul(v).mul(0.044715f * c2).add(c2).mul(v);
+                    VectorMath.timesSigmoid(v, twoU).intoArray(y, yo + i);
                 }
             }
-            default -> { } // the scalar loop below does the rest
-        }
-        for (; i < n; i++) {
-            y[yo + i] = (float) op.apply(x[xo + i]);
+            default -> throw new IllegalStateException("unary: " + op + " has no vector form");
         }
     }
 

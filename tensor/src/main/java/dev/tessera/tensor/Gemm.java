@@ -10,14 +10,14 @@ package dev.tessera.tensor;
  *
  * <p>The implementation is BLIS-structured (see {@link GemmBlocked}): operands are packed into
  * micro-panels, blocked for the caches and multiplied by a register-blocked FMA micro-kernel on
- * {@code FloatVector.SPECIES_PREFERRED}. Work is spread over {@link Parallel}'s pool by blocks of C
- * only, so results are bitwise identical for every thread count. {@code -Dtessera.simd=off} selects
- * a plain scalar loop instead ({@link GemmScalar}).
+ * {@link Simd#F32} (the preferred species unless {@code -Dtessera.simd} forces one). Work is
+ * spread over {@link Parallel}'s pool by blocks of C only, so results are bitwise identical for
+ * every thread count. {@code -Dtessera.simd=off} selects a plain scalar loop instead
+ * ({@link GemmScalar}).
  */
 public final class Gemm {
-    /** Whether the SIMD path is used; {@code -Dtessera.simd=off} (read once) turns it off. */
-    static final boolean SIMD = !"off".equalsIgnoreCase(System.getProperty("tessera.simd", "on"))
-            && GemmKernels.FL >= 4;
+    /** Whether the SIMD path is used; {@code -Dtessera.simd=off} (read once, by {@link Simd}) turns it off. */
+    static final boolean SIMD = Simd.ENABLED && GemmKernels.FL >= 4;
 
     /**
      * Products with m*n*k at most this take a direct scalar loop (no packing, no pool): the many tiny

@@ -19,12 +19,16 @@ import jdk.incubator.vector.VectorSpecies;
  * merged by the caller, so edge handling never changes results.
  */
 final class GemmKernels {
-    static final VectorSpecies<Float> FS = FloatVector.SPECIES_PREFERRED;
-    static final VectorSpecies<Double> DS = DoubleVector.SPECIES_PREFERRED;
+    /** {@link Simd}'s species, so {@code -Dtessera.simd=128|256|512} runs these kernels at that width too. */
+    static final VectorSpecies<Float> FS = Simd.F32;
+    static final VectorSpecies<Double> DS = Simd.F64;
     static final int FL = FS.length();
     static final int DL = DS.length();
 
-    /** Float tile shape: {@code tessera.gemm.tile}, "RxV" (rows x vectors), default 4x2. */
+    /**
+     * Float tile shape: {@code tessera.gemm.tile}, "RxV" (rows x vectors); default 6x2 with 16-lane
+     * vectors (AVX-512 has 32 registers: 12 accumulators fit), 4x2 otherwise.
+     */
     static final int F_MR;
     static final int F_NV;
     static final int F_NR;

@@ -41,6 +41,35 @@ public final class HalfFloats {
         return floatToF16(roundToOddFloat(d));
     }
 
+    /** bfloat16 bits nearest to the integer {@code v}, rounded once (not through double, which would round twice). */
+    public static short longToBf16(long v) {
+        return floatToBf16(roundToOddFloat(v));
+    }
+
+    /** IEEE binary16 bits nearest to the integer {@code v}, rounded once. */
+    public static short longToF16(long v) {
+        return floatToF16(roundToOddFloat(v));
+    }
+
+    /**
+     * Long→float with round-to-odd: truncated to 24 significant bits, the last one set when any
+     * dropped bit was. A float has 13 more bits than binary16 and 16 more than bfloat16, so rounding
+     * this to either (to nearest even) gives the correctly rounded integer.
+     */
+    static float roundToOddFloat(long v) {
+        if (v == Long.MIN_VALUE) {
+            return -0x1p63f;
+        }
+        long a = Math.abs(v);
+        int drop = Math.max(0, 64 - Long.numberOfLeadingZeros(a) - 24);
+        long kept = a >>> drop;
+        if ((kept << drop) != a) {
+            kept |= 1;
+        }
+        float f = (float) (kept << drop); // at most 24 significant bits: exact
+        return v < 0 ? -f : f;
+    }
+
     /** Double→float with round-to-odd, so a second rounding to a narrower format is correct. */
     static float roundToOddFloat(double d) {
         if (Double.isNaN(d) || Double.isInfinite(d)) {

@@ -89,12 +89,21 @@ final class Ops {
         int[] shape = Shapes.broadcast(op.opName(), a.shape(), b.shape());
         DType result = binaryResult(op, a.dtype(), b.dtype());
         DType compute = binaryCompute(op, a.dtype(), b.dtype());
-        Tensor x = materialize(a, compute);
-        Tensor y = materialize(b, compute);
+        DType common = op.isPredicate() ? DType.promote(a.dtype(), b.dtype()) : result;
+        Tensor x = materialize(castInteger(a, common), compute);
+        Tensor y = materialize(castInteger(b, common), compute);
         Tensor out = Tensor.zeros(op.isPredicate() ? DType.BOOL : compute, shape);
         Elementwise.binary(op, x, Shapes.broadcastStrides(op.opName(), x.shape(), x.strides(), shape),
                 y, Shapes.broadcastStrides(op.opName(), y.shape(), y.strides(), shape), out);
         return out.to(result);
+    }
+
+    /**
+     * An integer operand of a floating op is cast to the op's type first, as PyTorch does: an I64
+     * rounded straight to the F32 compute type and then to a half result would round twice.
+     */
+    private static Tensor castInteger(Tensor t, DType common) {
+        return common.isFloating() && !t.dtype().isFloating() ? t.to(common) : t;
     }
 
     static Tensor binaryInPlace(BinaryOp op, Tensor a, Tensor b) {

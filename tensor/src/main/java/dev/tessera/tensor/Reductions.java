@@ -293,7 +293,7 @@ final class Reductions {
         return out.transpose(d, -1).contiguous().to(result);
     }
 
-    /** softmax(x)_i = exp(x_i − max x) / Σ_j exp(x_j − max x); log form x_i − max − log Σ exp(x_j − max). */
+    /** softmax(x)_i = exp(x_i − max x) / Σ_j exp(x_j − max x); log form (x_i − max) − log Σ exp(x_j − max). */
     static Tensor softmax(Tensor x, int dim, boolean log) {
         String op = log ? "log_softmax" : "softmax";
         if (!x.dtype().isFloating()) {
@@ -329,8 +329,9 @@ final class Reductions {
             throw new IllegalArgumentException(op + ": needs floating scores and a BOOL mask, got " + x.dtype() + " and " + allowed.dtype());
         }
         int[] shape = x.shape();
-        // the mask is read through its broadcast view (no (B, H, T, S) copy) when its rows are contiguous
-        Tensor mask = allowed.expand(shape);
+        // the mask is read through its broadcast view (no (B, H, T, S) copy) when its rows are contiguous;
+        // a mapped or off-heap mask is copied to the heap once, before broadcasting
+        Tensor mask = Ops.materialize(allowed, DType.BOOL).expand(shape);
         if (shape.length > 0 && mask.stride(-1) != 1) {
             mask = mask.contiguous();
         }
@@ -440,6 +441,15 @@ final class Reductions {
         }
     }
 
+    /**
+     * One row of softmax or log_softmax. With m the row's max (0 when it is infinite, so an all −inf
+     * row gives NaN and a +inf entry does not turn the others into NaN) and lse = log Σ exp(x − m),
+     * softmax is exp(x − m)/Σ and log_softmax is (x − m) − lse: the max is subtracted before lse
+     * is, so a row far from zero keeps the precision of its differences (x − (m + lse) would round
+     * m + lse to the ulp of m first: [1e4, 1e4 − 1] would give −0.3135 instead of −0.3133).
+     * The exponentials all come from the vector exp when SIMD is on (the tail through a buffer
+     * padded with −inf, which adds 0), so a row's bits do not depend on where the tail falls.
+     */
     private static void softmaxRowF32(float[] a, int ao, float[] y, int yo, int n, boolean log) {
         int upper = Simd.loopBound(n);
         int lanes = S.length();
@@ -456,39 +466,18 @@ final class Reductions {
             max = Math.max(max, a[ao + i]);
         }
         float shift = max == Float.NEGATIVE_INFINITY || max == Float.POSITIVE_INFINITY ? 0 : max;
-        double sum = 0;
-        i = 0;
-        if (upper > 0) {
-            FloatVector acc = FloatVector.zero(S);
-            for (; i < upper; i += lanes) {
-                FloatVector e = VectorMath.exp(FloatVector.fromArray(S, a, ao + i).sub(shift));
-                if (!log) {
-                    e.intoArray(y, yo + i);
-                }
-                acc = acc.add(e);
-            }
-            sum = Simd.sumLanes(acc);
-        }
-        for (; i < n; i++) {
-            float e = (float) Math.exp(a[ao + i] - shift);
-            if (!log) {
-                y[yo + i] = e;
-            }
-            sum += e;
-        }
+        double sum = expShiftedF32(a, ao, y, yo, n, shift);
         if (log) {
-            float lse = (float) (Math.log(sum) + shift);
-            i = 0;
-            for (; i < upper; i += lanes) {
-                FloatVector.fromArray(S, a, ao + i).sub(lse).intoArray(y, yo + i);
+            float lse = (float) Math.log(sum);
+            for (i = 0; i < upper; i += lanes) {
+                FloatVector.fromArray(S, a, ao + i).sub(shift).sub(lse).intoArray(y, yo + i);
             }
             for (; i < n; i++) {
-                y[yo + i] = a[ao + i] - lse;
+                y[yo + i] = (a[ao + i] - shift) - lse;
             }
         } else {
             float inv = (float) (1 / sum);
-            i = 0;
-            for (; i < upper; i += lanes) {
+            for (i = 0; i < upper; i += lanes) {
                 FloatVector.fromArray(S, y, yo + i).mul(inv).intoArray(y, yo + i);
             }
             for (; i < n; i++) {
@@ -497,6 +486,38 @@ final class Reductions {
         }
     }
 
+    /** y = exp(a − shift) over the row; returns Σ y (lanes summed in order, in double). */
+    private static double expShiftedF32(float[] a, int ao, float[] y, int yo, int n, float shift) {
+        if (!Simd.ENABLED) {
+            double sum = 0;
+            for (int i = 0; i < n; i++) {
+                float e = (float) Math.exp(a[ao + i] - shift);
+                y[yo + i] = e;
+                sum += e;
+            }
+            return sum;
+        }
+        int upper = S.loopBound(n);
+        int lanes = S.length();
+        FloatVector acc = FloatVector.zero(S);
+        for (int i = 0; i < upper; i += lanes) {
+            FloatVector e = VectorMath.exp(FloatVector.fromArray(S, a, ao + i).sub(shift));
+            e.intoArray(y, yo + i);
+            acc = acc.add(e);
+        }
+        if (upper < n) {
+            float[] tail = new float[lanes];
+            java.util.Arrays.fill(tail, Float.NEGATIVE_INFINITY); // exp(−inf − shift) = 0 in the padding
+            System.arraycopy(a, ao + upper, tail, 0, n - upper);
+            FloatVector e = VectorMath.exp(FloatVector.fromArray(S, tail, 0).sub(shift));
+            e.intoArray(tail, 0);
+            System.arraycopy(tail, 0, y, yo + upper, n - upper);
+            acc = acc.add(e);
+        }
+        return Simd.sumLanes(acc);
+    }
+
+    /** The double row: as {@link #softmaxRowF32}, (x − m) − lse and exp(x − m)/Σ. */
     private static void softmaxRowF64(double[] a, int ao, double[] y, int yo, int n, boolean log) {
         double max = Double.NEGATIVE_INFINITY;
         for (int i = 0; i < n; i++) {
@@ -507,9 +528,9 @@ final class Reductions {
         for (int i = 0; i < n; i++) {
             sum += Math.exp(a[ao + i] - shift);
         }
-        double lse = Math.log(sum) + shift;
+        double lse = Math.log(sum);
         for (int i = 0; i < n; i++) {
-            y[yo + i] = log ? a[ao + i] - lse : Math.exp(a[ao + i] - lse);
+            y[yo + i] = log ? (a[ao + i] - shift) - lse : Math.exp(a[ao + i] - shift) / sum;
         }
     }
 }

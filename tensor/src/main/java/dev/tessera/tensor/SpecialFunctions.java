@@ -46,9 +46,12 @@ public final class SpecialFunctions {
         return 0.5 * x * (1 + erf(x / Math.sqrt(2)));
     }
 
-    /** GELU, tanh approximation (GPT-2): ½x(1 + tanh(√(2/π)(x + 0.044715x³))). */
+    /**
+     * GELU, tanh approximation (GPT-2): ½x(1 + tanh u), u = √(2/π)(x + 0.044715x³), evaluated as
+     * the equal x·σ(2u): 1 + tanh u cancels where tanh u → −1 (x below about −5), σ does not.
+     */
     public static double geluTanh(double x) {
-        return 0.5 * x * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (x + 0.044715 * x * x * x)));
+        return x * sigmoid(2 * Math.sqrt(2 / Math.PI) * (x + 0.044715 * x * x * x));
     }
 
     public static double sigmoid(double x) {

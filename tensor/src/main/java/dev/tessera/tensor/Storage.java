@@ -116,6 +116,18 @@ public final class Storage {
         };
     }
 
+    /** The little-endian layout of one element as segment storage holds it ({@code JAVA_BYTE} for BOOL). */
+    ValueLayout elementLayout() {
+        return switch (dtype) {
+            case F32 -> F32_LE;
+            case F64 -> F64_LE;
+            case BF16, F16 -> I16_LE;
+            case I32 -> I32_LE;
+            case I64 -> I64_LE;
+            case BOOL -> ValueLayout.JAVA_BYTE;
+        };
+    }
+
     public int version() {
         return version;
     }
@@ -150,10 +162,13 @@ public final class Storage {
         };
     }
 
-    /** Element {@code i} as a float (halves widen exactly). */
+    /** Element {@code i} as a float (halves widen exactly; integers round once, to nearest even). */
     public float getFloat(int i) {
         if (array instanceof float[] f) {
             return f[i];
+        }
+        if (dtype == DType.I64) {
+            return (float) getLong(i); // (float) of the double would round twice
         }
         return (float) getDouble(i);
     }
@@ -198,7 +213,10 @@ public final class Storage {
         }
     }
 
-    /** Stores an integer exactly where the type can hold it. */
+    /**
+     * Stores an integer: exactly where the type can hold it (I32 wraps, as a cast does), otherwise
+     * rounded once to the nearest float, double or half (ties to even) straight from the long.
+     */
     public void setLong(int i, long v) {
         if (array instanceof long[] l) {
             l[i] = v;
@@ -207,7 +225,28 @@ public final class Storage {
         } else if (array == null && dtype == DType.I64) {
             segment.set(I64_LE, (long) i * 8, v);
         } else {
-            setDouble(i, v);
+            switch (dtype) {
+                case F32 -> setFloat(i, v);
+                case BF16 -> setBits(i, HalfFloats.longToBf16(v));
+                case F16 -> setBits(i, HalfFloats.longToF16(v));
+                default -> setDouble(i, v); // F64 (one rounding), I32 segments and BOOL
+            }
+        }
+    }
+
+    private void setFloat(int i, float v) {
+        if (array instanceof float[] f) {
+            f[i] = v;
+        } else {
+            segment.set(F32_LE, (long) i * 4, v);
+        }
+    }
+
+    private void setBits(int i, short bits) {
+        if (array instanceof short[] s) {
+            s[i] = bits;
+        } else {
+            segment.set(I16_LE, (long) i * 2, bits);
         }
     }
 }

@@ -10,10 +10,11 @@ import jdk.incubator.vector.VectorSpecies;
  *   ∂L/∂a = g·b·σ(a)·(1 + a·(1 − σ(a)))      ∂L/∂b = g·SiLU(a)
  * </pre>
  * The composite (silu, then mul; backward through sigmoid, neg, add, mul...) streams the
- * activations through memory some fifteen times; these kernels read a, b (and g) once. σ uses the
- * same {@link VectorMath#exp} as {@link UnaryOp#SIGMOID} and {@link UnaryOp#SILU}, so the forward
- * gives the composite's bits. Inputs of the same shape; F32 runs the vector kernel, other dtypes
- * compute in double.
+ * activations through memory some fifteen times; these kernels read a, b (and g) once. σ is the
+ * same {@link VectorMath#timesSigmoid} as {@link UnaryOp#SIGMOID} and {@link UnaryOp#SILU} use, for
+ * every element (a chunk's tail goes through lane-padded buffers), so the forward gives the
+ * composite's bits. Inputs of the same shape, on any storage (mapped or off-heap inputs
+ * are copied to the heap once); F32 runs the vector kernel, other dtypes compute in double.
  */
 public final class SwiGlu {
     private static final VectorSpecies<Float> S = Simd.F32;
@@ -25,8 +26,8 @@ public final class SwiGlu {
     public static Tensor forward(Tensor a, Tensor b) {
         check("swiglu", a, b, null);
         DType compute = a.dtype() == DType.F64 ? DType.F64 : DType.F32;
-        Tensor x = a.to(compute).contiguous();
-        Tensor u = b.to(compute).contiguous();
+        Tensor x = a.heapContiguous(compute);
+        Tensor u = b.heapContiguous(compute);
         Tensor y = Tensor.zeros(compute, a.shape());
         int n = y.numel();
         if (compute == DType.F32) {
@@ -36,14 +37,22 @@ public final class SwiGlu {
             int xo = x.offset();
             int uo = u.offset();
             Parallel.forEachRange(n, GRAIN, (chunk, from, to) -> {
-                int i = from;
-                for (int upper = from + Simd.loopBound(to - from); i < upper; i += S.length()) {
-                    FloatVector v = FloatVector.fromArray(S, xa, xo + i);
-                    FloatVector silu = v.div(VectorMath.exp(v.neg()).add(1f));
-                    silu.mul(FloatVector.fromArray(S, ua, uo + i)).intoArray(ya, i);
+                if (!Simd.ENABLED) {
+                    for (int i = from; i < to; i++) {
+                        ya[i] = (float) UnaryOp.SILU.apply(xa[xo + i]) * ua[uo + i];
+                    }
+                    return;
                 }
-                for (; i < to; i++) {
-                    ya[i] = (float) UnaryOp.SILU.apply(xa[xo + i]) * ua[uo + i];
+                int body = S.loopBound(to - from);
+                forwardVectors(xa, xo + from, ua, uo + from, ya, from, body);
+                int rest = to - from - body;
+                if (rest > 0) { // the tail through lane-padded buffers: the same vector code for every element
+                    int lanes = S.length();
+                    float[] t = new float[3 * lanes];
+                    System.arraycopy(xa, xo + from + body, t, 0, rest);
+                    System.arraycopy(ua, uo + from + body, t, lanes, rest);
+                    forwardVectors(t, 0, t, lanes, t, 2 * lanes, lanes);
+                    System.arraycopy(t, 2 * lanes, ya, from + body, rest);
                 }
             });
         } else {
@@ -61,9 +70,9 @@ public final class SwiGlu {
     public static Tensor[] backward(Tensor a, Tensor b, Tensor g) {
         check("swiglu backward", a, b, g);
         DType compute = a.dtype() == DType.F64 ? DType.F64 : DType.F32;
-        Tensor x = a.to(compute).contiguous();
-        Tensor u = b.to(compute).contiguous();
-        Tensor gr = g.to(compute).contiguous();
+        Tensor x = a.heapContiguous(compute);
+        Tensor u = b.heapContiguous(compute);
+        Tensor gr = g.heapContiguous(compute);
         Tensor da = Tensor.zeros(compute, a.shape());
         Tensor db = Tensor.zeros(compute, a.shape());
         int n = da.numel();
@@ -77,20 +86,29 @@ public final class SwiGlu {
             int uo = u.offset();
             int go = gr.offset();
             Parallel.forEachRange(n, GRAIN, (chunk, from, to) -> {
-                int i = from;
-                for (int upper = from + Simd.loopBound(to - from); i < upper; i += S.length()) {
-                    FloatVector v = FloatVector.fromArray(S, xa, xo + i);
-                    FloatVector sig = FloatVector.broadcast(S, 1f).div(VectorMath.exp(v.neg()).add(1f));
-                    FloatVector gv = FloatVector.fromArray(S, ga, go + i);
-                    FloatVector dsilu = sig.mul(v.mul(sig.neg().add(1f)).add(1f));
-                    gv.mul(FloatVector.fromArray(S, ua, uo + i)).mul(dsilu).intoArray(dav, i);
-                    gv.mul(v.mul(sig)).intoArray(dbv, i);
+                if (!Simd.ENABLED) {
+                    for (int i = from; i < to; i++) {
+                        double gate = xa[xo + i];
+                        double sig = UnaryOp.SIGMOID.apply(gate);
+                        dav[i] = (float) gateGrad(gate, ua[uo + i], ga[go + i], sig);
+                        dbv[i] = (float) (ga[go + i] * gate * sig);
+                    }
+                    return;
                 }
-                for (; i < to; i++) {
-                    double gate = xa[xo + i];
-                    double sig = UnaryOp.SIGMOID.apply(gate);
-                    dav[i] = (float) gateGrad(gate, ua[uo + i], ga[go + i], sig);
-                    dbv[i] = (float) (ga[go + i] * gate * sig);
+                int body = S.loopBound(to - from);
+                backwardVectors(xa, xo + from, ua, uo + from, ga, go + from, dav, dbv, from, body);
+                int rest = to - from - body;
+                if (rest > 0) { // the tail through lane-padded buffers: the same vector code for every element
+                    int lanes = S.length();
+                    float[] t = new float[3 * lanes];
+                    System.arraycopy(xa, xo + from + body, t, 0, rest);
+                    System.arraycopy(ua, uo + from + body, t, lanes, rest);
+                    System.arraycopy(ga, go + from + body, t, 2 * lanes, rest);
+                    float[] tda = new float[lanes];
+                    float[] tdb = new float[lanes];
+                    backwardVectors(t, 0, t, lanes, t, 2 * lanes, tda, tdb, 0, lanes);
+                    System.arraycopy(tda, 0, dav, from + body, rest);
+                    System.arraycopy(tdb, 0, dbv, from + body, rest);
                 }
             });
         } else {
@@ -107,6 +125,32 @@ public final class SwiGlu {
             }
         }
         return new Tensor[] {da.to(a.dtype()), db.to(b.dtype())};
+    }
+
+    /** y = SiLU(x)·u over {@code count} elements (a multiple of the lanes); SiLU as {@link UnaryOp#SILU}'s vector form. */
+    private static void forwardVectors(float[] x, int xo, float[] u, int uo, float[] y, int yo, int count) {
+        for (int i = 0; i < count; i += S.length()) {
+            FloatVector v = FloatVector.fromArray(S, x, xo + i);
+            VectorMath.timesSigmoid(v, v).mul(FloatVector.fromArray(S, u, uo + i)).intoArray(y, yo + i);
+        }
+    }
+
+    /**
+     * da = g·u·σ(x)·(1 + x·(1 − σ(x))) and db = g·x·σ(x) over {@code count} elements (a multiple of
+     * the lanes), written from {@code o} on in da and db.
+     */
+    private static void backwardVectors(float[] x, int xo, float[] u, int uo, float[] g, int go, float[] da, float[] db, int o,
+            int count) {
+        FloatVector one = FloatVector.broadcast(S, 1f);
+        for (int i = 0; i < count; i += S.length()) {
+            FloatVector v = FloatVector.fromArray(S, x, xo + i);
+            FloatVector sig = VectorMath.timesSigmoid(one, v);
+            FloatVector gv = FloatVector.fromArray(S, g, go + i);
+            FloatVector dsilu = sig.mul(v.mul(sig.neg().add(1f)).add(1f));
+            FloatVector uv = FloatVector.fromArray(S, u, uo + i);
+            gv.mul(uv).mul(dsilu).intoArray(da, o + i);
+            gv.mul(v.mul(sig)).intoArray(db, o + i);
+        }
     }
 
     /** ∂L/∂a = g·b·σ(a)·(1 + a·(1 − σ(a))), given σ(a). */

@@ -617,6 +617,16 @@ public final class Tensor {
         return isContiguous() ? this : copy();
     }
 
+    /**
+     * This tensor as {@code dtype}, contiguous, on heap array storage, so a kernel may index
+     * {@code storage().floats()} (or {@code doubles()}, ...) from {@link #offset()} on. Copies once
+     * when needed: for another dtype, a strided view, or mapped or off-heap storage (whose
+     * {@link Storage#array()} is null). This tensor when it already qualifies.
+     */
+    public Tensor heapContiguous(DType dtype) {
+        return Ops.materialize(this, dtype).contiguous();
+    }
+
     /** A contiguous copy that owns its storage. */
     public Tensor copy() {
         Tensor out = zeros(dtype(), shape);
@@ -738,6 +748,10 @@ public final class Tensor {
     public Tensor sqrt() { return apply(UnaryOp.SQRT); }
     public Tensor rsqrt() { return apply(UnaryOp.RSQRT); }
     public Tensor abs() { return apply(UnaryOp.ABS); }
+    /**
+     * −1, 0 or 1 by the sign of each element, as PyTorch computes it, (0 &lt; x) − (x &lt; 0): so
+     * sign(NaN) = 0 (not NaN, as Math.signum gives) and sign(−0) = sign(+0) = +0. Integers keep their type.
+     */
     public Tensor sign() { return apply(UnaryOp.SIGN); }
     public Tensor sin() { return apply(UnaryOp.SIN); }
     public Tensor cos() { return apply(UnaryOp.COS); }

@@ -20,7 +20,7 @@ public enum UnaryOp {
             case SQRT -> Math.sqrt(x);
             case RSQRT -> 1 / Math.sqrt(x);
             case ABS -> Math.abs(x);
-            case SIGN -> Double.isNaN(x) ? x : Math.signum(x);
+            case SIGN -> x > 0 ? 1 : x < 0 ? -1 : 0; // PyTorch's (0 < x) − (x < 0): NaN and ±0 give +0
             case SIN -> Math.sin(x);
             case COS -> Math.cos(x);
             case TANH -> Math.tanh(x);

@@ -6,8 +6,8 @@ import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 
 /**
- * exp and tanh on float vectors from add, multiply and bit operations only (Cephes' expf and
- * tanhf polynomials). The Vector API's own EXP/TANH call an intrinsic stub once compiled but a
+ * exp, tanh and m·σ(z) on float vectors from add, multiply and bit operations only (Cephes'
+ * expf and tanhf polynomials). The Vector API's own EXP/TANH call an intrinsic stub once compiled but a
  * different Java fallback while interpreted, so their last bit depends on JIT timing; these give
  * the same bits in every tier, which keeps results reproducible run to run.
  */
@@ -77,6 +77,46 @@ final class VectorMath {
         FloatVector s2 = rest.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
         return p.mul(s1).mul(s2).blend(Float.POSITIVE_INFINITY, x.compare(VectorOperators.GT, MAX_ARG))
                 .blend(0f, x.compare(VectorOperators.LT, MIN_ARG)).blend(x, x.compare(VectorOperators.NE, x));
+    }
+
+    /** Below this, m·eˣ is taken as m·0: for |m| &lt; 2²⁴ the exact product is under half the least subnormal. */
+    private static final float MIN_TIMES_ARG = -120.6f;
+
+    /**
+     * m·eˣ for x ≤ 0 with one rounding where the result is subnormal: eˣ alone would already be
+     * subnormal there (x &lt; −87.34) and keep few significant bits, which multiplying by a large m
+     * would expose (silu(−100) = −100·e⁻¹⁰⁰). The product is formed as ((p·2^⌊n/2⌋)·m)·2^⌈n/2⌉ with
+     * p = e^(x − n·ln2), so every step but the last is a normal float. Lanes with x above 0 are not
+     * meaningful; below −120.6 (or −inf) the result is m·0.
+     */
+    private static FloatVector expTimes(FloatVector x, FloatVector m) {
+        FloatVector clamped = x.max(MIN_TIMES_ARG).min(0f);
+        FloatVector n = roundedLog2(clamped);
+        FloatVector p = expReduced(clamped, n);
+        IntVector ni = (IntVector) n.convert(VectorOperators.F2I, 0);
+        IntVector half = ni.lanewise(VectorOperators.ASHR, 1);
+        FloatVector s1 = half.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
+        FloatVector s2 = ni.sub(half).add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
+        return p.mul(s1).mul(m).mul(s2).blend(m.mul(0f), x.compare(VectorOperators.LT, MIN_TIMES_ARG))
+                .blend(x, x.compare(VectorOperators.NE, x));
+    }
+
+    /**
+     * m·σ(z) = m/(1 + e^{−z}) without overflow or cancellation: with e = e^{−|z|} ∈ [0, 1] it is
+     * m/(1 + e) for z ≥ 0 and m·e/(1 + e) for z &lt; 0 (where e^{−z} would overflow), m·e formed by
+     * {@link #expTimes} where e is subnormal. σ is m = 1, SiLU m = z = x, tanh-GELU
+     * ½x(1 + tanh u) = x·σ(2u). Within a few ulp of the double-precision twin, plus the condition of
+     * σ(z) (|z|·ε relative) for a z that was itself rounded.
+     */
+    static FloatVector timesSigmoid(FloatVector m, FloatVector z) {
+        FloatVector e = exp(z.abs().neg());
+        VectorMask<Float> negative = z.compare(VectorOperators.LT, 0f);
+        FloatVector num = m.blend(m.mul(e), negative);
+        VectorMask<Float> tiny = z.compare(VectorOperators.LT, MIN_NORMAL_SCALE_ARG);
+        if (tiny.anyTrue()) {
+            num = num.blend(expTimes(z, m), tiny);
+        }
+        return num.div(e.add(1f));
     }
 
     /** tanh within a few ulp: odd polynomial below |x| = 0.625, 1 − 2/(e^{2|x|} + 1) above. */

@@ -228,6 +228,78 @@ class ElementwiseTest {
         }
     }
 
+    /**
+     * pow follows C99/IEEE 754 (and PyTorch), not Math.pow, at its special values: pow(1, y) = 1 for
+     * every y, ±inf and NaN included; pow(−1, ±inf) = 1; pow(x, ±0) = 1 for every x, NaN included.
+     * Everywhere else Java's pow already agrees with C99. Checked for tensor and scalar exponents,
+     * flat, broadcast, strided and in-place paths, in F32, F64 and both half types.
+     */
+    @Test
+    void powFollowsC99AtSpecialValues() {
+        double inf = Double.POSITIVE_INFINITY;
+        double[] bases = {1, -1, Double.NaN, 0, -0.0, 0.5, -0.5, 2, -2, inf, -inf};
+        double[] exponents = {inf, -inf, Double.NaN, 0, -0.0, 1, 2, 3, -1, 0.5, -2.5};
+        int nb = bases.length;
+        int ne = exponents.length;
+        double[] grid = new double[nb * ne];
+        double[] expo = new double[nb * ne];
+        for (int i = 0; i < nb; i++) {
+            for (int j = 0; j < ne; j++) {
+                grid[i * ne + j] = bases[i];
+                expo[i * ne + j] = exponents[j];
+            }
+        }
+        for (DType dt : new DType[] {DType.F32, DType.F64, DType.BF16, DType.F16}) {
+            Tensor x = Tensor.of(grid).reshape(nb, ne).to(dt);
+            Tensor y = Tensor.of(expo).reshape(nb, ne).to(dt);
+            checkPow(dt + " tensor exponent", x, y, x.pow(y));
+            checkPow(dt + " strided", x.mT(), y.mT(), x.mT().pow(y.mT()));
+            checkPow(dt + " in place", x, y, x.copy().applyInPlace(BinaryOp.POW, y));
+            for (int j = 0; j < ne; j++) {
+                Tensor e = Tensor.full(exponents[j], dt, nb, ne);
+                checkPow(dt + " scalar exponent " + exponents[j], x, e, x.pow(exponents[j]));
+                checkPow(dt + " broadcast exponent " + exponents[j], x, e, x.pow(Tensor.scalar(exponents[j], dt)));
+            }
+            for (int i = 0; i < nb; i++) {
+                Tensor b = Tensor.full(bases[i], dt, nb, ne);
+                checkPow(dt + " broadcast base " + bases[i], b, y, Tensor.scalar(bases[i], dt).pow(y));
+            }
+        }
+    }
+
+    private static void checkPow(String what, Tensor base, Tensor exponent, Tensor got) {
+        double[] b = Ref.values(base);
+        double[] e = Ref.values(exponent);
+        double[] g = Ref.values(got);
+        for (int i = 0; i < g.length; i++) {
+            String at = what + ": pow(" + b[i] + ", " + e[i] + ")";
+            if (b[i] == 1 || e[i] == 0 || (b[i] == -1 && Double.isInfinite(e[i]))) {
+                assertEquals(1.0, g[i], at);
+            } else {
+                double want = Ref.values(Tensor.scalar(Math.pow(b[i], e[i]), DType.F64).to(got.dtype()))[0];
+                assertEquals(want, g[i], at);
+            }
+        }
+    }
+
+    /** sign follows PyTorch ((0 < x) − (x < 0)): sign(NaN) = 0 and sign(±0) = +0, in every float dtype and layout. */
+    @Test
+    void signOfNanAndZeroIsZero() {
+        double[] x = {Double.NaN, -0.0, 0.0, 1, -2, Double.POSITIVE_INFINITY, Double.NEGATIVE_INFINITY, 0x1p-20, -0x1p-20};
+        double[] want = {0, 0, 0, 1, -1, 1, -1, 1, -1};
+        for (DType dt : new DType[] {DType.F32, DType.F64, DType.BF16, DType.F16}) {
+            Tensor t = Tensor.of(x).to(dt);
+            for (Tensor y : new Tensor[] {t.sign(), t.reshape(1, -1).expand(2, -1).mT().sign().select(1, 1)}) {
+                double[] got = Ref.values(y);
+                for (int i = 0; i < x.length; i++) {
+                    // +0 for both zeros and NaN: compare bits, not ==
+                    assertEquals(Double.doubleToRawLongBits(want[i]), Double.doubleToRawLongBits(got[i]), dt + " sign(" + x[i] + ")");
+                }
+            }
+        }
+        assertArrayEquals(new long[] {-1, 0, 1}, Tensor.of(new long[] {-5, 0, 7}).sign().toLongArray());
+    }
+
     @Test
     void errorsNameTheOpAndShapes() {
         Tensor a = Tensor.zeros(2, 3);

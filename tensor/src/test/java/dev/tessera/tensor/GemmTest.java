@@ -33,8 +33,24 @@ import org.junit.jupiter.api.Test;
  * stride larger than twice the width, plus an offset). C is written with an offset and padded ldc.
  */
 class GemmTest {
-    private static final int[] INTERESTING = {1, 2, 3, 7, 8, 9, 15, 16, 17, 23, 24, 25, 31, 32, 33, 47, 48, 49, 97,
-        127, 251, 256, 257, 293};
+    /**
+     * Sizes at the edges of the micro-tile and vector of whatever width runs (MR and NR of the float
+     * and double tiles, lanes, each ±1 and doubled), and of the cache blocks, plus odd primes.
+     */
+    private static final int[] INTERESTING = edges();
+
+    private static int[] edges() {
+        java.util.TreeSet<Integer> sizes = new java.util.TreeSet<>(java.util.List.of(1, 2, 3, 97, 127, 251, 256, 257, 293));
+        for (int unit : new int[] {GemmKernels.F_MR, GemmKernels.F_NR, GemmKernels.FL, GemmKernels.D_MR, GemmKernels.D_NR,
+            GemmKernels.DL}) {
+            for (int s : new int[] {unit - 1, unit, unit + 1, 2 * unit - 1, 2 * unit + 1, 3 * unit}) {
+                if (s >= 1 && s <= 300) {
+                    sizes.add(s);
+                }
+            }
+        }
+        return sizes.stream().mapToInt(Integer::intValue).toArray();
+    }
 
     @Provide
     Arbitrary<Integer> dim() {
@@ -181,7 +197,16 @@ class GemmTest {
     @Test
     void sgemmAllLayoutsOnEdgeSizes() {
         char[] layouts = {'N', 'T', 'S'};
-        int[][] sizes = {{1, 1, 1}, {7, 9, 17}, {17, 15, 8}, {33, 47, 300}, {97, 31, 257}};
+        int mr = GemmKernels.F_MR;
+        int nr = GemmKernels.F_NR;
+        int lanes = GemmKernels.FL;
+        // past the tiny-product cut-off, so the tiled and GEMV paths run: edge tiles in both directions,
+        // and m = 1 with k just under (packed path) and just over (GEMV) one vector
+        int[][] sizes = {{1, 1, 1}, {mr + 1, nr + 1, 67}, {2 * nr + 1, nr - 1, 61}, {1, 701, lanes - 1}, {1, 701, lanes + 1},
+            {33, 47, 300}, {97, 31, 257}};
+        for (int[] s : sizes) {
+            assertTrue(s[0] == 1 && s[2] == 1 || (long) s[0] * s[1] * s[2] > Gemm.TINY, java.util.Arrays.toString(s));
+        }
         long seed = 1;
         for (int[] s : sizes) {
             for (char la : layouts) {
@@ -271,6 +296,64 @@ class GemmTest {
             @ForAll("dim") int k, @ForAll("layout") char la, @ForAll("layout") char lb, @ForAll boolean accumulate,
             @ForAll long seed) {
         hgemmCase(true, bf16, m, n, k, la, lb, accumulate, seed);
+    }
+
+    interface FloatKernel {
+        void run(int kc, float[] a, int ai, float[] b, int bi, float[] c, int ci, int ldc, boolean add);
+    }
+
+    /**
+     * Every float micro-kernel (not only the configured tile) and the double one, at the running
+     * vector width, on packed panels against a double reference: store and add, with C padded.
+     */
+    @Test
+    void everyMicroKernelMatchesReference() {
+        record Tile(String name, int mr, int nv, FloatKernel kernel) {}
+        Tile[] tiles = {new Tile("4x2", 4, 2, GemmKernels::s4x2), new Tile("5x2", 5, 2, GemmKernels::s5x2),
+            new Tile("6x2", 6, 2, GemmKernels::s6x2), new Tile("3x3", 3, 3, GemmKernels::s3x3), new Tile("2x4", 2, 4, GemmKernels::s2x4)};
+        SplittableRandom rnd = new SplittableRandom(11);
+        int kc = 37;
+        for (Tile t : tiles) {
+            int nr = t.nv() * GemmKernels.FL;
+            float[] a = randomFloats(3 + t.mr() * kc, rnd);
+            float[] b = randomFloats(5 + nr * kc, rnd);
+            int ldc = nr + 3;
+            for (boolean add : new boolean[] {false, true}) {
+                float[] c = randomFloats(2 + t.mr() * ldc, rnd);
+                float[] c0 = c.clone();
+                t.kernel().run(kc, a, 3, b, 5, c, 2, ldc, add);
+                for (int i = 0; i < t.mr(); i++) {
+                    for (int j = 0; j < ldc; j++) {
+                        int at = 2 + i * ldc + j;
+                        if (j >= nr) {
+                            assertEquals(c0[at], c[at], t.name() + ": padding changed");
+                            continue;
+                        }
+                        double want = add ? c0[at] : 0;
+                        for (int p = 0; p < kc; p++) {
+                            want += (double) a[3 + p * t.mr() + i] * b[5 + p * nr + j];
+                        }
+                        assertEquals(want, c[at], 1e-5 * kc, t.name() + " add=" + add + " C(" + i + "," + j + ")");
+                    }
+                }
+            }
+        }
+        int nr = GemmKernels.D_NR;
+        int mr = GemmKernels.D_MR;
+        double[] a = rnd.doubles(mr * kc, -2, 2).toArray();
+        double[] b = rnd.doubles(nr * kc, -2, 2).toArray();
+        double[] c = rnd.doubles(mr * nr, -2, 2).toArray();
+        double[] c0 = c.clone();
+        GemmKernels.d4x2(kc, a, 0, b, 0, c, 0, nr, true);
+        for (int i = 0; i < mr; i++) {
+            for (int j = 0; j < nr; j++) {
+                double want = c0[i * nr + j];
+                for (int p = 0; p < kc; p++) {
+                    want += a[p * mr + i] * b[p * nr + j];
+                }
+                assertEquals(want, c[i * nr + j], 1e-13 * kc, "d4x2 C(" + i + "," + j + ")");
+            }
+        }
     }
 
     @Test

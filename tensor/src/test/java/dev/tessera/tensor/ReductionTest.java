@@ -196,6 +196,70 @@ class ReductionTest {
         Ref.assertClose(log ? "log_softmax" : "softmax", expected, y, tol, tol);
     }
 
+    @Provide
+    Arbitrary<Double> offsets() {
+        return Arbitraries.of(0.0, 1e4, -1e4, 1e6, 1e12, 1e17, 3e38);
+    }
+
+    /**
+     * log_softmax = (x − max) − log Σ exp(x − max): the max is subtracted first, so rows far from
+     * zero keep the precision of their differences ((x − max) is exact by Sterbenz' lemma when the
+     * row spans less than a factor of 2). Error budget: one rounding each of the difference, of lse
+     * and of the result, so a few ε of |y| + 1, never ε of |x|.
+     */
+    @Property(tries = 80)
+    void logSoftmaxKeepsPrecisionFarFromZero(@ForAll("shapes") int[] shape, @ForAll long seed, @ForAll("offsets") double offset,
+            @ForAll boolean f64, @ForAll boolean transposed) {
+        if (shape.length == 0) {
+            return;
+        }
+        DType dt = f64 ? DType.F64 : DType.F32;
+        Tensor x = Ref.make(shape, seed, transposed ? Ref.Layout.TRANSPOSED : Ref.Layout.CONTIGUOUS, dt, offset - 10, offset + 10);
+        int dim = shape.length - 1;
+        Tensor y = x.logSoftmax(dim);
+        double[] xs = Ref.values(x);
+        double[] expected = new double[xs.length];
+        int n = shape[dim];
+        for (int row = 0; row * n < xs.length; row++) {
+            double max = Double.NEGATIVE_INFINITY;
+            for (int j = 0; j < n; j++) {
+                max = Math.max(max, xs[row * n + j]);
+            }
+            double s = 0;
+            for (int j = 0; j < n; j++) {
+                s += Math.exp(xs[row * n + j] - max);
+            }
+            for (int j = 0; j < n; j++) {
+                expected[row * n + j] = (xs[row * n + j] - max) - Math.log(s);
+            }
+        }
+        double eps = f64 ? 0x1p-52 : Ref.F32_EPS;
+        Ref.assertClose("log_softmax offset " + offset, expected, y, 8 * eps * (1 + Math.log(n + 1)), 8 * eps);
+    }
+
+    @Test
+    void logSoftmaxOfLargeInputsMatchesPyTorch() {
+        double lse = Math.log1p(Math.exp(-1));
+        float[] near = Tensor.of(new float[] {1e4f, 1e4f - 1}).logSoftmax(0).toFloatArray();
+        assertEquals(-lse, near[0], 1e-7, "torch gives -0.3133, not -0.3135");
+        assertEquals(-1 - lse, near[1], 1e-7);
+        float[] huge = Tensor.of(new float[] {3e38f, 3e38f, 0}).logSoftmax(0).toFloatArray();
+        assertEquals(-Math.log(2), huge[0], 1e-7, "torch gives -0.693, not 0");
+        assertEquals(-Math.log(2), huge[1], 1e-7);
+        assertEquals(-3e38f, huge[2]);
+        double[] wide = Tensor.of(new double[] {1e17, 1e17, 1e300, 1e300}).reshape(2, 2).logSoftmax(1).toDoubleArray();
+        for (double v : wide) {
+            assertEquals(-Math.log(2), v, 1e-15);
+        }
+        // every position of a row longer than a vector (vector body and tail alike), and a half type
+        int n = 2 * Simd.F32.length() + 3;
+        float[] row = Tensor.full(3e38, DType.F32, n).logSoftmax(0).toFloatArray();
+        for (float v : row) {
+            assertEquals(-Math.log(n), v, 1e-6);
+        }
+        assertEquals((float) -Math.log(2), Tensor.of(new float[] {3e38f, 3e38f}).to(DType.BF16).logSoftmax(0).getFloat(0), 4e-3);
+    }
+
     @Property(tries = 150)
     void argmaxArgminCumsum(@ForAll("shapes") int[] shape, @ForAll long seed, @ForAll Ref.Layout layout) {
         int dim = (int) Math.floorMod(seed, shape.length);
