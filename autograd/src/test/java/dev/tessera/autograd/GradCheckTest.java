@@ -147,6 +147,15 @@ class GradCheckTest {
     }
 
     @Test
+    void squeezeOfAZeroDimVariableIsItselfAndPassesTheGradient() {
+        Variable s = Variable.of(Tensor.scalar(1.5), true);
+        Variable q = s.squeeze(0).squeeze(-1);
+        org.junit.jupiter.api.Assertions.assertArrayEquals(new int[0], q.shape());
+        q.mul(3).backward();
+        org.junit.jupiter.api.Assertions.assertEquals(3.0, s.grad().item());
+    }
+
+    @Test
     void dotProductOfTwoVectorsGivesEachTheOther() {
         Variable u = Variable.of(Tensor.of(new double[] {1, 2, 3}), true);
         Variable v = Variable.of(Tensor.of(new double[] {4, -5, 6}), true);

@@ -133,13 +133,17 @@ public final class Tensor {
         return t;
     }
 
-    /** {@code steps} evenly spaced values from start to end inclusive. */
+    /** {@code steps} evenly spaced values from start to end inclusive; one step gives start, as in PyTorch. */
     public static Tensor linspace(double start, double end, int steps, DType dtype) {
         if (steps < 0) {
             throw new IllegalArgumentException("linspace: steps must be >= 0, got " + steps);
         }
         Tensor t = zeros(dtype, steps);
-        double step = steps > 1 ? (end - start) / (steps - 1) : 0;
+        if (steps == 1) {
+            t.storage.setDouble(0, start); // PyTorch: one step is the start
+            return t;
+        }
+        double step = (end - start) / (steps - 1);
         for (int i = 0; i < steps; i++) {
             // the second half counts back from the end so both endpoints are exact, as PyTorch does
             t.storage.setDouble(i, i < steps / 2 ? start + i * step : end - (steps - 1 - i) * step);
@@ -414,8 +418,17 @@ public final class Tensor {
         return new Tensor(storage, s, st, offset);
     }
 
-    /** Removes {@code dim} if its size is 1 (otherwise returns this view unchanged, as PyTorch does). */
+    /**
+     * Removes {@code dim} if its size is 1 (otherwise returns this view unchanged, as PyTorch does). A 0-d tensor
+     * accepts dim 0 or -1, as PyTorch's scalar dim wrapping does, and comes back unchanged.
+     */
     public Tensor squeeze(int dim) {
+        if (shape.length == 0) {
+            if (dim != 0 && dim != -1) {
+                throw new IllegalArgumentException("squeeze: dim " + dim + " out of range for a 0-d tensor (expected 0 or -1)");
+            }
+            return this;
+        }
         int d = Shapes.dim("squeeze", dim, shape.length);
         if (shape[d] != 1) {
             return this;
