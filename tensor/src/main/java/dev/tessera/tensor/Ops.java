@@ -23,7 +23,8 @@ final class Ops {
         if (in.isFloating()) {
             return in;
         }
-        if (in == DType.BOOL && op != UnaryOp.ABS && op != UnaryOp.RELU) {
+        // PyTorch keeps BOOL where the op maps {0, 1} onto itself: abs, relu, sign
+        if (in == DType.BOOL && op != UnaryOp.ABS && op != UnaryOp.RELU && op != UnaryOp.SIGN) {
             return op.keepsIntegers() ? DType.I64 : DType.F32;
         }
         return op.keepsIntegers() ? in : DType.F32;

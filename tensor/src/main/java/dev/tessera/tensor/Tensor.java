@@ -763,7 +763,7 @@ public final class Tensor {
     public Tensor abs() { return apply(UnaryOp.ABS); }
     /**
      * −1, 0 or 1 by the sign of each element, as PyTorch computes it, (0 &lt; x) − (x &lt; 0): so
-     * sign(NaN) = 0 (not NaN, as Math.signum gives) and sign(−0) = sign(+0) = +0. Integers keep their type.
+     * sign(NaN) = 0 (not NaN, as Math.signum gives) and sign(−0) = sign(+0) = +0. Integers and BOOL keep their type.
      */
     public Tensor sign() { return apply(UnaryOp.SIGN); }
     public Tensor sin() { return apply(UnaryOp.SIN); }

@@ -300,6 +300,15 @@ class ElementwiseTest {
         assertArrayEquals(new long[] {-1, 0, 1}, Tensor.of(new long[] {-5, 0, 7}).sign().toLongArray());
     }
 
+    /** PyTorch keeps BOOL for sign (sign(b) = b), unlike square or neg, which promote. */
+    @Test
+    void signOfBoolIsBool() {
+        Tensor b = Tensor.of(new boolean[] {true, false, true});
+        Tensor s = b.sign();
+        assertEquals(DType.BOOL, s.dtype());
+        assertArrayEquals(new double[] {1, 0, 1}, s.toDoubleArray());
+    }
+
     @Test
     void errorsNameTheOpAndShapes() {
         Tensor a = Tensor.zeros(2, 3);
