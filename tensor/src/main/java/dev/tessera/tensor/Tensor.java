@@ -715,8 +715,25 @@ public final class Tensor {
         return Ops.binaryInPlace(op, this, other);
     }
 
+    /**
+     * A number as an operand of this tensor's dtype (F32 for a fractional number on an integer
+     * tensor). Rounding it to a half type first is what PyTorch does for add, sub, pow,
+     * maximum/minimum and comparisons; mul and div keep it in F32 instead ({@link #scaled}).
+     */
     private Tensor scalarLike(double v) {
         return scalar(v, dtype().isFloating() || v == Math.rint(v) ? dtype() : DType.F32);
+    }
+
+    /**
+     * this·s or this/s. PyTorch's mul and div kernels keep the number in the compute type, so on
+     * BF16/F16 x·0.1 is x·0.1f in F32 rounded once to the half type (not x·bf16(0.1), 0.1% off).
+     */
+    private Tensor scaled(BinaryOp op, double s) {
+        return isHalf() ? Ops.halfByScalar(op, this, s) : apply(op, scalarLike(s));
+    }
+
+    private boolean isHalf() {
+        return dtype() == DType.BF16 || dtype() == DType.F16;
     }
 
     public Tensor add(Tensor o) { return apply(BinaryOp.ADD, o); }
@@ -728,8 +745,8 @@ public final class Tensor {
     public Tensor minimum(Tensor o) { return apply(BinaryOp.MINIMUM, o); }
     public Tensor add(double s) { return apply(BinaryOp.ADD, scalarLike(s)); }
     public Tensor sub(double s) { return apply(BinaryOp.SUB, scalarLike(s)); }
-    public Tensor mul(double s) { return apply(BinaryOp.MUL, scalarLike(s)); }
-    public Tensor div(double s) { return apply(BinaryOp.DIV, scalarLike(s)); }
+    public Tensor mul(double s) { return scaled(BinaryOp.MUL, s); }
+    public Tensor div(double s) { return scaled(BinaryOp.DIV, s); }
     public Tensor pow(double s) { return apply(BinaryOp.POW, scalarLike(s)); }
     public Tensor maximum(double s) { return apply(BinaryOp.MAXIMUM, scalarLike(s)); }
     public Tensor minimum(double s) { return apply(BinaryOp.MINIMUM, scalarLike(s)); }
@@ -738,7 +755,7 @@ public final class Tensor {
     public Tensor mulInPlace(Tensor o) { return applyInPlace(BinaryOp.MUL, o); }
     public Tensor divInPlace(Tensor o) { return applyInPlace(BinaryOp.DIV, o); }
     public Tensor addInPlace(double s) { return applyInPlace(BinaryOp.ADD, scalar(s, dtype())); }
-    public Tensor mulInPlace(double s) { return applyInPlace(BinaryOp.MUL, scalar(s, dtype())); }
+    public Tensor mulInPlace(double s) { return isHalf() ? copyFromInPlace(mul(s)) : applyInPlace(BinaryOp.MUL, scalar(s, dtype())); }
 
     public Tensor eq(Tensor o) { return apply(BinaryOp.EQ, o); }
     public Tensor ne(Tensor o) { return apply(BinaryOp.NE, o); }
