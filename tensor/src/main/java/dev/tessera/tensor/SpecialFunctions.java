@@ -48,9 +48,13 @@ public final class SpecialFunctions {
      * erfc(t) for t ≥ 1 from its continued fraction, e^{−t²}/√π · 1/(t + (1/2)/(t + 1/(t + (3/2)/(t + ...)))),
      * given t² as the unevaluated sum sqHi + sqLo (|sqLo| ≤ ulp(sqHi)/2): e^{−t²} is sensitive to the
      * rounding of t² (a relative error t²·ε), so e^{−sqHi}·(1 − sqLo) keeps it to an ulp or two. The
-     * fraction converges slowly near t = 1: 200 terms reach 2e-16 there, 60 from t = 2.
+     * fraction converges slowly near t = 1: 200 terms reach 2e-16 there, 60 from t = 2. Zero past
+     * t² = 746, where e^{−t²} is below the least subnormal.
      */
     private static double erfcTail(double t, double sqHi, double sqLo) {
+        if (sqHi > 746) {
+            return 0; // e^{−t²} underflows (also where t² overflows and sqLo is NaN)
+        }
         double f = t;
         for (int k = t < 2 ? 200 : 60; k >= 1; k--) {
             f = t + (k / 2.0) / f;

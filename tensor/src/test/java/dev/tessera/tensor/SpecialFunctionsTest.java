@@ -98,6 +98,17 @@ class SpecialFunctionsTest {
         }
     }
 
+    /** Past the underflow of erfc (x below about −38.6) gelu is −0 even where x² overflows; gelu(−inf) is NaN, as PyTorch's −inf·0. */
+    @Test
+    void geluErfUnderflowsToMinusZero() {
+        for (double x : new double[] {-40, -1e300, -Double.MAX_VALUE}) {
+            assertEquals(-0.0, SpecialFunctions.geluErf(x), "geluErf(" + x + ")");
+        }
+        assertEquals(Double.NaN, SpecialFunctions.geluErf(Double.NEGATIVE_INFINITY));
+        assertEquals(0.0, SpecialFunctions.erfc(1e200));
+        assertEquals(2.0, SpecialFunctions.erfc(Double.NEGATIVE_INFINITY));
+    }
+
     /**
      * gelu_tanh(x) = x·σ(2u) = x/(1 + e^{−2u}), u = √(2/π)(x + 0.044715x³) (the constant as the double
      * the code holds), to a few ε times the condition of σ(2u) in the tail, where a relative error δ in
