@@ -200,7 +200,7 @@ public final class Fft {
     }
 
     /**
-     * Runs {@code body} for every line (or pair of lines) with per-chunk scratch of the plan's length;
+     * Runs {@code body} for every line with per-chunk scratch of the plan's length;
      * {@code cost} (values per line) sets the chunk size, which depends only on the sizes.
      */
     private static void forEachLine(int lines, int cost, Plan plan, LineBody body) {
