@@ -259,6 +259,14 @@ class ReductionTest {
             assertEquals(-Math.log(n), v, 1e-6);
         }
         assertEquals((float) -Math.log(2), Tensor.of(new float[] {3e38f, 3e38f}).to(DType.BF16).logSoftmax(0).getFloat(0), 4e-3);
+        // exp summed in double: F32 is the F64 result rounded (torch's F32 kernel sums in F32 and gives −4.5418e−5 at [2],
+        // 3.7e−4 relative off; the OpInfo fixture softmax/logSoftmax/F32/logits-large expects torch's F64 value)
+        double[] wideRow = {700, 710, 720, -745};
+        float[] f32 = Tensor.of(wideRow).to(DType.F32).logSoftmax(0).toFloatArray();
+        double[] f64 = Tensor.of(wideRow).logSoftmax(0).toDoubleArray();
+        for (int i = 0; i < wideRow.length; i++) {
+            assertEquals((float) f64[i], f32[i], Math.ulp((float) f64[i]), "log_softmax([700, 710, 720, -745])[" + i + "]");
+        }
     }
 
     @Property(tries = 150)
