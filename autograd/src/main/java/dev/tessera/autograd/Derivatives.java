@@ -137,6 +137,21 @@ final class Derivatives {
         }, saved, a, b);
     }
 
+    /**
+     * x·s or x/s for a number s, forward and backward through Tensor's mul/div by a number: on
+     * BF16/F16 the number stays in F32, as PyTorch's kernels keep it, rather than being rounded to
+     * the half type as a lifted 0-d tensor would be.
+     */
+    static Variable scaled(BinaryOp op, Variable x, double s) {
+        boolean mul = switch (op) {
+            case MUL -> true;
+            case DIV -> false;
+            default -> throw new IllegalArgumentException(op.opName() + ": not a scaling op");
+        };
+        Tensor out = mul ? x.data().mul(s) : x.data().div(s);
+        return Variable.record(op.opName(), out, g -> new Tensor[] {mul ? g.mul(s) : g.div(s)}, new Tensor[0], x);
+    }
+
     /** Clamp passes the gradient where min ≤ x ≤ max (PyTorch's convention at the bounds). */
     static Variable clamp(Variable x, double min, double max) {
         Tensor in = x.data();

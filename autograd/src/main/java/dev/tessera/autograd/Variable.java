@@ -256,8 +256,14 @@ public final class Variable {
     public Variable minimum(Variable o) { return apply(BinaryOp.MINIMUM, o); }
     public Variable add(double s) { return apply(BinaryOp.ADD, lift(s)); }
     public Variable sub(double s) { return apply(BinaryOp.SUB, lift(s)); }
-    public Variable mul(double s) { return apply(BinaryOp.MUL, lift(s)); }
-    public Variable div(double s) { return apply(BinaryOp.DIV, lift(s)); }
+    /** this·s; on BF16/F16 s stays in F32 (as Tensor.mul(double) and PyTorch keep it), forward and backward. */
+    public Variable mul(double s) { return scaled(BinaryOp.MUL, s); }
+    /** this/s; on BF16/F16 s stays in F32 (as Tensor.div(double) and PyTorch keep it), forward and backward. */
+    public Variable div(double s) { return scaled(BinaryOp.DIV, s); }
+    /** Integers keep the lifted F32 number, so the result is F32 as before. */
+    private Variable scaled(BinaryOp op, double s) {
+        return data.dtype().isFloating() ? Derivatives.scaled(op, this, s) : apply(op, lift(s));
+    }
     public Variable pow(double s) { return apply(BinaryOp.POW, lift(s)); }
     /** s − this. */
     public Variable rsub(double s) { return lift(s).sub(this); }

@@ -147,6 +147,31 @@ class GradCheckTest {
     }
 
     @Test
+    void squeezeOfAZeroDimVariableIsItselfAndPassesTheGradient() {
+        Variable s = Variable.of(Tensor.scalar(1.5), true);
+        Variable q = s.squeeze(0).squeeze(-1);
+        org.junit.jupiter.api.Assertions.assertArrayEquals(new int[0], q.shape());
+        q.mul(3).backward();
+        org.junit.jupiter.api.Assertions.assertEquals(3.0, s.grad().item());
+    }
+
+    /** A half Variable times or over a number agrees with Tensor's (the number kept in F32), forward and backward. */
+    @Test
+    void halfVariableMulAndDivByANumberKeepTheNumberInF32() {
+        for (dev.tessera.tensor.DType dt : new dev.tessera.tensor.DType[] {dev.tessera.tensor.DType.BF16, dev.tessera.tensor.DType.F16}) {
+            Tensor x = Tensor.rand(new dev.tessera.tensor.Generator(3), dev.tessera.tensor.DType.F64, 64).mul(8).sub(4).to(dt);
+            Tensor up = Tensor.rand(new dev.tessera.tensor.Generator(4), dev.tessera.tensor.DType.F64, 64).sub(0.5).to(dt);
+            for (boolean mul : new boolean[] {true, false}) {
+                Variable v = Variable.of(x, true);
+                Variable y = mul ? v.mul(0.1) : v.div(0.1);
+                org.junit.jupiter.api.Assertions.assertArrayEquals((mul ? x.mul(0.1) : x.div(0.1)).toFloatArray(), y.data().toFloatArray());
+                y.backward(up);
+                org.junit.jupiter.api.Assertions.assertArrayEquals((mul ? up.mul(0.1) : up.div(0.1)).toFloatArray(), v.grad().toFloatArray());
+            }
+        }
+    }
+
+    @Test
     void dotProductOfTwoVectorsGivesEachTheOther() {
         Variable u = Variable.of(Tensor.of(new double[] {1, 2, 3}), true);
         Variable v = Variable.of(Tensor.of(new double[] {4, -5, 6}), true);

@@ -82,6 +82,18 @@ class NonFiniteGradientTest {
     }
 
     /**
+     * logsumexp's gradient is softmax(x) over the reduced dims, [½, ½] for two tied 1e308 entries: a
+     * deliberate departure from torch, whose exp(x − logsumexp(x)) gives 1 each there because
+     * 1e308 + ln 2 rounds to 1e308 (the OpInfo fixture's reduce/logsumexp/F64/edge-overflow says so).
+     */
+    @Test
+    void logsumexpGradientIsTheExactSoftmaxNextToOverflow() {
+        Variable x = rows(4, 1e308, 1e308, -1, 5e-324, 1e200, 1e200, 1e-200, 1);
+        x.logsumexp(false, 1).backward(Tensor.of(new double[] {1, -2}));
+        assertArrayEquals(new double[] {0.5, 0.5, 0, 0, -1, -1, -0.0, -0.0}, x.grad().toDoubleArray());
+    }
+
+    /**
      * torch.prod(x) without a dim returns zeros when two or more elements are 0 (its backward runs
      * without grad mode); over a dim the same input gets the product of the others, 0·∞ = NaN.
      */

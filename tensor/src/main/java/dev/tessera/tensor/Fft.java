@@ -57,31 +57,16 @@ public final class Fft {
         double[] o = out.storage().doubles();
         int base = moved.offset();
         Plan plan = plan(n);
-        // two real lines a, b share one complex FFT of z = a + ib; with Z = FFT(z),
-        // A[k] = (Z[k] + conj(Z[n-k])) / 2 and B[k] = (Z[k] - conj(Z[n-k])) / 2i. Pairs are fixed by line number.
-        forEachLine((lines + 1) / 2, 2 * n, plan, (pair, re, im, work) -> {
-            int first = 2 * pair;
-            boolean two = first + 1 < lines;
-            System.arraycopy(in, base + first * n, re, 0, n);
-            if (two) {
-                System.arraycopy(in, base + (first + 1) * n, im, 0, n);
-            } else {
-                java.util.Arrays.fill(im, 0);
-            }
+        // each line alone, imaginary part zero: packing two real lines into one complex FFT (z = a + ib) halves the
+        // work, but rounding then mixes the lines, and an inf or NaN in one makes the other's spectrum NaN
+        forEachLine(lines, n, plan, (line, re, im, work) -> {
+            System.arraycopy(in, base + line * n, re, 0, n);
+            java.util.Arrays.fill(im, 0);
             plan.forward(re, im, work);
-            int at = first * bins * 2;
-            int bt = at + bins * 2;
+            int at = line * bins * 2;
             for (int k = 0; k < bins; k++) {
-                if (two) {
-                    int nk = k == 0 ? 0 : n - k;
-                    o[at + 2 * k] = 0.5 * (re[k] + re[nk]);
-                    o[at + 2 * k + 1] = 0.5 * (im[k] - im[nk]);
-                    o[bt + 2 * k] = 0.5 * (im[k] + im[nk]);
-                    o[bt + 2 * k + 1] = 0.5 * (re[nk] - re[k]);
-                } else {
-                    o[at + 2 * k] = re[k];
-                    o[at + 2 * k + 1] = im[k];
-                }
+                o[at + 2 * k] = re[k];
+                o[at + 2 * k + 1] = im[k];
             }
         });
         return finish(out.transpose(d, last), resultType(x.dtype()));
@@ -215,7 +200,7 @@ public final class Fft {
     }
 
     /**
-     * Runs {@code body} for every line (or pair of lines) with per-chunk scratch of the plan's length;
+     * Runs {@code body} for every line with per-chunk scratch of the plan's length;
      * {@code cost} (values per line) sets the chunk size, which depends only on the sizes.
      */
     private static void forEachLine(int lines, int cost, Plan plan, LineBody body) {

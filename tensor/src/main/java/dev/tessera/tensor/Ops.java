@@ -23,7 +23,8 @@ final class Ops {
         if (in.isFloating()) {
             return in;
         }
-        if (in == DType.BOOL && op != UnaryOp.ABS && op != UnaryOp.RELU) {
+        // PyTorch keeps BOOL where the op maps {0, 1} onto itself: abs, relu, sign
+        if (in == DType.BOOL && op != UnaryOp.ABS && op != UnaryOp.RELU && op != UnaryOp.SIGN) {
             return op.keepsIntegers() ? DType.I64 : DType.F32;
         }
         return op.keepsIntegers() ? in : DType.F32;
@@ -92,7 +93,21 @@ final class Ops {
         DType common = op.isPredicate() ? DType.promote(a.dtype(), b.dtype()) : result;
         Tensor x = materialize(castInteger(a, common), compute);
         Tensor y = materialize(castInteger(b, common), compute);
-        Tensor out = Tensor.zeros(op.isPredicate() ? DType.BOOL : compute, shape);
+        return run(op, x, y, shape, op.isPredicate() ? DType.BOOL : compute, result);
+    }
+
+    /**
+     * a·s or a/s for a BF16/F16 {@code a}, as PyTorch's mul and div kernels take a Python scalar: in
+     * the F32 compute type, not rounded to the half type first, the result rounded once.
+     */
+    static Tensor halfByScalar(BinaryOp op, Tensor a, double s) {
+        Tensor y = Tensor.scalar(s, DType.F32);
+        return run(op, materialize(a, DType.F32), y, a.shape(), DType.F32, a.dtype());
+    }
+
+    /** op(x, y) broadcast to {@code shape} into a new {@code outType} tensor, converted to {@code result}. */
+    private static Tensor run(BinaryOp op, Tensor x, Tensor y, int[] shape, DType outType, DType result) {
+        Tensor out = Tensor.zeros(outType, shape);
         Elementwise.binary(op, x, Shapes.broadcastStrides(op.opName(), x.shape(), x.strides(), shape),
                 y, Shapes.broadcastStrides(op.opName(), y.shape(), y.strides(), shape), out);
         return out.to(result);

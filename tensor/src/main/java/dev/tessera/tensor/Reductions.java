@@ -442,8 +442,9 @@ final class Reductions {
     }
 
     /**
-     * One row of softmax or log_softmax. With m the row's max (0 when it is infinite, so an all −inf
-     * row gives NaN and a +inf entry does not turn the others into NaN) and lse = log Σ exp(x − m),
+     * One row of softmax or log_softmax. With m the row's max (0 when it is −inf, so an all −inf row
+     * gives 0/0 = NaN rather than −inf − −inf; a +inf max stays, so a +inf entry makes the row NaN
+     * through inf − inf, as in PyTorch) and lse = log Σ exp(x − m),
      * softmax is exp(x − m)/Σ and log_softmax is (x − m) − lse: the max is subtracted before lse
      * is, so a row far from zero keeps the precision of its differences (x − (m + lse) would round
      * m + lse to the ulp of m first: [1e4, 1e4 − 1] would give −0.3135 instead of −0.3133).
@@ -465,7 +466,7 @@ final class Reductions {
         for (; i < n; i++) {
             max = Math.max(max, a[ao + i]);
         }
-        float shift = max == Float.NEGATIVE_INFINITY || max == Float.POSITIVE_INFINITY ? 0 : max;
+        float shift = max == Float.NEGATIVE_INFINITY ? 0 : max;
         double sum = expShiftedF32(a, ao, y, yo, n, shift);
         if (log) {
             float lse = (float) Math.log(sum);
@@ -523,7 +524,7 @@ final class Reductions {
         for (int i = 0; i < n; i++) {
             max = Math.max(max, a[ao + i]);
         }
-        double shift = Double.isInfinite(max) ? 0 : max;
+        double shift = max == Double.NEGATIVE_INFINITY ? 0 : max;
         double sum = 0;
         for (int i = 0; i < n; i++) {
             sum += Math.exp(a[ao + i] - shift);

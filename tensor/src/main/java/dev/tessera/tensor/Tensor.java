@@ -133,13 +133,17 @@ public final class Tensor {
         return t;
     }
 
-    /** {@code steps} evenly spaced values from start to end inclusive. */
+    /** {@code steps} evenly spaced values from start to end inclusive; one step gives start, as in PyTorch. */
     public static Tensor linspace(double start, double end, int steps, DType dtype) {
         if (steps < 0) {
             throw new IllegalArgumentException("linspace: steps must be >= 0, got " + steps);
         }
         Tensor t = zeros(dtype, steps);
-        double step = steps > 1 ? (end - start) / (steps - 1) : 0;
+        if (steps == 1) {
+            t.storage.setDouble(0, start); // PyTorch: one step is the start
+            return t;
+        }
+        double step = (end - start) / (steps - 1);
         for (int i = 0; i < steps; i++) {
             // the second half counts back from the end so both endpoints are exact, as PyTorch does
             t.storage.setDouble(i, i < steps / 2 ? start + i * step : end - (steps - 1 - i) * step);
@@ -414,8 +418,17 @@ public final class Tensor {
         return new Tensor(storage, s, st, offset);
     }
 
-    /** Removes {@code dim} if its size is 1 (otherwise returns this view unchanged, as PyTorch does). */
+    /**
+     * Removes {@code dim} if its size is 1 (otherwise returns this view unchanged, as PyTorch does). A 0-d tensor
+     * accepts dim 0 or -1, as PyTorch's scalar dim wrapping does, and comes back unchanged.
+     */
     public Tensor squeeze(int dim) {
+        if (shape.length == 0) {
+            if (dim != 0 && dim != -1) {
+                throw new IllegalArgumentException("squeeze: dim " + dim + " out of range for a 0-d tensor (expected 0 or -1)");
+            }
+            return this;
+        }
         int d = Shapes.dim("squeeze", dim, shape.length);
         if (shape[d] != 1) {
             return this;
@@ -702,8 +715,25 @@ public final class Tensor {
         return Ops.binaryInPlace(op, this, other);
     }
 
+    /**
+     * A number as an operand of this tensor's dtype (F32 for a fractional number on an integer
+     * tensor). Rounding it to a half type first is what PyTorch does for add, sub, pow,
+     * maximum/minimum and comparisons; mul and div keep it in F32 instead ({@link #scaled}).
+     */
     private Tensor scalarLike(double v) {
         return scalar(v, dtype().isFloating() || v == Math.rint(v) ? dtype() : DType.F32);
+    }
+
+    /**
+     * this·s or this/s. PyTorch's mul and div kernels keep the number in the compute type, so on
+     * BF16/F16 x·0.1 is x·0.1f in F32 rounded once to the half type (not x·bf16(0.1), 0.1% off).
+     */
+    private Tensor scaled(BinaryOp op, double s) {
+        return isHalf() ? Ops.halfByScalar(op, this, s) : apply(op, scalarLike(s));
+    }
+
+    private boolean isHalf() {
+        return dtype() == DType.BF16 || dtype() == DType.F16;
     }
 
     public Tensor add(Tensor o) { return apply(BinaryOp.ADD, o); }
@@ -715,8 +745,8 @@ public final class Tensor {
     public Tensor minimum(Tensor o) { return apply(BinaryOp.MINIMUM, o); }
     public Tensor add(double s) { return apply(BinaryOp.ADD, scalarLike(s)); }
     public Tensor sub(double s) { return apply(BinaryOp.SUB, scalarLike(s)); }
-    public Tensor mul(double s) { return apply(BinaryOp.MUL, scalarLike(s)); }
-    public Tensor div(double s) { return apply(BinaryOp.DIV, scalarLike(s)); }
+    public Tensor mul(double s) { return scaled(BinaryOp.MUL, s); }
+    public Tensor div(double s) { return scaled(BinaryOp.DIV, s); }
     public Tensor pow(double s) { return apply(BinaryOp.POW, scalarLike(s)); }
     public Tensor maximum(double s) { return apply(BinaryOp.MAXIMUM, scalarLike(s)); }
     public Tensor minimum(double s) { return apply(BinaryOp.MINIMUM, scalarLike(s)); }
@@ -725,7 +755,7 @@ public final class Tensor {
     public Tensor mulInPlace(Tensor o) { return applyInPlace(BinaryOp.MUL, o); }
     public Tensor divInPlace(Tensor o) { return applyInPlace(BinaryOp.DIV, o); }
     public Tensor addInPlace(double s) { return applyInPlace(BinaryOp.ADD, scalar(s, dtype())); }
-    public Tensor mulInPlace(double s) { return applyInPlace(BinaryOp.MUL, scalar(s, dtype())); }
+    public Tensor mulInPlace(double s) { return isHalf() ? copyFromInPlace(mul(s)) : applyInPlace(BinaryOp.MUL, scalar(s, dtype())); }
 
     public Tensor eq(Tensor o) { return apply(BinaryOp.EQ, o); }
     public Tensor ne(Tensor o) { return apply(BinaryOp.NE, o); }
@@ -750,7 +780,7 @@ public final class Tensor {
     public Tensor abs() { return apply(UnaryOp.ABS); }
     /**
      * −1, 0 or 1 by the sign of each element, as PyTorch computes it, (0 &lt; x) − (x &lt; 0): so
-     * sign(NaN) = 0 (not NaN, as Math.signum gives) and sign(−0) = sign(+0) = +0. Integers keep their type.
+     * sign(NaN) = 0 (not NaN, as Math.signum gives) and sign(−0) = sign(+0) = +0. Integers and BOOL keep their type.
      */
     public Tensor sign() { return apply(UnaryOp.SIGN); }
     public Tensor sin() { return apply(UnaryOp.SIN); }

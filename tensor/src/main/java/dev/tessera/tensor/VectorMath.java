@@ -119,7 +119,7 @@ final class VectorMath {
         return num.div(e.add(1f));
     }
 
-    /** tanh within a few ulp: odd polynomial below |x| = 0.625, 1 − 2/(e^{2|x|} + 1) above. */
+    /** tanh within a few ulp: odd polynomial below |x| = 0.625, 1 − 2/(e^{2|x|} + 1) above; tanh(±0) = ±0. */
     static FloatVector tanh(FloatVector x) {
         var species = x.species();
         FloatVector ax = x.abs();
@@ -133,6 +133,8 @@ final class VectorMath {
         FloatVector big = FloatVector.broadcast(species, 1f).sub(FloatVector.broadcast(species, 2f)
                 .div(exp(ax.mul(2f)).add(1f)));
         big = big.blend(big.neg(), x.compare(VectorOperators.LT, 0f));
-        return poly.blend(big, ax.compare(VectorOperators.GE, 0.625f)).blend(x, x.test(VectorOperators.IS_NAN));
+        // x itself for NaN and ±0: x + x·(z·p) gives +0 for x = −0, and tanh(−0) is −0
+        VectorMask<Float> itself = x.test(VectorOperators.IS_NAN).or(x.compare(VectorOperators.EQ, 0f));
+        return poly.blend(big, ax.compare(VectorOperators.GE, 0.625f)).blend(x, itself);
     }
 }

@@ -300,6 +300,46 @@ class ElementwiseTest {
         assertArrayEquals(new long[] {-1, 0, 1}, Tensor.of(new long[] {-5, 0, 7}).sign().toLongArray());
     }
 
+    /** A float rounded to {@code dt} (BF16 or F16) and back. */
+    private static float toHalf(float v, DType dt) {
+        return dt == DType.BF16 ? HalfFloats.bf16ToFloat(HalfFloats.floatToBf16(v)) : HalfFloats.f16ToFloat(HalfFloats.floatToF16(v));
+    }
+
+    /**
+     * As PyTorch: on BF16/F16, mul and div by a number keep it in F32 (x·0.1f in F32, rounded once to
+     * the half type), while add, sub and comparisons round it to the half type first.
+     */
+    @Test
+    void halfTensorsMultiplyAndDivideByTheScalarInF32() {
+        for (DType dt : new DType[] {DType.BF16, DType.F16}) {
+            Tensor x = Tensor.rand(new Generator(7), DType.F64, 257).mul(40).sub(20).to(dt);
+            float[] xf = x.toFloatArray();
+            for (double s : new double[] {0.1, 1.0 / 3, 1e-3, 2.7}) {
+                float sf = (float) s;
+                float[] mul = x.mul(s).toFloatArray();
+                float[] div = x.div(s).toFloatArray();
+                float[] mulInPlace = x.copy().mulInPlace(s).toFloatArray();
+                float[] add = x.add(s).toFloatArray();
+                for (int i = 0; i < xf.length; i++) {
+                    String at = dt + " x=" + xf[i] + " s=" + s;
+                    assertEquals(toHalf(xf[i] * sf, dt), mul[i], "mul " + at);
+                    assertEquals(toHalf(xf[i] * sf, dt), mulInPlace[i], "mulInPlace " + at);
+                    assertEquals(toHalf(xf[i] / sf, dt), div[i], "div " + at);
+                    assertEquals(toHalf(xf[i] + toHalf(sf, dt), dt), add[i], "add " + at);
+                }
+            }
+        }
+    }
+
+    /** PyTorch keeps BOOL for sign (sign(b) = b), unlike square or neg, which promote. */
+    @Test
+    void signOfBoolIsBool() {
+        Tensor b = Tensor.of(new boolean[] {true, false, true});
+        Tensor s = b.sign();
+        assertEquals(DType.BOOL, s.dtype());
+        assertArrayEquals(new double[] {1, 0, 1}, s.toDoubleArray());
+    }
+
     @Test
     void errorsNameTheOpAndShapes() {
         Tensor a = Tensor.zeros(2, 3);

@@ -107,6 +107,34 @@ class FftTest {
         checkRfft(9, 3, DType.I32);
     }
 
+    /**
+     * Each line is transformed on its own: bitwise the line's rfft alone, whatever its neighbours
+     * hold (an inf or NaN, or values 1e300 times larger whose rounding error would swamp it).
+     */
+    @Test
+    void rfftLinesDoNotLeakIntoEachOther() {
+        for (int n : new int[] {8, 7}) {
+            double[] line = randomValues(new SplittableRandom(n), n);
+            double[] alone = Fft.rfft(Tensor.of(line), 0).toDoubleArray();
+            for (double other : new double[] {Double.POSITIVE_INFINITY, Double.NaN, 1e300}) {
+                double[] neighbour = randomValues(new SplittableRandom(n + 1), n);
+                for (int j = 0; j < n; j++) {
+                    neighbour[j] *= Double.isFinite(other) ? other : 1;
+                }
+                if (!Double.isFinite(other)) {
+                    neighbour[2] = other;
+                }
+                for (int row = 0; row < 2; row++) {
+                    double[] both = new double[2 * n];
+                    System.arraycopy(line, 0, both, row * n, n);
+                    System.arraycopy(neighbour, 0, both, (1 - row) * n, n);
+                    double[] got = Fft.rfft(Tensor.of(both, 2, n), 1).select(0, row).toDoubleArray();
+                    assertArrayEquals(alone, got, "n=" + n + " neighbour " + other + " in row " + (1 - row));
+                }
+            }
+        }
+    }
+
     @Property(tries = 60)
     void fftAndIfftMatchNaiveDft(@ForAll @IntRange(min = 1, max = 200) int n, @ForAll long seed) {
         SplittableRandom r = new SplittableRandom(seed);

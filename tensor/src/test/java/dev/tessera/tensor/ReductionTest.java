@@ -3,6 +3,7 @@ package dev.tessera.tensor;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -258,6 +259,14 @@ class ReductionTest {
             assertEquals(-Math.log(n), v, 1e-6);
         }
         assertEquals((float) -Math.log(2), Tensor.of(new float[] {3e38f, 3e38f}).to(DType.BF16).logSoftmax(0).getFloat(0), 4e-3);
+        // exp summed in double: F32 is the F64 result rounded (torch's F32 kernel sums in F32 and gives −4.5418e−5 at [2],
+        // 3.7e−4 relative off; the OpInfo fixture softmax/logSoftmax/F32/logits-large expects torch's F64 value)
+        double[] wideRow = {700, 710, 720, -745};
+        float[] f32 = Tensor.of(wideRow).to(DType.F32).logSoftmax(0).toFloatArray();
+        double[] f64 = Tensor.of(wideRow).logSoftmax(0).toDoubleArray();
+        for (int i = 0; i < wideRow.length; i++) {
+            assertEquals((float) f64[i], f32[i], Math.ulp((float) f64[i]), "log_softmax([700, 710, 720, -745])[" + i + "]");
+        }
     }
 
     @Property(tries = 150)
@@ -327,6 +336,39 @@ class ReductionTest {
         Tensor masked = Tensor.of(new float[] {Float.NEGATIVE_INFINITY, Float.NEGATIVE_INFINITY});
         assertEquals(Float.NEGATIVE_INFINITY, masked.logsumexp(false, 0).getFloat());
         assertEquals((float) (1000 + Math.log(2)), x.logsumexp(false, 0).getFloat(), 1e-3);
+    }
+
+    /**
+     * A +inf logit makes the whole row NaN (inf − inf in the shift), as in PyTorch, for softmax,
+     * log_softmax and masked softmax, in every float dtype, at a vector-body and a tail position (and
+     * 3e38, which is +inf in F16); only an all −inf row is shifted by 0 (and is NaN too).
+     */
+    @Test
+    void aPositiveInfiniteLogitMakesTheRowNaN() {
+        int n = 2 * Simd.F32.length() + 3;
+        for (DType dt : new DType[] {DType.F64, DType.F32, DType.BF16, DType.F16}) {
+            for (int at : new int[] {0, n - 1}) {
+                double[] row = new double[n];
+                for (int i = 0; i < n; i++) {
+                    row[i] = i % 5 - 2;
+                }
+                row[at] = Double.POSITIVE_INFINITY;
+                Tensor x = Tensor.of(row).to(dt);
+                Tensor all = Tensor.ones(DType.BOOL, n);
+                for (Tensor y : new Tensor[] {x.softmax(0), x.logSoftmax(0), x.maskedSoftmax(all, 1)}) {
+                    for (double v : Ref.values(y)) {
+                        assertTrue(Double.isNaN(v), dt + " +inf at " + at + ": " + java.util.Arrays.toString(Ref.values(y)));
+                    }
+                }
+            }
+        }
+        Tensor f16 = Tensor.of(new double[] {3e38, 3e38, 0}).to(DType.F16);
+        for (double v : Ref.values(f16.softmax(0))) {
+            assertTrue(Double.isNaN(v), "F16 3e38 is +inf");
+        }
+        for (double v : Ref.values(Tensor.full(Double.NEGATIVE_INFINITY, DType.F32, 3).logSoftmax(0))) {
+            assertTrue(Double.isNaN(v), "all -inf");
+        }
     }
 
     @Test

@@ -121,6 +121,26 @@ class ViewTest {
     }
 
     @Test
+    void linspaceOfOneStepIsStartAndOfTwoIsBothEnds() {
+        // PyTorch: a single step is the start, not the end
+        assertArrayEquals(new double[] {-1.5}, Tensor.linspace(-1.5, 3.25, 1, DType.F64).toDoubleArray());
+        assertArrayEquals(new double[] {-1.5, 3.25}, Tensor.linspace(-1.5, 3.25, 2, DType.F64).toDoubleArray());
+        assertEquals(0, Tensor.linspace(-1.5, 3.25, 0, DType.F64).numel());
+    }
+
+    @Test
+    void squeezeOfAZeroDimTensorByDimZeroOrMinusOneIsTheTensor() {
+        Tensor s = Tensor.scalar(2.5, DType.F64);
+        for (int dim : new int[] {0, -1}) {
+            Tensor q = s.squeeze(dim);
+            assertEquals(0, q.rank());
+            assertEquals(2.5, q.item());
+        }
+        var e = assertThrows(IllegalArgumentException.class, () -> s.squeeze(1));
+        assertEquals("squeeze: dim 1 out of range for a 0-d tensor (expected 0 or -1)", e.getMessage());
+    }
+
+    @Test
     void creationFunctions() {
         assertArrayEquals(new float[] {0, 0.25f, 0.5f, 0.75f, 1}, Tensor.linspace(0, 1, 5, DType.F32).toFloatArray());
         assertArrayEquals(new long[] {0, 1, 2}, Tensor.arange(3).toLongArray());
