@@ -36,6 +36,10 @@ import org.junit.jupiter.api.TestFactory;
  * elements differ, the worst one and a few others.
  */
 class TorchOpInfoTest {
+    /** Integers as {@code Long} and other numbers as {@code Double}, as the case readers expect. */
+    private static final com.fasterxml.jackson.databind.ObjectMapper MANIFEST_READER = new com.fasterxml.jackson.databind.ObjectMapper()
+            .enable(com.fasterxml.jackson.databind.DeserializationFeature.USE_LONG_FOR_INTS);
+
     /**
      * Tolerances per class; {@code scaled} multiplies the largest finite |expected| of the tensor. The
      * atol of the rounded classes is the dtype's smallest normal number: differences only among
@@ -358,13 +362,12 @@ class TorchOpInfoTest {
 
     @SuppressWarnings("unchecked")
     static List<Case> cases() {
-        String text;
+        Map<String, Object> root;
         try {
-            text = Files.readString(DIR.resolve("cases.json"));
+            root = MANIFEST_READER.readValue(Files.readString(DIR.resolve("cases.json")), Map.class);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        Map<String, Object> root = (Map<String, Object>) OpInfoJson.parse(text);
         List<Case> out = new ArrayList<>();
         for (Object o : (List<Object>) root.get("cases")) {
             Map<String, Object> c = (Map<String, Object>) o;
