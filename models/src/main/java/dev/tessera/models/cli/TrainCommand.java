@@ -15,7 +15,7 @@ import dev.tessera.models.train.Trainer;
 import dev.tessera.models.tokenizer.ByteTokenizer;
 import dev.tessera.models.tokenizer.Tokenizer;
 import dev.tessera.models.tokenizer.TokenizerJson;
-import dev.tessera.nn.AttentionKind;
+import dev.tessera.nn.attention.AttentionKind;
 import dev.tessera.tensor.Device;
 import dev.tessera.tensor.Generator;
 import dev.tessera.tensor.Parallel;
