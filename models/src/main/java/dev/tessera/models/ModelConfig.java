@@ -2,8 +2,8 @@ package dev.tessera.models;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.tessera.nn.ffn.Activation;
 import dev.tessera.nn.attention.AttentionKind;
+import dev.tessera.nn.ffn.Activation;
 import dev.tessera.nn.ffn.FeedForward;
 import dev.tessera.nn.norm.NormKind;
 import dev.tessera.nn.norm.NormPlacement;

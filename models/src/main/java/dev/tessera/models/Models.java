@@ -1,10 +1,10 @@
 package dev.tessera.models;
 
 import dev.tessera.autograd.Variable;
-import dev.tessera.nn.norm.DeepNorm;
 import dev.tessera.nn.Init;
-import dev.tessera.nn.attention.KvCache;
 import dev.tessera.nn.Module;
+import dev.tessera.nn.attention.KvCache;
+import dev.tessera.nn.norm.DeepNorm;
 import dev.tessera.nn.norm.ResidualScaling;
 import dev.tessera.tensor.Generator;
 import dev.tessera.tensor.Tensor;
