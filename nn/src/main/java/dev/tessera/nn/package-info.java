@@ -2,9 +2,10 @@
  * The core of nn: {@link dev.tessera.nn.Module} (named parameters, buffers, submodules, state
  * dicts), {@link dev.tessera.nn.ModuleList}, {@link dev.tessera.nn.Layer}, {@link dev.tessera.nn.Linear},
  * {@link dev.tessera.nn.Embedding}, {@link dev.tessera.nn.Dropout} (A14), the initialisers of
- * {@link dev.tessera.nn.Init} and {@link dev.tessera.nn.Params} (layers in a chosen dtype).
- * Components live in subpackages by kind, so a component is found from its ID's letter and its
- * kind:
+ * {@link dev.tessera.nn.Init}, {@link dev.tessera.nn.Params} (layers in a chosen dtype) and the
+ * {@link dev.tessera.nn.Catalog} of every component ID of {@code COMPONENTS.md} (its class, switch,
+ * test and state). Components live in subpackages by kind, so a component is found from its ID's
+ * letter and its kind:
  * <ul>
  *   <li>{@code attention}: the multi-head module, masks, KV cache and every attention kernel (A8,
  *       A9, A11–A13, B)</li>
