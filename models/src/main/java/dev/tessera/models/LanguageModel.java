@@ -1,9 +1,9 @@
 package dev.tessera.models;
 
 import dev.tessera.autograd.Variable;
-import dev.tessera.nn.AttentionMask;
-import dev.tessera.nn.KvCache;
 import dev.tessera.nn.Module;
+import dev.tessera.nn.attention.AttentionMask;
+import dev.tessera.nn.attention.KvCache;
 import dev.tessera.tensor.Tensor;
 import java.util.ArrayList;
 import java.util.List;

@@ -1,11 +1,11 @@
 package dev.tessera.models;
 
 import dev.tessera.autograd.Variable;
-import dev.tessera.nn.DeepNorm;
 import dev.tessera.nn.Init;
-import dev.tessera.nn.KvCache;
 import dev.tessera.nn.Module;
-import dev.tessera.nn.ResidualScaling;
+import dev.tessera.nn.attention.KvCache;
+import dev.tessera.nn.norm.DeepNorm;
+import dev.tessera.nn.norm.ResidualScaling;
 import dev.tessera.tensor.Generator;
 import dev.tessera.tensor.Tensor;
 import java.util.List;

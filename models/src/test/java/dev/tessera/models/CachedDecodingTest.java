@@ -6,8 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.tessera.autograd.GradMode;
 import dev.tessera.autograd.Variable;
-import dev.tessera.nn.AttentionKind;
-import dev.tessera.nn.KvCache;
+import dev.tessera.nn.attention.AttentionKind;
+import dev.tessera.nn.attention.KvCache;
 import dev.tessera.tensor.Generator;
 import dev.tessera.tensor.Tensor;
 import java.util.ArrayList;
@@ -36,8 +36,8 @@ class CachedDecodingTest {
         out.add(Arguments.of("LLAMA interleaved rope, qk-norm", l.toBuilder().positional(ModelConfig.Positional.ROPE_INTERLEAVED)
                 .qkNorm(true).ropeTheta(500000).build()));
         out.add(Arguments.of("LLAMA learned positions, sandwich", l.toBuilder().positional(ModelConfig.Positional.LEARNED)
-                .normPlacement(dev.tessera.nn.NormPlacement.SANDWICH).build()));
-        out.add(Arguments.of("LLAMA deepnorm, soft caps", l.toBuilder().normPlacement(dev.tessera.nn.NormPlacement.POST).deepNorm(true)
+                .normPlacement(dev.tessera.nn.norm.NormPlacement.SANDWICH).build()));
+        out.add(Arguments.of("LLAMA deepnorm, soft caps", l.toBuilder().normPlacement(dev.tessera.nn.norm.NormPlacement.POST).deepNorm(true)
                 .attentionSoftCap(5).finalSoftCap(3).build()));
         out.add(Arguments.of("GPT2 sinusoidal, qk-norm", Fixtures.gpt2().toBuilder().positional(ModelConfig.Positional.SINUSOIDAL)
                 .qkNorm(true).build()));

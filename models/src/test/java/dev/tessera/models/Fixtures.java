@@ -1,7 +1,7 @@
 package dev.tessera.models;
 
 import dev.tessera.autograd.Variable;
-import dev.tessera.nn.Losses;
+import dev.tessera.nn.loss.Losses;
 import dev.tessera.nn.optim.AdamW;
 import dev.tessera.nn.optim.ParamGroup;
 import dev.tessera.tensor.DType;

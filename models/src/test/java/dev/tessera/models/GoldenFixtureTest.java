@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import dev.tessera.autograd.Variable;
-import dev.tessera.nn.Losses;
+import dev.tessera.nn.loss.Losses;
 import dev.tessera.nn.optim.AdamW;
 import dev.tessera.nn.optim.ParamGroup;
 import dev.tessera.tensor.DType;

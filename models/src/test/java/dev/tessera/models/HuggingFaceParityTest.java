@@ -10,7 +10,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tessera.autograd.GradMode;
 import dev.tessera.models.hf.HuggingFaceCheckpoint;
-import dev.tessera.nn.KvCache;
+import dev.tessera.nn.attention.KvCache;
 import dev.tessera.tensor.SafeTensors;
 import dev.tessera.tensor.Tensor;
 import java.io.IOException;

@@ -6,11 +6,11 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.tessera.nn.Activation;
-import dev.tessera.nn.AttentionKind;
-import dev.tessera.nn.FeedForward;
-import dev.tessera.nn.NormKind;
-import dev.tessera.nn.NormPlacement;
+import dev.tessera.nn.attention.AttentionKind;
+import dev.tessera.nn.ffn.Activation;
+import dev.tessera.nn.ffn.FeedForward;
+import dev.tessera.nn.norm.NormKind;
+import dev.tessera.nn.norm.NormPlacement;
 import dev.tessera.tensor.DType;
 import java.nio.file.Files;
 import java.nio.file.Path;

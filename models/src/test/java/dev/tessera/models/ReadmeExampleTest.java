@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.tessera.autograd.Variable;
 import dev.tessera.nn.Linear;
-import dev.tessera.nn.Losses;
+import dev.tessera.nn.loss.Losses;
 import dev.tessera.nn.optim.AdamW;
 import dev.tessera.nn.optim.ParamGroup;
 import dev.tessera.tensor.DType;

@@ -5,7 +5,9 @@ import dev.tessera.autograd.Variable;
 import dev.tessera.tensor.DType;
 import dev.tessera.tensor.Generator;
 import dev.tessera.tensor.Tensor;
+import java.util.ArrayList;
 import java.util.Collection;
+import java.util.List;
 import java.util.function.Supplier;
 
 /**
@@ -14,14 +16,14 @@ import java.util.function.Supplier;
  * ±ε in place and the difference quotient divides by the step actually stored, so F32 leaves
  * (e.g. Linear's bias) are checked correctly too.
  */
-final class ParamGradCheck {
+public final class ParamGradCheck {
     private ParamGradCheck() {}
 
-    static void check(Supplier<Variable> f, Collection<Variable> leaves) {
+    public static void check(Supplier<Variable> f, Collection<Variable> leaves) {
         check(f, leaves, 1e-5, 1e-3);
     }
 
-    static void check(Supplier<Variable> f, Collection<Variable> leaves, double atol, double rtol) {
+    public static void check(Supplier<Variable> f, Collection<Variable> leaves, double atol, double rtol) {
         for (Variable v : leaves) {
             v.zeroGrad();
         }
@@ -71,5 +73,12 @@ final class ParamGradCheck {
             flat /= shape[d];
         }
         return idx;
+    }
+
+    /** The leaves of a check: a module's parameters followed by its inputs. */
+    public static List<Variable> concat(List<Variable> a, Variable... more) {
+        List<Variable> out = new ArrayList<>(a);
+        out.addAll(List.of(more));
+        return out;
     }
 }

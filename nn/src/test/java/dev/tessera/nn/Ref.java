@@ -3,6 +3,11 @@ package dev.tessera.nn;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.tessera.autograd.Variable;
+import dev.tessera.nn.attention.MultiHeadAttention;
+import dev.tessera.nn.ffn.Activation;
+import dev.tessera.nn.ffn.FeedForward;
+import dev.tessera.nn.norm.NormKind;
+import dev.tessera.nn.position.RotaryEmbedding;
 import dev.tessera.tensor.DType;
 import dev.tessera.tensor.Generator;
 import dev.tessera.tensor.Tensor;
@@ -13,24 +18,24 @@ import org.apache.commons.math3.special.Erf;
  * Independent double-precision reference math for the recipe, written from the papers' equations
  * with plain loops over row-major double[] (no Tensor ops). Rows × features layout throughout.
  */
-final class Ref {
+public final class Ref {
     private Ref() {}
 
-    static double[] d(Tensor t) {
+    public static double[] d(Tensor t) {
         return t.contiguous().toDoubleArray();
     }
 
-    static double[] p(Map<String, Tensor> state, String name) {
+    public static double[] p(Map<String, Tensor> state, String name) {
         Tensor t = state.get(name);
         return t == null ? null : d(t);
     }
 
-    static Tensor randn(long seed, double std, int... shape) {
+    public static Tensor randn(long seed, double std, int... shape) {
         return Tensor.randn(new Generator(seed), DType.F64, shape).mul(std);
     }
 
     /** y[r, o] = Σ_i x[r, i]·W[o, i] + b[o]. */
-    static double[] linear(double[] x, int rows, int in, double[] w, double[] b, int out) {
+    public static double[] linear(double[] x, int rows, int in, double[] w, double[] b, int out) {
         double[] y = new double[rows * out];
         for (int r = 0; r < rows; r++) {
             for (int o = 0; o < out; o++) {
@@ -44,7 +49,7 @@ final class Ref {
         return y;
     }
 
-    static double[] layerNorm(double[] x, int dim, double[] w, double[] b, double eps) {
+    public static double[] layerNorm(double[] x, int dim, double[] w, double[] b, double eps) {
         int rows = x.length / dim;
         double[] y = new double[x.length];
         for (int r = 0; r < rows; r++) {
@@ -67,7 +72,7 @@ final class Ref {
         return y;
     }
 
-    static double[] rmsNorm(double[] x, int dim, double[] w, double eps) {
+    public static double[] rmsNorm(double[] x, int dim, double[] w, double eps) {
         int rows = x.length / dim;
         double[] y = new double[x.length];
         for (int r = 0; r < rows; r++) {
@@ -83,12 +88,12 @@ final class Ref {
         return y;
     }
 
-    static double[] norm(NormKind kind, double[] x, int dim, Map<String, Tensor> s, String prefix, double eps) {
+    public static double[] norm(NormKind kind, double[] x, int dim, Map<String, Tensor> s, String prefix, double eps) {
         return kind == NormKind.RMS_NORM ? rmsNorm(x, dim, p(s, prefix + "weight"), eps)
                 : layerNorm(x, dim, p(s, prefix + "weight"), p(s, prefix + "bias"), eps);
     }
 
-    static double act(Activation a, double x) {
+    public static double act(Activation a, double x) {
         return switch (a) {
             case RELU -> Math.max(0, x);
             case GELU_ERF -> 0.5 * x * (1 + Erf.erf(x / Math.sqrt(2)));
@@ -99,7 +104,7 @@ final class Ref {
         };
     }
 
-    static double[] ffn(FeedForward.Config c, double[] x, Map<String, Tensor> s, String pre) {
+    public static double[] ffn(FeedForward.Config c, double[] x, Map<String, Tensor> s, String pre) {
         int rows = x.length / c.dim();
         Activation a = c.effectiveActivation();
         if (!c.kind().gated()) {
@@ -118,7 +123,7 @@ final class Ref {
     }
 
     /** Rotates one head vector v (length D) at position m in place, pairs chosen by the convention. */
-    static void rope(double[] v, int off, int dim, int m, double base, RotaryEmbedding.Convention conv) {
+    public static void rope(double[] v, int off, int dim, int m, double base, RotaryEmbedding.Convention conv) {
         for (int i = 0; i < dim / 2; i++) {
             double theta = m * Math.pow(base, -2.0 * i / dim);
             int a = conv == RotaryEmbedding.Convention.INTERLEAVED ? 2 * i : i;
@@ -134,7 +139,7 @@ final class Ref {
      * Full self-attention on x (B, T, C) (double, row-major) with the module's weights; key s is
      * visible to query t iff (!causal || s ≤ t) and the document ids agree.
      */
-    static double[] attention(MultiHeadAttention.Config c, double[] x, int batch, int t, Map<String, Tensor> s, String pre,
+    public static double[] attention(MultiHeadAttention.Config c, double[] x, int batch, int t, Map<String, Tensor> s, String pre,
             boolean causal, long[][] docs) {
         int h = c.numHeads();
         int kvh = c.numKvHeads();
@@ -200,7 +205,7 @@ final class Ref {
         return linear(out, batch * t, h * dh, p(s, pre + "o_proj.weight"), p(s, pre + "o_proj.bias"), dim);
     }
 
-    static void assertClose(double[] expected, Tensor actual, double tol) {
+    public static void assertClose(double[] expected, Tensor actual, double tol) {
         double[] a = d(actual);
         assertEquals(expected.length, a.length, "length");
         double worst = 0;
@@ -217,11 +222,21 @@ final class Ref {
         }
     }
 
-    static void assertClose(Tensor expected, Tensor actual, double tol) {
+    public static void assertClose(Tensor expected, Tensor actual, double tol) {
         assertClose(d(expected), actual, tol);
     }
 
-    static Variable var(Tensor t) {
+    public static Variable var(Tensor t) {
         return Variable.of(t, true);
+    }
+
+    /** Gives norm weights (initialised to ones) random values so the reference really checks them. */
+    public static void randomizeNorms(Module m, long seed) {
+        long s = seed;
+        for (var e : m.namedParameters().entrySet()) {
+            if (e.getKey().contains("norm")) {
+                e.getValue().data().copyFromInPlace(randn(s++, 0.5, e.getValue().shape()).add(1));
+            }
+        }
     }
 }

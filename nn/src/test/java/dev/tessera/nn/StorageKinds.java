@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.tessera.autograd.Variable;
 import dev.tessera.tensor.DType;
+import dev.tessera.tensor.Generator;
 import dev.tessera.tensor.SafeTensors;
 import dev.tessera.tensor.Storage;
 import dev.tessera.tensor.Tensor;
@@ -27,6 +28,20 @@ public final class StorageKinds {
     private StorageKinds() {}
 
     public enum Kind { HEAP, OFF_HEAP, MAPPED }
+
+    /** The two compute dtypes every fused kernel is checked in, with their tolerances. */
+    public static final double F32_TOL = 1e-6;
+    public static final double F64_TOL = 1e-12;
+    public static final DType[] DTYPES = {DType.F32, DType.F64};
+
+    public static double tol(DType dtype) {
+        return dtype == DType.F64 ? F64_TOL : F32_TOL;
+    }
+
+    /** Seeded standard-normal values of {@code shape}. */
+    public static Tensor randn(long seed, DType dtype, int... shape) {
+        return Tensor.randn(new Generator(seed), dtype, shape);
+    }
 
     /** The values of {@code t} on a fresh storage of {@code kind}. */
     public static Tensor as(Kind kind, Tensor t) {

@@ -1,8 +1,13 @@
 package dev.tessera.nn;
 
+import static dev.tessera.nn.StorageKinds.DTYPES;
+import static dev.tessera.nn.StorageKinds.F32_TOL;
 import static dev.tessera.nn.StorageKinds.assertSameOnEveryKind;
+import static dev.tessera.nn.StorageKinds.randn;
+import static dev.tessera.nn.StorageKinds.tol;
 
-import dev.tessera.autograd.Variable;
+import dev.tessera.nn.loss.Losses;
+import dev.tessera.nn.position.RotaryEmbedding;
 import dev.tessera.tensor.DType;
 import dev.tessera.tensor.Generator;
 import dev.tessera.tensor.Tensor;
@@ -14,18 +19,6 @@ import org.junit.jupiter.api.Test;
  * Java array behind the storage.
  */
 class StorageKindsTest {
-    static final double F32_TOL = 1e-6;
-    static final double F64_TOL = 1e-12;
-    static final DType[] DTYPES = {DType.F32, DType.F64};
-
-    static double tol(DType dtype) {
-        return dtype == DType.F64 ? F64_TOL : F32_TOL;
-    }
-
-    static Tensor randn(long seed, DType dtype, int... shape) {
-        return Tensor.randn(new Generator(seed), dtype, shape);
-    }
-
     @Test
     void crossEntropyFusedAndComposite() {
         Tensor targets = Tensor.of(new long[] {2, Losses.IGNORE_INDEX, 0, 4, 1, 3}, 2, 3);
@@ -42,66 +35,12 @@ class StorageKindsTest {
     }
 
     @Test
-    void rmsNormFused() {
-        for (DType dtype : DTYPES) {
-            Tensor x = randn(2, dtype, 2, 3, 7);
-            Tensor w = randn(3, dtype, 7);
-            assertSameOnEveryKind("RmsNormFunction " + dtype, tol(dtype), v -> new RmsNormFunction(1e-5).call(v[0], v[1]),
-                    randn(4, dtype, 2, 3, 7), x, w);
-            RMSNorm norm = new RMSNorm(7, 1e-5, true, dtype);
-            assertSameOnEveryKind("RMSNorm " + dtype, tol(dtype), v -> norm.forward(v[0]), randn(4, dtype, 2, 3, 7), x);
-        }
-    }
-
-    @Test
-    void swiGluFused() {
-        for (DType dtype : DTYPES) {
-            int n = 37; // a vector-width tail
-            assertSameOnEveryKind("SwiGluFunction " + dtype, tol(dtype), v -> new SwiGluFunction().call(v[0], v[1]),
-                    randn(5, dtype, 2, n), randn(6, dtype, 2, n).mul(3), randn(7, dtype, 2, n));
-        }
-    }
-
-    @Test
     void ropeFused() {
         for (DType dtype : DTYPES) {
             for (RotaryEmbedding.Convention convention : RotaryEmbedding.Convention.values()) {
                 RotaryEmbedding rope = new RotaryEmbedding(6, 10000, convention, 8, dtype);
                 assertSameOnEveryKind("rope " + convention + " " + dtype, tol(dtype), v -> rope.apply(v[0], 2),
                         randn(8, dtype, 2, 2, 3, 6), randn(9, dtype, 2, 2, 3, 6));
-            }
-        }
-    }
-
-    @Test
-    void maskedSoftmaxFused() {
-        AttentionMask causal = AttentionMask.causalOnly();
-        for (DType dtype : DTYPES) {
-            Tensor allowed = causal.allowedMatrix(2, 4, 4);
-            assertSameOnEveryKind("MaskedSoftmaxFunction " + dtype, tol(dtype),
-                    v -> new MaskedSoftmaxFunction(allowed, 0.5).call(v[0]), randn(10, dtype, 2, 2, 4, 4), randn(11, dtype, 2, 2, 4, 4));
-        }
-    }
-
-    @Test
-    void attentionKernels() {
-        Tensor docs = Tensor.of(new long[] {0, 0, 1, 1, 1, 0, 0, 0, 0, 1}, 2, 5);
-        AttentionMask mask = new AttentionMask(true, docs, 0);
-        AttentionKernel[] kernels = {
-            new SoftmaxAttention().withCausalBlock(2), // the causal-block path
-            new SoftmaxAttention(), // the fused masked-softmax path
-            new MemoryEfficientAttention(2),
-            new KeyNormAttention(false, 1.0, true),
-            new ALiBiAttention(2),
-            new PerformerAttention(3, 8, new Generator(12)),
-        };
-        for (DType dtype : DTYPES) {
-            for (AttentionKernel kernel : kernels) {
-                Tensor q = randn(13, dtype, 2, 2, 5, 3);
-                Tensor k = randn(14, dtype, 2, 2, 5, 3);
-                Tensor v = randn(15, dtype, 2, 2, 5, 3);
-                assertSameOnEveryKind(kernel.getClass().getSimpleName() + " " + dtype, dtype == DType.F64 ? 1e-10 : 1e-5,
-                        x -> kernel.attend(x[0], x[1], x[2], mask), randn(16, dtype, 2, 2, 5, 3), q, k, v);
             }
         }
     }

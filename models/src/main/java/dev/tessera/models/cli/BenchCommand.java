@@ -123,7 +123,7 @@ final class BenchCommand implements Callable<Integer> {
             var y = dev.tessera.tensor.Tensor.randint(g, 0, cfg.vocabSize(), dev.tessera.tensor.DType.I64, b, t);
             Runnable step = () -> {
                 opt.zeroGrad();
-                dev.tessera.nn.Losses.crossEntropyFused(model.forward(x, null), y).backward();
+                dev.tessera.nn.loss.Losses.crossEntropyFused(model.forward(x, null), y).backward();
                 opt.step();
             };
             step.run();

@@ -6,7 +6,7 @@ import dev.tessera.models.data.PackedDataset;
 import dev.tessera.models.tokenizer.Tokenizer;
 import dev.tessera.models.train.RunDirectory;
 import dev.tessera.models.train.RunInfo;
-import dev.tessera.nn.Losses;
+import dev.tessera.nn.loss.Losses;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -1,6 +1,6 @@
 package dev.tessera.models.data;
 
-import dev.tessera.nn.AttentionMask;
+import dev.tessera.nn.attention.AttentionMask;
 import dev.tessera.tensor.DType;
 import dev.tessera.tensor.Generator;
 import dev.tessera.tensor.Storage;

@@ -3,7 +3,7 @@ package dev.tessera.models.generate;
 import dev.tessera.autograd.GradMode;
 import dev.tessera.autograd.Variable;
 import dev.tessera.models.LanguageModel;
-import dev.tessera.nn.KvCache;
+import dev.tessera.nn.attention.KvCache;
 import dev.tessera.tensor.DType;
 import dev.tessera.tensor.Generator;
 import dev.tessera.tensor.Storage;

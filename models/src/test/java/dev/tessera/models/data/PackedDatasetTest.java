@@ -9,7 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.tessera.models.tokenizer.ByteTokenizer;
-import dev.tessera.nn.AttentionMask;
+import dev.tessera.nn.attention.AttentionMask;
 import dev.tessera.tensor.DType;
 import dev.tessera.tensor.Generator;
 import java.io.IOException;

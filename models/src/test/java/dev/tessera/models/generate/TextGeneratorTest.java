@@ -9,7 +9,7 @@ import dev.tessera.models.LanguageModel;
 import dev.tessera.models.ModelConfig;
 import dev.tessera.models.Models;
 import dev.tessera.models.hf.HuggingFaceCheckpoint;
-import dev.tessera.nn.AttentionKind;
+import dev.tessera.nn.attention.AttentionKind;
 import dev.tessera.tensor.DType;
 import dev.tessera.tensor.Generator;
 import dev.tessera.tensor.Storage;

@@ -1,0 +1,33 @@
+package dev.tessera.nn.attention;
+
+import dev.tessera.nn.position.ALiBiAttention;
+import dev.tessera.tensor.Generator;
+
+/** The attention kernels a model config can switch between (each one file, see its javadoc). */
+public enum AttentionKind {
+    /** Scaled dot-product softmax attention (Vaswani et al. 2017), with the config's soft cap and dropout. */
+    SOFTMAX,
+    /** B1: L2-normalised keys with a learned temperature (kexue.fm 9859). */
+    KEYNORM,
+    /** B2: Performer FAVOR+ with positive orthogonal random features (Choromanski et al. 2021). */
+    PERFORMER,
+    /** B4: exact attention by online-softmax tiling, memory O(T) (Rabe &amp; Staats 2021; FlashAttention). */
+    MEMORY_EFFICIENT,
+    /** C4: softmax attention with ALiBi linear biases (Press et al. 2022); use without RoPE. */
+    ALIBI;
+
+    /** Random features for Performer: m = max(64, 4·headDim), a common choice near d·log d for small heads. */
+    static int performerFeatures(int headDim) {
+        return Math.max(64, 4 * headDim);
+    }
+
+    public AttentionKernel create(MultiHeadAttention.Config c, Generator g) {
+        return switch (this) {
+            case SOFTMAX -> new SoftmaxAttention(Double.NaN, c.softCap(), c.dropout(), c.dropout() > 0 ? g : null);
+            case KEYNORM -> new KeyNormAttention(false, 1.0, true);
+            case PERFORMER -> new PerformerAttention(c.headDim(), performerFeatures(c.headDim()), g);
+            case MEMORY_EFFICIENT -> new MemoryEfficientAttention();
+            case ALIBI -> new ALiBiAttention(c.numHeads());
+        };
+    }
+}

@@ -1,0 +1,65 @@
+package dev.tessera.nn.attention;
+
+import dev.tessera.autograd.Variable;
+import java.util.Arrays;
+
+/**
+ * Shared checks and masking for attention kernels (KeyNorm, ALiBi, Performer, memory-efficient):
+ * validates the {@link AttentionKernel} shapes once at the boundary and turns an
+ * {@link AttentionMask} into −∞ scores. Public because kernels that are position schemes (ALiBi)
+ * live in {@code nn.position}.
+ */
+public final class KernelSupport {
+    private KernelSupport() {}
+
+    /** q (B, H, T, D), k (B, H, S, D), v (B, H, S, Dv) with S ≥ T; all the same floating dtype. */
+    public static void checkShapes(String op, Variable q, Variable k, Variable v, AttentionMask mask) {
+        if (q.rank() != 4 || k.rank() != 4 || v.rank() != 4) {
+            throw new IllegalArgumentException(op + ": q, k, v must be (B, H, T, D), got " + Arrays.toString(q.shape()) + ", "
+                    + Arrays.toString(k.shape()) + ", " + Arrays.toString(v.shape()));
+        }
+        int[] qs = q.shape();
+        int[] ks = k.shape();
+        int[] vs = v.shape();
+        if (qs[0] != ks[0] || qs[1] != ks[1] || qs[3] != ks[3] || ks[0] != vs[0] || ks[1] != vs[1] || ks[2] != vs[2]) {
+            throw new IllegalArgumentException(op + ": shapes q " + Arrays.toString(qs) + ", k " + Arrays.toString(ks) + ", v "
+                    + Arrays.toString(vs) + " do not match (need q (B, H, T, D), k (B, H, S, D), v (B, H, S, Dv))");
+        }
+        if (!q.dtype().isFloating() || q.dtype() != k.dtype() || k.dtype() != v.dtype()) {
+            throw new IllegalArgumentException(op + ": q, k, v must share one floating dtype, got " + q.dtype() + ", " + k.dtype()
+                    + ", " + v.dtype());
+        }
+        if (mask == null) {
+            throw new IllegalArgumentException(op + ": mask must not be null (use AttentionMask.NONE)");
+        }
+        if (mask.documentIds() != null) {
+            int[] ds = mask.documentIds().shape();
+            if (ds[0] != qs[0] || ds[1] != ks[2]) {
+                throw new IllegalArgumentException(op + ": documentIds " + Arrays.toString(ds) + " must be (B, S) = [" + qs[0] + ", "
+                        + ks[2] + "]");
+            }
+        }
+        if (qs[2] > ks[2]) {
+            throw new IllegalArgumentException(op + ": more queries than keys (T " + qs[2] + " > S " + ks[2] + ")");
+        }
+    }
+
+    /** Scores (B, H, T, S) with −∞ where the mask forbids attention; unchanged when nothing is masked. */
+    public static Variable maskScores(Variable scores, AttentionMask mask) {
+        if (!mask.masksAnything()) {
+            return scores;
+        }
+        int b = scores.size(0);
+        int t = scores.size(2);
+        int s = scores.size(3);
+        return scores.maskedFill(mask.allowedMatrix(b, t, s).logicalNot(), Double.NEGATIVE_INFINITY);
+    }
+
+    /** Document ids of batch row b as a long[S], or null without a document mask. */
+    public static long[] documentRow(AttentionMask mask, int b) {
+        if (mask.documentIds() == null) {
+            return null;
+        }
+        return mask.documentIds().select(0, b).toLongArray();
+    }
+}

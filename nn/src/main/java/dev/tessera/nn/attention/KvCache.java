@@ -1,0 +1,82 @@
+package dev.tessera.nn.attention;
+
+import dev.tessera.autograd.GradMode;
+import dev.tessera.autograd.Variable;
+import dev.tessera.tensor.DType;
+import dev.tessera.tensor.Tensor;
+
+/**
+ * One layer's key/value cache (A8, H6) holding post-RoPE keys and values of shape (B, KV, S, D),
+ * KV being the number of key/value heads (before grouped-query expansion).
+ * <ul>
+ *   <li>{@link #preallocated}: buffers (B, KV, maxT, D) written in place; the stored values are
+ *       detached from the graph (inference).</li>
+ *   <li>{@link #growing}: concatenates along time, keeping the graph (so gradients may flow
+ *       through cached keys, as in Transformer-XL style training).</li>
+ * </ul>
+ */
+public final class KvCache {
+    private final int maxT;
+    private Tensor keys;
+    private Tensor values;
+    private Variable growK;
+    private Variable growV;
+    private int length;
+
+    private KvCache(int maxT, Tensor keys, Tensor values) {
+        this.maxT = maxT;
+        this.keys = keys;
+        this.values = values;
+    }
+
+    public static KvCache preallocated(int batch, int kvHeads, int maxT, int headDim, DType dtype) {
+        if (batch <= 0 || kvHeads <= 0 || maxT <= 0 || headDim <= 0) {
+            throw new IllegalArgumentException("KvCache: sizes must be positive, got (" + batch + ", " + kvHeads + ", " + maxT + ", "
+                    + headDim + ")");
+        }
+        return new KvCache(maxT, Tensor.zeros(dtype, batch, kvHeads, maxT, headDim), Tensor.zeros(dtype, batch, kvHeads, maxT, headDim));
+    }
+
+    public static KvCache growing() {
+        return new KvCache(Integer.MAX_VALUE, null, null);
+    }
+
+    /** Number of cached positions. */
+    public int length() {
+        return length;
+    }
+
+    public boolean isPreallocated() {
+        return keys != null;
+    }
+
+    /** Forgets every cached position (the buffers are kept). */
+    public void reset() {
+        length = 0;
+        growK = growV = null;
+    }
+
+    /** Appends k, v (B, KV, T, D) and returns all cached keys and values (B, KV, length, D). */
+    public Variable[] append(Variable k, Variable v) {
+        int t = k.size(2);
+        if (length + t > maxT) {
+            throw new IllegalStateException("KvCache: appending " + t + " positions to " + length + " exceeds capacity " + maxT);
+        }
+        if (keys != null) {
+            if (k.size(0) != keys.size(0) || k.size(1) != keys.size(1) || k.size(3) != keys.size(3)) {
+                throw new IllegalArgumentException("KvCache: keys " + java.util.Arrays.toString(k.shape()) + " do not fit cache "
+                        + java.util.Arrays.toString(keys.shape()));
+            }
+            try (var scope = GradMode.noGrad()) {
+                keys.narrow(2, length, t).copyFromInPlace(k.data());
+                values.narrow(2, length, t).copyFromInPlace(v.data());
+            }
+            length += t;
+            return new Variable[] {Variable.constant(keys.narrow(2, 0, length)), Variable.constant(values.narrow(2, 0, length))};
+        }
+        growK = growK == null ? k : Variable.cat(2, growK, k);
+        growV = growV == null ? v : Variable.cat(2, growV, v);
+        length += t;
+        return new Variable[] {growK, growV};
+    }
+}

@@ -1,0 +1,89 @@
+package dev.tessera.nn.attention;
+
+import dev.tessera.autograd.Variable;
+import dev.tessera.nn.Dropout;
+import dev.tessera.nn.Module;
+import dev.tessera.tensor.Generator;
+import dev.tessera.tensor.Tensor;
+
+/**
+ * Scaled dot-product attention (Vaswani et al. 2017), the default {@link AttentionKernel}:
+ * <pre>
+ *   s = q·kᵀ·α            (α = 1/√d unless given, A13)
+ *   s = c·tanh(s/c)       (optional soft-capping, A12)
+ *   s[not allowed] = −∞   (AttentionMask: causal and document mask, A9)
+ *   out = dropout(softmax(s))·v   (attention dropout, A14)
+ * </pre>
+ * It is a module only so that train/eval reaches its dropout; it has no parameters.
+ */
+public final class SoftmaxAttention extends Module implements AttentionKernel {
+    /**
+     * Query rows per block when causal attention skips the blocks above the diagonal
+     * ({@code -Dtessera.attention.causalBlock}; a value at least the sequence length turns it off).
+     */
+    static final int CAUSAL_BLOCK = Integer.getInteger("tessera.attention.causalBlock", 128);
+
+    private final double scale;
+    private final double softCap;
+    private final Dropout dropout;
+    private int causalBlock = CAUSAL_BLOCK;
+
+    /**
+     * @param scale the score scale α, or NaN for 1/√d of the given queries
+     * @param softCap the soft-capping constant c, or 0 for none
+     * @param dropout attention-probability dropout (p = 0 for none)
+     */
+    public SoftmaxAttention(double scale, double softCap, double dropout, Generator g) {
+        if (!(Double.isNaN(scale) || scale > 0) || !(softCap >= 0)) {
+            throw new IllegalArgumentException("SoftmaxAttention: need scale > 0 (or NaN) and softCap >= 0, got scale=" + scale
+                    + " softCap=" + softCap);
+        }
+        this.scale = scale;
+        this.softCap = softCap;
+        this.dropout = child("dropout", new Dropout(dropout, g));
+    }
+
+    public SoftmaxAttention() {
+        this(Double.NaN, 0, 0, null);
+    }
+
+    @Override
+    public Variable attend(Variable q, Variable k, Variable v, AttentionMask mask) {
+        int b = q.size(0);
+        int t = q.size(2);
+        int s = k.size(2);
+        double alpha = Double.isNaN(scale) ? LogitScale.inverseSqrt(q.size(-1)) : scale;
+        if (softCap == 0 && mask != null && mask.causal() && mask.queryOffset() == 0 && t == s && t > causalBlock
+                && (dropout.p() == 0 || !dropout.isTraining())) { // training's case: causal, no cache, no dropout
+            return new CausalBlockAttention(alpha, mask, causalBlock).call(q, k, v);
+        }
+        if (softCap == 0 && mask != null && mask.masksAnything()) { // the common case, fused: scale, mask and softmax at once
+            Tensor allowed = mask.allowedMatrix(b, t, s); // (B or 1, 1, T, S)
+            Variable p = dropout.forward(new MaskedSoftmaxFunction(allowed, alpha).call(q.matmul(k.mT())));
+            return p.matmul(v); // (B, H, T, D)
+        }
+        return attendComposite(q, k, v, mask);
+    }
+
+    /** For tests: a smaller block makes short sequences take the causal-block path. */
+    SoftmaxAttention withCausalBlock(int rows) {
+        causalBlock = rows;
+        return this;
+    }
+
+    /** The same attention from recorded primitives (also the soft-capped path): the fused path's reference. */
+    Variable attendComposite(Variable q, Variable k, Variable v, AttentionMask mask) {
+        int b = q.size(0);
+        int t = q.size(2);
+        int s = k.size(2);
+        double alpha = Double.isNaN(scale) ? LogitScale.inverseSqrt(q.size(-1)) : scale;
+        Variable scores = LogitScale.apply(q.matmul(k.mT()), alpha); // (B, H, T, S)
+        scores = SoftCap.apply(scores, softCap);
+        if (mask != null && mask.masksAnything()) {
+            Tensor blocked = mask.allowedMatrix(b, t, s).logicalNot(); // (B or 1, 1, T, S)
+            scores = scores.maskedFill(blocked, Double.NEGATIVE_INFINITY);
+        }
+        Variable p = dropout.forward(scores.softmax(-1));
+        return p.matmul(v); // (B, H, T, D)
+    }
+}
