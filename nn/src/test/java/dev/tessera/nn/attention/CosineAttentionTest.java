@@ -11,6 +11,10 @@ import dev.tessera.autograd.GradCheck;
 import dev.tessera.autograd.Variable;
 import dev.tessera.tensor.DType;
 import dev.tessera.tensor.Tensor;
+import dev.tessera.tensor.SafeTensors;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.Map;
 import java.util.Set;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
@@ -112,6 +116,47 @@ class CosineAttentionTest {
             Tensor step = kernel.attend(qp, kp, vp, new AttentionMask(true, null, p)).data();
             AttentionReference.assertClose(full.narrow(2, p, 1).contiguous(), step, 1e-12);
         }
+    }
+
+    /**
+     * Golden fixture from Hugging Face's Swinv2SelfAttention in F64 (nn/tools/golden_b14_cosine_attention.py,
+     * whose docstring says what is compared): q/k/v projections, then this kernel, heads merged; the output and the
+     * gradients of Σ out·grad_output for the input, the projections and logit_scale (head 2 above the clamp), unmasked
+     * and causal. The CPB position bias is neutralised there (a constant 8), as it is not part of B14.
+     */
+    @Test
+    void matchesSwinV2Golden() throws IOException {
+        Map<String, Tensor> g = SafeTensors.read(Path.of("src", "test", "resources", "golden", "B14", "cosine_attention.safetensors"));
+        int heads = 3;
+        for (String c : new String[] {"none", "causal"}) {
+            AttentionMask mask = c.equals("causal") ? AttentionMask.causalOnly() : AttentionMask.NONE;
+            Map<String, Variable> p = new java.util.LinkedHashMap<>();
+            for (String name : new String[] {"hidden_states", "query.weight", "query.bias", "key.weight", "value.weight", "value.bias",
+                    "logit_scale"}) {
+                p.put(name, Variable.of(g.get(name), true));
+            }
+            Variable x = p.get("hidden_states"); // (B, N, C)
+            Variable q = heads(x.matmul(p.get("query.weight").mT()).add(p.get("query.bias")), heads); // (B, H, N, D)
+            Variable k = heads(x.matmul(p.get("key.weight").mT()), heads);
+            Variable v = heads(x.matmul(p.get("value.weight").mT()).add(p.get("value.bias")), heads);
+            Variable o = CosineAttention.attend(q, k, v, p.get("logit_scale"), mask); // (B, H, N, D)
+            Variable out = o.transpose(1, 2).contiguous().reshape(x.size(0), x.size(1), x.size(2)); // (B, N, C)
+            AttentionReference.assertClose(g.get(c + ".output"), out.data(), 1e-12);
+            out.mul(Variable.constant(g.get("grad_output"))).sum().backward();
+            for (var e : p.entrySet()) {
+                AttentionReference.assertClose(g.get(c + ".grad." + e.getKey()), e.getValue().grad(), 1e-10);
+            }
+            // the module: logit_scale loads by its checkpoint name (into the F32 parameter) and gives the same output
+            CosineAttention kernel = new CosineAttention(heads);
+            kernel.loadStateDict(Map.of("logit_scale", g.get("logit_scale")), true);
+            Variable viaModule = kernel.attend(q, k, v, mask).transpose(1, 2).contiguous().reshape(x.size(0), x.size(1), x.size(2));
+            AttentionReference.assertClose(g.get(c + ".output"), viaModule.data(), 1e-6);
+        }
+    }
+
+    /** (B, N, H·D) → (B, H, N, D). */
+    private static Variable heads(Variable x, int heads) {
+        return x.reshape(x.size(0), x.size(1), heads, x.size(2) / heads).transpose(1, 2);
     }
 
     @Test
