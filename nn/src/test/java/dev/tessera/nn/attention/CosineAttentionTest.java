@@ -1,7 +1,6 @@
 package dev.tessera.nn.attention;
 
 import static dev.tessera.nn.attention.AttentionReference.dot;
-import static dev.tessera.nn.attention.AttentionReference.row;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
@@ -44,13 +43,8 @@ class CosineAttentionTest {
         Tensor k = AttentionReference.randn(seed + 1, 1, b, h, s, d);
         Tensor v = AttentionReference.randn(seed + 2, 1, b, h, s, d + 1);
         AttentionMask mask = AttentionReference.mask(maskKind, b, t, s, seed);
-        double[] qa = q.toDoubleArray(), ka = k.toDoubleArray();
-        double[] expected = AttentionReference.attend(q.shape(), v.toDoubleArray(), v.shape(), mask, (bb, hh, i, j) -> {
-            double[] qi = row(qa, q.shape(), bb, hh, i);
-            double[] kj = row(ka, k.shape(), bb, hh, j);
-            double scale = Math.min(Math.exp(ls[hh]), 100);
-            return Math.exp(scale * dot(qi, kj) / Math.sqrt(dot(qi, qi) * dot(kj, kj)));
-        });
+        double[] expected = AttentionReference.attendRows(q, k, v, mask,
+                (hh, i, j, qi, kj) -> Math.exp(Math.min(Math.exp(ls[hh]), 100) * dot(qi, kj) / Math.sqrt(dot(qi, qi) * dot(kj, kj))));
         Variable out = CosineAttention.attend(Variable.constant(q), Variable.constant(k), Variable.constant(v),
                 Variable.constant(Tensor.of(ls, h, 1, 1)), mask);
         assertEquals(DType.F64, out.dtype());
