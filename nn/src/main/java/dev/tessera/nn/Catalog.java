@@ -195,7 +195,8 @@ public final class Catalog {
                     "Sun et al. 2023, Retentive Network: A Successor to Transformer for LLMs"),
             todo("B12", "AFT (attention free transformer)", "Zhai et al. 2021, An Attention Free Transformer"),
             todo("B13", "Synthesizer (dense and random)", "Tay et al. 2021, Synthesizer: Rethinking Self-Attention in Transformer Models"),
-            todo("B14", "cosine attention (Swin v2)", "Liu et al. 2022, Swin Transformer V2"),
+            done("B14", "cosine attention (Swin v2)", "Liu et al. 2022, Swin Transformer V2", NN + "attention.CosineAttention",
+                    "--attention cosine", NN + "attention.CosineAttentionTest"),
             todo("B15", "talking heads / collaborative heads",
                     "Shazeer et al. 2020, Talking-Heads Attention; "
                             + "Cordonnier et al. 2020, Multi-Head Attention: Collaborate Instead of Concatenate"),

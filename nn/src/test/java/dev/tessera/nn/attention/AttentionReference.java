@@ -77,6 +77,19 @@ public final class AttentionReference {
         return out;
     }
 
+    /** Unnormalised weight of key row kj for query row qi in head h (query t, key s). */
+    public interface RowWeight {
+        double at(int h, int t, int s, double[] qi, double[] kj);
+    }
+
+    /** {@link #attend} with the weight given the query and key rows of contiguous q (B, H, T, D), k (B, H, S, D). */
+    public static double[] attendRows(Tensor q, Tensor k, Tensor v, AttentionMask mask, RowWeight w) {
+        double[] qa = q.toDoubleArray();
+        double[] ka = k.toDoubleArray();
+        return attend(q.shape(), v.toDoubleArray(), v.shape(), mask,
+                (b, h, t, s) -> w.at(h, t, s, row(qa, q.shape(), b, h, t), row(ka, k.shape(), b, h, s)));
+    }
+
     /** Row (b, h, i) of a contiguous (B, H, L, D) array. */
     public static double[] row(double[] x, int[] shape, int b, int h, int i) {
         int d = shape[3];
