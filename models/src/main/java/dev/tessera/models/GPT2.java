@@ -72,7 +72,7 @@ public final class GPT2 extends Module implements LanguageModel {
             kNorm = c.qkNorm() ? (Layer) child("k_norm", c.normKind().create(headDim, c.normEps(), false, c.dtype())) : null;
             // nn's kernels (softmax with the soft cap and dropout, KeyNorm, Performer, memory-efficient, ALiBi)
             var kernelConfig = new MultiHeadAttention.Config(dim, heads, heads, headDim, c.bias(), null, 10000, c.contextLength(), null,
-                    c.normEps(), c.attentionSoftCap(), c.dropout(), c.dtype(), c.attentionKind());
+                    c.normEps(), c.attentionSoftCap(), c.dropout(), c.dtype(), c.attentionKind(), c.attentionWindow());
             kernel = c.attentionKind().create(kernelConfig, g);
             if (kernel instanceof Module m) {
                 child("kernel", m);
@@ -92,13 +92,12 @@ public final class GPT2 extends Module implements LanguageModel {
                 q = qNorm.forward(q);
                 k = kNorm.forward(k);
             }
-            int past = cache == null ? 0 : cache.length();
             if (cache != null) {
                 Variable[] all = cache.append(k, v);
                 k = all[0]; // (B, NH, P+T, HS)
                 v = all[1];
             }
-            AttentionMask m = mask.queryOffset() == past ? mask : new AttentionMask(mask.causal(), mask.documentIds(), past);
+            AttentionMask m = mask.forCachedKeys(t, k.size(2)); // queries are the last T keys (a sliding-window cache holds fewer than P + T)
             Variable y = kernel.attend(q, k, v, m); // (B, NH, T, HS)
             return cProj.forward(y.transpose(1, 2).reshape(b, t, dim)); // (B, T, C)
         }

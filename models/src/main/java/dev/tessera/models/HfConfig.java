@@ -57,6 +57,9 @@ final class HfConfig {
             o.put("hidden_act", actName(c.activation(), c.architecture()));
             o.put("attention_dropout", c.dropout());
             o.put("initializer_range", c.initStd());
+            if (c.attentionWindow() > 0) {
+                o.put("sliding_window", c.attentionWindow()); // Mistral's field (B5)
+            }
         } else {
             o.putArray("architectures").add("GPT2LMHeadModel");
             o.put("model_type", "gpt2");
@@ -91,6 +94,9 @@ final class HfConfig {
         t.put("z_loss", c.zLoss());
         t.put("deep_norm", c.deepNorm());
         t.put("dropout", c.dropout());
+        if (c.attentionWindow() > 0 && c.architecture() != Architecture.LLAMA) {
+            t.put("attention_window", c.attentionWindow()); // GPT-2 has no field for it
+        }
         return o;
     }
 
@@ -167,6 +173,7 @@ final class HfConfig {
         }
         int dim = requiredInt(o, "hidden_size");
         int heads = requiredInt(o, "num_attention_heads");
+        int window = integer(o, "sliding_window", 0); // Mistral's sliding window (B5); null means none
         boolean bias = bool(o, "attention_bias", false);
         if (bool(o, "mlp_bias", bias) != bias) {
             throw new IllegalArgumentException("config.json: attention_bias and mlp_bias must agree, got " + bias + " and " + !bias);
@@ -182,6 +189,8 @@ final class HfConfig {
                 .activation(activation(o, "hidden_act", "silu"))
                 .dropout(number(o, "attention_dropout", 0))
                 .initStd(number(o, "initializer_range", 0.02))
+                .attentionKind(window > 0 ? AttentionKind.SLIDING_WINDOW : AttentionKind.SOFTMAX)
+                .attentionWindow(window)
                 .dtype(dtype(o));
     }
 
@@ -234,6 +243,7 @@ final class HfConfig {
         if (t.has("z_loss")) b.zLoss(number(t, "z_loss", 0));
         if (t.has("deep_norm")) b.deepNorm(bool(t, "deep_norm", false));
         if (t.has("dropout")) b.dropout(number(t, "dropout", 0));
+        if (t.has("attention_window")) b.attentionWindow(integer(t, "attention_window", 0));
     }
 
     // ---------------------------------------------------------------- fields

@@ -35,12 +35,16 @@ public interface LanguageModel {
     /** Parameters and persistent buffers by Hugging Face name (our layout: Linear weights (out, in)). */
     Map<String, Tensor> stateDict();
 
-    /** One preallocated cache per layer for {@code batch} rows and up to {@code maxT} positions. */
+    /**
+     * One preallocated cache per layer for {@code batch} rows and up to {@code maxT} positions; for
+     * sliding-window attention (B5) one that keeps only the last W − 1 positions, however many come.
+     */
     default List<KvCache> newCaches(int batch, int maxT) {
         ModelConfig c = config();
         List<KvCache> caches = new ArrayList<>();
         for (int l = 0; l < c.layers(); l++) {
-            caches.add(KvCache.preallocated(batch, c.kvHeads(), maxT, c.headDim(), c.dtype()));
+            caches.add(c.attentionWindow() > 0 ? KvCache.slidingWindow(c.attentionWindow())
+                    : KvCache.preallocated(batch, c.kvHeads(), maxT, c.headDim(), c.dtype()));
         }
         return caches;
     }

@@ -32,12 +32,14 @@ import java.nio.file.Path;
  * @param deepNorm D1: post-norm residuals x ← N(α·x + f(x)) with the β-scaled init of DeepNet
  * @param dropout A14: embedding, residual and attention-probability dropout
  * @param initStd std of the N(0, σ²) init of every matrix (Hugging Face's {@code initializer_range})
+ * @param attentionWindow B5: the window W of the SLIDING_WINDOW attention kind (a query sees itself and the
+ *     W − 1 keys before it; Hugging Face's {@code sliding_window}); 0 for every other kind
  */
 public record ModelConfig(Architecture architecture, int vocabSize, int contextLength, int layers, int dim, int heads, int kvHeads,
         int headDim, int ffnHidden, NormKind normKind, double normEps, NormPlacement normPlacement, FeedForward.Kind ffnKind,
         Activation activation, AttentionKind attentionKind, Positional positional, double ropeTheta, boolean tieEmbeddings,
         boolean bias, boolean qkNorm, double attentionSoftCap, double finalSoftCap, double zLoss, boolean deepNorm, double dropout,
-        double initStd, DType dtype) {
+        double initStd, DType dtype, int attentionWindow) {
 
     /** The model families this package builds; each is one file. */
     public enum Architecture { LLAMA, GPT2 }
@@ -81,6 +83,8 @@ public record ModelConfig(Architecture architecture, int vocabSize, int contextL
         require(!deepNorm || normPlacement == NormPlacement.POST, "deepNorm is a post-norm recipe; set normPlacement POST, got "
                 + normPlacement);
         require(dropout >= 0 && dropout < 1, "dropout must be in [0, 1), got " + dropout);
+        require(attentionWindow >= 0 && (attentionKind == AttentionKind.SLIDING_WINDOW) == (attentionWindow > 0),
+                "attentionWindow (>= 1) goes with the sliding_window attention kind only, got " + attentionWindow + " for " + attentionKind);
         require(initStd > 0 && Double.isFinite(initStd), "initStd must be positive, got " + initStd);
         if (architecture == Architecture.GPT2) {
             require(kvHeads == heads, "GPT2 has no grouped-query attention: kvHeads " + kvHeads + " != heads " + heads);
@@ -89,6 +93,17 @@ public record ModelConfig(Architecture architecture, int vocabSize, int contextL
             require(ffnKind == FeedForward.Kind.MLP, "GPT2's mlp is c_fc → act → c_proj; ffnKind must be MLP, got " + ffnKind);
             require(normPlacement != NormPlacement.SANDWICH, "GPT2 supports normPlacement PRE or POST, got SANDWICH");
         }
+    }
+
+    /** Without a sliding window (every attention kind but SLIDING_WINDOW). */
+    public ModelConfig(Architecture architecture, int vocabSize, int contextLength, int layers, int dim, int heads, int kvHeads,
+            int headDim, int ffnHidden, NormKind normKind, double normEps, NormPlacement normPlacement, FeedForward.Kind ffnKind,
+            Activation activation, AttentionKind attentionKind, Positional positional, double ropeTheta, boolean tieEmbeddings,
+            boolean bias, boolean qkNorm, double attentionSoftCap, double finalSoftCap, double zLoss, boolean deepNorm, double dropout,
+            double initStd, DType dtype) {
+        this(architecture, vocabSize, contextLength, layers, dim, heads, kvHeads, headDim, ffnHidden, normKind, normEps, normPlacement,
+                ffnKind, activation, attentionKind, positional, ropeTheta, tieEmbeddings, bias, qkNorm, attentionSoftCap, finalSoftCap,
+                zLoss, deepNorm, dropout, initStd, dtype, 0);
     }
 
     private static void require(boolean ok, String message) {
@@ -181,6 +196,7 @@ public record ModelConfig(Architecture architecture, int vocabSize, int contextL
         private boolean tieEmbeddings, bias, qkNorm, deepNorm;
         private double attentionSoftCap, finalSoftCap, zLoss, dropout, initStd;
         private DType dtype;
+        private int attentionWindow;
 
         private Builder(ModelConfig c) {
             architecture = c.architecture; vocabSize = c.vocabSize; contextLength = c.contextLength; layers = c.layers; dim = c.dim;
@@ -189,6 +205,7 @@ public record ModelConfig(Architecture architecture, int vocabSize, int contextL
             attentionKind = c.attentionKind; positional = c.positional; ropeTheta = c.ropeTheta; tieEmbeddings = c.tieEmbeddings;
             bias = c.bias; qkNorm = c.qkNorm; attentionSoftCap = c.attentionSoftCap; finalSoftCap = c.finalSoftCap; zLoss = c.zLoss;
             deepNorm = c.deepNorm; dropout = c.dropout; initStd = c.initStd; dtype = c.dtype;
+            attentionWindow = c.attentionWindow;
         }
 
         public Builder architecture(Architecture v) { architecture = v; return this; }
@@ -220,11 +237,13 @@ public record ModelConfig(Architecture architecture, int vocabSize, int contextL
         public Builder dropout(double v) { dropout = v; return this; }
         public Builder initStd(double v) { initStd = v; return this; }
         public Builder dtype(DType v) { dtype = v; return this; }
+        /** B5: the sliding window W (needs attentionKind SLIDING_WINDOW; 0 with any other kind). */
+        public Builder attentionWindow(int v) { attentionWindow = v; return this; }
 
         public ModelConfig build() {
             return new ModelConfig(architecture, vocabSize, contextLength, layers, dim, heads, kvHeads, headDim, ffnHidden, normKind,
                     normEps, normPlacement, ffnKind, activation, attentionKind, positional, ropeTheta, tieEmbeddings, bias, qkNorm,
-                    attentionSoftCap, finalSoftCap, zLoss, deepNorm, dropout, initStd, dtype);
+                    attentionSoftCap, finalSoftCap, zLoss, deepNorm, dropout, initStd, dtype, attentionWindow);
         }
     }
 }

@@ -11,6 +11,7 @@ import dev.tessera.nn.attention.AttentionKind;
 import dev.tessera.nn.attention.KeyNormAttention;
 import dev.tessera.nn.attention.MemoryEfficientAttention;
 import dev.tessera.nn.attention.PerformerAttention;
+import dev.tessera.nn.attention.SlidingWindowAttention;
 import dev.tessera.nn.attention.SoftmaxAttention;
 import dev.tessera.nn.ffn.Activation;
 import dev.tessera.nn.ffn.FeedForward;
@@ -70,13 +71,15 @@ class ConfigSwitchTest {
     void attentionKindPicksTheKernel() {
         var expected = java.util.Map.of(AttentionKind.SOFTMAX, SoftmaxAttention.class, AttentionKind.KEYNORM, KeyNormAttention.class,
                 AttentionKind.PERFORMER, PerformerAttention.class, AttentionKind.MEMORY_EFFICIENT, MemoryEfficientAttention.class,
-                AttentionKind.ALIBI, ALiBiAttention.class);
-        for (AttentionKind kind : expected.keySet()) { // kinds added later (B3–B30) check their kernel in their own test class
+                AttentionKind.ALIBI, ALiBiAttention.class, AttentionKind.SLIDING_WINDOW, SlidingWindowAttention.class,
+                AttentionKind.COSINE, dev.tessera.nn.attention.CosineAttention.class);
+        for (AttentionKind kind : AttentionKind.values()) {
             var pos = kind == AttentionKind.ALIBI ? ModelConfig.Positional.NONE : ModelConfig.Positional.ROPE_HALF_SPLIT;
-            Llama llama = (Llama) build(Fixtures.llama().toBuilder().attentionKind(kind).positional(pos).build());
+            int window = kind == AttentionKind.SLIDING_WINDOW ? 2 : 0;
+            Llama llama = (Llama) build(Fixtures.llama().toBuilder().attentionKind(kind).attentionWindow(window).positional(pos).build());
             assertInstanceOf(expected.get(kind), llama.blocks().get(1).attention().kernel());
             var gpos = kind == AttentionKind.ALIBI ? ModelConfig.Positional.NONE : ModelConfig.Positional.LEARNED;
-            GPT2 gpt2 = (GPT2) build(Fixtures.gpt2().toBuilder().attentionKind(kind).positional(gpos).build());
+            GPT2 gpt2 = (GPT2) build(Fixtures.gpt2().toBuilder().attentionKind(kind).attentionWindow(window).positional(gpos).build());
             assertInstanceOf(expected.get(kind), gpt2.blocks().get(1).attention().kernel());
         }
     }

@@ -112,8 +112,13 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--device", description = "cpu or cuda (default: cpu).")
     String device = "cpu";
 
-    @Option(names = "--attention", description = "softmax, keynorm, performer, memory_efficient or alibi (default: the preset's).")
+    @Option(names = "--attention", description = "An attention kind: ${COMPLETION-CANDIDATES} (default: the preset's).",
+            completionCandidates = AttentionKinds.class)
     String attention;
+
+    @Option(names = "--attention-window", description = "The window W of --attention sliding_window: each position attends to itself and"
+            + " the W - 1 before it.")
+    Integer attentionWindow;
 
     @Option(names = "--cache-dir", description = "Tokenized-corpus cache (default: ~/.cache/tessera/tokens).")
     Path cacheDir;
@@ -235,11 +240,13 @@ final class TrainCommand implements Callable<Integer> {
         ModelConfig modelConfig = modelConfigFile == null ? p.config() : readModelConfig(modelConfigFile);
         if (attention != null) {
             AttentionKind kind = parseKind(attention);
-            var builder = modelConfig.toBuilder().attentionKind(kind);
+            var builder = modelConfig.toBuilder().attentionKind(kind).attentionWindow(window(kind, modelConfig.attentionWindow()));
             if (kind == AttentionKind.ALIBI) {
                 builder.positional(ModelConfig.Positional.NONE); // ALiBi replaces positional encodings
             }
             modelConfig = builder.build();
+        } else if (attentionWindow != null) {
+            modelConfig = modelConfig.toBuilder().attentionWindow(window(modelConfig.attentionKind(), 0)).build();
         }
         int batch = batchSize != null ? batchSize : p.batchSize();
         TrainConfig cfg = new TrainConfig(steps, batch, gradAccum, optimizer, lr, minLr != null ? minLr : lr / 10,
@@ -270,9 +277,13 @@ final class TrainCommand implements Callable<Integer> {
         if (given("--attention") && parseKind(attention) != saved.attentionKind()) {
             throw contradiction("--attention " + attention, configFile, saved.attentionKind().name().toLowerCase(Locale.ROOT));
         }
+        if (given("--attention-window") && window(saved.attentionKind(), 0) != saved.attentionWindow()) {
+            throw contradiction("--attention-window " + attentionWindow, configFile, "window " + saved.attentionWindow());
+        }
         if (given("--preset") || given("--model-config")) {
             ModelConfig base = given("--model-config") ? readModelConfig(modelConfigFile) : Preset.of(preset).config();
-            ModelConfig aligned = base.toBuilder().attentionKind(saved.attentionKind()).positional(saved.positional())
+            ModelConfig aligned = base.toBuilder().attentionKind(saved.attentionKind()).attentionWindow(saved.attentionWindow())
+                    .positional(saved.positional())
                     .vocabSize(saved.vocabSize()).build();
             if (!aligned.equals(saved)) {
                 throw contradiction(given("--model-config") ? "--model-config " + modelConfigFile : "--preset " + preset, configFile,
@@ -361,7 +372,37 @@ final class TrainCommand implements Callable<Integer> {
         try {
             return AttentionKind.valueOf(name.toUpperCase(Locale.ROOT).replace('-', '_'));
         } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("train: unknown --attention '" + name + "' (softmax, keynorm, performer, memory_efficient, alibi)");
+            throw new IllegalArgumentException("train: unknown --attention '" + name + "' (" + String.join(", ", new AttentionKinds()) + ")");
         }
+    }
+
+    /** The valid --attention names, from {@link AttentionKind#values()} so a new kind is listed without editing here. */
+    static final class AttentionKinds implements Iterable<String> {
+        @Override
+        public java.util.Iterator<String> iterator() {
+            return java.util.Arrays.stream(AttentionKind.values()).map(k -> k.name().toLowerCase(Locale.ROOT)).iterator();
+        }
+    }
+
+    /**
+     * --attention-window for {@code kind}: required (>= 1) with sliding_window unless the model config
+     * already has a window ({@code configured} > 0), refused with any other kind; 0 when not needed.
+     */
+    private int window(AttentionKind kind, int configured) {
+        if (kind != AttentionKind.SLIDING_WINDOW) {
+            if (attentionWindow != null) {
+                throw new IllegalArgumentException("train: --attention-window needs --attention sliding_window, got "
+                        + kind.name().toLowerCase(Locale.ROOT));
+            }
+            return 0;
+        }
+        if (attentionWindow == null && configured > 0) {
+            return configured;
+        }
+        if (attentionWindow == null || attentionWindow < 1) {
+            throw new IllegalArgumentException("train: --attention sliding_window needs --attention-window N with N >= 1, got "
+                    + (attentionWindow == null ? "none" : attentionWindow));
+        }
+        return attentionWindow;
     }
 }

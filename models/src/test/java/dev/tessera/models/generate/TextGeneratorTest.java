@@ -35,6 +35,9 @@ class TextGeneratorTest {
         if (kind == AttentionKind.ALIBI) {
             b.positional(ModelConfig.Positional.NONE);
         }
+        if (kind == AttentionKind.SLIDING_WINDOW) {
+            b.attentionWindow(3);
+        }
         return b.build();
     }
 

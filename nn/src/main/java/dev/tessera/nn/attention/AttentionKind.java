@@ -16,7 +16,9 @@ public enum AttentionKind {
     /** C4: softmax attention with ALiBi linear biases (Press et al. 2022); use without RoPE. */
     ALIBI,
     /** B14: scaled cosine attention with a learned per-head logit scale (Liu et al. 2022, Swin Transformer V2). */
-    COSINE;
+    COSINE,
+    /** B5: sliding-window / local softmax attention, window W from the config (Beltagy et al. 2020; Mistral). */
+    SLIDING_WINDOW;
 
     /** Random features for Performer: m = max(64, 4·headDim), a common choice near d·log d for small heads. */
     static int performerFeatures(int headDim) {
@@ -31,6 +33,7 @@ public enum AttentionKind {
             case MEMORY_EFFICIENT -> new MemoryEfficientAttention();
             case ALIBI -> new ALiBiAttention(c.numHeads());
             case COSINE -> new CosineAttention(c.numHeads());
+            case SLIDING_WINDOW -> new SlidingWindowAttention(c.window());
         };
     }
 }

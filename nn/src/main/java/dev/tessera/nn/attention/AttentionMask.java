@@ -66,4 +66,16 @@ public record AttentionMask(boolean causal, Tensor documentIds, int queryOffset)
         }
         return Tensor.of(dev.tessera.tensor.Storage.wrap(DType.BOOL, m), rows, 1, queries, keys);
     }
+
+    /**
+     * This mask re-anchored on the keys a cache returned: the T queries are the last T of the S
+     * keys, so queryOffset = S − T, and document ids wider than S (a sliding-window cache keeps
+     * only the most recent keys) are cut to their last S columns. Relative positions are what
+     * causal and windowed masks test, so they are unchanged.
+     */
+    public AttentionMask forCachedKeys(int queries, int keys) {
+        Tensor ids = documentIds != null && documentIds.size(1) > keys
+                ? documentIds.narrow(1, documentIds.size(1) - keys, keys) : documentIds;
+        return ids == documentIds && queryOffset == keys - queries ? this : new AttentionMask(causal, ids, keys - queries);
+    }
 }

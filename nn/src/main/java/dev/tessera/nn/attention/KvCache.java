@@ -22,6 +22,9 @@ public final class KvCache {
     private Variable growK;
     private Variable growV;
     private int length;
+    private int keep = -1; // sliding window: positions kept between appends (W − 1); −1 otherwise
+    private Variable tailK;
+    private Variable tailV;
 
     private KvCache(int maxT, Tensor keys, Tensor values) {
         this.maxT = maxT;
@@ -41,6 +44,25 @@ public final class KvCache {
         return new KvCache(Integer.MAX_VALUE, null, null);
     }
 
+    /**
+     * A cache for sliding-window attention with window W (query p sees keys p − W &lt; j ≤ p): each
+     * append returns the kept W − 1 positions followed by the new ones, then keeps only the last
+     * W − 1 of those, detached from the graph (inference, like {@link #preallocated}).
+     */
+    public static KvCache slidingWindow(int window) {
+        if (window < 1) {
+            throw new IllegalArgumentException("KvCache: sliding window must be >= 1, got " + window);
+        }
+        KvCache c = new KvCache(Integer.MAX_VALUE, null, null);
+        c.keep = window - 1;
+        return c;
+    }
+
+    /** Positions actually held (at most W − 1 for a sliding-window cache, else {@link #length()}). */
+    public int stored() {
+        return keep < 0 ? length : tailK == null ? 0 : tailK.size(2);
+    }
+
     /** Number of cached positions. */
     public int length() {
         return length;
@@ -53,7 +75,7 @@ public final class KvCache {
     /** Forgets every cached position (the buffers are kept). */
     public void reset() {
         length = 0;
-        growK = growV = null;
+        growK = growV = tailK = tailV = null;
     }
 
     /** Appends k, v (B, KV, T, D) and returns all cached keys and values (B, KV, length, D). */
@@ -73,6 +95,16 @@ public final class KvCache {
             }
             length += t;
             return new Variable[] {Variable.constant(keys.narrow(2, 0, length)), Variable.constant(values.narrow(2, 0, length))};
+        }
+        if (keep >= 0) {
+            Variable allK = tailK == null ? k : Variable.cat(2, tailK, k); // (B, KV, kept + T, D)
+            Variable allV = tailV == null ? v : Variable.cat(2, tailV, v);
+            int n = Math.min(keep, allK.size(2));
+            // copies: a view would pin the whole chunk
+            tailK = n == 0 ? null : Variable.constant(allK.data().narrow(2, allK.size(2) - n, n).copy());
+            tailV = n == 0 ? null : Variable.constant(allV.data().narrow(2, allV.size(2) - n, n).copy());
+            length += t;
+            return new Variable[] {allK, allV};
         }
         growK = growK == null ? k : Variable.cat(2, growK, k);
         growV = growV == null ? v : Variable.cat(2, growV, v);

@@ -30,10 +30,11 @@ public final class MultiHeadAttention extends Module {
      * @param rope null for no rotary embedding
      * @param qkNorm null for no QK-norm
      * @param softCap attention-logit soft cap c (0 for none), used by the default kernel
+     * @param window the sliding window W of {@link AttentionKind#SLIDING_WINDOW} (B5), 0 for other kinds
      */
     public record Config(int dim, int numHeads, int numKvHeads, int headDim, boolean bias, RotaryEmbedding.Convention rope,
             double ropeBase, int maxPositions, NormKind qkNorm, double normEps, double softCap, double dropout, DType dtype,
-            AttentionKind kind) {
+            AttentionKind kind, int window) {
         public Config {
             if (kind == null) {
                 throw new IllegalArgumentException("MultiHeadAttention.Config: attention kind is required");
@@ -54,7 +55,18 @@ public final class MultiHeadAttention extends Module {
                 throw new IllegalArgumentException("MultiHeadAttention.Config: need softCap >= 0, dropout in [0, 1), normEps >= 0, got "
                         + softCap + ", " + dropout + ", " + normEps);
             }
+            if ((kind == AttentionKind.SLIDING_WINDOW) != (window > 0) || window < 0) {
+                throw new IllegalArgumentException("MultiHeadAttention.Config: a window (>= 1) goes with the sliding_window kind only, got "
+                        + "window=" + window + " for " + kind);
+            }
             Params.checkFloating("MultiHeadAttention.Config", dtype);
+        }
+
+        /** Any kind but sliding window (no window). */
+        public Config(int dim, int numHeads, int numKvHeads, int headDim, boolean bias, RotaryEmbedding.Convention rope,
+                double ropeBase, int maxPositions, NormKind qkNorm, double normEps, double softCap, double dropout, DType dtype,
+                AttentionKind kind) {
+            this(dim, numHeads, numKvHeads, headDim, bias, rope, ropeBase, maxPositions, qkNorm, normEps, softCap, dropout, dtype, kind, 0);
         }
 
         /** Softmax attention (the default kind). */
@@ -64,9 +76,16 @@ public final class MultiHeadAttention extends Module {
                     AttentionKind.SOFTMAX);
         }
 
+        /** Another kind; the window is kept for sliding window and dropped for any other kind. */
         public Config withKind(AttentionKind k) {
             return new Config(dim, numHeads, numKvHeads, headDim, bias, rope, ropeBase, maxPositions, qkNorm, normEps, softCap, dropout,
-                    dtype, k);
+                    dtype, k, k == AttentionKind.SLIDING_WINDOW ? window : 0);
+        }
+
+        /** Sliding-window attention (B5) with window W. */
+        public Config withSlidingWindow(int w) {
+            return new Config(dim, numHeads, numKvHeads, headDim, bias, rope, ropeBase, maxPositions, qkNorm, normEps, softCap, dropout,
+                    dtype, AttentionKind.SLIDING_WINDOW, w);
         }
 
         /** Llama-style: no bias, half-split RoPE with base 10000, no QK-norm, no cap, no dropout. */
@@ -76,27 +95,33 @@ public final class MultiHeadAttention extends Module {
         }
 
         public Config withDtype(DType d) {
-            return new Config(dim, numHeads, numKvHeads, headDim, bias, rope, ropeBase, maxPositions, qkNorm, normEps, softCap, dropout, d, kind);
+            return new Config(dim, numHeads, numKvHeads, headDim, bias, rope, ropeBase, maxPositions, qkNorm, normEps, softCap, dropout,
+                    d, kind, window);
         }
 
         public Config withRope(RotaryEmbedding.Convention r, double base) {
-            return new Config(dim, numHeads, numKvHeads, headDim, bias, r, base, maxPositions, qkNorm, normEps, softCap, dropout, dtype, kind);
+            return new Config(dim, numHeads, numKvHeads, headDim, bias, r, base, maxPositions, qkNorm, normEps, softCap, dropout,
+                    dtype, kind, window);
         }
 
         public Config withQkNorm(NormKind k) {
-            return new Config(dim, numHeads, numKvHeads, headDim, bias, rope, ropeBase, maxPositions, k, normEps, softCap, dropout, dtype, kind);
+            return new Config(dim, numHeads, numKvHeads, headDim, bias, rope, ropeBase, maxPositions, k, normEps, softCap, dropout,
+                    dtype, kind, window);
         }
 
         public Config withSoftCap(double c) {
-            return new Config(dim, numHeads, numKvHeads, headDim, bias, rope, ropeBase, maxPositions, qkNorm, normEps, c, dropout, dtype, kind);
+            return new Config(dim, numHeads, numKvHeads, headDim, bias, rope, ropeBase, maxPositions, qkNorm, normEps, c, dropout,
+                    dtype, kind, window);
         }
 
         public Config withBias(boolean b) {
-            return new Config(dim, numHeads, numKvHeads, headDim, b, rope, ropeBase, maxPositions, qkNorm, normEps, softCap, dropout, dtype, kind);
+            return new Config(dim, numHeads, numKvHeads, headDim, b, rope, ropeBase, maxPositions, qkNorm, normEps, softCap, dropout,
+                    dtype, kind, window);
         }
 
         public Config withDropout(double p) {
-            return new Config(dim, numHeads, numKvHeads, headDim, bias, rope, ropeBase, maxPositions, qkNorm, normEps, softCap, p, dtype, kind);
+            return new Config(dim, numHeads, numKvHeads, headDim, bias, rope, ropeBase, maxPositions, qkNorm, normEps, softCap, p,
+                    dtype, kind, window);
         }
     }
 
@@ -187,8 +212,8 @@ public final class MultiHeadAttention extends Module {
         k = repeatKv(k, h / kv); // (B, H, S, D)
         v = repeatKv(v, h / kv);
         AttentionMask m = mask == null ? AttentionMask.NONE : mask;
-        if (cache != null && m.queryOffset() != past) {
-            m = new AttentionMask(m.causal(), m.documentIds(), past);
+        if (cache != null) {
+            m = m.forCachedKeys(t, k.size(2)); // queries are the last T keys (a sliding-window cache holds fewer than P + T)
         }
         Variable o = kernel.attend(q, k, v, m); // (B, H, T, D)
         return oProj.forward(o.transpose(1, 2).reshape(b, t, h * d)); // (B, T, C)
