@@ -14,7 +14,9 @@ public enum AttentionKind {
     /** B4: exact attention by online-softmax tiling, memory O(T) (Rabe &amp; Staats 2021; FlashAttention). */
     MEMORY_EFFICIENT,
     /** C4: softmax attention with ALiBi linear biases (Press et al. 2022); use without RoPE. */
-    ALIBI;
+    ALIBI,
+    /** B3: linear attention with the elu+1 feature map (Katharopoulos et al. 2020), causal by prefix sums. */
+    LINEAR;
 
     /** Random features for Performer: m = max(64, 4·headDim), a common choice near d·log d for small heads. */
     static int performerFeatures(int headDim) {
@@ -28,6 +30,7 @@ public enum AttentionKind {
             case PERFORMER -> new PerformerAttention(c.headDim(), performerFeatures(c.headDim()), g);
             case MEMORY_EFFICIENT -> new MemoryEfficientAttention();
             case ALIBI -> new ALiBiAttention(c.numHeads());
+            case LINEAR -> new LinearAttention();
         };
     }
 }
