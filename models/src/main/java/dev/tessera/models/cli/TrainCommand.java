@@ -112,7 +112,7 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--device", description = "cpu or cuda (default: cpu).")
     String device = "cpu";
 
-    @Option(names = "--attention", description = "softmax, keynorm, performer, memory_efficient or alibi (default: the preset's).")
+    @Option(names = "--attention", description = "An attention kind in lower case: softmax, keynorm, performer, memory_efficient, alibi, linear, ... (an unknown name lists them all; default: the preset's).")
     String attention;
 
     @Option(names = "--cache-dir", description = "Tokenized-corpus cache (default: ~/.cache/tessera/tokens).")
@@ -361,7 +361,9 @@ final class TrainCommand implements Callable<Integer> {
         try {
             return AttentionKind.valueOf(name.toUpperCase(Locale.ROOT).replace('-', '_'));
         } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("train: unknown --attention '" + name + "' (softmax, keynorm, performer, memory_efficient, alibi)");
+            String valid = java.util.Arrays.stream(AttentionKind.values()).map(k -> k.name().toLowerCase(Locale.ROOT))
+                    .collect(java.util.stream.Collectors.joining(", "));
+            throw new IllegalArgumentException("train: unknown --attention '" + name + "' (" + valid + ")");
         }
     }
 }
