@@ -16,7 +16,9 @@ public enum AttentionKind {
     /** C4: softmax attention with ALiBi linear biases (Press et al. 2022); use without RoPE. */
     ALIBI,
     /** B3: linear attention with the elu+1 feature map (Katharopoulos et al. 2020), causal by prefix sums. */
-    LINEAR;
+    LINEAR,
+    /** B3: DeltaNet, the fast-weight delta rule with normalised keys (Schlag et al. 2021; Yang et al. 2024), chunkwise parallel. */
+    DELTANET;
 
     /** Random features for Performer: m = max(64, 4·headDim), a common choice near d·log d for small heads. */
     static int performerFeatures(int headDim) {
@@ -31,6 +33,7 @@ public enum AttentionKind {
             case MEMORY_EFFICIENT -> new MemoryEfficientAttention();
             case ALIBI -> new ALiBiAttention(c.numHeads());
             case LINEAR -> new LinearAttention();
+            case DELTANET -> new DeltaNetAttention(c.numHeads(), c.headDim());
         };
     }
 }

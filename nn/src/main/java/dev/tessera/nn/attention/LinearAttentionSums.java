@@ -2,6 +2,7 @@ package dev.tessera.nn.attention;
 
 import dev.tessera.autograd.Variable;
 import dev.tessera.tensor.Tensor;
+import java.util.Arrays;
 import java.util.HashSet;
 import java.util.Set;
 import java.util.stream.IntStream;
@@ -80,6 +81,26 @@ final class LinearAttentionSums {
         return Variable.cat(2, parts);
     }
 
+    /**
+     * The first position of each run of equal document ids in batch row b's {@code doc}; fails with a
+     * one-line error naming {@code op} when an id comes back after another (the sums restart per run).
+     */
+    static int[] documentRuns(String op, long[] doc, int b) {
+        Set<Long> seen = new HashSet<>();
+        int[] starts = new int[doc.length];
+        int n = 0;
+        for (int j = 0; j < doc.length; j++) {
+            if (j == 0 || doc[j] != doc[j - 1]) {
+                if (!seen.add(doc[j])) {
+                    throw new IllegalArgumentException(op + ": document id " + doc[j] + " reappears at position " + j
+                            + " of batch row " + b + "; the prefix-sum form needs each document in one contiguous run");
+                }
+                starts[n++] = j;
+            }
+        }
+        return Arrays.copyOf(starts, n);
+    }
+
     /** A batch row's document runs (first positions) and each query's index into {@link #runPrefixSums}. */
     private record Intervals(int[] runStarts, long[] ends) {}
 
@@ -93,17 +114,11 @@ final class LinearAttentionSums {
         int[] runStart = new int[s];
         int[] runEnd = new int[s];
         if (doc != null) {
-            Set<Long> seen = new HashSet<>();
-            for (int j = 0; j < s; j++) {
-                boolean starts = j == 0 || doc[j] != doc[j - 1];
-                if (starts && !seen.add(doc[j])) {
-                    throw new IllegalArgumentException(op + ": document id " + doc[j] + " reappears at position " + j
-                            + " of batch row " + b + "; the prefix-sum form needs each document in one contiguous run");
-                }
-                runStart[j] = starts ? j : runStart[j - 1];
-            }
-            for (int j = s - 1; j >= 0; j--) {
-                runEnd[j] = j == s - 1 || doc[j] != doc[j + 1] ? j : runEnd[j + 1];
+            int[] starts = documentRuns(op, doc, b);
+            for (int r = 0; r < starts.length; r++) {
+                int end = r + 1 < starts.length ? starts[r + 1] : s;
+                Arrays.fill(runStart, starts[r], end, starts[r]);
+                Arrays.fill(runEnd, starts[r], end, end - 1);
             }
         }
         long[] ends = new long[t];
