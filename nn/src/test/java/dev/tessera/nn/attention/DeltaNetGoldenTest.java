@@ -12,7 +12,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * B3 DeltaNet against flash-linear-attention's plain-torch {@code delta_rule_recurrence}, written by
- * {@code nn/tools/make_deltanet_golden.py} (which L2-normalises q, k and computes β = σ(w_βᵀk + b_β)
+ * {@code nn/tools/make_b3_golden.py} (which L2-normalises q, k and computes β = σ(w_βᵀk + b_β)
  * as Tessera does before calling fla). fla departs from the papers in one named way: it multiplies
  * q by D^−½, so its output and every gradient of L = Σ out ⊙ w are that scale times ours; the test
  * divides them by the scale the script records. The chunkwise form is compared with a partial last

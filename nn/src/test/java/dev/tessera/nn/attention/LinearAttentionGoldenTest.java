@@ -12,7 +12,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * B3 against flash-linear-attention's plain-torch reference {@code naive_recurrent_linear_attn}
- * (normalize=True, elu+1 applied by the caller), written by {@code nn/tools/make_linear_attention_golden.py}.
+ * (normalize=True, elu+1 applied by the caller), written by {@code nn/tools/make_b3_golden.py}.
  * fla departs from the paper in two named ways: it multiplies φ(q) by D^−½, which cancels in the
  * ratio, and adds ε = 1e−10 to the denominator, which the test undoes with the denominator the
  * script records: out_paper = out_fla · (den + ε) / den. The gradients carry the ε too, as a
