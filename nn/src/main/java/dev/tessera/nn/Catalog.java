@@ -176,9 +176,11 @@ public final class Catalog {
             done("B2", "Performer FAVOR+ (bidirectional, causal prefix sums, redraw, recurrent decoding)",
                     "Choromanski et al. 2021, Rethinking Attention with Performers", NN + "attention.PerformerAttention",
                     "--attention performer", NN + "attention.PerformerAttentionTest"),
-            todo("B3", "linear attention (elu+1), fast weight programmers / DeltaNet",
+            done("B3", "linear attention (elu+1), fast weight programmers / DeltaNet",
                     "Katharopoulos et al. 2020, Transformers are RNNs; "
-                            + "Schlag et al. 2021, Linear Transformers Are Secretly Fast Weight Programmers"),
+                            + "Schlag et al. 2021, Linear Transformers Are Secretly Fast Weight Programmers",
+                    NN + "attention.LinearAttention", "--attention linear, --attention deltanet", NN + "attention.LinearAttentionTest",
+                    "DeltaNet in DeltaNetAttention (chunkwise + recurrent); golden fixtures vs fla"),
             done("B4", "memory-efficient exact attention (online softmax, O(T) memory, recomputed backward)",
                     "Rabe & Staats 2021, Self-attention Does Not Need O(n²) Memory; Dao et al. 2022, FlashAttention",
                     NN + "attention.MemoryEfficientAttention", "--attention memory_efficient",

@@ -18,7 +18,11 @@ public enum AttentionKind {
     /** B14: scaled cosine attention with a learned per-head logit scale (Liu et al. 2022, Swin Transformer V2). */
     COSINE,
     /** B5: sliding-window / local softmax attention, window W from the config (Beltagy et al. 2020; Mistral). */
-    SLIDING_WINDOW;
+    SLIDING_WINDOW,
+    /** B3: linear attention with the elu+1 feature map (Katharopoulos et al. 2020), causal by prefix sums. */
+    LINEAR,
+    /** B3: DeltaNet, the fast-weight delta rule with normalised keys (Schlag et al. 2021; Yang et al. 2024), chunkwise parallel. */
+    DELTANET;
 
     /** Random features for Performer: m = max(64, 4·headDim), a common choice near d·log d for small heads. */
     static int performerFeatures(int headDim) {
@@ -34,6 +38,8 @@ public enum AttentionKind {
             case ALIBI -> new ALiBiAttention(c.numHeads());
             case COSINE -> new CosineAttention(c.numHeads());
             case SLIDING_WINDOW -> new SlidingWindowAttention(c.window());
+            case LINEAR -> new LinearAttention();
+            case DELTANET -> new DeltaNetAttention(c.numHeads(), c.headDim());
         };
     }
 }

@@ -5,9 +5,6 @@ import dev.tessera.nn.Module;
 import dev.tessera.tensor.DType;
 import dev.tessera.tensor.Generator;
 import dev.tessera.tensor.Tensor;
-import java.util.HashSet;
-import java.util.Set;
-import java.util.stream.IntStream;
 
 /**
  * Performer FAVOR+ attention (B2): Choromanski et al., "Rethinking Attention with Performers",
@@ -28,15 +25,9 @@ import java.util.stream.IntStream;
  * head). Each is a constant factor of a whole numerator and its denominator, so it cancels
  * exactly (no ε is added, unlike the reference code, so nothing breaks the cancellation).
  *
- * <p>Masks: without a mask the bidirectional form runs in O((T+S)·m·D). With a causal and/or Llama 3
- * document mask, the sums run over an interval of keys, Σ_{s∈[lo_t, hi_t]} = P[hi_t+1], with P the
- * prefix sums over time restarted at each document's first position: a causal row ends at
- * hi_t = queryOffset + t, and lo_t is the first position of the query's document. Restarting
- * instead of taking C[hi_t+1] − C[lo_t] of whole-row sums matters in F32: the difference cancels
- * a document of small key weight against the earlier documents' (a one-key document weighing
- * 5·10⁻⁵ of the keys before it kept ~3 digits). That needs each document id to occupy one
- * contiguous run of positions (true of packed sequences); otherwise the call fails. The prefix
- * form keeps (B, H, S, m, Dv) prefix sums, one cumsum per document run.
+ * <p>Masks: without a mask the bidirectional form runs in O((T+S)·m·D); with a causal and/or
+ * document mask the sums are prefix sums restarted at each document run, shared with B3 in
+ * {@link LinearAttentionSums} (whose javadoc says why restarting matters in F32).
  *
  * <p>{@link #newState}/{@link #step} decode one token at a time with the running state
  * S = Σ φ(k_s) v_sᵀ, z = Σ φ(k_s) (rescaled whenever the running key max c grows, as in an online
@@ -184,89 +175,7 @@ public final class PerformerAttention extends Module implements AttentionKernel 
             }
             callsSinceRedraw++;
         }
-        Variable fq = features(q, true); // (B, H, T, m)
-        Variable fk = features(k, false); // (B, H, S, m)
-        if (!mask.masksAnything()) {
-            Variable kv = fk.mT().matmul(v); // (B, H, m, Dv)
-            Variable z = fk.sum(true, -2); // (B, H, 1, m)
-            return fq.matmul(kv).div(fq.matmul(z.mT())); // (B, H, T, Dv)
-        }
-        return prefixForm(fq, fk, v, mask);
-    }
-
-    private Variable prefixForm(Variable fq, Variable fk, Variable v, AttentionMask mask) {
-        int bsz = fq.size(0), t = fq.size(2), s = fk.size(2);
-        Variable kv = fk.unsqueeze(-1).mul(v.unsqueeze(-2)); // (B, H, S, m, Dv)
-        int rows = mask.documentIds() == null ? 1 : bsz;
-        Variable[] nums = new Variable[rows];
-        Variable[] zs = new Variable[rows];
-        for (int b = 0; b < rows; b++) {
-            Intervals in = intervals(mask, b, t, s);
-            Tensor end = Tensor.of(in.ends(), t);
-            nums[b] = runPrefixSums(rows == 1 ? kv : kv.narrow(0, b, 1), in.runStarts()).indexSelect(2, end); // (1|B, H, T, m, Dv)
-            zs[b] = runPrefixSums(rows == 1 ? fk : fk.narrow(0, b, 1), in.runStarts()).indexSelect(2, end); // (1|B, H, T, m)
-        }
-        Variable num = rows == 1 ? nums[0] : Variable.cat(0, nums); // (B, H, T, m, Dv)
-        Variable z = rows == 1 ? zs[0] : Variable.cat(0, zs); // (B, H, T, m)
-        Variable numerator = fq.unsqueeze(-2).matmul(num).squeeze(-2); // (B, H, T, Dv)
-        Variable denominator = fq.mul(z).sum(true, -1); // (B, H, T, 1)
-        return numerator.div(denominator);
-    }
-
-    /**
-     * Along time (dim 2): a zero row, then each run's own inclusive prefix sums, so that
-     * P[j+1] = Σ_{s∈[start of j's run, j]} x_s: (…, S, …) → (…, S+1, …).
-     */
-    private static Variable runPrefixSums(Variable x, int[] runStarts) {
-        int[] zeroShape = x.shape();
-        zeroShape[2] = 1;
-        Variable[] parts = new Variable[runStarts.length + 1];
-        parts[0] = Variable.constant(Tensor.zeros(x.dtype(), zeroShape));
-        for (int r = 0; r < runStarts.length; r++) {
-            int next = r + 1 < runStarts.length ? runStarts[r + 1] : x.size(2);
-            parts[r + 1] = x.narrow(2, runStarts[r], next - runStarts[r]).cumsum(2);
-        }
-        return Variable.cat(2, parts);
-    }
-
-    /** A batch row's document runs (first positions) and each query's index into {@link #runPrefixSums}. */
-    private record Intervals(int[] runStarts, long[] ends) {}
-
-    /**
-     * Batch row b's document runs (one run without documents) and, for each query t, hi_t + 1 for
-     * allowed keys [lo_t, hi_t] (hi_t lies in the query's run, which starts at lo_t, so its
-     * run-restarted prefix sum is the interval's sum), or 0, the zero row, when none is allowed.
-     */
-    private static Intervals intervals(AttentionMask mask, int b, int t, int s) {
-        long[] doc = KernelSupport.documentRow(mask, b);
-        int[] runStart = new int[s];
-        int[] runEnd = new int[s];
-        if (doc != null) {
-            Set<Long> seen = new HashSet<>();
-            for (int j = 0; j < s; j++) {
-                boolean starts = j == 0 || doc[j] != doc[j - 1];
-                if (starts && !seen.add(doc[j])) {
-                    throw new IllegalArgumentException("PerformerAttention: document id " + doc[j] + " reappears at position " + j
-                            + " of batch row " + b + "; the prefix-sum form needs each document in one contiguous run");
-                }
-                runStart[j] = starts ? j : runStart[j - 1];
-            }
-            for (int j = s - 1; j >= 0; j--) {
-                runEnd[j] = j == s - 1 || doc[j] != doc[j + 1] ? j : runEnd[j + 1];
-            }
-        }
-        long[] ends = new long[t];
-        for (int i = 0; i < t; i++) {
-            int hi = mask.causal() ? Math.min(mask.queryOffset() + i, s - 1) : s - 1;
-            int low = 0;
-            if (doc != null) {
-                int at = s - t + i; // the query's own position in documentIds
-                low = runStart[at];
-                hi = Math.min(hi, runEnd[at]);
-            }
-            ends[i] = hi >= low ? hi + 1 : 0;
-        }
-        return new Intervals(IntStream.range(0, s).filter(j -> runStart[j] == j).toArray(), ends); // without documents: {0}
+        return LinearAttentionSums.attend("PerformerAttention", features(q, true), features(k, false), v, mask);
     }
 
     /**
@@ -275,11 +184,7 @@ public final class PerformerAttention extends Module implements AttentionKernel 
      */
     public Variable attendQuadratic(Variable q, Variable k, Variable v, AttentionMask mask) {
         KernelSupport.checkShapes("PerformerAttention", q, k, v, mask);
-        Variable a = features(q, true).matmul(features(k, false).mT()); // (B, H, T, S)
-        if (mask.masksAnything()) {
-            a = a.maskedFill(mask.allowedMatrix(q.size(0), q.size(2), k.size(2)).logicalNot(), 0);
-        }
-        return a.matmul(v).div(a.sum(true, -1)); // (B, H, T, Dv)
+        return LinearAttentionSums.attendQuadratic(features(q, true), features(k, false), v, mask);
     }
 
     // ------------------------------------------------------------------ recurrent decoding
