@@ -23,7 +23,8 @@ import java.util.stream.IntStream;
  * in F32: the difference cancels a document of small key weight against the earlier documents' (a
  * one-key document weighing 5·10⁻⁵ of the keys before it kept ~3 digits). That needs each document
  * id to occupy one contiguous run of positions (true of packed sequences); otherwise the call
- * fails. The prefix form keeps (B, H, S, m, Dv) prefix sums, one cumsum per document run.
+ * fails. The prefix form keeps (B, H, S, m, Dv) prefix sums, one cumsum per document run. AFT-simple
+ * (B12, {@link AftAttention}) reuses the intervals and run-restarted prefix sums.
  */
 final class LinearAttentionSums {
     private LinearAttentionSums() {}
@@ -69,7 +70,7 @@ final class LinearAttentionSums {
      * Along time (dim 2): a zero row, then each run's own inclusive prefix sums, so that
      * P[j+1] = Σ_{s∈[start of j's run, j]} x_s: (…, S, …) → (…, S+1, …).
      */
-    private static Variable runPrefixSums(Variable x, int[] runStarts) {
+    static Variable runPrefixSums(Variable x, int[] runStarts) {
         int[] zeroShape = x.shape();
         zeroShape[2] = 1;
         Variable[] parts = new Variable[runStarts.length + 1];
@@ -102,14 +103,14 @@ final class LinearAttentionSums {
     }
 
     /** A batch row's document runs (first positions) and each query's index into {@link #runPrefixSums}. */
-    private record Intervals(int[] runStarts, long[] ends) {}
+    record Intervals(int[] runStarts, long[] ends) {}
 
     /**
      * Batch row b's document runs (one run without documents) and, for each query t, hi_t + 1 for
      * allowed keys [lo_t, hi_t] (hi_t lies in the query's run, which starts at lo_t, so its
      * run-restarted prefix sum is the interval's sum), or 0, the zero row, when none is allowed.
      */
-    private static Intervals intervals(String op, AttentionMask mask, int b, int t, int s) {
+    static Intervals intervals(String op, AttentionMask mask, int b, int t, int s) {
         long[] doc = KernelSupport.documentRow(mask, b);
         int[] runStart = new int[s];
         int[] runEnd = new int[s];
