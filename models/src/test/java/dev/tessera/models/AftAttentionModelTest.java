@@ -5,16 +5,12 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.tessera.models.cli.Tessera;
 import dev.tessera.nn.attention.AftAttention;
 import dev.tessera.nn.attention.AttentionKind;
 import dev.tessera.tensor.Generator;
 import dev.tessera.tensor.SafeTensors;
 import dev.tessera.tensor.Tensor;
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -65,23 +61,7 @@ class AftAttentionModelTest {
     /** {@code tessera train --attention aft}: config.json names the kind, the checkpoint holds the bias. */
     @Test
     void trainsFromTheCli(@TempDir Path dir) throws IOException {
-        StringBuilder text = new StringBuilder();
-        Generator g = new Generator(47);
-        while (text.length() < 1500) {
-            text.append((char) ('a' + g.nextLong(6))).append(g.nextLong(5) == 0 ? ' ' : "");
-        }
-        Path data = Files.writeString(dir.resolve("data.txt"), text);
-        Path config = Files.writeString(dir.resolve("model.json"), ModelConfig.llama(256, 16, 1, 16, 2, 2, 32).toJson());
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        var cl = Tessera.commandLine();
-        cl.setOut(new PrintWriter(out));
-        cl.setErr(new PrintWriter(err));
-        int code = cl.execute("train", "--attention", "aft", "--model-config", config.toString(), "--data", data.toString(),
-                "--runs-dir", dir.resolve("runs").toString(), "--cache-dir", dir.resolve("cache").toString(), "--name", "r", "--steps",
-                "2", "--eval-every", "2", "--checkpoint-every", "2", "--eval-batches", "1", "--batch-size", "2", "--sample-tokens", "0");
-        assertEquals(0, code, err.toString());
-        Path run = dir.resolve("runs/r");
+        Path run = CliTrainRun.train(dir, 47, "--attention", "aft");
         assertEquals(AttentionKind.AFT, ModelConfig.fromHuggingFace(run.resolve("config.json")).attentionKind());
         Map<String, Tensor> weights = SafeTensors.read(run.resolve("checkpoints/step-00000002/model.safetensors"));
         assertArrayEquals(new int[] {16, 16}, weights.get(LLAMA_BIAS).shape());
