@@ -97,6 +97,9 @@ final class HfConfig {
         if (c.attentionWindow() > 0 && c.architecture() != Architecture.LLAMA) {
             t.put("attention_window", c.attentionWindow()); // GPT-2 has no field for it
         }
+        if (c.attentionTopK() > 0) {
+            t.put("attention_top_k", c.attentionTopK()); // B9; no Hugging Face field for it
+        }
         return o;
     }
 
@@ -244,6 +247,7 @@ final class HfConfig {
         if (t.has("deep_norm")) b.deepNorm(bool(t, "deep_norm", false));
         if (t.has("dropout")) b.dropout(number(t, "dropout", 0));
         if (t.has("attention_window")) b.attentionWindow(integer(t, "attention_window", 0));
+        if (t.has("attention_top_k")) b.attentionTopK(integer(t, "attention_top_k", 0));
     }
 
     // ---------------------------------------------------------------- fields

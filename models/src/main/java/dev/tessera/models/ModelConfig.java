@@ -34,12 +34,14 @@ import java.nio.file.Path;
  * @param initStd std of the N(0, σ²) init of every matrix (Hugging Face's {@code initializer_range})
  * @param attentionWindow B5: the window W of the SLIDING_WINDOW attention kind (a query sees itself and the
  *     W − 1 keys before it; Hugging Face's {@code sliding_window}); 0 for every other kind
+ * @param attentionTopK B9: the k of the TOPK attention kind (each query keeps its k largest allowed scores;
+ *     config.json {@code tessera.attention_top_k}); 0 for every other kind
  */
 public record ModelConfig(Architecture architecture, int vocabSize, int contextLength, int layers, int dim, int heads, int kvHeads,
         int headDim, int ffnHidden, NormKind normKind, double normEps, NormPlacement normPlacement, FeedForward.Kind ffnKind,
         Activation activation, AttentionKind attentionKind, Positional positional, double ropeTheta, boolean tieEmbeddings,
         boolean bias, boolean qkNorm, double attentionSoftCap, double finalSoftCap, double zLoss, boolean deepNorm, double dropout,
-        double initStd, DType dtype, int attentionWindow) {
+        double initStd, DType dtype, int attentionWindow, int attentionTopK) {
 
     /** The model families this package builds; each is one file. */
     public enum Architecture { LLAMA, GPT2 }
@@ -85,6 +87,8 @@ public record ModelConfig(Architecture architecture, int vocabSize, int contextL
         require(dropout >= 0 && dropout < 1, "dropout must be in [0, 1), got " + dropout);
         require(attentionWindow >= 0 && (attentionKind == AttentionKind.SLIDING_WINDOW) == (attentionWindow > 0),
                 "attentionWindow (>= 1) goes with the sliding_window attention kind only, got " + attentionWindow + " for " + attentionKind);
+        require(attentionTopK >= 0 && (attentionKind == AttentionKind.TOPK) == (attentionTopK > 0),
+                "attentionTopK (>= 1) goes with the topk attention kind only, got " + attentionTopK + " for " + attentionKind);
         require(initStd > 0 && Double.isFinite(initStd), "initStd must be positive, got " + initStd);
         if (architecture == Architecture.GPT2) {
             require(kvHeads == heads, "GPT2 has no grouped-query attention: kvHeads " + kvHeads + " != heads " + heads);
@@ -104,6 +108,17 @@ public record ModelConfig(Architecture architecture, int vocabSize, int contextL
         this(architecture, vocabSize, contextLength, layers, dim, heads, kvHeads, headDim, ffnHidden, normKind, normEps, normPlacement,
                 ffnKind, activation, attentionKind, positional, ropeTheta, tieEmbeddings, bias, qkNorm, attentionSoftCap, finalSoftCap,
                 zLoss, deepNorm, dropout, initStd, dtype, 0);
+    }
+
+    /** Without a top-k (every attention kind but TOPK). */
+    public ModelConfig(Architecture architecture, int vocabSize, int contextLength, int layers, int dim, int heads, int kvHeads,
+            int headDim, int ffnHidden, NormKind normKind, double normEps, NormPlacement normPlacement, FeedForward.Kind ffnKind,
+            Activation activation, AttentionKind attentionKind, Positional positional, double ropeTheta, boolean tieEmbeddings,
+            boolean bias, boolean qkNorm, double attentionSoftCap, double finalSoftCap, double zLoss, boolean deepNorm, double dropout,
+            double initStd, DType dtype, int attentionWindow) {
+        this(architecture, vocabSize, contextLength, layers, dim, heads, kvHeads, headDim, ffnHidden, normKind, normEps, normPlacement,
+                ffnKind, activation, attentionKind, positional, ropeTheta, tieEmbeddings, bias, qkNorm, attentionSoftCap, finalSoftCap,
+                zLoss, deepNorm, dropout, initStd, dtype, attentionWindow, 0);
     }
 
     private static void require(boolean ok, String message) {
@@ -197,6 +212,7 @@ public record ModelConfig(Architecture architecture, int vocabSize, int contextL
         private double attentionSoftCap, finalSoftCap, zLoss, dropout, initStd;
         private DType dtype;
         private int attentionWindow;
+        private int attentionTopK;
 
         private Builder(ModelConfig c) {
             architecture = c.architecture; vocabSize = c.vocabSize; contextLength = c.contextLength; layers = c.layers; dim = c.dim;
@@ -206,6 +222,7 @@ public record ModelConfig(Architecture architecture, int vocabSize, int contextL
             bias = c.bias; qkNorm = c.qkNorm; attentionSoftCap = c.attentionSoftCap; finalSoftCap = c.finalSoftCap; zLoss = c.zLoss;
             deepNorm = c.deepNorm; dropout = c.dropout; initStd = c.initStd; dtype = c.dtype;
             attentionWindow = c.attentionWindow;
+            attentionTopK = c.attentionTopK;
         }
 
         public Builder architecture(Architecture v) { architecture = v; return this; }
@@ -239,11 +256,13 @@ public record ModelConfig(Architecture architecture, int vocabSize, int contextL
         public Builder dtype(DType v) { dtype = v; return this; }
         /** B5: the sliding window W (needs attentionKind SLIDING_WINDOW; 0 with any other kind). */
         public Builder attentionWindow(int v) { attentionWindow = v; return this; }
+        /** B9: the k of top-k attention (needs attentionKind TOPK; 0 with any other kind). */
+        public Builder attentionTopK(int v) { attentionTopK = v; return this; }
 
         public ModelConfig build() {
             return new ModelConfig(architecture, vocabSize, contextLength, layers, dim, heads, kvHeads, headDim, ffnHidden, normKind,
                     normEps, normPlacement, ffnKind, activation, attentionKind, positional, ropeTheta, tieEmbeddings, bias, qkNorm,
-                    attentionSoftCap, finalSoftCap, zLoss, deepNorm, dropout, initStd, dtype, attentionWindow);
+                    attentionSoftCap, finalSoftCap, zLoss, deepNorm, dropout, initStd, dtype, attentionWindow, attentionTopK);
         }
     }
 }

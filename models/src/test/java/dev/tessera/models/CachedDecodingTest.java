@@ -31,6 +31,9 @@ class CachedDecodingTest {
                 if (kind == AttentionKind.SLIDING_WINDOW) {
                     b.attentionWindow(3); // shorter than the prompt: the windowed cache drops keys on the way
                 }
+                if (kind == AttentionKind.TOPK) {
+                    b.attentionTopK(2); // fewer than the prompt: later queries drop keys
+                }
                 out.add(Arguments.of(base.architecture() + " " + kind, b.build()));
             }
         }

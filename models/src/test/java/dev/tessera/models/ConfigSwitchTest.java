@@ -69,19 +69,23 @@ class ConfigSwitchTest {
 
     @Test
     void attentionKindPicksTheKernel() {
-        var expected = java.util.Map.of(AttentionKind.SOFTMAX, SoftmaxAttention.class, AttentionKind.KEYNORM, KeyNormAttention.class,
-                AttentionKind.PERFORMER, PerformerAttention.class, AttentionKind.MEMORY_EFFICIENT, MemoryEfficientAttention.class,
-                AttentionKind.ALIBI, ALiBiAttention.class, AttentionKind.SLIDING_WINDOW, SlidingWindowAttention.class,
-                AttentionKind.COSINE, dev.tessera.nn.attention.CosineAttention.class, AttentionKind.LINEAR,
-                dev.tessera.nn.attention.LinearAttention.class, AttentionKind.DELTANET, dev.tessera.nn.attention.DeltaNetAttention.class,
-                AttentionKind.AFT, dev.tessera.nn.attention.AftAttention.class);
+        var expected = java.util.Map.ofEntries(java.util.Map.entry(AttentionKind.SOFTMAX, SoftmaxAttention.class),
+                java.util.Map.entry(AttentionKind.KEYNORM, KeyNormAttention.class), java.util.Map.entry(AttentionKind.PERFORMER, PerformerAttention.class),
+                java.util.Map.entry(AttentionKind.MEMORY_EFFICIENT, MemoryEfficientAttention.class),
+                java.util.Map.entry(AttentionKind.ALIBI, ALiBiAttention.class), java.util.Map.entry(AttentionKind.SLIDING_WINDOW, SlidingWindowAttention.class),
+                java.util.Map.entry(AttentionKind.COSINE, dev.tessera.nn.attention.CosineAttention.class),
+                java.util.Map.entry(AttentionKind.LINEAR, dev.tessera.nn.attention.LinearAttention.class),
+                java.util.Map.entry(AttentionKind.DELTANET, dev.tessera.nn.attention.DeltaNetAttention.class),
+                java.util.Map.entry(AttentionKind.AFT, dev.tessera.nn.attention.AftAttention.class),
+                java.util.Map.entry(AttentionKind.TOPK, dev.tessera.nn.attention.TopKAttention.class));
         for (AttentionKind kind : AttentionKind.values()) { // every kind must be in the map
             var pos = kind == AttentionKind.ALIBI ? ModelConfig.Positional.NONE : ModelConfig.Positional.ROPE_HALF_SPLIT;
             int window = kind == AttentionKind.SLIDING_WINDOW ? 2 : 0;
-            Llama llama = (Llama) build(Fixtures.llama().toBuilder().attentionKind(kind).attentionWindow(window).positional(pos).build());
+            int topK = kind == AttentionKind.TOPK ? 2 : 0;
+            Llama llama = (Llama) build(Fixtures.llama().toBuilder().attentionKind(kind).attentionWindow(window).attentionTopK(topK).positional(pos).build());
             assertInstanceOf(expected.get(kind), llama.blocks().get(1).attention().kernel());
             var gpos = kind == AttentionKind.ALIBI ? ModelConfig.Positional.NONE : ModelConfig.Positional.LEARNED;
-            GPT2 gpt2 = (GPT2) build(Fixtures.gpt2().toBuilder().attentionKind(kind).attentionWindow(window).positional(gpos).build());
+            GPT2 gpt2 = (GPT2) build(Fixtures.gpt2().toBuilder().attentionKind(kind).attentionWindow(window).attentionTopK(topK).positional(gpos).build());
             assertInstanceOf(expected.get(kind), gpt2.blocks().get(1).attention().kernel());
         }
     }

@@ -120,6 +120,10 @@ final class TrainCommand implements Callable<Integer> {
             + " the W - 1 before it.")
     Integer attentionWindow;
 
+    @Option(names = "--attention-topk", description = "The k of --attention topk: each position keeps its k largest attention scores"
+            + " (B9).")
+    Integer attentionTopK;
+
     @Option(names = "--cache-dir", description = "Tokenized-corpus cache (default: ~/.cache/tessera/tokens).")
     Path cacheDir;
 
@@ -240,13 +244,17 @@ final class TrainCommand implements Callable<Integer> {
         ModelConfig modelConfig = modelConfigFile == null ? p.config() : readModelConfig(modelConfigFile);
         if (attention != null) {
             AttentionKind kind = parseKind(attention);
-            var builder = modelConfig.toBuilder().attentionKind(kind).attentionWindow(window(kind, modelConfig.attentionWindow()));
+            var builder = modelConfig.toBuilder().attentionKind(kind).attentionWindow(window(kind, modelConfig.attentionWindow()))
+                    .attentionTopK(topK(kind, modelConfig.attentionTopK()));
             if (kind == AttentionKind.ALIBI) {
                 builder.positional(ModelConfig.Positional.NONE); // ALiBi replaces positional encodings
             }
             modelConfig = builder.build();
         } else if (attentionWindow != null) {
             modelConfig = modelConfig.toBuilder().attentionWindow(window(modelConfig.attentionKind(), 0)).build();
+        }
+        if (attention == null && attentionTopK != null) {
+            modelConfig = modelConfig.toBuilder().attentionTopK(topK(modelConfig.attentionKind(), 0)).build();
         }
         int batch = batchSize != null ? batchSize : p.batchSize();
         TrainConfig cfg = new TrainConfig(steps, batch, gradAccum, optimizer, lr, minLr != null ? minLr : lr / 10,
@@ -280,10 +288,13 @@ final class TrainCommand implements Callable<Integer> {
         if (given("--attention-window") && window(saved.attentionKind(), 0) != saved.attentionWindow()) {
             throw contradiction("--attention-window " + attentionWindow, configFile, "window " + saved.attentionWindow());
         }
+        if (given("--attention-topk") && topK(saved.attentionKind(), 0) != saved.attentionTopK()) {
+            throw contradiction("--attention-topk " + attentionTopK, configFile, "top-k " + saved.attentionTopK());
+        }
         if (given("--preset") || given("--model-config")) {
             ModelConfig base = given("--model-config") ? readModelConfig(modelConfigFile) : Preset.of(preset).config();
             ModelConfig aligned = base.toBuilder().attentionKind(saved.attentionKind()).attentionWindow(saved.attentionWindow())
-                    .positional(saved.positional())
+                    .attentionTopK(saved.attentionTopK()).positional(saved.positional())
                     .vocabSize(saved.vocabSize()).build();
             if (!aligned.equals(saved)) {
                 throw contradiction(given("--model-config") ? "--model-config " + modelConfigFile : "--preset " + preset, configFile,
@@ -389,20 +400,35 @@ final class TrainCommand implements Callable<Integer> {
      * already has a window ({@code configured} > 0), refused with any other kind; 0 when not needed.
      */
     private int window(AttentionKind kind, int configured) {
-        if (kind != AttentionKind.SLIDING_WINDOW) {
-            if (attentionWindow != null) {
-                throw new IllegalArgumentException("train: --attention-window needs --attention sliding_window, got "
+        return kindOption("--attention-window", attentionWindow, AttentionKind.SLIDING_WINDOW, kind, configured);
+    }
+
+    /** --attention-topk for {@code kind}: as {@link #window}, for the topk kind (B9). */
+    private int topK(AttentionKind kind, int configured) {
+        return kindOption("--attention-topk", attentionTopK, AttentionKind.TOPK, kind, configured);
+    }
+
+    /**
+     * A kind's own integer option ({@code flag} = {@code value}) for {@code kind}: required (>= 1) with
+     * {@code owner} unless the model config already has it ({@code configured} > 0), refused with any
+     * other kind; 0 when not needed.
+     */
+    private static int kindOption(String flag, Integer value, AttentionKind owner, AttentionKind kind, int configured) {
+        String ownerName = owner.name().toLowerCase(Locale.ROOT);
+        if (kind != owner) {
+            if (value != null) {
+                throw new IllegalArgumentException("train: " + flag + " needs --attention " + ownerName + ", got "
                         + kind.name().toLowerCase(Locale.ROOT));
             }
             return 0;
         }
-        if (attentionWindow == null && configured > 0) {
+        if (value == null && configured > 0) {
             return configured;
         }
-        if (attentionWindow == null || attentionWindow < 1) {
-            throw new IllegalArgumentException("train: --attention sliding_window needs --attention-window N with N >= 1, got "
-                    + (attentionWindow == null ? "none" : attentionWindow));
+        if (value == null || value < 1) {
+            throw new IllegalArgumentException("train: --attention " + ownerName + " needs " + flag + " N with N >= 1, got "
+                    + (value == null ? "none" : value));
         }
-        return attentionWindow;
+        return value;
     }
 }

@@ -38,6 +38,9 @@ class TextGeneratorTest {
         if (kind == AttentionKind.SLIDING_WINDOW) {
             b.attentionWindow(3);
         }
+        if (kind == AttentionKind.TOPK) {
+            b.attentionTopK(3);
+        }
         return b.build();
     }
 

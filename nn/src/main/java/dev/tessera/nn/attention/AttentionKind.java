@@ -24,7 +24,9 @@ public enum AttentionKind {
     /** B3: DeltaNet, the fast-weight delta rule with normalised keys (Schlag et al. 2021; Yang et al. 2024), chunkwise parallel. */
     DELTANET,
     /** B12: AFT-full, the Attention Free Transformer with a learned maxT × maxT position bias (Zhai et al. 2021). */
-    AFT;
+    AFT,
+    /** B9: top-k explicit sparse attention, k keys per query from the config (Zhao et al. 2019). */
+    TOPK;
 
     /** Random features for Performer: m = max(64, 4·headDim), a common choice near d·log d for small heads. */
     static int performerFeatures(int headDim) {
@@ -43,6 +45,7 @@ public enum AttentionKind {
             case LINEAR -> new LinearAttention();
             case DELTANET -> new DeltaNetAttention(c.numHeads(), c.headDim());
             case AFT -> new AftAttention(c.maxPositions());
+            case TOPK -> new TopKAttention(c.topK());
         };
     }
 }

@@ -31,10 +31,11 @@ public final class MultiHeadAttention extends Module {
      * @param qkNorm null for no QK-norm
      * @param softCap attention-logit soft cap c (0 for none), used by the default kernel
      * @param window the sliding window W of {@link AttentionKind#SLIDING_WINDOW} (B5), 0 for other kinds
+     * @param topK the keys kept per query by {@link AttentionKind#TOPK} (B9), 0 for other kinds
      */
     public record Config(int dim, int numHeads, int numKvHeads, int headDim, boolean bias, RotaryEmbedding.Convention rope,
             double ropeBase, int maxPositions, NormKind qkNorm, double normEps, double softCap, double dropout, DType dtype,
-            AttentionKind kind, int window) {
+            AttentionKind kind, int window, int topK) {
         public Config {
             if (kind == null) {
                 throw new IllegalArgumentException("MultiHeadAttention.Config: attention kind is required");
@@ -59,7 +60,19 @@ public final class MultiHeadAttention extends Module {
                 throw new IllegalArgumentException("MultiHeadAttention.Config: a window (>= 1) goes with the sliding_window kind only, got "
                         + "window=" + window + " for " + kind);
             }
+            if ((kind == AttentionKind.TOPK) != (topK > 0) || topK < 0) {
+                throw new IllegalArgumentException("MultiHeadAttention.Config: a topK (>= 1) goes with the topk kind only, got "
+                        + "topK=" + topK + " for " + kind);
+            }
             Params.checkFloating("MultiHeadAttention.Config", dtype);
+        }
+
+        /** Any kind but top-k (no k). */
+        public Config(int dim, int numHeads, int numKvHeads, int headDim, boolean bias, RotaryEmbedding.Convention rope,
+                double ropeBase, int maxPositions, NormKind qkNorm, double normEps, double softCap, double dropout, DType dtype,
+                AttentionKind kind, int window) {
+            this(dim, numHeads, numKvHeads, headDim, bias, rope, ropeBase, maxPositions, qkNorm, normEps, softCap, dropout, dtype, kind,
+                    window, 0);
         }
 
         /** Any kind but sliding window (no window). */
@@ -76,10 +89,16 @@ public final class MultiHeadAttention extends Module {
                     AttentionKind.SOFTMAX);
         }
 
-        /** Another kind; the window is kept for sliding window and dropped for any other kind. */
+        /** Another kind; the window (top-k) is kept for sliding window (top-k) and dropped for any other kind. */
         public Config withKind(AttentionKind k) {
             return new Config(dim, numHeads, numKvHeads, headDim, bias, rope, ropeBase, maxPositions, qkNorm, normEps, softCap, dropout,
-                    dtype, k, k == AttentionKind.SLIDING_WINDOW ? window : 0);
+                    dtype, k, k == AttentionKind.SLIDING_WINDOW ? window : 0, k == AttentionKind.TOPK ? topK : 0);
+        }
+
+        /** Top-k explicit sparse attention (B9) keeping k keys per query. */
+        public Config withTopK(int k) {
+            return new Config(dim, numHeads, numKvHeads, headDim, bias, rope, ropeBase, maxPositions, qkNorm, normEps, softCap, dropout,
+                    dtype, AttentionKind.TOPK, 0, k);
         }
 
         /** Sliding-window attention (B5) with window W. */
@@ -96,32 +115,32 @@ public final class MultiHeadAttention extends Module {
 
         public Config withDtype(DType d) {
             return new Config(dim, numHeads, numKvHeads, headDim, bias, rope, ropeBase, maxPositions, qkNorm, normEps, softCap, dropout,
-                    d, kind, window);
+                    d, kind, window, topK);
         }
 
         public Config withRope(RotaryEmbedding.Convention r, double base) {
             return new Config(dim, numHeads, numKvHeads, headDim, bias, r, base, maxPositions, qkNorm, normEps, softCap, dropout,
-                    dtype, kind, window);
+                    dtype, kind, window, topK);
         }
 
         public Config withQkNorm(NormKind k) {
             return new Config(dim, numHeads, numKvHeads, headDim, bias, rope, ropeBase, maxPositions, k, normEps, softCap, dropout,
-                    dtype, kind, window);
+                    dtype, kind, window, topK);
         }
 
         public Config withSoftCap(double c) {
             return new Config(dim, numHeads, numKvHeads, headDim, bias, rope, ropeBase, maxPositions, qkNorm, normEps, c, dropout,
-                    dtype, kind, window);
+                    dtype, kind, window, topK);
         }
 
         public Config withBias(boolean b) {
             return new Config(dim, numHeads, numKvHeads, headDim, b, rope, ropeBase, maxPositions, qkNorm, normEps, softCap, dropout,
-                    dtype, kind, window);
+                    dtype, kind, window, topK);
         }
 
         public Config withDropout(double p) {
             return new Config(dim, numHeads, numKvHeads, headDim, bias, rope, ropeBase, maxPositions, qkNorm, normEps, softCap, p,
-                    dtype, kind, window);
+                    dtype, kind, window, topK);
         }
     }
 

@@ -99,7 +99,8 @@ class DecoderTest {
     void twoLayerDecoderOverfitsAFixedBatch(AttentionKind kind) {
         var b = block(32, DType.F32, NormPlacement.PRE, BlockStyle.SERIAL, null, 0);
         var attention = kind == AttentionKind.ALIBI ? b.attention().withRope(null, 10000).withKind(kind)
-                : kind == AttentionKind.SLIDING_WINDOW ? b.attention().withSlidingWindow(4) : b.attention().withKind(kind);
+                : kind == AttentionKind.SLIDING_WINDOW ? b.attention().withSlidingWindow(4)
+                : kind == AttentionKind.TOPK ? b.attention().withTopK(3) : b.attention().withKind(kind);
         var config = Decoder.Config.of(16, 2, new TransformerBlock.Config(attention, b.mlp(), b.norm(), b.normEps(), b.normBias(),
                 b.placement(), b.style(), 0));
         Decoder model = new Decoder(config, new Generator(42));
