@@ -22,7 +22,9 @@ public enum AttentionKind {
     /** B3: linear attention with the elu+1 feature map (Katharopoulos et al. 2020), causal by prefix sums. */
     LINEAR,
     /** B3: DeltaNet, the fast-weight delta rule with normalised keys (Schlag et al. 2021; Yang et al. 2024), chunkwise parallel. */
-    DELTANET;
+    DELTANET,
+    /** B28: average attention network, a gated FFN of the cumulative average of v per head (Zhang et al. 2018); causal only. */
+    AVERAGE;
 
     /** Random features for Performer: m = max(64, 4·headDim), a common choice near d·log d for small heads. */
     static int performerFeatures(int headDim) {
@@ -40,6 +42,7 @@ public enum AttentionKind {
             case SLIDING_WINDOW -> new SlidingWindowAttention(c.window());
             case LINEAR -> new LinearAttention();
             case DELTANET -> new DeltaNetAttention(c.numHeads(), c.headDim());
+            case AVERAGE -> new AverageAttention(c.numHeads(), c.headDim(), g);
         };
     }
 }
