@@ -73,7 +73,8 @@ class ConfigSwitchTest {
                 AttentionKind.PERFORMER, PerformerAttention.class, AttentionKind.MEMORY_EFFICIENT, MemoryEfficientAttention.class,
                 AttentionKind.ALIBI, ALiBiAttention.class, AttentionKind.SLIDING_WINDOW, SlidingWindowAttention.class,
                 AttentionKind.COSINE, dev.tessera.nn.attention.CosineAttention.class, AttentionKind.LINEAR,
-                dev.tessera.nn.attention.LinearAttention.class, AttentionKind.DELTANET, dev.tessera.nn.attention.DeltaNetAttention.class);
+                dev.tessera.nn.attention.LinearAttention.class, AttentionKind.DELTANET, dev.tessera.nn.attention.DeltaNetAttention.class,
+                AttentionKind.AVERAGE, dev.tessera.nn.attention.AverageAttention.class);
         for (AttentionKind kind : AttentionKind.values()) { // every kind must be in the map
             var pos = kind == AttentionKind.ALIBI ? ModelConfig.Positional.NONE : ModelConfig.Positional.ROPE_HALF_SPLIT;
             int window = kind == AttentionKind.SLIDING_WINDOW ? 2 : 0;
