@@ -224,7 +224,9 @@ public final class Catalog {
             todo("B26", "neighborhood attention", "Hassani et al. 2023, Neighborhood Attention Transformer"),
             todo("B27", "Hourglass (shortening / upsampling)",
                     "Nawrot et al. 2022, Hierarchical Transformers Are More Efficient Language Models"),
-            todo("B28", "average attention network", "Zhang et al. 2018, Accelerating Neural Transformer via an Average Attention Network"),
+            done("B28", "average attention network", "Zhang et al. 2018, Accelerating Neural Transformer via an Average Attention Network",
+                    NN + "attention.AverageAttention", "--attention average", NN + "attention.AverageAttentionTest",
+                    "kernel form: y = v, FFN and gates per head; causal only"),
             todo("B29", "mixture of Gaussian keys / attention without probability cage",
                     "Nguyen et al. 2022, Improving Transformers with Probabilistic Attention Keys; "
                             + "Richter & Wattenhofer 2020, Normalized Attention Without Probability Cage"),

@@ -26,7 +26,9 @@ public enum AttentionKind {
     /** B12: AFT-full, the Attention Free Transformer with a learned maxT × maxT position bias (Zhai et al. 2021). */
     AFT,
     /** B9: top-k explicit sparse attention, k keys per query from the config (Zhao et al. 2019). */
-    TOPK;
+    TOPK,
+    /** B28: average attention network, a gated FFN of the cumulative average of v per head (Zhang et al. 2018); causal only. */
+    AVERAGE;
 
     /** Random features for Performer: m = max(64, 4·headDim), a common choice near d·log d for small heads. */
     static int performerFeatures(int headDim) {
@@ -46,6 +48,7 @@ public enum AttentionKind {
             case DELTANET -> new DeltaNetAttention(c.numHeads(), c.headDim());
             case AFT -> new AftAttention(c.maxPositions());
             case TOPK -> new TopKAttention(c.topK());
+            case AVERAGE -> new AverageAttention(c.numHeads(), c.headDim(), g);
         };
     }
 }
