@@ -28,7 +28,11 @@ public enum AttentionKind {
     /** B9: top-k explicit sparse attention, k keys per query from the config (Zhao et al. 2019). */
     TOPK,
     /** B28: average attention network, a gated FFN of the cumulative average of v per head (Zhang et al. 2018); causal only. */
-    AVERAGE;
+    AVERAGE,
+    /** B13: Random Synthesizer, softmax(R + mask)·V with a learned maxT × maxT matrix R per head (Tay et al. 2021). */
+    SYNTHESIZER_RANDOM,
+    /** B13: Dense Synthesizer, softmax(W₂ relu(W₁ q_t) + mask)·V per head, q standing for the block input (Tay et al. 2021). */
+    SYNTHESIZER_DENSE;
 
     /** Random features for Performer: m = max(64, 4·headDim), a common choice near d·log d for small heads. */
     static int performerFeatures(int headDim) {
@@ -49,6 +53,8 @@ public enum AttentionKind {
             case AFT -> new AftAttention(c.maxPositions());
             case TOPK -> new TopKAttention(c.topK());
             case AVERAGE -> new AverageAttention(c.numHeads(), c.headDim(), g);
+            case SYNTHESIZER_RANDOM -> new SynthesizerAttention(SynthesizerAttention.Variant.RANDOM, c.numHeads(), c.headDim(), c.maxPositions(), g);
+            case SYNTHESIZER_DENSE -> new SynthesizerAttention(SynthesizerAttention.Variant.DENSE, c.numHeads(), c.headDim(), c.maxPositions(), g);
         };
     }
 }
