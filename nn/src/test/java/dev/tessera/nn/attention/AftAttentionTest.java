@@ -128,28 +128,12 @@ class AftAttentionTest {
     /** Decoding a token at a time (the KV-cache path: queries at offset S − T) gives the full causal rows. */
     @Test
     void cachedDecodingEqualsFull() {
-        int t = 6;
         for (AftAttention kernel : new AftAttention[] {new AftAttention(8), new AftAttention(AftAttention.Variant.LOCAL, 8, 3),
                 new AftAttention(AftAttention.Variant.SIMPLE, 8, 0)}) {
             if (kernel.variant() != AftAttention.Variant.SIMPLE) {
                 kernel.loadStateDict(Map.of("position_bias", AttentionReference.randn(20, 1, 8, 8).to(DType.F32)), true);
             }
-            Tensor ids = Tensor.of(new long[] {0, 0, 0, 1, 1, 1, 0, 0, 1, 1, 1, 1}, 2, t);
-            for (AttentionMask mask : new AttentionMask[] {AttentionMask.causalOnly(), new AttentionMask(true, ids, 0)}) {
-                Variable q = Variable.constant(AttentionReference.randn(21, 1, 2, 2, t, 4));
-                Variable k = Variable.constant(AttentionReference.randn(22, 1, 2, 2, t, 4));
-                Variable v = Variable.constant(AttentionReference.randn(23, 1, 2, 2, t, 4));
-                Tensor full = kernel.attend(q, k, v, mask).data(); // (B, H, T, D)
-                for (int p = 0; p < t; p++) {
-                    Variable kp = Variable.constant(k.data().narrow(2, 0, p + 1).contiguous());
-                    Variable vp = Variable.constant(v.data().narrow(2, 0, p + 1).contiguous());
-                    Variable qp = Variable.constant(q.data().narrow(2, p, 1).contiguous());
-                    AttentionMask cached = mask.documentIds() == null ? mask.forCachedKeys(1, p + 1)
-                            : new AttentionMask(true, ids.narrow(1, 0, p + 1).contiguous(), p);
-                    Tensor step = kernel.attend(qp, kp, vp, cached).data();
-                    AttentionReference.assertClose(full.narrow(2, p, 1).contiguous(), step, 1e-12);
-                }
-            }
+            CachedDecoding.assertCachedEqualsFull(kernel);
         }
     }
 

@@ -100,28 +100,12 @@ class SynthesizerAttentionTest {
     /** Decoding a token at a time (the KV-cache path: queries at offset S − T) gives the full causal rows. */
     @Test
     void cachedDecodingEqualsFull() {
-        int t = 6;
         for (SynthesizerAttention.Variant variant : SynthesizerAttention.Variant.values()) {
             SynthesizerAttention kernel = new SynthesizerAttention(variant, 2, 4, 8, new Generator(30));
             if (variant == SynthesizerAttention.Variant.RANDOM) { // larger than the init so rows differ visibly
                 kernel.loadStateDict(Map.of("random_logits", AttentionReference.randn(20, 1, 2, 8, 8).to(DType.F32)), true);
             }
-            Tensor ids = Tensor.of(new long[] {0, 0, 0, 1, 1, 1, 0, 0, 1, 1, 1, 1}, 2, t);
-            for (AttentionMask mask : new AttentionMask[] {AttentionMask.causalOnly(), new AttentionMask(true, ids, 0)}) {
-                Variable q = Variable.constant(AttentionReference.randn(21, 1, 2, 2, t, 4));
-                Variable k = Variable.constant(AttentionReference.randn(22, 1, 2, 2, t, 4));
-                Variable v = Variable.constant(AttentionReference.randn(23, 1, 2, 2, t, 4));
-                Tensor full = kernel.attend(q, k, v, mask).data(); // (B, H, T, D)
-                for (int p = 0; p < t; p++) {
-                    Variable kp = Variable.constant(k.data().narrow(2, 0, p + 1).contiguous());
-                    Variable vp = Variable.constant(v.data().narrow(2, 0, p + 1).contiguous());
-                    Variable qp = Variable.constant(q.data().narrow(2, p, 1).contiguous());
-                    AttentionMask cached = mask.documentIds() == null ? mask.forCachedKeys(1, p + 1)
-                            : new AttentionMask(true, ids.narrow(1, 0, p + 1).contiguous(), p);
-                    Tensor step = kernel.attend(qp, kp, vp, cached).data();
-                    AttentionReference.assertClose(full.narrow(2, p, 1).contiguous(), step, 1e-12);
-                }
-            }
+            CachedDecoding.assertCachedEqualsFull(kernel);
         }
     }
 
