@@ -28,7 +28,9 @@ public enum AttentionKind {
     /** B9: top-k explicit sparse attention, k keys per query from the config (Zhao et al. 2019). */
     TOPK,
     /** B28: average attention network, a gated FFN of the cumulative average of v per head (Zhang et al. 2018); causal only. */
-    AVERAGE;
+    AVERAGE,
+    /** B25: softmax attention times a learned per-head soft span mask, renormalised (Sukhbaatar et al. 2019). */
+    ADAPTIVE_SPAN;
 
     /** Random features for Performer: m = max(64, 4·headDim), a common choice near d·log d for small heads. */
     static int performerFeatures(int headDim) {
@@ -49,6 +51,7 @@ public enum AttentionKind {
             case AFT -> new AftAttention(c.maxPositions());
             case TOPK -> new TopKAttention(c.topK());
             case AVERAGE -> new AverageAttention(c.numHeads(), c.headDim(), g);
+            case ADAPTIVE_SPAN -> new AdaptiveSpanAttention(c.numHeads(), c.maxPositions());
         };
     }
 }
