@@ -32,7 +32,9 @@ public enum AttentionKind {
     /** B13: Random Synthesizer, softmax(R + mask)·V with a learned maxT × maxT matrix R per head (Tay et al. 2021). */
     SYNTHESIZER_RANDOM,
     /** B13: Dense Synthesizer, softmax(W₂ relu(W₁ q_t) + mask)·V per head, q standing for the block input (Tay et al. 2021). */
-    SYNTHESIZER_DENSE;
+    SYNTHESIZER_DENSE,
+    /** B25: softmax attention times a learned per-head soft span mask, renormalised (Sukhbaatar et al. 2019). */
+    ADAPTIVE_SPAN;
 
     /** Random features for Performer: m = max(64, 4·headDim), a common choice near d·log d for small heads. */
     static int performerFeatures(int headDim) {
@@ -55,6 +57,7 @@ public enum AttentionKind {
             case AVERAGE -> new AverageAttention(c.numHeads(), c.headDim(), g);
             case SYNTHESIZER_RANDOM -> new SynthesizerAttention(SynthesizerAttention.Variant.RANDOM, c.numHeads(), c.headDim(), c.maxPositions(), g);
             case SYNTHESIZER_DENSE -> new SynthesizerAttention(SynthesizerAttention.Variant.DENSE, c.numHeads(), c.headDim(), c.maxPositions(), g);
+            case ADAPTIVE_SPAN -> new AdaptiveSpanAttention(c.numHeads(), c.maxPositions());
         };
     }
 }

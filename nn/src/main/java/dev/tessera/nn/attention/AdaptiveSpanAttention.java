@@ -1,0 +1,109 @@
+package dev.tessera.nn.attention;
+
+import dev.tessera.autograd.Variable;
+import dev.tessera.nn.Module;
+import dev.tessera.tensor.DType;
+import dev.tessera.tensor.Tensor;
+
+/**
+ * Adaptive attention span (B25), after Sukhbaatar, Grave, Bojanowski and Joulin, "Adaptive
+ * Attention Span in Transformers", ACL 2019: each head learns how far back it looks, so heads that
+ * only need local context stop paying for (and attending to) distant keys. A soft, piecewise-linear
+ * mask of the query–key distance multiplies the softmax weights, which are then renormalised:
+ *
+ * <pre>
+ *   x_ij   = |i − j|                                  (i = S − T + t: the queries are the last T keys)
+ *   m_z(x) = clamp((R + z − x) / R, 0, 1)              (R = 32, the ramp; z per head, learned)
+ *   a_ij   = m_z(x_ij) exp(s_ij) / Σ_j' m_z(x_ij') exp(s_ij'),   s_ij = q_i·k_j / √D + mask
+ *   out_i  = Σ_j a_ij v_j
+ *   penalty = Σ_h z_h / H                              (the paper's L1 term, {@link #spanPenalty()})
+ * </pre>
+ *
+ * Choices: z is held in positions (not as the paper's fraction of the maximum span) in the
+ * parameter {@code span} (H, 1, 1), and clamped to [0, maxSpan] where it is used, which is what the
+ * paper's code does to the parameter after each step; the clamp passes no gradient outside the
+ * range, as {@code torch.clamp} does. z ≥ 0 keeps m(0) = 1, so every query's own key (always allowed
+ * by causal and document masks) keeps a positive weight and no row is empty. The query's position
+ * is S − T + t, as the {@link AttentionKernel} contract and the document mask's ids place it (not
+ * {@code queryOffset + t}, which is 0-based for an uncausal mask over a longer key range). z starts at maxSpan / 2
+ * ({@link #INITIAL_FRACTION}): the paper starts at 0 and relies on the penalty, but started at the
+ * full span the mask is 1 everywhere, z gets no gradient until a distance reaches the ramp, and the
+ * penalty is not yet wired into the trainer. The distance is |i − j| so a bidirectional use limits
+ * both sides alike; under a causal mask it is i − j. Weights are computed as m ⊙ softmax(s) /
+ * Σ m ⊙ softmax(s), the same ratio with the softmax's max subtraction keeping exp finite; the
+ * denominator is floored at 1e-30 (instead of the paper code's + 1e-8) so that a row whose in-span
+ * weights all underflow gives 0 instead of NaN, without moving ordinary rows. The mask depends only
+ * on positions, so decoding with a KV cache gives the full sequence's rows.
+ */
+public final class AdaptiveSpanAttention extends Module implements AttentionKernel {
+    /** R: the width of the mask's linear ramp, in positions (the paper uses 32). */
+    public static final double RAMP = 32;
+    /** z starts at this fraction of maxSpan. */
+    public static final double INITIAL_FRACTION = 0.5;
+    /** Floor of the renormalising denominator. */
+    static final double TINY = 1e-30;
+
+    private final int heads;
+    private final int maxSpan;
+    private final Variable span;
+
+    /** @param heads H; @param maxSpan the largest span z may take (the model's max positions) */
+    public AdaptiveSpanAttention(int heads, int maxSpan) {
+        if (heads <= 0 || maxSpan <= 0) {
+            throw new IllegalArgumentException("AdaptiveSpanAttention: heads and maxSpan must be positive, got " + heads + ", " + maxSpan);
+        }
+        this.heads = heads;
+        this.maxSpan = maxSpan;
+        this.span = parameter("span", Tensor.full(INITIAL_FRACTION * maxSpan, DType.F32, heads, 1, 1));
+    }
+
+    /** The spans in use, z_h clamped to [0, maxSpan], one per head. */
+    public double[] spans() {
+        double[] z = span.data().toDoubleArray();
+        for (int h = 0; h < heads; h++) {
+            z[h] = Math.min(Math.max(z[h], 0), maxSpan);
+        }
+        return z;
+    }
+
+    /**
+     * The paper's L1 span penalty Σ_h z_h / H (z clamped as in the forward), a scalar the caller
+     * adds to the loss times its own coefficient; its gradient reaches {@code span}.
+     */
+    public Variable spanPenalty() {
+        return span.clamp(0, maxSpan).sum().div(heads);
+    }
+
+    @Override
+    public Variable attend(Variable q, Variable k, Variable v, AttentionMask mask) {
+        KernelSupport.checkShapes("AdaptiveSpanAttention", q, k, v, mask);
+        if (q.size(1) != heads) {
+            throw new IllegalArgumentException("AdaptiveSpanAttention: built for " + heads + " heads, got q with " + q.size(1));
+        }
+        return attend(q, k, v, span.to(q.dtype()), maxSpan, RAMP, mask);
+    }
+
+    /**
+     * The kernel as a function of the spans z ((H, 1, 1) in the inputs' dtype, clamped to
+     * [0, maxSpan]) and the ramp R, so z's gradient can be checked like any input's.
+     */
+    public static Variable attend(Variable q, Variable k, Variable v, Variable z, int maxSpan, double ramp, AttentionMask mask) {
+        KernelSupport.checkShapes("AdaptiveSpanAttention", q, k, v, mask);
+        if (!(ramp > 0)) {
+            throw new IllegalArgumentException("AdaptiveSpanAttention: ramp must be positive, got " + ramp);
+        }
+        int t = q.size(2);
+        int s = k.size(2);
+        double[] dist = new double[t * s];
+        for (int i = 0; i < t; i++) {
+            for (int j = 0; j < s; j++) {
+                dist[i * s + j] = Math.abs(s - t + i - j);
+            }
+        }
+        Variable x = Variable.constant(Tensor.of(dist, t, s).to(q.dtype())); // (T, S)
+        Variable m = z.clamp(0, maxSpan).sub(x).div(ramp).add(1).clamp(0, 1); // (H, T, S)
+        Variable scores = q.matmul(k.mT()).div(Math.sqrt(q.size(3))); // (B, H, T, S)
+        Variable w = KernelSupport.maskScores(scores, mask).softmax(-1).mul(m); // (B, H, T, S)
+        return w.div(w.sum(true, -1).clamp(TINY, Double.NaN)).matmul(v); // (B, H, T, Dv)
+    }
+}
