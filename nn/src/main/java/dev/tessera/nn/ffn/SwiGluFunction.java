@@ -1,28 +1,24 @@
 package dev.tessera.nn.ffn;
 
 import dev.tessera.autograd.CustomFunction;
-import dev.tessera.nn.internal.DenseRows;
 import dev.tessera.tensor.SwiGlu;
 import dev.tessera.tensor.Tensor;
 
 /**
  * SwiGLU's gate, SiLU(gate)·up, as one autograd node over the fused kernels of {@link SwiGlu}
- * (equations there). Tested equal, values and gradients, to {@code silu(gate).mul(up)}. Operands
- * without a heap array (off-heap, memory-mapped) are copied to the heap first, since those kernels
- * read arrays.
+ * (equations there). Tested equal, values and gradients, to {@code silu(gate).mul(up)}. The kernels
+ * take operands of any storage kind themselves.
  */
 final class SwiGluFunction extends CustomFunction {
     @Override
     protected Tensor forward(Context ctx, Tensor... inputs) {
-        Tensor gate = DenseRows.onHeap(inputs[0]);
-        Tensor up = DenseRows.onHeap(inputs[1]);
-        ctx.save(gate, up);
-        return SwiGlu.forward(gate, up);
+        ctx.save(inputs[0], inputs[1]);
+        return SwiGlu.forward(inputs[0], inputs[1]);
     }
 
     @Override
     protected Tensor[] backward(Context ctx, Tensor grad) {
-        return SwiGlu.backward(ctx.saved(0), ctx.saved(1), DenseRows.onHeap(grad));
+        return SwiGlu.backward(ctx.saved(0), ctx.saved(1), grad);
     }
 
     @Override

@@ -4,7 +4,7 @@ import dev.tessera.tensor.DType;
 import dev.tessera.tensor.Tensor;
 
 /**
- * What the fused row kernels of nn (cross-entropy, RMSNorm, RoPE, SwiGLU) share: their operands as
+ * What the fused row kernels of nn (cross-entropy, RMSNorm, RoPE) share: their operands as
  * contiguous F32 or F64 arrays (F64 stays F64, every other floating dtype computes in F32), and one
  * element read or write through whichever of the two arrays the storage holds. Off-heap and
  * memory-mapped storage (what {@code SafeTensors.read} returns) have no array, so those operands are
@@ -18,14 +18,9 @@ public final class DenseRows {
         return t.dtype() == DType.F64 ? DType.F64 : DType.F32;
     }
 
-    /** t in {@code dtype}, contiguous, on a heap array; copies only when it has to. */
+    /** t in {@code dtype}, contiguous, on a heap array ({@link Tensor#heapContiguous}); copies only when it has to. */
     public static Tensor dense(Tensor t, DType dtype) {
-        return onHeap(t.to(dtype).contiguous());
-    }
-
-    /** t itself when a Java array backs it, else a contiguous heap copy (for kernels that read arrays). */
-    public static Tensor onHeap(Tensor t) {
-        return t.storage().array() != null ? t : t.copy();
+        return t.heapContiguous(dtype);
     }
 
     public static double at(float[] f, double[] d, int i) {
