@@ -105,6 +105,26 @@ public final class AttentionReference {
         return s;
     }
 
+    /** A kernel's attention as a function of q, k, v and the mask. */
+    public interface Attend {
+        Tensor apply(Variable q, Variable k, Variable v, AttentionMask mask);
+    }
+
+    /**
+     * Asserts that {@code kernel} equals plain softmax attention (to 1e-12) on seeded (2, 2, t, ·)
+     * inputs under each of the four {@link #mask} kinds: for kernels whose cut-off (a window, k, a
+     * span) is set wide enough that nothing is cut.
+     */
+    public static void assertSoftmaxUnderEveryMask(int t, int s, Attend kernel) {
+        Variable q = Variable.constant(randn(1, 1, 2, 2, t, 4));
+        Variable k = Variable.constant(randn(2, 1, 2, 2, s, 4));
+        Variable v = Variable.constant(randn(3, 1, 2, 2, s, 3));
+        for (int kind = 0; kind < 4; kind++) {
+            AttentionMask mask = mask(kind, 2, t, s, 5);
+            assertClose(naiveSoftmax(q, k, v, mask).data(), kernel.apply(q, k, v, mask), 1e-12);
+        }
+    }
+
     /** Plain softmax attention with Variable ops (exp(q·k/√D) weights), for comparing gradients. */
     public static Variable naiveSoftmax(Variable q, Variable k, Variable v, AttentionMask mask) {
         Variable scores = q.matmul(k.mT()).mul(1 / Math.sqrt(q.size(3))); // (B, H, T, S)
