@@ -1,15 +1,12 @@
 package dev.tessera.models.cli;
 
 import dev.tessera.models.LanguageModel;
-import dev.tessera.models.ModelConfig;
-import dev.tessera.models.Models;
 import dev.tessera.models.generate.Sampler;
 import dev.tessera.models.generate.TextGenerator;
 import dev.tessera.models.hf.HuggingFaceCheckpoint;
 import dev.tessera.models.tokenizer.ByteTokenizer;
 import dev.tessera.models.tokenizer.Tokenizer;
 import dev.tessera.models.tokenizer.TokenizerJson;
-import dev.tessera.models.train.Checkpoints;
 import dev.tessera.models.train.RunDirectory;
 import dev.tessera.tensor.Generator;
 import java.io.PrintWriter;
