@@ -39,7 +39,8 @@ public enum AttentionKind {
     /** B13: Dense Synthesizer, softmax(W₂ relu(W₁ q_t) + mask)·V per head, q standing for the block input (Tay et al. 2021). */
     SYNTHESIZER_DENSE,
     /** B25: softmax attention times a learned per-head soft span mask, renormalised (Sukhbaatar et al. 2019). */
-    ADAPTIVE_SPAN;
+    ADAPTIVE_SPAN(AdaptiveSpanAttention.Options.class, "ramp", String.valueOf(AdaptiveSpanAttention.RAMP), "span_loss",
+            String.valueOf(AdaptiveSpanAttention.SPAN_LOSS));
 
     private final Class<? extends Record> optionsType;
     private final Map<String, String> defaults;
@@ -50,7 +51,7 @@ public enum AttentionKind {
 
     /**
      * @param optionsType the kind's options record, validated in its constructor
-     * @param defaults name, value pairs for the options that have a default; the others are required
+     * @param defaults option name, value pairs for the options that have a default; the others are required
      */
     AttentionKind(Class<? extends Record> optionsType, String... defaults) {
         this.optionsType = optionsType;
@@ -120,7 +121,7 @@ public enum AttentionKind {
             case AVERAGE -> new AverageAttention(c.numHeads(), c.headDim(), g);
             case SYNTHESIZER_RANDOM -> new SynthesizerAttention(SynthesizerAttention.Variant.RANDOM, c.numHeads(), c.headDim(), c.maxPositions(), g);
             case SYNTHESIZER_DENSE -> new SynthesizerAttention(SynthesizerAttention.Variant.DENSE, c.numHeads(), c.headDim(), c.maxPositions(), g);
-            case ADAPTIVE_SPAN -> new AdaptiveSpanAttention(c.numHeads(), c.maxPositions());
+            case ADAPTIVE_SPAN -> new AdaptiveSpanAttention(c.numHeads(), c.maxPositions(), cast(c.options(), AdaptiveSpanAttention.Options.class));
         };
     }
 }
