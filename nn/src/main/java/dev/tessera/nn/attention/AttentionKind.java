@@ -40,7 +40,9 @@ public enum AttentionKind {
     SYNTHESIZER_DENSE,
     /** B25: softmax attention times a learned per-head soft span mask, renormalised (Sukhbaatar et al. 2019). */
     ADAPTIVE_SPAN(AdaptiveSpanAttention.Options.class, "ramp", String.valueOf(AdaptiveSpanAttention.RAMP), "span_loss",
-            String.valueOf(AdaptiveSpanAttention.SPAN_LOSS));
+            String.valueOf(AdaptiveSpanAttention.SPAN_LOSS)),
+    /** B18: clustered attention, one softmax row per K-means cluster of the queries (Vyas et al. 2020); bidirectional only. */
+    CLUSTERED(ClusteredAttention.Options.class, "clusters", "16", "iterations", "10");
 
     private final Class<? extends Record> optionsType;
     private final Map<String, String> defaults;
@@ -60,6 +62,17 @@ public enum AttentionKind {
             d.put(defaults[i], defaults[i + 1]);
         }
         this.defaults = Map.copyOf(d);
+    }
+
+    /**
+     * Whether the kind can run under a causal mask (decoders need it); the others are bidirectional
+     * only, for encoders.
+     */
+    public boolean causal() {
+        return switch (this) {
+            case CLUSTERED -> false;
+            default -> true;
+        };
     }
 
     /** The name a config or the command line uses: {@code sliding_window}. */
@@ -122,6 +135,7 @@ public enum AttentionKind {
             case SYNTHESIZER_RANDOM -> new SynthesizerAttention(SynthesizerAttention.Variant.RANDOM, c.numHeads(), c.headDim(), c.maxPositions(), g);
             case SYNTHESIZER_DENSE -> new SynthesizerAttention(SynthesizerAttention.Variant.DENSE, c.numHeads(), c.headDim(), c.maxPositions(), g);
             case ADAPTIVE_SPAN -> new AdaptiveSpanAttention(c.numHeads(), c.maxPositions(), cast(c.options(), AdaptiveSpanAttention.Options.class));
+            case CLUSTERED -> new ClusteredAttention(cast(c.options(), ClusteredAttention.Options.class));
         };
     }
 }
