@@ -42,7 +42,9 @@ public enum AttentionKind {
     ADAPTIVE_SPAN(AdaptiveSpanAttention.Options.class, "ramp", String.valueOf(AdaptiveSpanAttention.RAMP), "span_loss",
             String.valueOf(AdaptiveSpanAttention.SPAN_LOSS)),
     /** B18: clustered attention, one softmax row per K-means cluster of the queries (Vyas et al. 2020); bidirectional only. */
-    CLUSTERED(ClusteredAttention.Options.class, "clusters", "16", "iterations", "10");
+    CLUSTERED(ClusteredAttention.Options.class, "clusters", "16", "iterations", "10"),
+    /** B19: Luna, pack into a learned length-l sequence and unpack back (Ma et al. 2021); bidirectional only. */
+    LUNA(LunaAttention.Options.class, "pack_length", "16");
 
     private final Class<? extends Record> optionsType;
     private final Map<String, String> defaults;
@@ -70,7 +72,7 @@ public enum AttentionKind {
      */
     public boolean causal() {
         return switch (this) {
-            case CLUSTERED -> false;
+            case CLUSTERED, LUNA -> false;
             default -> true;
         };
     }
@@ -136,6 +138,7 @@ public enum AttentionKind {
             case SYNTHESIZER_DENSE -> new SynthesizerAttention(SynthesizerAttention.Variant.DENSE, c.numHeads(), c.headDim(), c.maxPositions(), g);
             case ADAPTIVE_SPAN -> new AdaptiveSpanAttention(c.numHeads(), c.maxPositions(), cast(c.options(), AdaptiveSpanAttention.Options.class));
             case CLUSTERED -> new ClusteredAttention(cast(c.options(), ClusteredAttention.Options.class));
+            case LUNA -> new LunaAttention(c.numHeads(), c.headDim(), cast(c.options(), LunaAttention.Options.class), g);
         };
     }
 }
