@@ -44,7 +44,9 @@ public enum AttentionKind {
     /** B18: clustered attention, one softmax row per K-means cluster of the queries (Vyas et al. 2020); bidirectional only. */
     CLUSTERED(ClusteredAttention.Options.class, "clusters", "16", "iterations", "10"),
     /** B19: Luna, pack into a learned length-l sequence and unpack back (Ma et al. 2021); bidirectional only. */
-    LUNA(LunaAttention.Options.class, "pack_length", "16");
+    LUNA(LunaAttention.Options.class, "pack_length", "16"),
+    /** B24: CoLT5 conditional attention, local attention for all plus full attention among router-picked tokens (Ainslie et al. 2023); bidirectional only. */
+    CONDITIONAL(ConditionalAttention.Options.class, "window", "8", "routed", "16");
 
     private final Class<? extends Record> optionsType;
     private final Map<String, String> defaults;
@@ -72,7 +74,7 @@ public enum AttentionKind {
      */
     public boolean causal() {
         return switch (this) {
-            case CLUSTERED, LUNA -> false;
+            case CLUSTERED, LUNA, CONDITIONAL -> false;
             default -> true;
         };
     }
@@ -139,6 +141,7 @@ public enum AttentionKind {
             case ADAPTIVE_SPAN -> new AdaptiveSpanAttention(c.numHeads(), c.maxPositions(), cast(c.options(), AdaptiveSpanAttention.Options.class));
             case CLUSTERED -> new ClusteredAttention(cast(c.options(), ClusteredAttention.Options.class));
             case LUNA -> new LunaAttention(c.numHeads(), c.headDim(), cast(c.options(), LunaAttention.Options.class), g);
+            case CONDITIONAL -> new ConditionalAttention(c.numHeads(), c.headDim(), cast(c.options(), ConditionalAttention.Options.class), g);
         };
     }
 }
