@@ -208,9 +208,11 @@ public final class Catalog {
                     "Random: learned NH × maxT × maxT R, N(0, 0.02²); Dense uses per-head q as x (a kernel sees no block input); factorized/mixed not included"),
             done("B14", "cosine attention (Swin v2)", "Liu et al. 2022, Swin Transformer V2", NN + "attention.CosineAttention",
                     "--attention cosine", NN + "attention.CosineAttentionTest"),
-            todo("B15", "talking heads / collaborative heads",
+            partial("B15", "talking heads / collaborative heads",
                     "Shazeer et al. 2020, Talking-Heads Attention; "
-                            + "Cordonnier et al. 2020, Multi-Head Attention: Collaborate Instead of Concatenate"),
+                            + "Cordonnier et al. 2020, Multi-Head Attention: Collaborate Instead of Concatenate",
+                    NN + "attention.TalkingHeadsAttention", "--attention talking_heads", NN + "attention.TalkingHeadsAttentionTest",
+                    "talking heads done (timm CaiT golden; no map biases, identity init); collaborative heads not implemented"),
             todo("B16", "RealFormer residual attention", "He et al. 2021, RealFormer: Transformer Likes Residual Attention"),
             todo("B17", "Nyström / Skyformer", "Xiong et al. 2021, Nyströmformer; Chen et al. 2021, Skyformer"),
             todo("B18", "clustered attention", "Vyas et al. 2020, Fast Transformers with Clustered Attention"),
