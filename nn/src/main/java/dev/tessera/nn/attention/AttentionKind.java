@@ -36,7 +36,9 @@ public enum AttentionKind {
     /** B25: softmax attention times a learned per-head soft span mask, renormalised (Sukhbaatar et al. 2019). */
     ADAPTIVE_SPAN,
     /** B15: talking-heads attention, logits and weights mixed across heads by learned H × H maps (Shazeer et al. 2020). */
-    TALKING_HEADS;
+    TALKING_HEADS,
+    /** B16: RealFormer residual attention, each layer's pre-softmax scores added to the next's (He et al. 2021). */
+    REALFORMER;
 
     /** Random features for Performer: m = max(64, 4·headDim), a common choice near d·log d for small heads. */
     static int performerFeatures(int headDim) {
@@ -61,6 +63,7 @@ public enum AttentionKind {
             case SYNTHESIZER_DENSE -> new SynthesizerAttention(SynthesizerAttention.Variant.DENSE, c.numHeads(), c.headDim(), c.maxPositions(), g);
             case ADAPTIVE_SPAN -> new AdaptiveSpanAttention(c.numHeads(), c.maxPositions());
             case TALKING_HEADS -> new TalkingHeadsAttention(c.numHeads());
+            case REALFORMER -> new RealFormerAttention();
         };
     }
 }
