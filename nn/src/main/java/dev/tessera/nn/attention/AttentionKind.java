@@ -38,7 +38,11 @@ public enum AttentionKind {
     /** B15: talking-heads attention, logits and weights mixed across heads by learned H × H maps (Shazeer et al. 2020). */
     TALKING_HEADS,
     /** B16: RealFormer residual attention, each layer's pre-softmax scores added to the next's (He et al. 2021). */
-    REALFORMER;
+    REALFORMER,
+    /** B29: mixture of Gaussian keys, R = 2 learned key maps and mixing weights per head (Nguyen et al. 2022, Transformer-MGK). */
+    GAUSSIAN_KEYS,
+    /** B29: normalised attention, softmax replaced by centring and scaling each query's scores (Richter &amp; Wattenhofer 2020). */
+    NORMALIZED;
 
     /** Random features for Performer: m = max(64, 4·headDim), a common choice near d·log d for small heads. */
     static int performerFeatures(int headDim) {
@@ -64,6 +68,8 @@ public enum AttentionKind {
             case ADAPTIVE_SPAN -> new AdaptiveSpanAttention(c.numHeads(), c.maxPositions());
             case TALKING_HEADS -> new TalkingHeadsAttention(c.numHeads());
             case REALFORMER -> new RealFormerAttention();
+            case GAUSSIAN_KEYS -> new GaussianKeysAttention(c.numHeads(), c.headDim(), GaussianKeysAttention.Options.defaults(), g);
+            case NORMALIZED -> new NormalizedAttention();
         };
     }
 }
