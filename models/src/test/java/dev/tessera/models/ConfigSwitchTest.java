@@ -85,7 +85,8 @@ class ConfigSwitchTest {
                 java.util.Map.entry(AttentionKind.TALKING_HEADS, dev.tessera.nn.attention.TalkingHeadsAttention.class),
                 java.util.Map.entry(AttentionKind.REALFORMER, dev.tessera.nn.attention.RealFormerAttention.class),
                 java.util.Map.entry(AttentionKind.GAUSSIAN_KEYS, dev.tessera.nn.attention.GaussianKeysAttention.class),
-                java.util.Map.entry(AttentionKind.NORMALIZED, dev.tessera.nn.attention.NormalizedAttention.class));
+                java.util.Map.entry(AttentionKind.NORMALIZED, dev.tessera.nn.attention.NormalizedAttention.class),
+                java.util.Map.entry(AttentionKind.COLLABORATIVE, dev.tessera.nn.attention.CollaborativeAttention.class));
         for (AttentionKind kind : AttentionKind.values()) { // every kind must be in the map
             var pos = kind == AttentionKind.ALIBI ? ModelConfig.Positional.NONE : ModelConfig.Positional.ROPE_HALF_SPLIT;
             int window = kind == AttentionKind.SLIDING_WINDOW ? 2 : 0;

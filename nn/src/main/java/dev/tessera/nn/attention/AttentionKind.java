@@ -42,7 +42,9 @@ public enum AttentionKind {
     /** B29: mixture of Gaussian keys, R = 2 learned key maps and mixing weights per head (Nguyen et al. 2022, Transformer-MGK). */
     GAUSSIAN_KEYS,
     /** B29: normalised attention, softmax replaced by centring and scaling each query's scores (Richter &amp; Wattenhofer 2020). */
-    NORMALIZED;
+    NORMALIZED,
+    /** B15: collaborative heads, shared query/key projections re-weighted per head by a learned mixing vector (Cordonnier et al. 2020). */
+    COLLABORATIVE;
 
     /** Random features for Performer: m = max(64, 4·headDim), a common choice near d·log d for small heads. */
     static int performerFeatures(int headDim) {
@@ -70,6 +72,7 @@ public enum AttentionKind {
             case REALFORMER -> new RealFormerAttention();
             case GAUSSIAN_KEYS -> new GaussianKeysAttention(c.numHeads(), c.headDim(), GaussianKeysAttention.Options.defaults(), g);
             case NORMALIZED -> new NormalizedAttention();
+            case COLLABORATIVE -> new CollaborativeAttention(c.numHeads(), c.headDim());
         };
     }
 }
