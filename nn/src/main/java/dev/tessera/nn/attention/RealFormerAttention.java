@@ -23,17 +23,18 @@ import java.util.Set;
  * carrying masked scores, without −∞ entries in the carried tensor. Gradients flow through the
  * residual, as in the paper.
  *
- * <p>The seam: a kernel only sees its own layer's q, k and v, so the layers of one stack are
- * linked once after the model is built ({@link #link(Module)}, which the decoders call): each
- * kernel then knows the one below it, and in every forward the layer below hands its S (B, H, T, S)
- * to the one above, which takes it (the hand-off is cleared on reading, and the top layer keeps
- * none, so no graph outlives its forward). The stack runs bottom-up within one forward, so layer l
- * always reads the scores layer l − 1 has just made for the same queries and keys. With a KV
- * cache, each layer's scores for the new queries against all cached keys are exactly the rows of
- * the full sequence's S_l, so decoding needs no extra cache and equals the full forward. A kernel
- * that was never linked refuses to run (rather than silently acting as plain softmax attention),
- * and a layer shared by several positions of a stack (ALBERT-style) is refused at linking.
- * Attention dropout is not applied (as for the other non-default kernels).
+ * <p>The seam: a kernel only sees its own layer's q, k and v, so the layers of one stack are linked
+ * once after the model is built ({@link #link(Module)} from the models' shared init,
+ * {@link #link(List)} from nn's Decoder): each kernel then knows the one below it, and in every forward
+ * the layer below hands its S (B, H, T, S) to the one above, which takes it (the hand-off is
+ * cleared on reading, and the top layer keeps none, so no graph outlives its forward). The stack
+ * runs bottom-up within one forward, so layer l always reads the scores layer l − 1 has just made
+ * for the same queries and keys. With a KV cache, each layer's scores for the new queries against
+ * all cached keys are exactly the rows of the full sequence's S_l, so decoding needs no extra cache
+ * and equals the full forward. A kernel that was never linked refuses to run (rather than silently
+ * acting as plain softmax attention), and a layer shared by several positions of a stack
+ * (ALBERT-style) is refused at linking. Attention dropout is not applied (as for the other non-default
+ * kernels).
  */
 public final class RealFormerAttention extends Module implements AttentionKernel {
     private boolean linked;
@@ -45,14 +46,16 @@ public final class RealFormerAttention extends Module implements AttentionKernel
     public Variable attend(Variable q, Variable k, Variable v, AttentionMask mask) {
         KernelSupport.checkShapes("RealFormerAttention", q, k, v, mask);
         if (!linked) {
-            throw new IllegalStateException("RealFormerAttention: not linked into a layer stack (call RealFormerAttention.link(model) once built)");
+            throw new IllegalStateException("RealFormerAttention: not linked into a layer stack "
+                    + "(call RealFormerAttention.link(model) once built)");
         }
         Variable previous = null;
         if (below != null) {
             previous = below.handoff;
             below.handoff = null;
             if (previous == null) {
-                throw new IllegalStateException("RealFormerAttention: the layer below left no scores (the stack must run bottom-up in one forward)");
+                throw new IllegalStateException("RealFormerAttention: the layer below left no scores "
+                        + "(the stack must run bottom-up in one forward)");
             }
         }
         Variable s = scores(q, k, previous); // (B, H, T, S)
@@ -99,7 +102,8 @@ public final class RealFormerAttention extends Module implements AttentionKernel
         Set<RealFormerAttention> seen = Collections.newSetFromMap(new IdentityHashMap<>());
         for (RealFormerAttention r : stack) {
             if (!seen.add(r)) {
-                throw new IllegalArgumentException("RealFormerAttention: one kernel sits at two places in the stack (shared layers are not supported)");
+                throw new IllegalArgumentException("RealFormerAttention: one kernel sits at two places in the stack "
+                        + "(shared layers are not supported)");
             }
         }
         for (int l = 0; l < stack.size(); l++) {

@@ -6,8 +6,18 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import dev.tessera.autograd.GradCheck;
+import dev.tessera.autograd.GradMode;
 import dev.tessera.autograd.Variable;
 import dev.tessera.nn.Module;
+import dev.tessera.nn.block.BlockStyle;
+import dev.tessera.nn.block.Decoder;
+import dev.tessera.nn.block.TransformerBlock;
+import dev.tessera.nn.ffn.FeedForward;
+import dev.tessera.nn.norm.NormKind;
+import dev.tessera.nn.norm.NormPlacement;
+import dev.tessera.nn.position.RotaryEmbedding;
+import dev.tessera.tensor.DType;
+import dev.tessera.tensor.Generator;
 import dev.tessera.tensor.Tensor;
 import java.util.ArrayList;
 import java.util.List;
@@ -143,5 +153,27 @@ class RealFormerAttentionTest {
 
         var shared = assertThrows(IllegalArgumentException.class, () -> RealFormerAttention.link(List.of(bottom, top, bottom)));
         assertEquals("RealFormerAttention: one kernel sits at two places in the stack (shared layers are not supported)", shared.getMessage());
+    }
+
+    /** nn's Decoder links its layers too: cached decoding equals the full forward; ALBERT-style shared layers are refused when built. */
+    @Test
+    void decoderLinksItsLayers() {
+        var attn = new MultiHeadAttention.Config(16, 2, 2, 8, false, RotaryEmbedding.Convention.HALF_SPLIT, 10000, 16, null, 1e-6, 0, 0,
+                DType.F64, AttentionKind.REALFORMER);
+        var mlp = new FeedForward.Config(16, 24, FeedForward.Kind.SWIGLU, null, false, DType.F64);
+        var block = new TransformerBlock.Config(attn, mlp, NormKind.RMS_NORM, 1e-6, false, NormPlacement.PRE, BlockStyle.SERIAL, 0);
+        Decoder model = new Decoder(Decoder.Config.of(11, 3, block), new Generator(3));
+        Tensor ids = Tensor.randint(new Generator(4), 0, 11, DType.I64, 2, 7);
+        try (var scope = GradMode.noGrad()) {
+            Tensor full = model.forward(ids).data(); // (B, T, V)
+            KvCache[] caches = model.newCaches(2, 16);
+            for (int p = 0; p < 7; p++) {
+                Tensor step = model.forward(ids.narrow(1, p, 1).contiguous(), AttentionMask.causalOnly(), caches).data();
+                AttentionReference.assertClose(full.narrow(1, p, 1).contiguous(), step, 1e-10);
+            }
+        }
+        var shared = new Decoder.Config(11, 3, block, false, 16, false, 0, true, true, 1, 0, 0.02);
+        var e = assertThrows(IllegalArgumentException.class, () -> new Decoder(shared, new Generator(5)));
+        assertEquals("RealFormerAttention: one kernel sits at two places in the stack (shared layers are not supported)", e.getMessage());
     }
 }
