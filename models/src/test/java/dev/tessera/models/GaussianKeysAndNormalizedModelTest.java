@@ -43,6 +43,18 @@ class GaussianKeysAndNormalizedModelTest {
         assertInstanceOf(NormalizedAttention.class, ((GPT2) g).blocks().get(0).attention().kernel());
     }
 
+    /** The number of Gaussians per key is the kind's option R: in the built kernel and through config.json. */
+    @Test
+    void componentsOptionRoundTrips() {
+        ModelConfig c = Fixtures.llama().toBuilder().attentionKind(AttentionKind.GAUSSIAN_KEYS)
+                .attentionOptions(new GaussianKeysAttention.Options(3)).build();
+        assertEquals(3, c.toHuggingFace().get("tessera").get("attention_options").get("components").asInt());
+        assertEquals(c, ModelConfig.fromHuggingFace(c.toHuggingFace()));
+        assertArrayEquals(new int[] {4, 3, 8, 8}, Models.create(c, new Generator(60)).stateDict().get(KEY_MAPS).shape());
+        assertEquals(new GaussianKeysAttention.Options(GaussianKeysAttention.DEFAULT_COMPONENTS),
+                with(Fixtures.llama(), AttentionKind.GAUSSIAN_KEYS).attentionOptions());
+    }
+
     @Test
     void configJsonRoundTripsTheKinds() {
         for (AttentionKind kind : new AttentionKind[] {AttentionKind.GAUSSIAN_KEYS, AttentionKind.NORMALIZED}) {
@@ -65,13 +77,16 @@ class GaussianKeysAndNormalizedModelTest {
         }
     }
 
-    /** {@code tessera train --attention gaussian_keys} and {@code normalized}: config.json names the kind. */
+    /** {@code tessera train --attention gaussian_keys --attention-option components=3} and {@code normalized}: config.json names the kind and option. */
     @Test
     void trainsFromTheCli(@TempDir Path dir) throws IOException {
-        Path run = CliTrainRun.train(Files.createDirectories(dir.resolve("mgk")), 71, "--attention", "gaussian_keys");
-        assertEquals(AttentionKind.GAUSSIAN_KEYS, ModelConfig.fromHuggingFace(run.resolve("config.json")).attentionKind());
+        Path run = CliTrainRun.train(Files.createDirectories(dir.resolve("mgk")), 71, "--attention", "gaussian_keys",
+                "--attention-option", "components=3");
+        ModelConfig saved = ModelConfig.fromHuggingFace(run.resolve("config.json"));
+        assertEquals(AttentionKind.GAUSSIAN_KEYS, saved.attentionKind());
+        assertEquals(new GaussianKeysAttention.Options(3), saved.attentionOptions());
         Map<String, Tensor> weights = SafeTensors.read(run.resolve("checkpoints/step-00000002/model.safetensors"));
-        assertArrayEquals(new int[] {2, 2, 8, 8}, weights.get(KEY_MAPS).shape());
+        assertArrayEquals(new int[] {2, 3, 8, 8}, weights.get(KEY_MAPS).shape());
         Path norm = CliTrainRun.train(Files.createDirectories(dir.resolve("norm")), 72, "--attention", "normalized");
         assertEquals(AttentionKind.NORMALIZED, ModelConfig.fromHuggingFace(norm.resolve("config.json")).attentionKind());
     }

@@ -33,17 +33,15 @@ import dev.tessera.tensor.Tensor;
  */
 public final class GaussianKeysAttention extends Module implements AttentionKernel {
 
-    /** @param components R, the Gaussians per key (the paper's MGK uses 2) */
+    /** R by default: two Gaussians per key, the paper's setting. */
+    public static final int DEFAULT_COMPONENTS = 2;
+
+    /** @param components R, the Gaussians per key (config: {@code --attention-option components=R}) */
     public record Options(int components) {
         public Options {
             if (components < 1 || components > 16) {
-                throw new IllegalArgumentException("GaussianKeysAttention: components must be in [1, 16], got " + components);
+                throw new IllegalArgumentException("attention gaussian_keys: option components must be in [1, 16], got " + components);
             }
-        }
-
-        /** Two Gaussians per key, the paper's setting. */
-        public static Options defaults() {
-            return new Options(2);
         }
     }
 

@@ -92,7 +92,7 @@ class GaussianKeysAttentionTest {
 
     @Test
     void parametersStartAsTheKeyItselfPlusPerturbedMaps() {
-        GaussianKeysAttention kernel = new GaussianKeysAttention(2, 4, GaussianKeysAttention.Options.defaults(), new Generator(3));
+        GaussianKeysAttention kernel = new GaussianKeysAttention(2, 4, new GaussianKeysAttention.Options(GaussianKeysAttention.DEFAULT_COMPONENTS), new Generator(3));
         assertEquals(Set.of("key_maps", "mixture_logits"), kernel.namedParameters().keySet());
         Tensor maps = kernel.namedParameters().get("key_maps").data();
         assertArrayEquals(new int[] {2, 2, 4, 4}, maps.shape());
@@ -115,8 +115,8 @@ class GaussianKeysAttentionTest {
     @Test
     void rejectsBadArguments() {
         var e = assertThrows(IllegalArgumentException.class, () -> new GaussianKeysAttention.Options(0));
-        assertEquals("GaussianKeysAttention: components must be in [1, 16], got 0", e.getMessage());
-        GaussianKeysAttention kernel = new GaussianKeysAttention(2, 4, GaussianKeysAttention.Options.defaults(), new Generator(1));
+        assertEquals("attention gaussian_keys: option components must be in [1, 16], got 0", e.getMessage());
+        GaussianKeysAttention kernel = new GaussianKeysAttention(2, 4, new GaussianKeysAttention.Options(GaussianKeysAttention.DEFAULT_COMPONENTS), new Generator(1));
         Variable q = Variable.constant(AttentionReference.randn(1, 1, 1, 3, 3, 4));
         assertThrows(IllegalArgumentException.class, () -> kernel.attend(q, q, q, AttentionMask.NONE));
         Variable q2 = Variable.constant(AttentionReference.randn(1, 1, 1, 2, 3, 4));
