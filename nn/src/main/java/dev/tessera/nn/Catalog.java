@@ -248,9 +248,9 @@ public final class Catalog {
             done("B29", "mixture of Gaussian keys / attention without probability cage",
                     "Nguyen et al. 2022, Improving Transformers with Probabilistic Attention Keys; "
                             + "Richter & Wattenhofer 2020, Normalized Attention Without Probability Cage",
-                    NN + "attention.GaussianKeysAttention", "--attention gaussian_keys | normalized",
+                    NN + "attention.GaussianKeysAttention", "--attention gaussian_keys [--attention-option components=R] | normalized",
                     NN + "attention.GaussianKeysAttentionTest",
-                    "normalised attention in NormalizedAttention (+Test); MGK's R = 2 keys are k·A_r maps in the kernel (a kernel sees no block input), π per head, σ² = √D fixed"),
+                    "normalised attention in NormalizedAttention (+Test); MGK's R keys (option components, default 2) are k·A_r maps in the kernel (a kernel sees no block input), π per head, σ² = √D fixed"),
             todo("B30", "gated attention unit (GAU / FLASH)", "Hua et al. 2022, Transformer Quality in Linear Time"),
             todo("B31", "CrossFormer long/short-distance attention",
                     "Wang et al. 2021, CrossFormer: A Versatile Vision Transformer Hinging on Cross-scale Attention"),
