@@ -46,7 +46,17 @@ public enum AttentionKind {
     /** B19: Luna, pack into a learned length-l sequence and unpack back (Ma et al. 2021); bidirectional only. */
     LUNA(LunaAttention.Options.class, "pack_length", "16"),
     /** B24: CoLT5 conditional attention, local attention for all plus full attention among router-picked tokens (Ainslie et al. 2023); bidirectional only. */
-    CONDITIONAL(ConditionalAttention.Options.class, "window", "8", "routed", "16");
+    CONDITIONAL(ConditionalAttention.Options.class, "window", "8", "routed", "16"),
+    /** B15: talking-heads attention, logits and weights mixed across heads by learned H × H maps (Shazeer et al. 2020). */
+    TALKING_HEADS,
+    /** B16: RealFormer residual attention, each layer's pre-softmax scores added to the next's (He et al. 2021). */
+    REALFORMER,
+    /** B29: mixture of Gaussian keys, R learned key maps and mixing weights per head (Nguyen et al. 2022, Transformer-MGK). */
+    GAUSSIAN_KEYS(GaussianKeysAttention.Options.class, "components", String.valueOf(GaussianKeysAttention.DEFAULT_COMPONENTS)),
+    /** B29: normalised attention, softmax replaced by centring and scaling each query's scores (Richter &amp; Wattenhofer 2020). */
+    NORMALIZED,
+    /** B15: collaborative heads, shared query/key projections re-weighted per head by a learned mixing vector (Cordonnier et al. 2020). */
+    COLLABORATIVE;
 
     private final Class<? extends Record> optionsType;
     private final Map<String, String> defaults;
@@ -142,6 +152,11 @@ public enum AttentionKind {
             case CLUSTERED -> new ClusteredAttention(cast(c.options(), ClusteredAttention.Options.class));
             case LUNA -> new LunaAttention(c.numHeads(), c.headDim(), cast(c.options(), LunaAttention.Options.class), g);
             case CONDITIONAL -> new ConditionalAttention(c.numHeads(), c.headDim(), cast(c.options(), ConditionalAttention.Options.class), g);
+            case TALKING_HEADS -> new TalkingHeadsAttention(c.numHeads());
+            case REALFORMER -> new RealFormerAttention();
+            case GAUSSIAN_KEYS -> new GaussianKeysAttention(c.numHeads(), c.headDim(), cast(c.options(), GaussianKeysAttention.Options.class), g);
+            case NORMALIZED -> new NormalizedAttention();
+            case COLLABORATIVE -> new CollaborativeAttention(c.numHeads(), c.headDim());
         };
     }
 }
