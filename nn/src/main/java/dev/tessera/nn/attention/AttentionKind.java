@@ -34,7 +34,9 @@ public enum AttentionKind {
     /** B13: Dense Synthesizer, softmax(W₂ relu(W₁ q_t) + mask)·V per head, q standing for the block input (Tay et al. 2021). */
     SYNTHESIZER_DENSE,
     /** B25: softmax attention times a learned per-head soft span mask, renormalised (Sukhbaatar et al. 2019). */
-    ADAPTIVE_SPAN;
+    ADAPTIVE_SPAN,
+    /** B11: RetNet retention, (QKᵀ/√D ⊙ γ_h^(n−m)) V with γ_h = 1 − 2^(−5−h) (Sun et al. 2023); parallel form, causal only. */
+    RETNET;
 
     /** Random features for Performer: m = max(64, 4·headDim), a common choice near d·log d for small heads. */
     static int performerFeatures(int headDim) {
@@ -58,6 +60,7 @@ public enum AttentionKind {
             case SYNTHESIZER_RANDOM -> new SynthesizerAttention(SynthesizerAttention.Variant.RANDOM, c.numHeads(), c.headDim(), c.maxPositions(), g);
             case SYNTHESIZER_DENSE -> new SynthesizerAttention(SynthesizerAttention.Variant.DENSE, c.numHeads(), c.headDim(), c.maxPositions(), g);
             case ADAPTIVE_SPAN -> new AdaptiveSpanAttention(c.numHeads(), c.maxPositions());
+            case RETNET -> new RetentionAttention(c.numHeads());
         };
     }
 }

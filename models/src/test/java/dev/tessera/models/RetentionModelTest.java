@@ -1,0 +1,61 @@
+package dev.tessera.models;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.tessera.autograd.GradMode;
+import dev.tessera.nn.attention.AttentionKind;
+import dev.tessera.nn.attention.RetentionAttention;
+import dev.tessera.tensor.Generator;
+import dev.tessera.tensor.Tensor;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * B11 in whole models: {@code attentionKind RETNET} builds the retention kernel in Llama and GPT-2,
+ * survives the config.json and Hugging Face config round trips, changes what the model computes,
+ * trains from {@code tessera train --attention retnet}, and a short run lowers the loss. (Cached
+ * decoding equals the full forward for every kind in {@link CachedDecodingTest}.)
+ */
+class RetentionModelTest {
+
+    private static ModelConfig retnet(ModelConfig base) {
+        return base.toBuilder().attentionKind(AttentionKind.RETNET).build();
+    }
+
+    @Test
+    void configSelectsTheKernelAndRoundTrips() {
+        for (ModelConfig base : List.of(Fixtures.llama(), Fixtures.gpt2())) {
+            ModelConfig c = retnet(base);
+            assertEquals(c, ModelConfig.fromJson(c.toJson()));
+            assertEquals(c, ModelConfig.fromHuggingFace(c.toHuggingFace()));
+            assertEquals("retnet", c.toHuggingFace().get("tessera").get("attention_kind").asText());
+            LanguageModel m = Models.create(c, new Generator(51));
+            var kernel = m instanceof Llama l ? l.blocks().get(0).attention().kernel() : ((GPT2) m).blocks().get(0).attention().kernel();
+            assertInstanceOf(RetentionAttention.class, kernel);
+            Tensor ids = Fixtures.ids(52, 2, 8, c.vocabSize());
+            try (var s = GradMode.noGrad()) {
+                double diff = Fixtures.maxAbsDiff(Models.create(base, new Generator(51)).forward(ids, null).data(), m.forward(ids, null).data());
+                assertTrue(diff > 1e-4, base.architecture() + ": retention gives the softmax logits (diff " + diff + ")");
+            }
+        }
+    }
+
+    @Test
+    void shortTrainingRunLowersTheLoss() {
+        for (ModelConfig base : List.of(Fixtures.llama(), Fixtures.gpt2())) {
+            double[] loss = Fixtures.train(Models.create(retnet(base), new Generator(53)), 20, 1e-2, 54);
+            assertTrue(loss[1] < 0.7 * loss[0], base.architecture() + " retention loss " + loss[0] + " → " + loss[1]);
+        }
+    }
+
+    @Test
+    void trainsFromTheCli(@TempDir Path dir) throws IOException {
+        Path run = CliTrainRun.train(dir, 55, "--attention", "retnet");
+        assertEquals(AttentionKind.RETNET, ModelConfig.fromHuggingFace(run.resolve("config.json")).attentionKind());
+    }
+}
