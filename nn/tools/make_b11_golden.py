@@ -14,21 +14,14 @@ No named difference from the paper's retention: fla scales q by D^-1/2, the pape
 normalisation, as Tessera does; the GroupNorm, swish gate and xPos of the full layer are not in
 these functions (nor in Tessera's kernel). The simple_gla functions take (B, T, H, D): the script
 transposes. fla's package __init__ imports triton kernels, so the naive modules are loaded from
-their files alone; they need only torch and einops.
+their files alone (make_b3_golden.load_naive); they need only torch and einops.
 """
-import importlib.util, math, os
+import math, os, sys
 import torch
 from safetensors.torch import save_file
 
-FLA = importlib.util.find_spec("fla").submodule_search_locations[0]  # finds the package without running its __init__
-GOLDEN = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "src", "test", "resources", "golden")
-
-
-def load_naive(*path):
-    spec = importlib.util.spec_from_file_location("fla_naive_" + path[0], os.path.join(FLA, "ops", *path, "naive.py"))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from make_b3_golden import GOLDEN, load_naive  # noqa: E402  (fla's naive.py files loaded by path)
 
 
 def main():

@@ -187,18 +187,12 @@ public final class RetentionAttention implements AttentionKernel {
 
     // ------------------------------------------------------------------ recurrent decoding
 
-    /** The recurrent state S (B, H, D, Dv) of causal decoding. */
+    /** The recurrent state S (B, H, D, Dv) of causal decoding, decayed by γ_h and added to at each {@link #step}. */
     public static final class State {
         private Tensor s;
-        private int steps;
 
         private State(Tensor s) {
             this.s = s;
-        }
-
-        /** Number of tokens consumed. */
-        public int steps() {
-            return steps;
         }
     }
 
@@ -220,7 +214,6 @@ public final class RetentionAttention implements AttentionKernel {
         try (var noGrad = GradMode.noGrad()) {
             Tensor decay = constant(k.dtype(), 1, 1, (i, j) -> 1).data(); // (1, H, 1, 1)
             state.s = state.s.mul(decay).add(k.mT().matmul(v)); // (B, H, D, Dv)
-            state.steps++;
             return q.mul(1 / Math.sqrt(q.size(3))).matmul(state.s); // (B, H, 1, Dv)
         }
     }

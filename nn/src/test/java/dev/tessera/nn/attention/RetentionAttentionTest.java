@@ -81,7 +81,6 @@ class RetentionAttentionTest {
                 RetentionAttention.State state = kernel.newState(b, d, dv, dtype);
                 RecurrentDecoding.assertStepsEqualFull(kernel, q, k, v, 6, dtype == DType.F64 ? 1e-12 : 1e-5,
                         (qi, ki, vi) -> kernel.step(state, qi, ki, vi));
-                assertEquals(t, state.steps());
             }
         }
     }
