@@ -18,13 +18,38 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * B11 in whole models: {@code attentionKind RETNET} builds the retention kernel in Llama and GPT-2,
  * survives the config.json and Hugging Face config round trips, changes what the model computes,
- * trains from {@code tessera train --attention retnet}, and a short run lowers the loss. (Cached
+ * trains from {@code tessera train --attention retnet [--attention-option chunk=C]}, the chunkwise
+ * option gives the parallel form's logits, and a short run lowers the loss. (Cached
  * decoding equals the full forward for every kind in {@link CachedDecodingTest}.)
  */
 class RetentionModelTest {
 
     private static ModelConfig retnet(ModelConfig base) {
         return base.toBuilder().attentionKind(AttentionKind.RETNET).build();
+    }
+
+    private static ModelConfig chunkwise(ModelConfig base, int chunk) {
+        return base.toBuilder().attentionKind(AttentionKind.RETNET).attentionOptions(new RetentionAttention.Options(chunk)).build();
+    }
+
+    /** The chunkwise form (option chunk = 3) gives the parallel form's logits, and decodes through the KV cache to them too. */
+    @Test
+    void chunkOptionSelectsTheChunkwiseFormWithTheSameLogits() {
+        for (ModelConfig base : List.of(Fixtures.llama(), Fixtures.gpt2())) {
+            ModelConfig c = chunkwise(base, 3);
+            assertEquals(c, ModelConfig.fromJson(c.toJson()));
+            assertEquals(3, c.toHuggingFace().get("tessera").get("attention_options").get("chunk").asInt());
+            assertEquals(0, ((RetentionAttention.Options) retnet(base).attentionOptions()).chunk(), "parallel by default");
+            LanguageModel m = Models.create(c, new Generator(56));
+            var kernel = m instanceof Llama l ? l.blocks().get(0).attention().kernel() : ((GPT2) m).blocks().get(0).attention().kernel();
+            assertEquals(3, ((RetentionAttention) kernel).options().chunk());
+            Tensor ids = Fixtures.ids(57, 2, 10, c.vocabSize());
+            try (var s = GradMode.noGrad()) {
+                double diff = Fixtures.maxAbsDiff(Models.create(retnet(base), new Generator(56)).forward(ids, null).data(), m.forward(ids, null).data());
+                assertTrue(diff < 1e-5, base.architecture() + ": chunkwise and parallel logits differ by " + diff);
+            }
+            new CachedDecodingTest().cachedEqualsFull(base.architecture() + " retnet chunk=3", c);
+        }
     }
 
     @Test
@@ -55,7 +80,9 @@ class RetentionModelTest {
 
     @Test
     void trainsFromTheCli(@TempDir Path dir) throws IOException {
-        Path run = CliTrainRun.train(dir, 55, "--attention", "retnet");
-        assertEquals(AttentionKind.RETNET, ModelConfig.fromHuggingFace(run.resolve("config.json")).attentionKind());
+        Path run = CliTrainRun.train(dir, 55, "--attention", "retnet", "--attention-option", "chunk=4");
+        ModelConfig c = ModelConfig.fromHuggingFace(run.resolve("config.json"));
+        assertEquals(AttentionKind.RETNET, c.attentionKind());
+        assertEquals(new RetentionAttention.Options(4), c.attentionOptions());
     }
 }

@@ -199,9 +199,10 @@ public final class Catalog {
                     "Lingle 2023, Transformer-VQ: Linear-Time Transformers via Vector Quantization"),
             done("B11", "RetNet retention (parallel, recurrent, chunkwise)",
                     "Sun et al. 2023, Retentive Network: A Successor to Transformer for LLMs", NN + "attention.RetentionAttention",
-                    "--attention retnet", NN + "attention.RetentionAttentionTest",
-                    "the retention kernel (γ_h = 1 − 2^(−5−h), scores/√D), golden vs fla naive_retention / simple_gla; "
-                            + "GroupNorm and swish gate of the MSR layer need the block input, left to I4; models decode through the KV cache"),
+                    "--attention retnet [--attention-option chunk=C]", NN + "attention.RetentionAttentionTest",
+                    "the retention kernel (γ_h = 1 − 2^(−5−h), scores/√D), parallel or chunkwise by option, recurrent step; golden vs fla "
+                            + "naive_retention / simple_gla; GroupNorm and swish gate of the MSR layer need the block input, left to I4; "
+                            + "models decode through the KV cache"),
             done("B12", "AFT (attention free transformer)", "Zhai et al. 2021, An Attention Free Transformer",
                     NN + "attention.AftAttention", "--attention aft", NN + "attention.AftAttentionTest",
                     "AFT-full by name; AFT-local and AFT-simple (linear, prefix sums) as AftAttention variants; AFT-conv not included"),

@@ -40,8 +40,8 @@ public enum AttentionKind {
     SYNTHESIZER_DENSE,
     /** B25: softmax attention times a learned per-head soft span mask, renormalised (Sukhbaatar et al. 2019). */
     ADAPTIVE_SPAN,
-    /** B11: RetNet retention, (QKᵀ/√D ⊙ γ_h^(n−m)) V with γ_h = 1 − 2^(−5−h) (Sun et al. 2023); parallel form, causal only. */
-    RETNET;
+    /** B11: RetNet retention, (QKᵀ/√D ⊙ γ_h^(n−m)) V with γ_h = 1 − 2^(−5−h) (Sun et al. 2023); parallel form (option chunk=0) or chunkwise (chunk=C), causal only. */
+    RETNET(RetentionAttention.Options.class, "chunk", "0");
 
     private final Class<? extends Record> optionsType;
     private final Map<String, String> defaults;
@@ -123,7 +123,7 @@ public enum AttentionKind {
             case SYNTHESIZER_RANDOM -> new SynthesizerAttention(SynthesizerAttention.Variant.RANDOM, c.numHeads(), c.headDim(), c.maxPositions(), g);
             case SYNTHESIZER_DENSE -> new SynthesizerAttention(SynthesizerAttention.Variant.DENSE, c.numHeads(), c.headDim(), c.maxPositions(), g);
             case ADAPTIVE_SPAN -> new AdaptiveSpanAttention(c.numHeads(), c.maxPositions());
-            case RETNET -> new RetentionAttention(c.numHeads());
+            case RETNET -> new RetentionAttention(c.numHeads(), cast(c.options(), RetentionAttention.Options.class));
         };
     }
 }

@@ -43,23 +43,23 @@ import java.util.List;
 public final class RetentionAttention implements AttentionKernel {
 
     /**
-     * @param chunk 0 for the parallel form in {@link #attend}, else the chunk length C of the chunkwise form
+     * The kind's options ({@code --attention-option chunk=C}, config.json {@code tessera.attention_options}).
+     *
+     * @param chunk 0 for the parallel form in {@link #attend} (the default), else the chunk length C of the chunkwise form
      */
     public record Options(int chunk) {
         public Options {
             if (chunk < 0) {
-                throw new IllegalArgumentException("RetentionAttention: option chunk must be >= 0 (0 = parallel form), got " + chunk);
+                throw new IllegalArgumentException("attention retnet: option chunk must be >= 0 (0 = parallel form), got " + chunk);
             }
         }
-
-        public static final Options DEFAULT = new Options(0);
     }
 
     private final int heads;
     private final Options options;
 
     public RetentionAttention(int heads) {
-        this(heads, Options.DEFAULT);
+        this(heads, new Options(0));
     }
 
     public RetentionAttention(int heads, Options options) {

@@ -123,6 +123,6 @@ class RetentionAttentionTest {
         Variable wrongHeads = Variable.constant(AttentionReference.randn(1, 1, 1, 3, 4, 3));
         assertThrows(IllegalArgumentException.class, () -> kernel.attend(wrongHeads, wrongHeads, wrongHeads, AttentionMask.causalOnly()));
         var e = assertThrows(IllegalArgumentException.class, () -> new RetentionAttention.Options(-1));
-        assertEquals("RetentionAttention: option chunk must be >= 0 (0 = parallel form), got -1", e.getMessage());
+        assertEquals("attention retnet: option chunk must be >= 0 (0 = parallel form), got -1", e.getMessage());
     }
 }
