@@ -82,7 +82,8 @@ class ConfigSwitchTest {
                 java.util.Map.entry(AttentionKind.SYNTHESIZER_RANDOM, dev.tessera.nn.attention.SynthesizerAttention.class),
                 java.util.Map.entry(AttentionKind.SYNTHESIZER_DENSE, dev.tessera.nn.attention.SynthesizerAttention.class),
                 java.util.Map.entry(AttentionKind.ADAPTIVE_SPAN, dev.tessera.nn.attention.AdaptiveSpanAttention.class),
-                java.util.Map.entry(AttentionKind.RETNET, dev.tessera.nn.attention.RetentionAttention.class));
+                java.util.Map.entry(AttentionKind.RETNET, dev.tessera.nn.attention.RetentionAttention.class),
+                java.util.Map.entry(AttentionKind.GAU, dev.tessera.nn.attention.GauAttention.class));
         for (AttentionKind kind : AttentionKind.values()) { // every kind must be in the map
             var pos = kind == AttentionKind.ALIBI ? ModelConfig.Positional.NONE : ModelConfig.Positional.ROPE_HALF_SPLIT;
             Record options = kind == AttentionKind.SLIDING_WINDOW ? new SlidingWindowAttention.Options(2)

@@ -41,7 +41,9 @@ public enum AttentionKind {
     /** B25: softmax attention times a learned per-head soft span mask, renormalised (Sukhbaatar et al. 2019). */
     ADAPTIVE_SPAN,
     /** B11: RetNet retention, (QKᵀ/√D ⊙ γ_h^(n−m)) V with γ_h = 1 − 2^(−5−h) (Sun et al. 2023); parallel form (option chunk=0) or chunkwise (chunk=C), causal only. */
-    RETNET(RetentionAttention.Options.class, "chunk", "0");
+    RETNET(RetentionAttention.Options.class, "chunk", "0"),
+    /** B30: GAU's relu²(QKᵀ/maxT + b) V with per-dim scale-offset Q, K (option chunk=0), or FLASH mixed chunks (chunk=C) (Hua et al. 2022). */
+    GAU(GauAttention.Options.class, "chunk", "0");
 
     private final Class<? extends Record> optionsType;
     private final Map<String, String> defaults;
@@ -124,6 +126,7 @@ public enum AttentionKind {
             case SYNTHESIZER_DENSE -> new SynthesizerAttention(SynthesizerAttention.Variant.DENSE, c.numHeads(), c.headDim(), c.maxPositions(), g);
             case ADAPTIVE_SPAN -> new AdaptiveSpanAttention(c.numHeads(), c.maxPositions());
             case RETNET -> new RetentionAttention(c.numHeads(), cast(c.options(), RetentionAttention.Options.class));
+            case GAU -> new GauAttention(c.numHeads(), c.headDim(), c.maxPositions(), cast(c.options(), GauAttention.Options.class));
         };
     }
 }
