@@ -239,7 +239,11 @@ public final class Catalog {
             todo("B29", "mixture of Gaussian keys / attention without probability cage",
                     "Nguyen et al. 2022, Improving Transformers with Probabilistic Attention Keys; "
                             + "Richter & Wattenhofer 2020, Normalized Attention Without Probability Cage"),
-            todo("B30", "gated attention unit (GAU / FLASH)", "Hua et al. 2022, Transformer Quality in Linear Time"),
+            done("B30", "gated attention unit (GAU / FLASH)", "Hua et al. 2022, Transformer Quality in Linear Time",
+                    NN + "attention.GauAttention", "--attention gau [--attention-option chunk=C]", NN + "attention.GauAttentionTest",
+                    "kernel form: relu²(QKᵀ/maxT + b) V with per-head scale-offset Q, K from the model's q, k and a relative bias; "
+                            + "the U gate, shared Z and W_o need the block input (GAU replacing the FFN not reproduced); "
+                            + "chunk=C gives causal FLASH mixed chunks, chunked == full; no golden: REFERENCES names the paper only"),
             todo("B31", "CrossFormer long/short-distance attention",
                     "Wang et al. 2021, CrossFormer: A Versatile Vision Transformer Hinging on Cross-scale Attention"),
             todo("B32", "NesT block aggregation", "Zhang et al. 2022, Nested Hierarchical Transformer"),
