@@ -181,35 +181,11 @@ public final class GauAttention extends Module implements AttentionKernel {
     /** FLASH chunk by chunk with the running Σ K'ᵀ v of earlier chunks; equal to {@link #flashFull}, queries at the last T of S. */
     public static Variable flashChunked(Variable q, Variable k, Variable v, Weights w, AttentionMask mask, int chunk) {
         checkFlash(q, k, v, w, mask, chunk);
-        int bsz = q.size(0), h = q.size(1), t = q.size(2), s = k.size(2), d = q.size(3);
-        if (mask.queryOffset() != s - t) {
-            throw new IllegalArgumentException("GauAttention: the chunked form needs the queries at the last T of S positions; got queryOffset "
-                    + mask.queryOffset() + " for T " + t + ", S " + s);
-        }
-        Variable qq = q;
-        if (t < s) {
-            qq = Variable.cat(2, Variable.constant(Tensor.zeros(q.dtype(), bsz, h, s - t, d)), q); // (B, H, S, D): no output wanted before T
-        }
+        int t = q.size(2), s = k.size(2);
+        Variable qq = DocumentRuns.padQueries(q, s); // (B, H, S, D)
         Variable[] in = {affine(qq, w.qScale(), w.qOffset()), affine(k, w.kScale(), w.kOffset()), affine(qq, w.linQScale(), w.linQOffset()),
             affine(k, w.linKScale(), w.linKOffset()), v};
-        int rows = mask.documentIds() == null ? 1 : bsz;
-        Variable[] outs = new Variable[rows];
-        for (int r = 0; r < rows; r++) {
-            long[] doc = KernelSupport.documentRow(mask, r);
-            int[] starts = doc == null ? new int[] {0} : LinearAttentionSums.documentRuns("GauAttention", doc, r);
-            List<Variable> parts = new ArrayList<>();
-            for (int i = 0; i < starts.length; i++) {
-                int from = starts[i], len = (i + 1 < starts.length ? starts[i + 1] : s) - from;
-                Variable[] run = new Variable[in.length];
-                for (int j = 0; j < in.length; j++) {
-                    run[j] = (rows == 1 ? in[j] : in[j].narrow(0, r, 1)).narrow(2, from, len);
-                }
-                parts.add(flashRun(run, w.relPosBias(), from, chunk));
-            }
-            outs[r] = parts.size() == 1 ? parts.get(0) : Variable.cat(2, parts.toArray(Variable[]::new)); // (1|B, H, S, Dv)
-        }
-        Variable out = rows == 1 ? outs[0] : Variable.cat(0, outs); // (B, H, S, Dv)
-        return t < s ? out.narrow(2, s - t, t) : out; // (B, H, T, Dv)
+        return DocumentRuns.apply("GauAttention", mask, t, in, (run, from) -> flashRun(run, w.relPosBias(), from, chunk));
     }
 
     /** One document run starting at absolute position {@code from}: Q, K, Q', K' (…, L, D), v (…, L, Dv) → (…, L, Dv). */

@@ -123,30 +123,10 @@ public final class RetentionAttention implements AttentionKernel {
         if (chunk <= 0) {
             throw new IllegalArgumentException("RetentionAttention: chunk must be positive, got " + chunk);
         }
-        int bsz = q.size(0), t = q.size(2), s = k.size(2), d = q.size(3);
-        if (mask.queryOffset() != s - t) {
-            throw new IllegalArgumentException("RetentionAttention: the chunkwise form needs the queries at the last T of S positions;"
-                    + " got queryOffset " + mask.queryOffset() + " for T " + t + ", S " + s);
-        }
-        Variable qs = q.mul(1 / Math.sqrt(d)); // (B, H, T, D)
-        if (t < s) {
-            qs = Variable.cat(2, Variable.constant(Tensor.zeros(q.dtype(), bsz, heads, s - t, d)), qs); // (B, H, S, D): no output wanted before T
-        }
-        int rows = mask.documentIds() == null ? 1 : bsz;
-        Variable[] outs = new Variable[rows];
-        for (int r = 0; r < rows; r++) {
-            long[] doc = KernelSupport.documentRow(mask, r);
-            int[] starts = doc == null ? new int[] {0} : LinearAttentionSums.documentRuns("RetentionAttention", doc, r);
-            List<Variable> parts = new ArrayList<>();
-            for (int i = 0; i < starts.length; i++) {
-                int from = starts[i], len = (i + 1 < starts.length ? starts[i + 1] : s) - from;
-                Variable qr = rows == 1 ? qs : qs.narrow(0, r, 1), kr = rows == 1 ? k : k.narrow(0, r, 1), vr = rows == 1 ? v : v.narrow(0, r, 1);
-                parts.add(chunkwiseRun(qr.narrow(2, from, len), kr.narrow(2, from, len), vr.narrow(2, from, len), chunk));
-            }
-            outs[r] = parts.size() == 1 ? parts.get(0) : Variable.cat(2, parts.toArray(Variable[]::new)); // (1|B, H, S, Dv)
-        }
-        Variable out = rows == 1 ? outs[0] : Variable.cat(0, outs); // (B, H, S, Dv)
-        return t < s ? out.narrow(2, s - t, t) : out; // (B, H, T, Dv)
+        int t = q.size(2), s = k.size(2), d = q.size(3);
+        Variable qs = DocumentRuns.padQueries(q.mul(1 / Math.sqrt(d)), s); // (B, H, S, D)
+        return DocumentRuns.apply("RetentionAttention", mask, t, new Variable[] {qs, k, v},
+                (run, from) -> chunkwiseRun(run[0], run[1], run[2], chunk));
     }
 
     /** One document run from R = 0: scaled q, k (…, L, D), v (…, L, Dv) → (…, L, Dv). */

@@ -120,6 +120,9 @@ class RetentionAttentionTest {
         AttentionMask interleaved = new AttentionMask(true, Tensor.of(new long[] {0, 1, 0, 1}, 1, 4), 0);
         assertTrue(assertThrows(IllegalArgumentException.class, () -> kernel.chunkwise(x, x, x, interleaved, 2)).getMessage()
                 .contains("contiguous"));
+        Variable tail = Variable.constant(AttentionReference.randn(1, 1, 1, 2, 2, 3));
+        String offset = assertThrows(IllegalArgumentException.class, () -> kernel.chunkwise(tail, x, x, AttentionMask.causalOnly(), 2)).getMessage();
+        assertEquals("RetentionAttention: the chunked form needs the queries at the last T of S positions; got queryOffset 0 for T 2, S 4", offset);
         Variable wrongHeads = Variable.constant(AttentionReference.randn(1, 1, 1, 3, 4, 3));
         assertThrows(IllegalArgumentException.class, () -> kernel.attend(wrongHeads, wrongHeads, wrongHeads, AttentionMask.causalOnly()));
         var e = assertThrows(IllegalArgumentException.class, () -> new RetentionAttention.Options(-1));
