@@ -56,7 +56,7 @@ class GauModelTest {
 
     @Test
     void shortTrainingRunLowersTheLossAndMovesTheBias() {
-        for (ModelConfig c : List.of(gau(Fixtures.llama(), 0), gau(Fixtures.gpt2(), 0), gau(Fixtures.llama(), 4))) {
+        for (ModelConfig c : List.of(gau(Fixtures.llama(), 0), gau(Fixtures.gpt2(), 4))) {
             LanguageModel m = Models.create(c, new Generator(62));
             double[] loss = Fixtures.train(m, 20, 1e-2, 63);
             assertTrue(loss[1] < 0.7 * loss[0], c.architecture() + " " + c.attentionOptions() + " loss " + loss[0] + " → " + loss[1]);
@@ -68,9 +68,7 @@ class GauModelTest {
 
     @Test
     void trainsFromTheCli(@TempDir Path dir) throws IOException {
-        Path run = CliTrainRun.train(dir, 64, "--attention", "gau", "--attention-option", "chunk=4");
-        ModelConfig c = ModelConfig.fromHuggingFace(run.resolve("config.json"));
-        assertEquals(AttentionKind.GAU, c.attentionKind());
-        assertEquals(new GauAttention.Options(4), c.attentionOptions());
+        ModelConfig c = CliTrainRun.trainedConfig(dir, 64, "--attention", "gau", "--attention-option", "chunk=4");
+        assertEquals(new GauAttention.Options(4), c.attentionOptions()); // ModelConfig checks that the options are the kind's
     }
 }

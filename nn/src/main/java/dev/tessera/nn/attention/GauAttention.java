@@ -19,7 +19,7 @@ import java.util.List;
  *   A = relu²(Q Kᵀ / n + b),  O = (U ⊙ A V) W_o         (b a relative position bias, n the sequence length)
  * </pre>
  *
- * FLASH (§4, mixed chunk attention) makes it linear in T: split the positions into chunks of C; each
+ * FLASH (the paper's mixed chunk attention) makes it linear in T: split the positions into chunks of C; each
  * query attends quadratically (relu², causal) within its chunk and linearly, through a second pair of
  * scale-offsets Q', K', to every earlier chunk:
  *
