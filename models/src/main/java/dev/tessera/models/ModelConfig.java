@@ -85,6 +85,8 @@ public record ModelConfig(Architecture architecture, int vocabSize, int contextL
         require(!deepNorm || normPlacement == NormPlacement.POST, "deepNorm is a post-norm recipe; set normPlacement POST, got "
                 + normPlacement);
         require(dropout >= 0 && dropout < 1, "dropout must be in [0, 1), got " + dropout);
+        require(attentionKind.causal(), "attention " + attentionKind.configName() + " is bidirectional only; "
+                + architecture.name().toLowerCase(java.util.Locale.ROOT) + " is a causal decoder");
         require(attentionOptions.getClass() == attentionKind.optionsType(), "attention " + attentionKind.configName() + " takes "
                 + attentionKind.optionsType().getSimpleName() + " options, got " + attentionOptions);
         require(initStd > 0 && Double.isFinite(initStd), "initStd must be positive, got " + initStd);

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.tessera.autograd.GradMode;
@@ -82,9 +83,19 @@ class ConfigSwitchTest {
                 java.util.Map.entry(AttentionKind.SYNTHESIZER_RANDOM, dev.tessera.nn.attention.SynthesizerAttention.class),
                 java.util.Map.entry(AttentionKind.SYNTHESIZER_DENSE, dev.tessera.nn.attention.SynthesizerAttention.class),
                 java.util.Map.entry(AttentionKind.ADAPTIVE_SPAN, dev.tessera.nn.attention.AdaptiveSpanAttention.class),
+                java.util.Map.entry(AttentionKind.CLUSTERED, dev.tessera.nn.attention.ClusteredAttention.class),
+                java.util.Map.entry(AttentionKind.LUNA, dev.tessera.nn.attention.LunaAttention.class),
+                java.util.Map.entry(AttentionKind.CONDITIONAL, dev.tessera.nn.attention.ConditionalAttention.class),
                 java.util.Map.entry(AttentionKind.RETNET, dev.tessera.nn.attention.RetentionAttention.class),
                 java.util.Map.entry(AttentionKind.GAU, dev.tessera.nn.attention.GauAttention.class));
         for (AttentionKind kind : AttentionKind.values()) { // every kind must be in the map
+            assertTrue(expected.containsKey(kind), "ConfigSwitchTest's map lacks " + kind);
+            if (!kind.causal()) { // bidirectional only: the decoders refuse it in one line
+                var e = assertThrows(IllegalArgumentException.class, () -> Fixtures.llama().toBuilder().attentionKind(kind).build());
+                assertEquals("ModelConfig: attention " + kind.configName() + " is bidirectional only; llama is a causal decoder",
+                        e.getMessage());
+                continue;
+            }
             var pos = kind == AttentionKind.ALIBI ? ModelConfig.Positional.NONE : ModelConfig.Positional.ROPE_HALF_SPLIT;
             Record options = kind == AttentionKind.SLIDING_WINDOW ? new SlidingWindowAttention.Options(2)
                     : kind == AttentionKind.TOPK ? new dev.tessera.nn.attention.TopKAttention.Options(2) : kind.defaultOptions();

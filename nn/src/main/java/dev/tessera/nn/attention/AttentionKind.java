@@ -39,7 +39,14 @@ public enum AttentionKind {
     /** B13: Dense Synthesizer, softmax(W₂ relu(W₁ q_t) + mask)·V per head, q standing for the block input (Tay et al. 2021). */
     SYNTHESIZER_DENSE,
     /** B25: softmax attention times a learned per-head soft span mask, renormalised (Sukhbaatar et al. 2019). */
-    ADAPTIVE_SPAN,
+    ADAPTIVE_SPAN(AdaptiveSpanAttention.Options.class, "ramp", String.valueOf(AdaptiveSpanAttention.RAMP), "span_loss",
+            String.valueOf(AdaptiveSpanAttention.SPAN_LOSS)),
+    /** B18: clustered attention, one softmax row per K-means cluster of the queries (Vyas et al. 2020); bidirectional only. */
+    CLUSTERED(ClusteredAttention.Options.class, "clusters", "16", "iterations", "10"),
+    /** B19: Luna, pack into a learned length-l sequence and unpack back (Ma et al. 2021); bidirectional only. */
+    LUNA(LunaAttention.Options.class, "pack_length", "16"),
+    /** B24: CoLT5 conditional attention, local attention for all plus full attention among router-picked tokens (Ainslie et al. 2023); bidirectional only. */
+    CONDITIONAL(ConditionalAttention.Options.class, "window", "8", "routed", "16"),
     /** B11: RetNet retention, (QKᵀ/√D ⊙ γ_h^(n−m)) V with γ_h = 1 − 2^(−5−h) (Sun et al. 2023); parallel form (option chunk=0) or chunkwise (chunk=C), causal only. */
     RETNET(RetentionAttention.Options.class, "chunk", "0"),
     /** B30: GAU's relu²(QKᵀ/maxT + b) V with per-dim scale-offset Q, K (option chunk=0), or FLASH mixed chunks (chunk=C) (Hua et al. 2022). */
@@ -54,7 +61,7 @@ public enum AttentionKind {
 
     /**
      * @param optionsType the kind's options record, validated in its constructor
-     * @param defaults name, value pairs for the options that have a default; the others are required
+     * @param defaults option name, value pairs for the options that have a default; the others are required
      */
     AttentionKind(Class<? extends Record> optionsType, String... defaults) {
         this.optionsType = optionsType;
@@ -63,6 +70,17 @@ public enum AttentionKind {
             d.put(defaults[i], defaults[i + 1]);
         }
         this.defaults = Map.copyOf(d);
+    }
+
+    /**
+     * Whether the kind can run under a causal mask (decoders need it); the others are bidirectional
+     * only, for encoders.
+     */
+    public boolean causal() {
+        return switch (this) {
+            case CLUSTERED, LUNA, CONDITIONAL -> false;
+            default -> true;
+        };
     }
 
     /** The name a config or the command line uses: {@code sliding_window}. */
@@ -124,7 +142,10 @@ public enum AttentionKind {
             case AVERAGE -> new AverageAttention(c.numHeads(), c.headDim(), g);
             case SYNTHESIZER_RANDOM -> new SynthesizerAttention(SynthesizerAttention.Variant.RANDOM, c.numHeads(), c.headDim(), c.maxPositions(), g);
             case SYNTHESIZER_DENSE -> new SynthesizerAttention(SynthesizerAttention.Variant.DENSE, c.numHeads(), c.headDim(), c.maxPositions(), g);
-            case ADAPTIVE_SPAN -> new AdaptiveSpanAttention(c.numHeads(), c.maxPositions());
+            case ADAPTIVE_SPAN -> new AdaptiveSpanAttention(c.numHeads(), c.maxPositions(), cast(c.options(), AdaptiveSpanAttention.Options.class));
+            case CLUSTERED -> new ClusteredAttention(cast(c.options(), ClusteredAttention.Options.class));
+            case LUNA -> new LunaAttention(c.numHeads(), c.headDim(), cast(c.options(), LunaAttention.Options.class), g);
+            case CONDITIONAL -> new ConditionalAttention(c.numHeads(), c.headDim(), cast(c.options(), ConditionalAttention.Options.class), g);
             case RETNET -> new RetentionAttention(c.numHeads(), cast(c.options(), RetentionAttention.Options.class));
             case GAU -> new GauAttention(c.numHeads(), c.headDim(), c.maxPositions(), cast(c.options(), GauAttention.Options.class));
         };

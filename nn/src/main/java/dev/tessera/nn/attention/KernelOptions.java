@@ -13,7 +13,8 @@ import java.util.stream.Collectors;
  * validated in its constructor, and bound here by name from what a user wrote: {@code --attention-option
  * window=64} on the command line, or the {@code tessera.attention_options} object of config.json. One
  * binder for every kind, so a new kind only declares its record: names, types and errors come from it.
- * Components may be int, long, double, boolean, String or an enum.
+ * Components may be int, long, double, boolean, String or an enum; a component {@code spanLoss} is
+ * the option {@code span_loss}, as config.json's other fields are written.
  */
 public final class KernelOptions {
     private KernelOptions() {}
@@ -30,7 +31,7 @@ public final class KernelOptions {
         RecordComponent[] components = type.getRecordComponents();
         String valid = names(type);
         for (String name : given.keySet()) {
-            if (Arrays.stream(components).noneMatch(c -> c.getName().equals(name))) {
+            if (Arrays.stream(components).noneMatch(c -> optionName(c).equals(name))) {
                 throw new IllegalArgumentException(owner + (components.length == 0 ? " takes no options, got '" + name + "'"
                         : ": unknown option '" + name + "' (options: " + valid + ")"));
             }
@@ -38,7 +39,7 @@ public final class KernelOptions {
         Object[] values = new Object[components.length];
         Class<?>[] types = new Class<?>[components.length];
         for (int i = 0; i < components.length; i++) {
-            String name = components[i].getName();
+            String name = optionName(components[i]);
             types[i] = components[i].getType();
             Object raw = given.containsKey(name) ? given.get(name) : defaults.get(name);
             if (raw == null) {
@@ -57,7 +58,7 @@ public final class KernelOptions {
 
     /** The option names of {@code type}, comma separated, or "none". */
     static String names(Class<? extends Record> type) {
-        String names = Arrays.stream(type.getRecordComponents()).map(RecordComponent::getName).collect(Collectors.joining(", "));
+        String names = Arrays.stream(type.getRecordComponents()).map(KernelOptions::optionName).collect(Collectors.joining(", "));
         return names.isEmpty() ? "none" : names;
     }
 
@@ -67,12 +68,17 @@ public final class KernelOptions {
         for (RecordComponent c : options.getClass().getRecordComponents()) {
             try {
                 Object v = c.getAccessor().invoke(options);
-                out.put(c.getName(), v instanceof Enum<?> e ? e.name().toLowerCase(Locale.ROOT) : v);
+                out.put(optionName(c), v instanceof Enum<?> e ? e.name().toLowerCase(Locale.ROOT) : v);
             } catch (ReflectiveOperationException e) {
                 throw new IllegalStateException("options record " + options.getClass().getName() + " is not readable", e);
             }
         }
         return out;
+    }
+
+    /** The option's name: the component's, camelCase written snake_case. */
+    static String optionName(RecordComponent c) {
+        return c.getName().replaceAll("([a-z0-9])([A-Z])", "$1_$2").toLowerCase(Locale.ROOT);
     }
 
     private static Object parse(String owner, String name, Class<?> type, String text) {

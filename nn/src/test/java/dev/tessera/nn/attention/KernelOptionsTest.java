@@ -61,6 +61,11 @@ class KernelOptionsTest {
         assertEquals("attention sliding_window needs option window (options: window)", error(AttentionKind.SLIDING_WINDOW::defaultOptions));
         assertEquals("attention topk: unknown option 'window' (options: k)", error(() -> AttentionKind.TOPK.options(Map.of("window", "4"))));
         assertEquals(AttentionKind.SLIDING_WINDOW, AttentionKind.named("Sliding_Window"));
+        assertEquals(new AdaptiveSpanAttention.Options(AdaptiveSpanAttention.RAMP, 1e-3), AttentionKind.ADAPTIVE_SPAN.options(Map.of("span_loss", "1e-3")),
+                "a camelCase component is a snake_case option, the others keep their defaults");
+        assertEquals("attention adaptive_span: unknown option 'spanLoss' (options: ramp, span_loss)",
+                error(() -> AttentionKind.ADAPTIVE_SPAN.options(Map.of("spanLoss", "1"))));
+        assertEquals(Map.of("ramp", 32.0, "span_loss", 2e-6), KernelOptions.values(AttentionKind.ADAPTIVE_SPAN.defaultOptions()));
         String unknown = error(() -> AttentionKind.named("retnet-x"));
         for (AttentionKind k : AttentionKind.values()) {
             assert unknown.contains(k.configName()) : unknown;
