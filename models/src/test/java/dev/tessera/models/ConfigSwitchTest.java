@@ -90,7 +90,9 @@ class ConfigSwitchTest {
                 java.util.Map.entry(AttentionKind.REALFORMER, dev.tessera.nn.attention.RealFormerAttention.class),
                 java.util.Map.entry(AttentionKind.GAUSSIAN_KEYS, dev.tessera.nn.attention.GaussianKeysAttention.class),
                 java.util.Map.entry(AttentionKind.NORMALIZED, dev.tessera.nn.attention.NormalizedAttention.class),
-                java.util.Map.entry(AttentionKind.COLLABORATIVE, dev.tessera.nn.attention.CollaborativeAttention.class));
+                java.util.Map.entry(AttentionKind.COLLABORATIVE, dev.tessera.nn.attention.CollaborativeAttention.class),
+                java.util.Map.entry(AttentionKind.RETNET, dev.tessera.nn.attention.RetentionAttention.class),
+                java.util.Map.entry(AttentionKind.GAU, dev.tessera.nn.attention.GauAttention.class));
         for (AttentionKind kind : AttentionKind.values()) { // every kind must be in the map
             assertTrue(expected.containsKey(kind), "ConfigSwitchTest's map lacks " + kind);
             if (!kind.causal()) { // bidirectional only: the decoders refuse it in one line

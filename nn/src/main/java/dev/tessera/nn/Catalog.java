@@ -197,8 +197,12 @@ public final class Catalog {
                     "ties at the k-th score all kept"),
             todo("B10", "Transformer-VQ (VQ keys, linear-time cache)",
                     "Lingle 2023, Transformer-VQ: Linear-Time Transformers via Vector Quantization"),
-            todo("B11", "RetNet retention (parallel, recurrent, chunkwise)",
-                    "Sun et al. 2023, Retentive Network: A Successor to Transformer for LLMs"),
+            done("B11", "RetNet retention (parallel, recurrent, chunkwise)",
+                    "Sun et al. 2023, Retentive Network: A Successor to Transformer for LLMs", NN + "attention.RetentionAttention",
+                    "--attention retnet [--attention-option chunk=C]", NN + "attention.RetentionAttentionTest",
+                    "the retention kernel (γ_h = 1 − 2^(−5−h), scores/√D), parallel or chunkwise by option, recurrent step; golden vs fla "
+                            + "naive_retention / simple_gla; GroupNorm and swish gate of the MSR layer need the block input, left to I4; "
+                            + "models decode through the KV cache"),
             done("B12", "AFT (attention free transformer)", "Zhai et al. 2021, An Attention Free Transformer",
                     NN + "attention.AftAttention", "--attention aft", NN + "attention.AftAttentionTest",
                     "AFT-full by name; AFT-local and AFT-simple (linear, prefix sums) as AftAttention variants; AFT-conv not included"),
@@ -251,7 +255,11 @@ public final class Catalog {
                     NN + "attention.GaussianKeysAttention", "--attention gaussian_keys [--attention-option components=R] | normalized",
                     NN + "attention.GaussianKeysAttentionTest",
                     "normalised attention in NormalizedAttention (+Test); MGK's R keys (option components, default 2) are k·A_r maps in the kernel (a kernel sees no block input), π per head, σ² = √D fixed"),
-            todo("B30", "gated attention unit (GAU / FLASH)", "Hua et al. 2022, Transformer Quality in Linear Time"),
+            done("B30", "gated attention unit (GAU / FLASH)", "Hua et al. 2022, Transformer Quality in Linear Time",
+                    NN + "attention.GauAttention", "--attention gau [--attention-option chunk=C]", NN + "attention.GauAttentionTest",
+                    "kernel form: relu²(QKᵀ/maxT + b) V with per-head scale-offset Q, K from the model's q, k and a relative bias; "
+                            + "the U gate, shared Z and W_o need the block input (GAU replacing the FFN not reproduced); "
+                            + "chunk=C gives causal FLASH mixed chunks, chunked == full; no golden: REFERENCES names the paper only"),
             todo("B31", "CrossFormer long/short-distance attention",
                     "Wang et al. 2021, CrossFormer: A Versatile Vision Transformer Hinging on Cross-scale Attention"),
             todo("B32", "NesT block aggregation", "Zhang et al. 2022, Nested Hierarchical Transformer"),

@@ -56,7 +56,11 @@ public enum AttentionKind {
     /** B29: normalised attention, softmax replaced by centring and scaling each query's scores (Richter &amp; Wattenhofer 2020). */
     NORMALIZED,
     /** B15: collaborative heads, shared query/key projections re-weighted per head by a learned mixing vector (Cordonnier et al. 2020). */
-    COLLABORATIVE;
+    COLLABORATIVE,
+    /** B11: RetNet retention, (QKᵀ/√D ⊙ γ_h^(n−m)) V with γ_h = 1 − 2^(−5−h) (Sun et al. 2023); parallel form (option chunk=0) or chunkwise (chunk=C), causal only. */
+    RETNET(RetentionAttention.Options.class, "chunk", "0"),
+    /** B30: GAU's relu²(QKᵀ/maxT + b) V with per-dim scale-offset Q, K (option chunk=0), or FLASH mixed chunks (chunk=C) (Hua et al. 2022). */
+    GAU(GauAttention.Options.class, "chunk", "0");
 
     private final Class<? extends Record> optionsType;
     private final Map<String, String> defaults;
@@ -157,6 +161,8 @@ public enum AttentionKind {
             case GAUSSIAN_KEYS -> new GaussianKeysAttention(c.numHeads(), c.headDim(), cast(c.options(), GaussianKeysAttention.Options.class), g);
             case NORMALIZED -> new NormalizedAttention();
             case COLLABORATIVE -> new CollaborativeAttention(c.numHeads(), c.headDim());
+            case RETNET -> new RetentionAttention(c.numHeads(), cast(c.options(), RetentionAttention.Options.class));
+            case GAU -> new GauAttention(c.numHeads(), c.headDim(), c.maxPositions(), cast(c.options(), GauAttention.Options.class));
         };
     }
 }
