@@ -44,7 +44,10 @@ public enum AttentionKind {
     /** B18: clustered attention, one softmax row per K-means cluster of the queries (Vyas et al. 2020); bidirectional only. */
     CLUSTERED(ClusteredAttention.Options.class, "clusters", "16", "iterations", "10"),
     /** B19: Luna, pack into a learned length-l sequence and unpack back (Ma et al. 2021); bidirectional only. */
-    LUNA(LunaAttention.Options.class, "pack_length", "16");
+    LUNA(LunaAttention.Options.class, "pack_length", "16"),
+    /** B10: Transformer-VQ, keys quantized to a learned per-head codebook, causal attention linear in T through per-code sums (Lingle 2023). */
+    VQ(VqAttention.Options.class, "codebook_size", String.valueOf(VqAttention.CODEBOOK_SIZE), "block_length",
+            String.valueOf(VqAttention.BLOCK_LENGTH), "commitment", String.valueOf(VqAttention.COMMITMENT));
 
     private final Class<? extends Record> optionsType;
     private final Map<String, String> defaults;
@@ -139,6 +142,7 @@ public enum AttentionKind {
             case ADAPTIVE_SPAN -> new AdaptiveSpanAttention(c.numHeads(), c.maxPositions(), cast(c.options(), AdaptiveSpanAttention.Options.class));
             case CLUSTERED -> new ClusteredAttention(cast(c.options(), ClusteredAttention.Options.class));
             case LUNA -> new LunaAttention(c.numHeads(), c.headDim(), cast(c.options(), LunaAttention.Options.class), g);
+            case VQ -> new VqAttention(c.numHeads(), c.headDim(), cast(c.options(), VqAttention.Options.class), g);
         };
     }
 }
