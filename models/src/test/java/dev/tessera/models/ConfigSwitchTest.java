@@ -84,7 +84,8 @@ class ConfigSwitchTest {
                 java.util.Map.entry(AttentionKind.SYNTHESIZER_DENSE, dev.tessera.nn.attention.SynthesizerAttention.class),
                 java.util.Map.entry(AttentionKind.ADAPTIVE_SPAN, dev.tessera.nn.attention.AdaptiveSpanAttention.class),
                 java.util.Map.entry(AttentionKind.CLUSTERED, dev.tessera.nn.attention.ClusteredAttention.class),
-                java.util.Map.entry(AttentionKind.LUNA, dev.tessera.nn.attention.LunaAttention.class));
+                java.util.Map.entry(AttentionKind.LUNA, dev.tessera.nn.attention.LunaAttention.class),
+                java.util.Map.entry(AttentionKind.VQ, dev.tessera.nn.attention.VqAttention.class));
         for (AttentionKind kind : AttentionKind.values()) { // every kind must be in the map
             assertTrue(expected.containsKey(kind), "ConfigSwitchTest's map lacks " + kind);
             if (!kind.causal()) { // bidirectional only: the decoders refuse it in one line
