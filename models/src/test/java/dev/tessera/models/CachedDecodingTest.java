@@ -37,6 +37,9 @@ class CachedDecodingTest {
                 if (kind == AttentionKind.TOPK) {
                     b.attentionOptions(new dev.tessera.nn.attention.TopKAttention.Options(2)); // fewer than the prompt: later queries drop keys
                 }
+                if (kind == AttentionKind.VQ) {
+                    b.attentionOptions(new dev.tessera.nn.attention.VqAttention.Options(4, 2, 1e-4)); // blocks of 2: later steps read the code cache
+                }
                 out.add(Arguments.of(base.architecture() + " " + kind, b.build()));
             }
         }

@@ -92,7 +92,8 @@ class ConfigSwitchTest {
                 java.util.Map.entry(AttentionKind.NORMALIZED, dev.tessera.nn.attention.NormalizedAttention.class),
                 java.util.Map.entry(AttentionKind.COLLABORATIVE, dev.tessera.nn.attention.CollaborativeAttention.class),
                 java.util.Map.entry(AttentionKind.RETNET, dev.tessera.nn.attention.RetentionAttention.class),
-                java.util.Map.entry(AttentionKind.GAU, dev.tessera.nn.attention.GauAttention.class));
+                java.util.Map.entry(AttentionKind.GAU, dev.tessera.nn.attention.GauAttention.class),
+                java.util.Map.entry(AttentionKind.VQ, dev.tessera.nn.attention.VqAttention.class));
         for (AttentionKind kind : AttentionKind.values()) { // every kind must be in the map
             assertTrue(expected.containsKey(kind), "ConfigSwitchTest's map lacks " + kind);
             if (!kind.causal()) { // bidirectional only: the decoders refuse it in one line

@@ -60,7 +60,10 @@ public enum AttentionKind {
     /** B11: RetNet retention, (QKᵀ/√D ⊙ γ_h^(n−m)) V with γ_h = 1 − 2^(−5−h) (Sun et al. 2023); parallel form (option chunk=0) or chunkwise (chunk=C), causal only. */
     RETNET(RetentionAttention.Options.class, "chunk", "0"),
     /** B30: GAU's relu²(QKᵀ/maxT + b) V with per-dim scale-offset Q, K (option chunk=0), or FLASH mixed chunks (chunk=C) (Hua et al. 2022). */
-    GAU(GauAttention.Options.class, "chunk", "0");
+    GAU(GauAttention.Options.class, "chunk", "0"),
+    /** B10: Transformer-VQ, keys quantized to a learned per-head codebook, causal attention linear in T through per-code sums (Lingle 2023). */
+    VQ(VqAttention.Options.class, "codebook_size", String.valueOf(VqAttention.CODEBOOK_SIZE), "block_length",
+            String.valueOf(VqAttention.BLOCK_LENGTH), "commitment", String.valueOf(VqAttention.COMMITMENT));
 
     private final Class<? extends Record> optionsType;
     private final Map<String, String> defaults;
@@ -163,6 +166,7 @@ public enum AttentionKind {
             case COLLABORATIVE -> new CollaborativeAttention(c.numHeads(), c.headDim());
             case RETNET -> new RetentionAttention(c.numHeads(), cast(c.options(), RetentionAttention.Options.class));
             case GAU -> new GauAttention(c.numHeads(), c.headDim(), c.maxPositions(), cast(c.options(), GauAttention.Options.class));
+            case VQ -> new VqAttention(c.numHeads(), c.headDim(), cast(c.options(), VqAttention.Options.class), g);
         };
     }
 }
