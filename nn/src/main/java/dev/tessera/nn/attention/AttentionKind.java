@@ -34,7 +34,13 @@ public enum AttentionKind {
     /** B13: Dense Synthesizer, softmax(W₂ relu(W₁ q_t) + mask)·V per head, q standing for the block input (Tay et al. 2021). */
     SYNTHESIZER_DENSE,
     /** B25: softmax attention times a learned per-head soft span mask, renormalised (Sukhbaatar et al. 2019). */
-    ADAPTIVE_SPAN;
+    ADAPTIVE_SPAN,
+    /** B6: Sparse Transformer strided pattern, a band of l plus every l-th key (Child et al. 2019). */
+    STRIDED,
+    /** B6: Sparse Transformer fixed pattern, the query's block of l plus each block's last c keys (Child et al. 2019). */
+    FIXED,
+    /** B6: GPT-3's alternation, even layers dense and odd layers locally banded (Brown et al. 2020); needs the layer index. */
+    ALTERNATING;
 
     /** Random features for Performer: m = max(64, 4·headDim), a common choice near d·log d for small heads. */
     static int performerFeatures(int headDim) {
@@ -58,6 +64,19 @@ public enum AttentionKind {
             case SYNTHESIZER_RANDOM -> new SynthesizerAttention(SynthesizerAttention.Variant.RANDOM, c.numHeads(), c.headDim(), c.maxPositions(), g);
             case SYNTHESIZER_DENSE -> new SynthesizerAttention(SynthesizerAttention.Variant.DENSE, c.numHeads(), c.headDim(), c.maxPositions(), g);
             case ADAPTIVE_SPAN -> new AdaptiveSpanAttention(c.numHeads(), c.maxPositions());
+            case STRIDED -> new SparseTransformerAttention(SparseTransformerAttention.Pattern.STRIDED, SparseTransformerAttention.Options.DEFAULT);
+            case FIXED -> new SparseTransformerAttention(SparseTransformerAttention.Pattern.FIXED, SparseTransformerAttention.Options.DEFAULT);
+            case ALTERNATING -> throw new IllegalArgumentException("AttentionKind: alternating differs per layer; create it with the layer index");
         };
+    }
+
+    /**
+     * The kernel of layer {@code layer} (0-based) of a stack: the same as {@link #create(MultiHeadAttention.Config, Generator)}
+     * for every kind but {@link #ALTERNATING}, whose even layers are dense and odd layers banded.
+     */
+    public AttentionKernel create(MultiHeadAttention.Config c, int layer, Generator g) {
+        return this == ALTERNATING
+                ? SparseTransformerAttention.alternating(layer, SparseTransformerAttention.ALTERNATING_WINDOW, SOFTMAX.create(c, g))
+                : create(c, g);
     }
 }
