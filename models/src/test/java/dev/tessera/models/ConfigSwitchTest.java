@@ -81,7 +81,10 @@ class ConfigSwitchTest {
                 java.util.Map.entry(AttentionKind.AVERAGE, dev.tessera.nn.attention.AverageAttention.class),
                 java.util.Map.entry(AttentionKind.SYNTHESIZER_RANDOM, dev.tessera.nn.attention.SynthesizerAttention.class),
                 java.util.Map.entry(AttentionKind.SYNTHESIZER_DENSE, dev.tessera.nn.attention.SynthesizerAttention.class),
-                java.util.Map.entry(AttentionKind.ADAPTIVE_SPAN, dev.tessera.nn.attention.AdaptiveSpanAttention.class));
+                java.util.Map.entry(AttentionKind.ADAPTIVE_SPAN, dev.tessera.nn.attention.AdaptiveSpanAttention.class),
+                java.util.Map.entry(AttentionKind.STRIDED, dev.tessera.nn.attention.SparseTransformerAttention.class),
+                java.util.Map.entry(AttentionKind.FIXED, dev.tessera.nn.attention.SparseTransformerAttention.class),
+                java.util.Map.entry(AttentionKind.ALTERNATING, SlidingWindowAttention.class)); // block 1 is odd: banded
         for (AttentionKind kind : AttentionKind.values()) { // every kind must be in the map
             var pos = kind == AttentionKind.ALIBI ? ModelConfig.Positional.NONE : ModelConfig.Positional.ROPE_HALF_SPLIT;
             int window = kind == AttentionKind.SLIDING_WINDOW ? 2 : 0;

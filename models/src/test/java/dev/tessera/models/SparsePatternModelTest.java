@@ -1,0 +1,86 @@
+package dev.tessera.models;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.tessera.autograd.GradMode;
+import dev.tessera.nn.attention.AttentionKernel;
+import dev.tessera.nn.attention.AttentionKind;
+import dev.tessera.nn.attention.SlidingWindowAttention;
+import dev.tessera.nn.attention.SoftmaxAttention;
+import dev.tessera.nn.attention.SparseTransformerAttention;
+import dev.tessera.tensor.Generator;
+import dev.tessera.tensor.Tensor;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The causal position-pattern kinds in whole models (B6 strided, fixed, GPT-3 alternating): switched
+ * on by name per layer, saved in config.json, and a short run with each lowers the loss. (Cached
+ * decoding == full forward is covered for every kind by {@link CachedDecodingTest}, the {@code --attention}
+ * names by {@code cli.AttentionOptionsTest}.)
+ */
+class SparsePatternModelTest {
+    private static final List<AttentionKind> KINDS = List.of(AttentionKind.STRIDED, AttentionKind.FIXED, AttentionKind.ALTERNATING);
+
+    private static ModelConfig with(ModelConfig base, AttentionKind kind) {
+        return base.toBuilder().attentionKind(kind).build();
+    }
+
+    private static AttentionKernel kernel(LanguageModel m, int layer) {
+        return m instanceof Llama l ? l.blocks().get(layer).attention().kernel() : ((GPT2) m).blocks().get(layer).attention().kernel();
+    }
+
+    /** Alternating: layer 0 dense, layer 1 banded, in both architectures; strided and fixed in every layer. */
+    @Test
+    void kernelsPerLayer() {
+        for (ModelConfig base : List.of(Fixtures.llama(), Fixtures.gpt2())) {
+            LanguageModel alt = Models.create(with(base, AttentionKind.ALTERNATING), new Generator(51));
+            assertInstanceOf(SoftmaxAttention.class, kernel(alt, 0));
+            assertInstanceOf(SlidingWindowAttention.class, kernel(alt, 1));
+            for (AttentionKind kind : List.of(AttentionKind.STRIDED, AttentionKind.FIXED)) {
+                LanguageModel m = Models.create(with(base, kind), new Generator(51));
+                for (int layer = 0; layer < base.layers(); layer++) {
+                    assertEquals(kind.name(), assertInstanceOf(SparseTransformerAttention.class, kernel(m, layer)).pattern().name());
+                }
+            }
+        }
+    }
+
+    /** The pattern changes what a model computes beyond its reach (T 16 > l 8), and not before. */
+    @Test
+    void patternsChangeLaterPositionsOnly() {
+        Tensor ids = Fixtures.ids(52, 2, 16, Fixtures.llama().vocabSize());
+        try (var s = GradMode.noGrad()) {
+            Tensor full = Models.create(Fixtures.llama(), new Generator(53)).forward(ids, null).data();
+            for (AttentionKind kind : KINDS) {
+                Tensor sparse = Models.create(with(Fixtures.llama(), kind), new Generator(53)).forward(ids, null).data();
+                assertTrue(Fixtures.maxAbsDiff(full.narrow(1, 0, 7), sparse.narrow(1, 0, 7)) < 1e-5, kind + ": the first positions see everything");
+                assertTrue(Fixtures.maxAbsDiff(full, sparse) > 1e-4, kind + " must change later positions");
+            }
+        }
+    }
+
+    @Test
+    void configJsonRoundTrip() {
+        for (AttentionKind kind : KINDS) {
+            for (ModelConfig c : List.of(with(Fixtures.llama(), kind), with(Fixtures.gpt2(), kind))) {
+                assertTrue(c.toJson().contains("\"" + kind.name().toLowerCase(java.util.Locale.ROOT) + "\""), c.toJson());
+                assertEquals(c, ModelConfig.fromJson(c.toJson()));
+                assertEquals(c, ModelConfig.fromHuggingFace(c.toHuggingFace()));
+            }
+        }
+    }
+
+    /** One architecture per kind (both are covered across the kinds), 20 steps each. */
+    @Test
+    void shortTrainingRunLowersTheLoss() {
+        List<ModelConfig> bases = List.of(Fixtures.llama(), Fixtures.gpt2());
+        for (int n = 0; n < KINDS.size(); n++) {
+            ModelConfig c = with(bases.get(n % 2), KINDS.get(n));
+            double[] loss = Fixtures.train(Models.create(c, new Generator(54 + n)), 20, 1e-2, 60 + n);
+            assertTrue(loss[1] < 0.7 * loss[0], c.architecture() + " " + c.attentionKind() + ": loss " + loss[0] + " -> " + loss[1]);
+        }
+    }
+}
