@@ -40,7 +40,9 @@ public enum AttentionKind {
     /** B6: Sparse Transformer fixed pattern, the query's block of l plus each block's last c keys (Child et al. 2019). */
     FIXED,
     /** B6: GPT-3's alternation, even layers dense and odd layers locally banded (Brown et al. 2020); needs the layer index. */
-    ALTERNATING;
+    ALTERNATING,
+    /** B7: LongNet dilated attention, segments w and rates r mixed by their softmax denominators, offset per head (Ding et al. 2023). */
+    DILATED;
 
     /** Random features for Performer: m = max(64, 4·headDim), a common choice near d·log d for small heads. */
     static int performerFeatures(int headDim) {
@@ -67,6 +69,7 @@ public enum AttentionKind {
             case STRIDED -> new SparseTransformerAttention(SparseTransformerAttention.Pattern.STRIDED, SparseTransformerAttention.Options.DEFAULT);
             case FIXED -> new SparseTransformerAttention(SparseTransformerAttention.Pattern.FIXED, SparseTransformerAttention.Options.DEFAULT);
             case ALTERNATING -> throw new IllegalArgumentException("AttentionKind: alternating differs per layer; create it with the layer index");
+            case DILATED -> new DilatedAttention(DilatedAttention.Options.DEFAULT);
         };
     }
 
