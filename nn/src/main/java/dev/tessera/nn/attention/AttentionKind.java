@@ -42,7 +42,9 @@ public enum AttentionKind {
     /** B6: GPT-3's alternation, even layers dense and odd layers locally banded (Brown et al. 2020); needs the layer index. */
     ALTERNATING,
     /** B7: LongNet dilated attention, segments w and rates r mixed by their softmax denominators, offset per head (Ding et al. 2023). */
-    DILATED;
+    DILATED,
+    /** B8: BlockBERT blockwise attention, head h's block i attends to block π_h(i) (Qiu et al. 2020); bidirectional only. */
+    BLOCKWISE;
 
     /** Random features for Performer: m = max(64, 4·headDim), a common choice near d·log d for small heads. */
     static int performerFeatures(int headDim) {
@@ -70,6 +72,7 @@ public enum AttentionKind {
             case FIXED -> new SparseTransformerAttention(SparseTransformerAttention.Pattern.FIXED, SparseTransformerAttention.Options.DEFAULT);
             case ALTERNATING -> throw new IllegalArgumentException("AttentionKind: alternating differs per layer; create it with the layer index");
             case DILATED -> new DilatedAttention(DilatedAttention.Options.DEFAULT);
+            case BLOCKWISE -> new BlockwiseAttention(BlockwiseAttention.Options.DEFAULT);
         };
     }
 
