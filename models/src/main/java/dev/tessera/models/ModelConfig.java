@@ -90,6 +90,8 @@ public record ModelConfig(Architecture architecture, int vocabSize, int contextL
         require(attentionTopK >= 0 && (attentionKind == AttentionKind.TOPK) == (attentionTopK > 0),
                 "attentionTopK (>= 1) goes with the topk attention kind only, got " + attentionTopK + " for " + attentionKind);
         require(initStd > 0 && Double.isFinite(initStd), "initStd must be positive, got " + initStd);
+        require(attentionKind != AttentionKind.BLOCKWISE, "the blockwise attention kind is bidirectional (BlockBERT) and cannot serve a causal "
+                + architecture + " decoder");
         if (architecture == Architecture.GPT2) {
             require(kvHeads == heads, "GPT2 has no grouped-query attention: kvHeads " + kvHeads + " != heads " + heads);
             require(heads * headDim == dim, "GPT2 needs heads·headDim == dim, got " + heads + "·" + headDim + " != " + dim);

@@ -84,8 +84,12 @@ class ConfigSwitchTest {
                 java.util.Map.entry(AttentionKind.ADAPTIVE_SPAN, dev.tessera.nn.attention.AdaptiveSpanAttention.class),
                 java.util.Map.entry(AttentionKind.STRIDED, dev.tessera.nn.attention.SparseTransformerAttention.class),
                 java.util.Map.entry(AttentionKind.FIXED, dev.tessera.nn.attention.SparseTransformerAttention.class),
-                java.util.Map.entry(AttentionKind.ALTERNATING, SlidingWindowAttention.class)); // block 1 is odd: banded
+                java.util.Map.entry(AttentionKind.ALTERNATING, SlidingWindowAttention.class), // block 1 is odd: banded
+                java.util.Map.entry(AttentionKind.DILATED, dev.tessera.nn.attention.DilatedAttention.class));
         for (AttentionKind kind : AttentionKind.values()) { // every kind must be in the map
+            if (kind == AttentionKind.BLOCKWISE) {
+                continue; // bidirectional: the decoders refuse it (SparsePatternModelTest)
+            }
             var pos = kind == AttentionKind.ALIBI ? ModelConfig.Positional.NONE : ModelConfig.Positional.ROPE_HALF_SPLIT;
             int window = kind == AttentionKind.SLIDING_WINDOW ? 2 : 0;
             int topK = kind == AttentionKind.TOPK ? 2 : 0;

@@ -2,11 +2,13 @@ package dev.tessera.models;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.tessera.autograd.GradMode;
 import dev.tessera.nn.attention.AttentionKernel;
 import dev.tessera.nn.attention.AttentionKind;
+import dev.tessera.nn.attention.DilatedAttention;
 import dev.tessera.nn.attention.SlidingWindowAttention;
 import dev.tessera.nn.attention.SoftmaxAttention;
 import dev.tessera.nn.attention.SparseTransformerAttention;
@@ -16,13 +18,14 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /**
- * The causal position-pattern kinds in whole models (B6 strided, fixed, GPT-3 alternating): switched
+ * The causal position-pattern kinds in whole models (B6 strided, fixed, GPT-3 alternating; B7 dilated): switched
  * on by name per layer, saved in config.json, and a short run with each lowers the loss. (Cached
  * decoding == full forward is covered for every kind by {@link CachedDecodingTest}, the {@code --attention}
  * names by {@code cli.AttentionOptionsTest}.)
  */
 class SparsePatternModelTest {
-    private static final List<AttentionKind> KINDS = List.of(AttentionKind.STRIDED, AttentionKind.FIXED, AttentionKind.ALTERNATING);
+    private static final List<AttentionKind> KINDS = List.of(AttentionKind.STRIDED, AttentionKind.FIXED, AttentionKind.ALTERNATING,
+            AttentionKind.DILATED);
 
     private static ModelConfig with(ModelConfig base, AttentionKind kind) {
         return base.toBuilder().attentionKind(kind).build();
@@ -32,7 +35,7 @@ class SparsePatternModelTest {
         return m instanceof Llama l ? l.blocks().get(layer).attention().kernel() : ((GPT2) m).blocks().get(layer).attention().kernel();
     }
 
-    /** Alternating: layer 0 dense, layer 1 banded, in both architectures; strided and fixed in every layer. */
+    /** Alternating: layer 0 dense, layer 1 banded, in both architectures; strided, fixed and dilated in every layer. */
     @Test
     void kernelsPerLayer() {
         for (ModelConfig base : List.of(Fixtures.llama(), Fixtures.gpt2())) {
@@ -45,10 +48,15 @@ class SparsePatternModelTest {
                     assertEquals(kind.name(), assertInstanceOf(SparseTransformerAttention.class, kernel(m, layer)).pattern().name());
                 }
             }
+            LanguageModel dilated = Models.create(with(base, AttentionKind.DILATED), new Generator(51));
+            assertEquals(DilatedAttention.Options.DEFAULT, assertInstanceOf(DilatedAttention.class, kernel(dilated, 1)).options());
         }
     }
 
-    /** The pattern changes what a model computes beyond its reach (T 16 > l 8), and not before. */
+    /**
+     * The pattern changes what a model computes; B6's reach (l = W = 8) leaves the first positions as
+     * they are, while LongNet's overlapping configurations reweight keys from the start.
+     */
     @Test
     void patternsChangeLaterPositionsOnly() {
         Tensor ids = Fixtures.ids(52, 2, 16, Fixtures.llama().vocabSize());
@@ -56,7 +64,9 @@ class SparsePatternModelTest {
             Tensor full = Models.create(Fixtures.llama(), new Generator(53)).forward(ids, null).data();
             for (AttentionKind kind : KINDS) {
                 Tensor sparse = Models.create(with(Fixtures.llama(), kind), new Generator(53)).forward(ids, null).data();
-                assertTrue(Fixtures.maxAbsDiff(full.narrow(1, 0, 7), sparse.narrow(1, 0, 7)) < 1e-5, kind + ": the first positions see everything");
+                if (kind != AttentionKind.DILATED) {
+                    assertTrue(Fixtures.maxAbsDiff(full.narrow(1, 0, 7), sparse.narrow(1, 0, 7)) < 1e-5, kind + ": the first positions see everything");
+                }
                 assertTrue(Fixtures.maxAbsDiff(full, sparse) > 1e-4, kind + " must change later positions");
             }
         }
@@ -81,6 +91,16 @@ class SparsePatternModelTest {
             ModelConfig c = with(bases.get(n % 2), KINDS.get(n));
             double[] loss = Fixtures.train(Models.create(c, new Generator(54 + n)), 20, 1e-2, 60 + n);
             assertTrue(loss[1] < 0.7 * loss[0], c.architecture() + " " + c.attentionKind() + ": loss " + loss[0] + " -> " + loss[1]);
+        }
+    }
+
+    /** B8 blockwise attention looks ahead: the causal decoders refuse it with one line (its training test is nn's BlockwiseAttentionTest). */
+    @Test
+    void decodersRefuseTheBidirectionalBlockwiseKind() {
+        for (ModelConfig base : List.of(Fixtures.llama(), Fixtures.gpt2())) {
+            var e = assertThrows(IllegalArgumentException.class, () -> with(base, AttentionKind.BLOCKWISE));
+            assertEquals("ModelConfig: the blockwise attention kind is bidirectional (BlockBERT) and cannot serve a causal "
+                    + base.architecture() + " decoder", e.getMessage());
         }
     }
 }
