@@ -3,6 +3,7 @@ package dev.tessera.nn.attention;
 import static dev.tessera.nn.attention.AttentionReference.dot;
 import static dev.tessera.nn.attention.AttentionReference.row;
 
+import dev.tessera.autograd.GradCheck;
 import dev.tessera.tensor.Tensor;
 
 /**
@@ -36,5 +37,17 @@ final class SparsePatternReference {
             x[i] = Double.isNaN(x[i]) ? 0 : x[i];
         }
         return x;
+    }
+
+    /**
+     * F64 central differences of the kernel's q, k, v gradients on seeded (2, heads, T, 3) queries and
+     * (2, heads, S, ·) keys and values, under each of the given {@link AttentionReference#mask} kinds.
+     */
+    static void gradCheck(AttentionKernel kernel, int heads, int t, int s, int... maskKinds) {
+        for (int kind : maskKinds) {
+            AttentionMask mask = AttentionReference.mask(kind, 2, t, s, 9);
+            GradCheck.check(in -> kernel.attend(in[0], in[1], in[2], mask), AttentionReference.randn(1, 1, 2, heads, t, 3),
+                    AttentionReference.randn(2, 1, 2, heads, s, 3), AttentionReference.randn(3, 1, 2, heads, s, 2));
+        }
     }
 }
