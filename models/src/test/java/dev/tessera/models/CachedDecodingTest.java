@@ -32,10 +32,10 @@ class CachedDecodingTest {
                     b.positional(ModelConfig.Positional.NONE);
                 }
                 if (kind == AttentionKind.SLIDING_WINDOW) {
-                    b.attentionWindow(3); // shorter than the prompt: the windowed cache drops keys on the way
+                    b.attentionOptions(new dev.tessera.nn.attention.SlidingWindowAttention.Options(3)); // shorter than the prompt: the windowed cache drops keys on the way
                 }
                 if (kind == AttentionKind.TOPK) {
-                    b.attentionTopK(2); // fewer than the prompt: later queries drop keys
+                    b.attentionOptions(new dev.tessera.nn.attention.TopKAttention.Options(2)); // fewer than the prompt: later queries drop keys
                 }
                 out.add(Arguments.of(base.architecture() + " " + kind, b.build()));
             }

@@ -91,12 +91,12 @@ class ConfigSwitchTest {
                 continue; // bidirectional: the decoders refuse it (SparsePatternModelTest)
             }
             var pos = kind == AttentionKind.ALIBI ? ModelConfig.Positional.NONE : ModelConfig.Positional.ROPE_HALF_SPLIT;
-            int window = kind == AttentionKind.SLIDING_WINDOW ? 2 : 0;
-            int topK = kind == AttentionKind.TOPK ? 2 : 0;
-            Llama llama = (Llama) build(Fixtures.llama().toBuilder().attentionKind(kind).attentionWindow(window).attentionTopK(topK).positional(pos).build());
+            Record options = kind == AttentionKind.SLIDING_WINDOW ? new SlidingWindowAttention.Options(2)
+                    : kind == AttentionKind.TOPK ? new dev.tessera.nn.attention.TopKAttention.Options(2) : kind.defaultOptions();
+            Llama llama = (Llama) build(Fixtures.llama().toBuilder().attentionKind(kind).attentionOptions(options).positional(pos).build());
             assertInstanceOf(expected.get(kind), llama.blocks().get(1).attention().kernel());
             var gpos = kind == AttentionKind.ALIBI ? ModelConfig.Positional.NONE : ModelConfig.Positional.LEARNED;
-            GPT2 gpt2 = (GPT2) build(Fixtures.gpt2().toBuilder().attentionKind(kind).attentionWindow(window).attentionTopK(topK).positional(gpos).build());
+            GPT2 gpt2 = (GPT2) build(Fixtures.gpt2().toBuilder().attentionKind(kind).attentionOptions(options).positional(gpos).build());
             assertInstanceOf(expected.get(kind), gpt2.blocks().get(1).attention().kernel());
         }
     }

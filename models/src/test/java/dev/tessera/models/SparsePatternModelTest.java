@@ -49,7 +49,7 @@ class SparsePatternModelTest {
                 }
             }
             LanguageModel dilated = Models.create(with(base, AttentionKind.DILATED), new Generator(51));
-            assertEquals(DilatedAttention.Options.DEFAULT, assertInstanceOf(DilatedAttention.class, kernel(dilated, 1)).options());
+            assertEquals(AttentionKind.DILATED.defaultOptions(), assertInstanceOf(DilatedAttention.class, kernel(dilated, 1)).options());
         }
     }
 
@@ -81,6 +81,15 @@ class SparsePatternModelTest {
                 assertEquals(c, ModelConfig.fromHuggingFace(c.toHuggingFace()));
             }
         }
+        // options other than the defaults are stored in tessera.attention_options and read back
+        ModelConfig dilated = Fixtures.gpt2().toBuilder().attentionKind(AttentionKind.DILATED)
+                .attentionOptions(new DilatedAttention.Options("2,8", "1,4", false)).build();
+        assertEquals("2,8", dilated.toHuggingFace().get("tessera").get("attention_options").get("segments").asText());
+        assertEquals(dilated, ModelConfig.fromJson(dilated.toJson()));
+        ModelConfig fixed = Fixtures.llama().toBuilder().attentionKind(AttentionKind.FIXED)
+                .attentionOptions(AttentionKind.FIXED.options(java.util.Map.of("stride", 4, "summary", 1))).build();
+        assertEquals(fixed, ModelConfig.fromHuggingFace(fixed.toHuggingFace()));
+        assertEquals(4, ((SparseTransformerAttention) kernel(Models.create(fixed, new Generator(1)), 0)).stride());
     }
 
     /** One architecture per kind (both are covered across the kinds), 20 steps each. */

@@ -2,6 +2,11 @@ package dev.tessera.nn.attention;
 
 import dev.tessera.nn.position.ALiBiAttention;
 import dev.tessera.tensor.Generator;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.stream.Collectors;
 
 /** The attention kernels a model config can switch between (each one file, see its javadoc). */
 public enum AttentionKind {
@@ -18,7 +23,7 @@ public enum AttentionKind {
     /** B14: scaled cosine attention with a learned per-head logit scale (Liu et al. 2022, Swin Transformer V2). */
     COSINE,
     /** B5: sliding-window / local softmax attention, window W from the config (Beltagy et al. 2020; Mistral). */
-    SLIDING_WINDOW,
+    SLIDING_WINDOW(SlidingWindowAttention.Options.class),
     /** B3: linear attention with the elu+1 feature map (Katharopoulos et al. 2020), causal by prefix sums. */
     LINEAR,
     /** B3: DeltaNet, the fast-weight delta rule with normalised keys (Schlag et al. 2021; Yang et al. 2024), chunkwise parallel. */
@@ -26,7 +31,7 @@ public enum AttentionKind {
     /** B12: AFT-full, the Attention Free Transformer with a learned maxT × maxT position bias (Zhai et al. 2021). */
     AFT,
     /** B9: top-k explicit sparse attention, k keys per query from the config (Zhao et al. 2019). */
-    TOPK,
+    TOPK(TopKAttention.Options.class),
     /** B28: average attention network, a gated FFN of the cumulative average of v per head (Zhang et al. 2018); causal only. */
     AVERAGE,
     /** B13: Random Synthesizer, softmax(R + mask)·V with a learned maxT × maxT matrix R per head (Tay et al. 2021). */
@@ -34,17 +39,76 @@ public enum AttentionKind {
     /** B13: Dense Synthesizer, softmax(W₂ relu(W₁ q_t) + mask)·V per head, q standing for the block input (Tay et al. 2021). */
     SYNTHESIZER_DENSE,
     /** B25: softmax attention times a learned per-head soft span mask, renormalised (Sukhbaatar et al. 2019). */
-    ADAPTIVE_SPAN,
+    ADAPTIVE_SPAN(AdaptiveSpanAttention.Options.class, "ramp", String.valueOf(AdaptiveSpanAttention.RAMP), "span_loss",
+            String.valueOf(AdaptiveSpanAttention.SPAN_LOSS)),
     /** B6: Sparse Transformer strided pattern, a band of l plus every l-th key (Child et al. 2019). */
-    STRIDED,
+    STRIDED(SparseTransformerAttention.StridedOptions.class, "stride", "8"),
     /** B6: Sparse Transformer fixed pattern, the query's block of l plus each block's last c keys (Child et al. 2019). */
-    FIXED,
+    FIXED(SparseTransformerAttention.FixedOptions.class, "stride", "8", "summary", "2"),
     /** B6: GPT-3's alternation, even layers dense and odd layers locally banded (Brown et al. 2020); needs the layer index. */
-    ALTERNATING,
+    ALTERNATING(SparseTransformerAttention.AlternatingOptions.class, "window", "8"),
     /** B7: LongNet dilated attention, segments w and rates r mixed by their softmax denominators, offset per head (Ding et al. 2023). */
-    DILATED,
+    DILATED(DilatedAttention.Options.class, "segments", "4,8,16", "rates", "1,2,4", "head_offsets", "true"),
     /** B8: BlockBERT blockwise attention, head h's block i attends to block π_h(i) (Qiu et al. 2020); bidirectional only. */
-    BLOCKWISE;
+    BLOCKWISE(BlockwiseAttention.Options.class, "blocks", "2", "shifts", "");
+
+    private final Class<? extends Record> optionsType;
+    private final Map<String, String> defaults;
+
+    AttentionKind() {
+        this(KernelOptions.None.class);
+    }
+
+    /**
+     * @param optionsType the kind's options record, validated in its constructor
+     * @param defaults option name, value pairs for the options that have a default; the others are required
+     */
+    AttentionKind(Class<? extends Record> optionsType, String... defaults) {
+        this.optionsType = optionsType;
+        Map<String, String> d = new LinkedHashMap<>();
+        for (int i = 0; i < defaults.length; i += 2) {
+            d.put(defaults[i], defaults[i + 1]);
+        }
+        this.defaults = Map.copyOf(d);
+    }
+
+    /** The name a config or the command line uses: {@code sliding_window}. */
+    public String configName() {
+        return name().toLowerCase(Locale.ROOT);
+    }
+
+    /** The kind named {@code name} (any case); a one-line error listing the valid names otherwise. */
+    public static AttentionKind named(String name) {
+        for (AttentionKind k : values()) {
+            if (k.name().equalsIgnoreCase(name.trim())) {
+                return k;
+            }
+        }
+        throw new IllegalArgumentException("unknown attention kind '" + name + "' (valid: "
+                + Arrays.stream(values()).map(AttentionKind::configName).collect(Collectors.joining(", ")) + ")");
+    }
+
+    public Class<? extends Record> optionsType() {
+        return optionsType;
+    }
+
+    /** This kind's options from {@code given} (name → value) over its defaults; one-line errors for unknown, missing or bad values. */
+    public Record options(Map<String, ?> given) {
+        return KernelOptions.bind("attention " + configName(), optionsType, defaults, given);
+    }
+
+    /** This kind's options with every default; an error when the kind has a required option. */
+    public Record defaultOptions() {
+        return options(Map.of());
+    }
+
+    /** {@code options} as this kind's record type; a one-line error when they belong to another kind. */
+    public <R extends Record> R cast(Record options, Class<R> type) {
+        if (!type.isInstance(options) || type != optionsType) {
+            throw new IllegalArgumentException("attention " + configName() + ": options " + options + " are not " + type.getSimpleName());
+        }
+        return type.cast(options);
+    }
 
     /** Random features for Performer: m = max(64, 4·headDim), a common choice near d·log d for small heads. */
     static int performerFeatures(int headDim) {
@@ -59,20 +123,20 @@ public enum AttentionKind {
             case MEMORY_EFFICIENT -> new MemoryEfficientAttention();
             case ALIBI -> new ALiBiAttention(c.numHeads());
             case COSINE -> new CosineAttention(c.numHeads());
-            case SLIDING_WINDOW -> new SlidingWindowAttention(c.window());
+            case SLIDING_WINDOW -> new SlidingWindowAttention(cast(c.options(), SlidingWindowAttention.Options.class));
             case LINEAR -> new LinearAttention();
             case DELTANET -> new DeltaNetAttention(c.numHeads(), c.headDim());
             case AFT -> new AftAttention(c.maxPositions());
-            case TOPK -> new TopKAttention(c.topK());
+            case TOPK -> new TopKAttention(cast(c.options(), TopKAttention.Options.class));
             case AVERAGE -> new AverageAttention(c.numHeads(), c.headDim(), g);
             case SYNTHESIZER_RANDOM -> new SynthesizerAttention(SynthesizerAttention.Variant.RANDOM, c.numHeads(), c.headDim(), c.maxPositions(), g);
             case SYNTHESIZER_DENSE -> new SynthesizerAttention(SynthesizerAttention.Variant.DENSE, c.numHeads(), c.headDim(), c.maxPositions(), g);
-            case ADAPTIVE_SPAN -> new AdaptiveSpanAttention(c.numHeads(), c.maxPositions());
-            case STRIDED -> new SparseTransformerAttention(SparseTransformerAttention.Pattern.STRIDED, SparseTransformerAttention.Options.DEFAULT);
-            case FIXED -> new SparseTransformerAttention(SparseTransformerAttention.Pattern.FIXED, SparseTransformerAttention.Options.DEFAULT);
+            case ADAPTIVE_SPAN -> new AdaptiveSpanAttention(c.numHeads(), c.maxPositions(), cast(c.options(), AdaptiveSpanAttention.Options.class));
+            case STRIDED -> new SparseTransformerAttention(cast(c.options(), SparseTransformerAttention.StridedOptions.class));
+            case FIXED -> new SparseTransformerAttention(cast(c.options(), SparseTransformerAttention.FixedOptions.class));
             case ALTERNATING -> throw new IllegalArgumentException("AttentionKind: alternating differs per layer; create it with the layer index");
-            case DILATED -> new DilatedAttention(DilatedAttention.Options.DEFAULT);
-            case BLOCKWISE -> new BlockwiseAttention(BlockwiseAttention.Options.DEFAULT);
+            case DILATED -> new DilatedAttention(cast(c.options(), DilatedAttention.Options.class));
+            case BLOCKWISE -> new BlockwiseAttention(cast(c.options(), BlockwiseAttention.Options.class));
         };
     }
 
@@ -82,7 +146,8 @@ public enum AttentionKind {
      */
     public AttentionKernel create(MultiHeadAttention.Config c, int layer, Generator g) {
         return this == ALTERNATING
-                ? SparseTransformerAttention.alternating(layer, SparseTransformerAttention.ALTERNATING_WINDOW, SOFTMAX.create(c, g))
+                ? SparseTransformerAttention.alternating(layer, cast(c.options(), SparseTransformerAttention.AlternatingOptions.class).window(),
+                        SOFTMAX.create(c, g))
                 : create(c, g);
     }
 }

@@ -1,7 +1,6 @@
 package dev.tessera.nn.attention;
 
 import dev.tessera.autograd.Variable;
-import java.util.List;
 import java.util.stream.IntStream;
 
 /**
@@ -14,9 +13,10 @@ import java.util.stream.IntStream;
  *   out_h = softmax(Q_h K_hᵀ / √D + (M_h − 1)·∞) V_h         (and the mask's document rule, A9)
  * </pre>
  * The permutations are the paper's cyclic shifts, π(i) = (i + k) mod n (its Figure 2: identity and
- * the shifted blocks); head h uses shift k_h = {@code shifts[h mod shifts.size()]}, so the default
- * 0, 1, …, n − 1 gives each shift to every n-th head, and a list such as [0, 0, 0, 1] gives the
- * paper's uneven allocations of heads to permutations (its 10:2-style ratios).
+ * the shifted blocks); head h uses shift k_h = shifts[h mod |shifts|], so the default
+ * 0, 1, …, n − 1 gives each shift to every n-th head, and a list such as "0,0,0,1" gives the
+ * paper's uneven allocations of heads to permutations (its 10:2-style ratios). Defaults (AttentionKind):
+ * n = 2, the paper's setting for 512 tokens.
  *
  * <p><b>Bidirectional only.</b> A shifted block is (for all but the last) a later one, so the
  * pattern looks ahead and cannot be made causal: a causal mask is refused, and the causal decoders
@@ -30,30 +30,43 @@ public final class BlockwiseAttention implements AttentionKernel {
 
     /**
      * @param blocks n ≥ 1
-     * @param shifts the cyclic shift k ∈ [0, n) of each head's permutation, cycled over the heads
+     * @param shifts each head's cyclic shift k ∈ [0, n), comma separated and cycled over the heads
+     *     ("0,0,0,1"); empty for head h shifted by h mod n
      */
-    public record Options(int blocks, List<Integer> shifts) {
+    public record Options(int blocks, String shifts) {
         public Options {
-            if (blocks < 1 || shifts == null || shifts.isEmpty()) {
-                throw new IllegalArgumentException("BlockwiseAttention: option blocks must be >= 1 and shifts non-empty, got blocks=" + blocks
-                        + " shifts=" + shifts);
+            if (blocks < 1 || shifts == null) {
+                throw new IllegalArgumentException("attention blockwise: option blocks must be >= 1, got " + blocks);
             }
-            shifts = List.copyOf(shifts);
-            for (int k : shifts) {
+            shifts = shifts.replace(" ", "");
+            for (int k : parse(blocks, shifts)) {
                 if (k < 0 || k >= blocks) {
-                    throw new IllegalArgumentException("BlockwiseAttention: option shifts must lie in [0, blocks = " + blocks + "), got "
-                            + shifts);
+                    throw new IllegalArgumentException("attention blockwise: option shifts must lie in [0, blocks = " + blocks + "), got '"
+                            + shifts + "'");
                 }
             }
         }
 
         /** n blocks, head h shifted by h mod n. */
         public Options(int blocks) {
-            this(blocks, IntStream.range(0, Math.max(blocks, 1)).boxed().toList());
+            this(blocks, "");
         }
 
-        /** Two blocks (the paper's setting for 512 tokens), heads alternating between the identity and the swap. */
-        public static final Options DEFAULT = new Options(2);
+        /** Each head's shift in turn (0, 1, …, n − 1 when none are given). */
+        public int[] headShifts() {
+            return parse(blocks, shifts);
+        }
+
+        private static int[] parse(int blocks, String shifts) {
+            if (shifts.isEmpty()) {
+                return IntStream.range(0, blocks).toArray();
+            }
+            try {
+                return java.util.Arrays.stream(shifts.split(",")).mapToInt(Integer::parseInt).toArray();
+            } catch (RuntimeException e) {
+                throw new IllegalArgumentException("attention blockwise: option shifts must be comma-separated integers, got '" + shifts + "'");
+            }
+        }
     }
 
     private final Options options;
@@ -65,7 +78,7 @@ public final class BlockwiseAttention implements AttentionKernel {
         }
         this.options = options;
         int n = options.blocks();
-        int[] shifts = options.shifts().stream().mapToInt(Integer::intValue).toArray();
+        int[] shifts = options.headShifts();
         this.pattern = (h, i, j, keys) -> {
             int size = keys / n;
             return (i / size + shifts[h % shifts.length]) % n == j / size ? 1 : 0;

@@ -1,7 +1,6 @@
 package dev.tessera.nn.attention;
 
 import dev.tessera.autograd.Variable;
-import java.util.List;
 
 /**
  * Dilated attention (B7): Ding et al. 2023, "LongNet: Scaling Transformers to 1,000,000,000 Tokens"
@@ -22,6 +21,8 @@ import java.util.List;
  * Head offsets: s_hk = h mod r_k, as the paper does so that the heads together cover every row
  * (off: s_hk = 0). The paper uses geometric sequences of w and r, and a configuration with r = 1
  * keeps every row so that no query is left without keys; a row kept by no configuration gets 0.
+ * Defaults ({@link AttentionKind#DILATED}): w = 4, 8, 16 with r = 1, 2, 4 and head offsets, sized
+ * for short contexts.
  *
  * <p>Causal: the mask's causal flag adds j ≤ i inside each sparsified segment (LongNet's language
  * model); the denominators are then those of the causal softmaxes, which the counted form keeps
@@ -34,28 +35,49 @@ import java.util.List;
 public final class DilatedAttention implements AttentionKernel {
 
     /**
-     * @param segments the segment lengths w_k ≥ 1
-     * @param rates the dilation rates r_k ∈ [1, w_k], one per segment length
+     * @param segments the segment lengths w_k ≥ 1, comma separated ("4,8,16")
+     * @param rates the dilation rates r_k ∈ [1, w_k], comma separated, one per segment length ("1,2,4")
      * @param headOffsets whether head h keeps rows from offset h mod r_k (the paper) or from 0
      */
-    public record Options(List<Integer> segments, List<Integer> rates, boolean headOffsets) {
+    public record Options(String segments, String rates, boolean headOffsets) {
         public Options {
-            if (segments == null || rates == null || segments.isEmpty() || segments.size() != rates.size()) {
-                throw new IllegalArgumentException("DilatedAttention: options segments and rates must be non-empty lists of one length, got "
-                        + segments + " and " + rates);
+            int[] w = parse("segments", segments);
+            int[] r = parse("rates", rates);
+            if (w.length != r.length) {
+                throw new IllegalArgumentException("attention dilated: options segments and rates must list as many values, got '" + segments
+                        + "' and '" + rates + "'");
             }
-            segments = List.copyOf(segments);
-            rates = List.copyOf(rates);
-            for (int n = 0; n < segments.size(); n++) {
-                if (segments.get(n) < 1 || rates.get(n) < 1 || rates.get(n) > segments.get(n)) {
-                    throw new IllegalArgumentException("DilatedAttention: option rates[" + n + "] must be in [1, segments[" + n + "]] with "
-                            + "segments >= 1, got segment " + segments.get(n) + " rate " + rates.get(n));
+            for (int n = 0; n < w.length; n++) {
+                if (w[n] < 1 || r[n] < 1 || r[n] > w[n]) {
+                    throw new IllegalArgumentException("attention dilated: each rate must be in [1, its segment] with segments >= 1, got "
+                            + "segment " + w[n] + " rate " + r[n]);
                 }
+            }
+            segments = join(w);
+            rates = join(r);
+        }
+
+        /** The w_k. */
+        public int[] segmentLengths() {
+            return parse("segments", segments);
+        }
+
+        /** The r_k. */
+        public int[] dilationRates() {
+            return parse("rates", rates);
+        }
+
+        private static int[] parse(String name, String list) {
+            try {
+                return java.util.Arrays.stream(list.split(",")).map(String::trim).mapToInt(Integer::parseInt).toArray();
+            } catch (RuntimeException e) {
+                throw new IllegalArgumentException("attention dilated: option " + name + " must be comma-separated integers, got '" + list + "'");
             }
         }
 
-        /** w = 4, 8, 16 with r = 1, 2, 4 and head offsets: geometric, as in the paper, sized for short contexts. */
-        public static final Options DEFAULT = new Options(List.of(4, 8, 16), List.of(1, 2, 4), true);
+        private static String join(int[] values) {
+            return java.util.Arrays.stream(values).mapToObj(String::valueOf).collect(java.util.stream.Collectors.joining(","));
+        }
     }
 
     private final Options options;
@@ -66,9 +88,9 @@ public final class DilatedAttention implements AttentionKernel {
             throw new IllegalArgumentException("DilatedAttention: options are required");
         }
         this.options = options;
-        int n = options.segments().size();
-        int[] w = options.segments().stream().mapToInt(Integer::intValue).toArray();
-        int[] r = options.rates().stream().mapToInt(Integer::intValue).toArray();
+        int[] w = options.segmentLengths();
+        int[] r = options.dilationRates();
+        int n = w.length;
         boolean offsets = options.headOffsets();
         this.pattern = (h, i, j, keys) -> {
             int c = 0;

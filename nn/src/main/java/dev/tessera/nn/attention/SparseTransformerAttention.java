@@ -21,13 +21,15 @@ import dev.tessera.autograd.Variable;
  * columns are then also seen by earlier queries). The paper's other two ways of combining the
  * factors (one factor per residual block, or one per head) and the fixed pattern's per-head choice
  * of distinct summary columns are not included.
+ * Defaults ({@link AttentionKind}): l = 8, c = 2, sparse already at the short contexts of tests
+ * and small runs (the paper uses l = 128, c = 8 … 32).
  *
  * <p><b>GPT-3 alternation</b> ({@link #alternating}): layer ℓ is dense (plain softmax attention) when
  * ℓ is even and locally banded when ℓ is odd, the band being a sliding window of W keys, the query
  * itself and the W − 1 before it ({@link SlidingWindowAttention}). GPT-3 gives no band width; the
  * layer parity and the band follow GPT-Neo, the public replication ({@code attention_types
  * [["global", "local"], L/2]}, {@code window_size}), whose local mask keeps key j for query i when
- * i − W &lt; j ≤ i. GPT-Neo does not scale its scores by 1/√D; this kernel does, as GPT-3 (a GPT-2
+ * i − W &lt; j ≤ i (default W = 8; GPT-Neo uses 256). GPT-Neo does not scale its scores by 1/√D; this kernel does, as GPT-3 (a GPT-2
  * style transformer) does, and the golden fixture feeds GPT-Neo's attention pre-scaled queries.
  *
  * <p>Decoding: the patterns depend only on positions, so a KV cache that keeps every key gives the
@@ -38,37 +40,60 @@ public final class SparseTransformerAttention implements AttentionKernel {
     /** The two factorizations of §4.2. */
     public enum Pattern { STRIDED, FIXED }
 
+    /** @param stride l ≥ 1: the band reach and the stride */
+    public record StridedOptions(int stride) {
+        public StridedOptions {
+            checkStride("strided", stride);
+        }
+    }
+
     /**
-     * @param stride l ≥ 1: the strided band and stride, or the fixed pattern's block length
-     * @param summary c ∈ [1, l]: the fixed pattern's summary columns at the end of each block (unused by strided)
+     * @param stride l ≥ 1: the block length
+     * @param summary c ∈ [1, l]: the summary columns at the end of each block
      */
-    public record Options(int stride, int summary) {
-        public Options {
-            if (stride < 1) {
-                throw new IllegalArgumentException("SparseTransformerAttention: option stride must be >= 1, got " + stride);
-            }
+    public record FixedOptions(int stride, int summary) {
+        public FixedOptions {
+            checkStride("fixed", stride);
             if (summary < 1 || summary > stride) {
-                throw new IllegalArgumentException("SparseTransformerAttention: option summary must be in [1, stride = " + stride + "], got "
-                        + summary);
+                throw new IllegalArgumentException("attention fixed: option summary must be in [1, stride = " + stride + "], got " + summary);
             }
         }
+    }
 
-        /** l = 8, c = 2: sparse already at the short contexts of tests and small runs. */
-        public static final Options DEFAULT = new Options(8, 2);
+    /** @param window W ≥ 1: the keys an odd (banded) layer's query sees, itself included */
+    public record AlternatingOptions(int window) {
+        public AlternatingOptions {
+            if (window < 1) {
+                throw new IllegalArgumentException("attention alternating: option window must be >= 1, got " + window);
+            }
+        }
+    }
+
+    private static void checkStride(String kind, int stride) {
+        if (stride < 1) {
+            throw new IllegalArgumentException("attention " + kind + ": option stride must be >= 1, got " + stride);
+        }
     }
 
     private final Pattern pattern;
-    private final Options options;
+    private final int stride;
+    private final int summary;
     private final SparsePattern keys;
 
-    public SparseTransformerAttention(Pattern pattern, Options options) {
-        if (pattern == null || options == null) {
-            throw new IllegalArgumentException("SparseTransformerAttention: pattern and options are required");
-        }
+    /** The strided pattern (AttentionKind.STRIDED). */
+    public SparseTransformerAttention(StridedOptions options) {
+        this(Pattern.STRIDED, options.stride(), 1);
+    }
+
+    /** The fixed pattern (AttentionKind.FIXED). */
+    public SparseTransformerAttention(FixedOptions options) {
+        this(Pattern.FIXED, options.stride(), options.summary());
+    }
+
+    private SparseTransformerAttention(Pattern pattern, int l, int c) {
         this.pattern = pattern;
-        this.options = options;
-        int l = options.stride();
-        int c = options.summary();
+        this.stride = l;
+        this.summary = c;
         this.keys = switch (pattern) {
             case STRIDED -> (h, i, j, s) -> Math.abs(i - j) <= l || Math.floorMod(i - j, l) == 0 ? 1 : 0;
             case FIXED -> (h, i, j, s) -> j / l == i / l || j % l >= l - c ? 1 : 0;
@@ -79,8 +104,14 @@ public final class SparseTransformerAttention implements AttentionKernel {
         return pattern;
     }
 
-    public Options options() {
-        return options;
+    /** l: the stride (strided) or block length (fixed). */
+    public int stride() {
+        return stride;
+    }
+
+    /** c: the fixed pattern's summary columns (1 for strided, where it plays no part). */
+    public int summary() {
+        return summary;
     }
 
     /** Whether query position i sees key position j under the pattern alone (before the mask). */
@@ -103,7 +134,4 @@ public final class SparseTransformerAttention implements AttentionKernel {
         }
         return layer % 2 == 0 ? dense : new SlidingWindowAttention(window);
     }
-
-    /** The band width of the alternating kind until per-kind options land: GPT-Neo's 256 scaled to short contexts. */
-    public static final int ALTERNATING_WINDOW = 8;
 }

@@ -31,7 +31,7 @@ import org.junit.jupiter.api.Test;
 class BlockwiseAttentionTest {
 
     /** BlockBERT's blocks, built as lists: head h's queries of block i see the positions of block (i + k_h) mod n. */
-    static int reference(List<Integer> shifts, int n, int h, int i, int j, int keys) {
+    static int reference(int[] shifts, int n, int h, int i, int j, int keys) {
         List<List<Integer>> blocks = new ArrayList<>();
         for (int b = 0; b < n; b++) {
             List<Integer> block = new ArrayList<>();
@@ -44,7 +44,7 @@ class BlockwiseAttentionTest {
         while (!blocks.get(mine).contains(i)) {
             mine++;
         }
-        return blocks.get((mine + shifts.get(h % shifts.size())) % n).contains(j) ? 1 : 0;
+        return blocks.get((mine + shifts[h % shifts.length]) % n).contains(j) ? 1 : 0;
     }
 
     @Property(tries = 60)
@@ -54,14 +54,15 @@ class BlockwiseAttentionTest {
             @ForAll boolean documents, @ForAll boolean uneven, @ForAll @IntRange(min = 1, max = 1000) int seed) {
         int s = n * blockSize;
         int t = Math.max(1, s - fewerQueries);
-        List<Integer> shifts = uneven ? List.of(0, 0, n - 1) : new Options(n).shifts();
+        int[] shifts = uneven ? new int[] {0, 0, n - 1} : new int[] {0, 1, 2, 3};
+        String given = uneven ? "0,0," + (n - 1) : "";
         Tensor q = AttentionReference.randn(seed, 1, b, h, t, d);
         Tensor k = AttentionReference.randn(seed + 1, 1, b, h, s, d);
         Tensor v = AttentionReference.randn(seed + 2, 1, b, h, s, d + 1);
         AttentionMask mask = AttentionReference.mask(documents ? 2 : 0, b, t, s, seed);
         double[] expected = SparsePatternReference.zeroNaN(SparsePatternReference.attend(q, k, v, mask,
                 (hh, i, j, keys) -> reference(shifts, n, hh, i, j, keys)));
-        Variable out = new BlockwiseAttention(new Options(n, shifts)).attend(Variable.constant(q), Variable.constant(k), Variable.constant(v),
+        Variable out = new BlockwiseAttention(new Options(n, given)).attend(Variable.constant(q), Variable.constant(k), Variable.constant(v),
                 mask);
         assertEquals(DType.F64, out.dtype());
         AttentionReference.assertClose(expected, out.data(), 1e-10);
@@ -70,7 +71,7 @@ class BlockwiseAttentionTest {
     /** n = 2 over 4 positions: head 0 attends within its block, head 1 to the other block (the paper's Figure 2). */
     @Test
     void headsSeeTheirPermutedBlock() {
-        BlockwiseAttention a = new BlockwiseAttention(Options.DEFAULT);
+        BlockwiseAttention a = new BlockwiseAttention(new Options(2));
         StringBuilder sb = new StringBuilder();
         for (int h = 0; h < 2; h++) {
             for (int i = 0; i < 4; i++) {
@@ -90,18 +91,21 @@ class BlockwiseAttentionTest {
 
     @Test
     void refusesCausalMasksAndUnevenBlocks() {
-        BlockwiseAttention kernel = new BlockwiseAttention(Options.DEFAULT);
+        BlockwiseAttention kernel = new BlockwiseAttention(new Options(2));
         Variable x = Variable.constant(AttentionReference.randn(1, 1, 1, 1, 4, 2));
         assertEquals("BlockwiseAttention: bidirectional only (shifted blocks look ahead); got a causal mask",
                 assertThrows(IllegalArgumentException.class, () -> kernel.attend(x, x, x, AttentionMask.causalOnly())).getMessage());
         Variable odd = Variable.constant(AttentionReference.randn(1, 1, 1, 1, 5, 2));
         assertEquals("BlockwiseAttention: the 5 keys do not split into 2 equal blocks",
                 assertThrows(IllegalArgumentException.class, () -> kernel.attend(odd, odd, odd, AttentionMask.NONE)).getMessage());
-        assertEquals("BlockwiseAttention: option shifts must lie in [0, blocks = 2), got [0, 2]",
-                assertThrows(IllegalArgumentException.class, () -> new Options(2, List.of(0, 2))).getMessage());
-        assertEquals("BlockwiseAttention: option blocks must be >= 1 and shifts non-empty, got blocks=0 shifts=[0]",
+        assertEquals("attention blockwise: option shifts must lie in [0, blocks = 2), got '0,2'",
+                assertThrows(IllegalArgumentException.class, () -> new Options(2, "0, 2")).getMessage());
+        assertEquals("attention blockwise: option shifts must be comma-separated integers, got '0,x'",
+                assertThrows(IllegalArgumentException.class, () -> AttentionKind.BLOCKWISE.options(java.util.Map.of("shifts", "0,x")))
+                        .getMessage());
+        assertEquals("attention blockwise: option blocks must be >= 1, got 0",
                 assertThrows(IllegalArgumentException.class, () -> new Options(0)).getMessage());
-        assertEquals(Options.DEFAULT, ((BlockwiseAttention) AttentionKind.BLOCKWISE.create(
+        assertEquals(new Options(2), ((BlockwiseAttention) AttentionKind.BLOCKWISE.create(
                 MultiHeadAttention.Config.llama(8, 2, 2, 16).withKind(AttentionKind.BLOCKWISE), null)).options());
     }
 
@@ -113,7 +117,7 @@ class BlockwiseAttentionTest {
 
         Encoder(int vocab, int dim, Generator g) {
             var attn = new MultiHeadAttention.Config(dim, 2, 2, dim / 2, false, RotaryEmbedding.Convention.HALF_SPLIT, 10000, 16, null, 1e-6,
-                    0, 0, DType.F32, AttentionKind.BLOCKWISE);
+                    0, 0, DType.F32).withKind(AttentionKind.BLOCKWISE);
             var mlp = new FeedForward.Config(dim, 2 * dim, FeedForward.Kind.SWIGLU, null, false, DType.F32);
             embed = child("embed", new TokenEmbedding(vocab, dim, 0.2, g, DType.F32));
             block = child("block", new TransformerBlock(new TransformerBlock.Config(attn, mlp, NormKind.RMS_NORM, 1e-6, false,

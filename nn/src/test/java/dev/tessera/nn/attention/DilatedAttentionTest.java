@@ -31,8 +31,8 @@ class DilatedAttentionTest {
             for (int h = 0; h < heads; h++) {
                 double[][] num = new double[t][dv]; // Σ_k s_k·O_k = Σ_k Σ_j e_j v_j
                 double[] den = new double[t]; // Σ_k s_k
-                for (int c = 0; c < o.segments().size(); c++) {
-                    int w = o.segments().get(c), r = o.rates().get(c), offset = o.headOffsets() ? h % r : 0;
+                for (int c = 0; c < o.segmentLengths().length; c++) {
+                    int w = o.segmentLengths()[c], r = o.dilationRates()[c], offset = o.headOffsets() ? h % r : 0;
                     for (int start = 0; start < s; start += w) {
                         List<Integer> kept = new ArrayList<>(); // Q̃, K̃, Ṽ of this segment
                         for (int p = start + offset; p < Math.min(start + w, s); p += r) {
@@ -77,13 +77,13 @@ class DilatedAttentionTest {
             @ForAll @IntRange(min = 1, max = 4) int d, @ForAll @IntRange(min = 0, max = 3) int maskKind,
             @ForAll @IntRange(min = 1, max = 3) int configs, @ForAll @IntRange(min = 1, max = 6) int w0,
             @ForAll @IntRange(min = 1, max = 3) int r0, @ForAll boolean offsets, @ForAll @IntRange(min = 1, max = 1000) int seed) {
-        List<Integer> segments = new ArrayList<>();
-        List<Integer> rates = new ArrayList<>();
+        List<String> segments = new ArrayList<>();
+        List<String> rates = new ArrayList<>();
         for (int c = 0; c < configs; c++) {
-            segments.add(w0 << c); // geometric, as in the paper
-            rates.add(Math.min(w0 << c, c == 0 ? 1 : r0 << (c - 1)));
+            segments.add(String.valueOf(w0 << c)); // geometric, as in the paper
+            rates.add(String.valueOf(Math.min(w0 << c, c == 0 ? 1 : r0 << (c - 1))));
         }
-        Options o = new Options(segments, rates, offsets);
+        Options o = new Options(String.join(",", segments), String.join(", ", rates), offsets);
         int s = t + extra;
         Tensor q = AttentionReference.randn(seed, 1, b, h, t, d);
         Tensor k = AttentionReference.randn(seed + 1, 1, b, h, s, d);
@@ -97,42 +97,47 @@ class DilatedAttentionTest {
     /** The paper's Figure 3 shape: w = 4, r = 2 keeps rows 0, 2 of each segment for head 0 and 1, 3 for head 1; w = 8, r = 1 adds counts. */
     @Test
     void countsPerHeadAndConfiguration() {
-        DilatedAttention one = new DilatedAttention(new Options(List.of(4), List.of(2), true));
+        DilatedAttention one = new DilatedAttention(new Options("4", "2", true));
         assertEquals(1, one.count(0, 2, 0));
         assertEquals(0, one.count(0, 2, 1));
         assertEquals(0, one.count(0, 4, 2)); // another segment
         assertEquals(1, one.count(1, 3, 1));
         assertEquals(0, one.count(1, 2, 0)); // head 1 keeps odd rows
-        assertEquals(0, new DilatedAttention(new Options(List.of(4), List.of(2), false)).count(1, 3, 1));
-        DilatedAttention two = new DilatedAttention(new Options(List.of(4, 8), List.of(2, 1), true));
+        assertEquals(0, new DilatedAttention(new Options("4", "2", false)).count(1, 3, 1));
+        DilatedAttention two = new DilatedAttention(new Options("4,8", "2,1", true));
         assertEquals(2, two.count(0, 2, 0)); // both configurations
         assertEquals(1, two.count(0, 6, 1)); // only the w = 8 one
     }
 
     @Test
     void finiteDifferenceGradients() {
-        SparsePatternReference.gradCheck(new DilatedAttention(new Options(List.of(2, 4), List.of(1, 2), true)), 2, 5, 6, 0, 1, 2, 3);
+        SparsePatternReference.gradCheck(new DilatedAttention(new Options("2,4", "1,2", true)), 2, 5, 6, 0, 1, 2, 3);
     }
 
     @Test
     void cachedDecodingEqualsFullPass() {
-        CachedDecoding.assertCachedEqualsFull(new DilatedAttention(new Options(List.of(2, 4), List.of(1, 2), true)));
+        CachedDecoding.assertCachedEqualsFull(new DilatedAttention(new Options("2,4", "1,2", true)));
     }
 
     /** One segment covering everything at rate 1 is plain softmax attention. */
     @Test
     void oneDenseSegmentIsSoftmaxAttention() {
-        var kernel = new DilatedAttention(new Options(List.of(7), List.of(1), true));
+        var kernel = new DilatedAttention(new Options("7", "1", true));
         AttentionReference.assertSoftmaxUnderEveryMask(7, 7, (q, k, v, mask) -> kernel.attend(q, k, v, mask).data());
     }
 
     @Test
     void badOptionsAreOneLineErrors() {
-        assertEquals("DilatedAttention: options segments and rates must be non-empty lists of one length, got [4] and [1, 2]",
-                assertThrows(IllegalArgumentException.class, () -> new Options(List.of(4), List.of(1, 2), true)).getMessage());
-        assertEquals("DilatedAttention: option rates[1] must be in [1, segments[1]] with segments >= 1, got segment 2 rate 3",
-                assertThrows(IllegalArgumentException.class, () -> new Options(List.of(4, 2), List.of(1, 3), true)).getMessage());
-        assertEquals(Options.DEFAULT, ((DilatedAttention) AttentionKind.DILATED.create(
-                MultiHeadAttention.Config.llama(8, 2, 2, 16).withKind(AttentionKind.DILATED), null)).options());
+        assertEquals("attention dilated: options segments and rates must list as many values, got '4' and '1,2'",
+                assertThrows(IllegalArgumentException.class, () -> new Options("4", "1,2", true)).getMessage());
+        assertEquals("attention dilated: each rate must be in [1, its segment] with segments >= 1, got segment 2 rate 3",
+                assertThrows(IllegalArgumentException.class, () -> new Options("4,2", "1,3", true)).getMessage());
+        assertEquals("attention dilated: option rates must be comma-separated integers, got '1;2'",
+                assertThrows(IllegalArgumentException.class, () -> AttentionKind.DILATED.options(java.util.Map.of("rates", "1;2")))
+                        .getMessage());
+        var kernel = (DilatedAttention) AttentionKind.DILATED.create(MultiHeadAttention.Config.llama(8, 2, 2, 16).withKind(AttentionKind.DILATED),
+                null);
+        assertEquals(new Options("4,8,16", "1,2,4", true), kernel.options());
+        assertEquals(new Options("4, 8", "1,2", true), new Options("4,8", "1, 2", true)); // one spelling
     }
 }

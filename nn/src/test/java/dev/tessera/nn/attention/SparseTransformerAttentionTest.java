@@ -6,7 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import dev.tessera.autograd.Variable;
-import dev.tessera.nn.attention.SparseTransformerAttention.Options;
+import dev.tessera.nn.attention.SparseTransformerAttention.FixedOptions;
+import dev.tessera.nn.attention.SparseTransformerAttention.StridedOptions;
 import dev.tessera.nn.attention.SparseTransformerAttention.Pattern;
 import dev.tessera.tensor.DType;
 import dev.tessera.tensor.Tensor;
@@ -43,6 +44,11 @@ class SparseTransformerAttentionTest {
         return a;
     }
 
+    static SparseTransformerAttention kernel(Pattern pattern, int l, int c) {
+        return pattern == Pattern.STRIDED ? new SparseTransformerAttention(new StridedOptions(l))
+                : new SparseTransformerAttention(new FixedOptions(l, c));
+    }
+
     @Property(tries = 60)
     void matchesReference(@ForAll boolean fixed, @ForAll @IntRange(min = 1, max = 2) int b, @ForAll @IntRange(min = 1, max = 2) int h,
             @ForAll @IntRange(min = 1, max = 12) int t, @ForAll @IntRange(min = 0, max = 3) int extra,
@@ -58,8 +64,7 @@ class SparseTransformerAttentionTest {
         AttentionMask mask = AttentionReference.mask(maskKind, b, t, s, seed);
         double[] expected = SparsePatternReference.zeroNaN(SparsePatternReference.attend(q, k, v, mask,
                 (hh, i, j, keys) -> paperSet(pattern, l, summary, i, keys).contains(j) ? 1 : 0));
-        Variable out = new SparseTransformerAttention(pattern, new Options(l, summary))
-                .attend(Variable.constant(q), Variable.constant(k), Variable.constant(v), mask);
+        Variable out = kernel(pattern, l, summary).attend(Variable.constant(q), Variable.constant(k), Variable.constant(v), mask);
         assertEquals(DType.F64, out.dtype());
         AttentionReference.assertClose(expected, out.data(), 1e-10);
     }
@@ -83,12 +88,12 @@ class SparseTransformerAttentionTest {
                 ..111.
                 ..1111
                 """;
-        assertEquals(strided, picture(new SparseTransformerAttention(Pattern.STRIDED, new Options(3, 1)), 6));
-        assertEquals(fixed, picture(new SparseTransformerAttention(Pattern.FIXED, new Options(3, 1)), 6));
+        assertEquals(strided, picture(kernel(Pattern.STRIDED, 3, 1), 6));
+        assertEquals(fixed, picture(kernel(Pattern.FIXED, 3, 1), 6));
         // the stride reaches back beyond the band: position 7 sees 4..7 and 1
-        assertEquals(Set.of(1, 4, 5, 6, 7), seen(new SparseTransformerAttention(Pattern.STRIDED, new Options(3, 1)), 7));
+        assertEquals(Set.of(1, 4, 5, 6, 7), seen(kernel(Pattern.STRIDED, 3, 1), 7));
         // fixed, c = 2: position 7 sees its block 6..7 and the summaries 1, 2 and 4, 5
-        assertEquals(Set.of(1, 2, 4, 5, 6, 7), seen(new SparseTransformerAttention(Pattern.FIXED, new Options(3, 2)), 7));
+        assertEquals(Set.of(1, 2, 4, 5, 6, 7), seen(kernel(Pattern.FIXED, 3, 2), 7));
     }
 
     private static String picture(SparseTransformerAttention a, int n) {
@@ -115,14 +120,14 @@ class SparseTransformerAttentionTest {
     @Test
     void finiteDifferenceGradients() {
         for (Pattern pattern : Pattern.values()) {
-            SparsePatternReference.gradCheck(new SparseTransformerAttention(pattern, new Options(2, 1)), 2, 5, 6, 0, 1, 2, 3);
+            SparsePatternReference.gradCheck(kernel(pattern, 2, 1), 2, 5, 6, 0, 1, 2, 3);
         }
     }
 
     @Test
     void cachedDecodingEqualsFullPass() {
         for (Pattern pattern : Pattern.values()) {
-            CachedDecoding.assertCachedEqualsFull(new SparseTransformerAttention(pattern, new Options(2, 1)));
+            CachedDecoding.assertCachedEqualsFull(kernel(pattern, 2, 1));
         }
     }
 
@@ -130,7 +135,7 @@ class SparseTransformerAttentionTest {
     @Test
     void wideStrideIsSoftmaxAttention() {
         for (Pattern pattern : Pattern.values()) {
-            var kernel = new SparseTransformerAttention(pattern, new Options(7, 1));
+            var kernel = kernel(pattern, 7, 1);
             AttentionReference.assertSoftmaxUnderEveryMask(7, 7, (q, k, v, mask) -> kernel.attend(q, k, v, mask).data());
         }
     }
@@ -141,25 +146,33 @@ class SparseTransformerAttentionTest {
         var c = MultiHeadAttention.Config.llama(8, 2, 2, 16).withKind(AttentionKind.ALTERNATING);
         assertInstanceOf(SoftmaxAttention.class, AttentionKind.ALTERNATING.create(c, 0, null));
         assertInstanceOf(SoftmaxAttention.class, AttentionKind.ALTERNATING.create(c, 2, null));
-        var banded = assertInstanceOf(SlidingWindowAttention.class, AttentionKind.ALTERNATING.create(c, 3, null));
-        assertEquals(SparseTransformerAttention.ALTERNATING_WINDOW, banded.window());
+        assertEquals(8, assertInstanceOf(SlidingWindowAttention.class, AttentionKind.ALTERNATING.create(c, 3, null)).window());
+        var w5 = c.withAttention(AttentionKind.ALTERNATING, AttentionKind.ALTERNATING.options(java.util.Map.of("window", "5")));
+        assertEquals(5, ((SlidingWindowAttention) AttentionKind.ALTERNATING.create(w5, 1, null)).window());
         AttentionKernel dense = new SoftmaxAttention();
         assertSame(dense, SparseTransformerAttention.alternating(4, 5, dense));
-        assertEquals(5, ((SlidingWindowAttention) SparseTransformerAttention.alternating(1, 5, dense)).window());
         var e = assertThrows(IllegalArgumentException.class, () -> AttentionKind.ALTERNATING.create(c, null));
         assertEquals("AttentionKind: alternating differs per layer; create it with the layer index", e.getMessage());
-        assertInstanceOf(SparseTransformerAttention.class, AttentionKind.FIXED.create(c.withKind(AttentionKind.FIXED), 1, null));
-        assertEquals(Options.DEFAULT, ((SparseTransformerAttention) AttentionKind.STRIDED.create(c.withKind(AttentionKind.STRIDED), null)).options());
+        var fixed = (SparseTransformerAttention) AttentionKind.FIXED.create(c.withKind(AttentionKind.FIXED), 1, null);
+        assertEquals(Pattern.FIXED, fixed.pattern());
+        assertEquals(8, fixed.stride());
+        assertEquals(2, fixed.summary());
+        assertEquals(8, ((SparseTransformerAttention) AttentionKind.STRIDED.create(c.withKind(AttentionKind.STRIDED), null)).stride());
     }
 
     @Test
     void badOptionsAreOneLineErrors() {
-        assertEquals("SparseTransformerAttention: option stride must be >= 1, got 0",
-                assertThrows(IllegalArgumentException.class, () -> new Options(0, 1)).getMessage());
-        assertEquals("SparseTransformerAttention: option summary must be in [1, stride = 4], got 5",
-                assertThrows(IllegalArgumentException.class, () -> new Options(4, 5)).getMessage());
-        assertEquals("SparseTransformerAttention.alternating: need layer >= 0, window >= 1 and a dense kernel, got layer=1 window=0",
-                assertThrows(IllegalArgumentException.class, () -> SparseTransformerAttention.alternating(1, 0, new SoftmaxAttention()))
+        assertEquals("attention strided: option stride must be >= 1, got 0",
+                assertThrows(IllegalArgumentException.class, () -> new StridedOptions(0)).getMessage());
+        assertEquals("attention fixed: option summary must be in [1, stride = 4], got 5",
+                assertThrows(IllegalArgumentException.class, () -> AttentionKind.FIXED.options(java.util.Map.of("stride", 4, "summary", 5)))
+                        .getMessage());
+        assertEquals("attention strided: unknown option 'summary' (options: stride)",
+                assertThrows(IllegalArgumentException.class, () -> AttentionKind.STRIDED.options(java.util.Map.of("summary", 1))).getMessage());
+        assertEquals("attention alternating: option window must be >= 1, got 0",
+                assertThrows(IllegalArgumentException.class, () -> AttentionKind.ALTERNATING.options(java.util.Map.of("window", 0))).getMessage());
+        assertEquals("SparseTransformerAttention.alternating: need layer >= 0, window >= 1 and a dense kernel, got layer=-1 window=3",
+                assertThrows(IllegalArgumentException.class, () -> SparseTransformerAttention.alternating(-1, 3, new SoftmaxAttention()))
                         .getMessage());
     }
 }
