@@ -1,6 +1,8 @@
 package dev.tessera.nn.attention;
 
 import dev.tessera.autograd.Variable;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * Dilated attention (B7): Ding et al. 2023, "LongNet: Scaling Transformers to 1,000,000,000 Tokens"
@@ -29,8 +31,11 @@ import dev.tessera.autograd.Variable;
  * exactly. Segments sit at absolute positions (multiples of w) and the count depends only on
  * positions, so decoding with a KV cache that keeps every key gives the full pass's rows.
  *
- * <p>Cost: exact, but computed as masked T×S scores (quadratic work); LongNet's gather-per-segment
- * form, linear in T, is not implemented here.
+ * <p>Cost: every segment of every configuration lies inside one block of L = lcm(w_k) aligned
+ * positions, so queries are taken a block at a time against that block's keys only, with the
+ * counted pattern masking inside it: O(T·L) work and memory, linear in T for fixed
+ * configurations (LongNet's own gather of the kept rows would do O(T·w/r²) per configuration;
+ * this form is simpler and exact, and costs up to r² more per block).
  */
 public final class DilatedAttention implements AttentionKernel {
 
@@ -82,6 +87,11 @@ public final class DilatedAttention implements AttentionKernel {
 
     private final Options options;
     private final SparsePattern pattern;
+    private final int block; // L = lcm of the segment lengths
+
+    private static long gcd(long a, long b) {
+        return b == 0 ? a : gcd(b, a % b);
+    }
 
     public DilatedAttention(Options options) {
         if (options == null) {
@@ -89,6 +99,11 @@ public final class DilatedAttention implements AttentionKernel {
         }
         this.options = options;
         int[] w = options.segmentLengths();
+        long l = 1;
+        for (int x : w) {
+            l = l / gcd(l, x) * x;
+        }
+        this.block = (int) Math.min(l, Integer.MAX_VALUE);
         int[] r = options.dilationRates();
         int n = w.length;
         boolean offsets = options.headOffsets();
@@ -115,6 +130,20 @@ public final class DilatedAttention implements AttentionKernel {
 
     @Override
     public Variable attend(Variable q, Variable k, Variable v, AttentionMask mask) {
-        return pattern.attend("DilatedAttention", q, k, v, mask);
+        KernelSupport.checkShapes("DilatedAttention", q, k, v, mask);
+        int t = q.size(2);
+        int s = k.size(2);
+        List<Variable> outputs = new ArrayList<>();
+        // every segment lies inside one block of L = lcm(w_k) aligned positions: a block of queries sees only its block of keys
+        for (int t0 = 0; t0 < t; ) {
+            long first = mask.queryOffset() + (long) t0;
+            long lo = first / block * block;
+            int rows = (int) Math.min(t - t0, lo + block - first);
+            int from = (int) Math.min(lo, s - 1); // a query past the keys sees none of them: any key range gives its zero row
+            int to = (int) Math.min(s, Math.max(lo + block, from + 1));
+            outputs.add(pattern.attend(q, k, v, mask, t0, rows, from, to)); // (B, H, rows, Dv)
+            t0 += rows;
+        }
+        return outputs.size() == 1 ? outputs.get(0) : Variable.cat(2, outputs.toArray(new Variable[0])); // (B, H, T, Dv)
     }
 }

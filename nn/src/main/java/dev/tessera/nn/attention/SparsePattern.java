@@ -21,9 +21,10 @@ import dev.tessera.tensor.Tensor;
  * position queryOffset + t and key s at s, so the same pattern applies when decoding with a KV
  * cache that keeps every key. A query that sees no key gets a zero row.
  *
- * <p>Cost: the full T×S scores are computed and the pattern only masks them (the sparsity is in the
- * weights, not the work), which is exact and simple; block-sparse kernels that skip the hidden
- * blocks are a speed-up left for later.
+ * <p>Cost: by default the full T×S scores are computed and the pattern only masks them (the
+ * sparsity is in the weights, not the work); a block-diagonal pattern asks for one block of
+ * queries against its block of keys at a time ({@link #attend(Variable, Variable, Variable,
+ * AttentionMask, int, int, int, int)}), which is linear in T for a fixed block.
  */
 @FunctionalInterface
 public interface SparsePattern {
@@ -40,11 +41,19 @@ public interface SparsePattern {
      */
     default Variable attend(String op, Variable q, Variable k, Variable v, AttentionMask mask) {
         KernelSupport.checkShapes(op, q, k, v, mask);
+        return attend(q, k, v, mask, 0, q.size(2), 0, k.size(2));
+    }
+
+    /**
+     * Query rows t0 … t0 + rows − 1 against keys lo … hi − 1 only, (B, H, rows, Dv): for patterns
+     * that are block-diagonal (LongNet's segments), a block of queries needs only its block of keys,
+     * so the work is linear in T. Rows, keys and the mask keep their indices in the full q, k.
+     */
+    default Variable attend(Variable q, Variable k, Variable v, AttentionMask mask, int t0, int rows, int lo, int hi) {
         int heads = q.size(1);
-        int t = q.size(2);
-        int s = k.size(2);
-        int[] counts = counts(mask, q.size(0), heads, t, s); // (B or 1, H, T, S)
-        int rows = counts.length / (heads * t * s);
+        int width = hi - lo;
+        int[] counts = counts(mask, q.size(0), heads, q.size(2), k.size(2), t0, rows, lo, hi); // (B or 1, H, rows, width)
+        int batches = counts.length / (heads * rows * width);
         byte[] allowed = new byte[counts.length];
         boolean repeated = false;
         for (int n = 0; n < counts.length; n++) {
@@ -52,31 +61,33 @@ public interface SparsePattern {
             repeated |= counts[n] > 1;
         }
         double alpha = LogitScale.inverseSqrt(q.size(-1));
-        Variable scores = q.matmul(k.mT()); // (B, H, T, S)
+        Variable scores = q.narrow(2, t0, rows).matmul(k.narrow(2, lo, width).mT()); // (B, H, rows, width)
         if (repeated) { // ln c added before the fused softmax, which scales by α: so ln c / α here
             double[] bias = new double[counts.length];
             for (int n = 0; n < counts.length; n++) {
                 bias[n] = counts[n] > 1 ? Math.log(counts[n]) / alpha : 0;
             }
-            scores = scores.add(Variable.constant(Tensor.of(bias, rows, heads, t, s).to(scores.dtype())));
+            scores = scores.add(Variable.constant(Tensor.of(bias, batches, heads, rows, width).to(scores.dtype())));
         }
-        Tensor mask01 = Tensor.of(Storage.wrap(DType.BOOL, allowed), rows, heads, t, s);
-        Variable p = new MaskedSoftmaxFunction(mask01, alpha).call(scores); // (B, H, T, S)
-        return p.matmul(v); // (B, H, T, Dv)
+        Tensor mask01 = Tensor.of(Storage.wrap(DType.BOOL, allowed), batches, heads, rows, width);
+        Variable p = new MaskedSoftmaxFunction(mask01, alpha).call(scores); // (B, H, rows, width)
+        return p.matmul(v.narrow(2, lo, width)); // (B, H, rows, Dv)
     }
 
-    /** c_h(i, j) for every (batch row, head, query, key), zero where the mask hides the key: (B or 1, H, T, S) flat. */
-    default int[] counts(AttentionMask mask, int batch, int heads, int queries, int keys) {
-        int rows = mask.documentIds() == null ? 1 : batch;
-        int[] c = new int[rows * heads * queries * keys];
-        for (int b = 0; b < rows; b++) {
+    /** c_h(i, j) for batch rows, heads, queries t0 … t0 + rows − 1 and keys lo … hi − 1, zero where the mask hides the key: (B or 1, H, rows, width) flat. */
+    default int[] counts(AttentionMask mask, int batch, int heads, int queries, int keys, int t0, int rows, int lo, int hi) {
+        int n = mask.documentIds() == null ? 1 : batch;
+        int width = hi - lo;
+        int[] c = new int[n * heads * rows * width];
+        for (int b = 0; b < n; b++) {
             for (int h = 0; h < heads; h++) {
-                for (int t = 0; t < queries; t++) {
+                for (int r = 0; r < rows; r++) {
+                    int t = t0 + r;
                     int i = mask.queryOffset() + t;
-                    int off = ((b * heads + h) * queries + t) * keys;
-                    for (int j = 0; j < keys; j++) {
+                    int off = ((b * heads + h) * rows + r) * width;
+                    for (int j = lo; j < hi; j++) {
                         if (mask.allowed(b, t, j, queries, keys)) {
-                            c[off + j] = count(h, i, j, keys);
+                            c[off + j - lo] = count(h, i, j, keys);
                         }
                     }
                 }
