@@ -62,7 +62,7 @@ public final class GPT2 extends Module implements LanguageModel {
         private final Layer kNorm;
         private final AttentionKernel kernel;
 
-        Attention(ModelConfig c, Generator g) {
+        Attention(ModelConfig c, int layer, Generator g) {
             int dim = c.dim();
             heads = c.heads();
             headDim = c.headDim();
@@ -73,7 +73,7 @@ public final class GPT2 extends Module implements LanguageModel {
             // nn's kernels (softmax with the soft cap and dropout, KeyNorm, Performer, memory-efficient, ALiBi)
             var kernelConfig = new MultiHeadAttention.Config(dim, heads, heads, headDim, c.bias(), null, 10000, c.contextLength(), null,
                     c.normEps(), c.attentionSoftCap(), c.dropout(), c.dtype(), c.attentionKind(), c.attentionOptions());
-            kernel = c.attentionKind().create(kernelConfig, g);
+            kernel = c.attentionKind().create(kernelConfig, layer, g);
             if (kernel instanceof Module m) {
                 child("kernel", m);
             }
@@ -134,9 +134,9 @@ public final class GPT2 extends Module implements LanguageModel {
         private final boolean post;
         private final double alpha; // DeepNorm's skip weight; 1 otherwise
 
-        Block(ModelConfig c, Generator g) {
+        Block(ModelConfig c, int layer, Generator g) {
             ln1 = (Layer) child("ln_1", c.normKind().create(c.dim(), c.normEps(), c.bias(), c.dtype()));
-            attn = child("attn", new Attention(c, g));
+            attn = child("attn", new Attention(c, layer, g));
             ln2 = (Layer) child("ln_2", c.normKind().create(c.dim(), c.normEps(), c.bias(), c.dtype()));
             mlp = child("mlp", new Mlp(c));
             drop = child("resid_dropout", new Dropout(c.dropout(), c.dropout() > 0 ? g : null));
@@ -178,7 +178,7 @@ public final class GPT2 extends Module implements LanguageModel {
             drop = child("drop", new Dropout(c.dropout(), c.dropout() > 0 ? g : null));
             h = child("h", new ModuleList<>());
             for (int l = 0; l < c.layers(); l++) {
-                h.add(new Block(c, g));
+                h.add(new Block(c, l, g));
             }
             // post-norm blocks end in a norm already
             lnF = c.normPlacement() == NormPlacement.POST ? null

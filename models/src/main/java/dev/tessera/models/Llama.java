@@ -58,7 +58,7 @@ public final class Llama extends Module implements LanguageModel {
         private final Dropout drop;
         private final double alpha; // DeepNorm's skip weight; 1 otherwise
 
-        Block(ModelConfig c, Generator g) {
+        Block(ModelConfig c, int layer, Generator g) {
             RotaryEmbedding.Convention rope = switch (c.positional()) {
                 case ROPE_HALF_SPLIT -> RotaryEmbedding.Convention.HALF_SPLIT;
                 case ROPE_INTERLEAVED -> RotaryEmbedding.Convention.INTERLEAVED;
@@ -66,7 +66,7 @@ public final class Llama extends Module implements LanguageModel {
             };
             attn = child("self_attn", new MultiHeadAttention(new MultiHeadAttention.Config(c.dim(), c.heads(), c.kvHeads(), c.headDim(),
                     c.bias(), rope, c.ropeTheta(), c.contextLength(), c.qkNorm() ? c.normKind() : null, c.normEps(),
-                    c.attentionSoftCap(), c.dropout(), c.dtype(), c.attentionKind(), c.attentionOptions()), g));
+                    c.attentionSoftCap(), c.dropout(), c.dtype(), c.attentionKind(), c.attentionOptions()), layer, g));
             mlp = child("mlp", new FeedForward(new FeedForward.Config(c.dim(), c.ffnHidden(), c.ffnKind(), c.activation(), c.bias(),
                     c.dtype()), g));
             placement = c.normPlacement();
@@ -140,7 +140,7 @@ public final class Llama extends Module implements LanguageModel {
             sinusoidal = c.positional() == Positional.SINUSOIDAL ? new SinusoidalPositions(c.dim()) : null;
             layers = child("layers", new ModuleList<>());
             for (int l = 0; l < c.layers(); l++) {
-                layers.add(new Block(c, g));
+                layers.add(new Block(c, l, g));
             }
             // A post-norm block already ends in a norm; the others need a final one.
             norm = c.normPlacement() == NormPlacement.POST ? null

@@ -93,7 +93,12 @@ class ConfigSwitchTest {
                 java.util.Map.entry(AttentionKind.COLLABORATIVE, dev.tessera.nn.attention.CollaborativeAttention.class),
                 java.util.Map.entry(AttentionKind.RETNET, dev.tessera.nn.attention.RetentionAttention.class),
                 java.util.Map.entry(AttentionKind.GAU, dev.tessera.nn.attention.GauAttention.class),
-                java.util.Map.entry(AttentionKind.VQ, dev.tessera.nn.attention.VqAttention.class));
+                java.util.Map.entry(AttentionKind.VQ, dev.tessera.nn.attention.VqAttention.class),
+                java.util.Map.entry(AttentionKind.STRIDED, dev.tessera.nn.attention.SparseTransformerAttention.class),
+                java.util.Map.entry(AttentionKind.FIXED, dev.tessera.nn.attention.SparseTransformerAttention.class),
+                java.util.Map.entry(AttentionKind.ALTERNATING, SlidingWindowAttention.class), // block 1 is odd: banded
+                java.util.Map.entry(AttentionKind.DILATED, dev.tessera.nn.attention.DilatedAttention.class),
+                java.util.Map.entry(AttentionKind.BLOCKWISE, dev.tessera.nn.attention.BlockwiseAttention.class));
         for (AttentionKind kind : AttentionKind.values()) { // every kind must be in the map
             assertTrue(expected.containsKey(kind), "ConfigSwitchTest's map lacks " + kind);
             if (!kind.causal()) { // bidirectional only: the decoders refuse it in one line

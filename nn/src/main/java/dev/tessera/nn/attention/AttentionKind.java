@@ -63,7 +63,17 @@ public enum AttentionKind {
     GAU(GauAttention.Options.class, "chunk", "0"),
     /** B10: Transformer-VQ, keys quantized to a learned per-head codebook, causal attention linear in T through per-code sums (Lingle 2023). */
     VQ(VqAttention.Options.class, "codebook_size", String.valueOf(VqAttention.CODEBOOK_SIZE), "block_length",
-            String.valueOf(VqAttention.BLOCK_LENGTH), "commitment", String.valueOf(VqAttention.COMMITMENT));
+            String.valueOf(VqAttention.BLOCK_LENGTH), "commitment", String.valueOf(VqAttention.COMMITMENT)),
+    /** B6: Sparse Transformer strided pattern, a band of l plus every l-th key (Child et al. 2019). */
+    STRIDED(SparseTransformerAttention.StridedOptions.class, "stride", "8"),
+    /** B6: Sparse Transformer fixed pattern, the query's block of l plus each block's last c keys (Child et al. 2019). */
+    FIXED(SparseTransformerAttention.FixedOptions.class, "stride", "8", "summary", "2"),
+    /** B6: GPT-3's alternation, even layers dense and odd layers locally banded (Brown et al. 2020); needs the layer index. */
+    ALTERNATING(SparseTransformerAttention.AlternatingOptions.class, "window", "8"),
+    /** B7: LongNet dilated attention, segments w and rates r mixed by their softmax denominators, offset per head (Ding et al. 2023). */
+    DILATED(DilatedAttention.Options.class, "segments", "4,8,16", "rates", "1,2,4", "head_offsets", "true"),
+    /** B8: BlockBERT blockwise attention, head h's block i attends to block π_h(i) (Qiu et al. 2020); bidirectional only. */
+    BLOCKWISE(BlockwiseAttention.Options.class, "blocks", "2", "shifts", "");
 
     private final Class<? extends Record> optionsType;
     private final Map<String, String> defaults;
@@ -91,7 +101,7 @@ public enum AttentionKind {
      */
     public boolean causal() {
         return switch (this) {
-            case CLUSTERED, LUNA, CONDITIONAL -> false;
+            case CLUSTERED, LUNA, CONDITIONAL, BLOCKWISE -> false;
             default -> true;
         };
     }
@@ -167,6 +177,22 @@ public enum AttentionKind {
             case RETNET -> new RetentionAttention(c.numHeads(), cast(c.options(), RetentionAttention.Options.class));
             case GAU -> new GauAttention(c.numHeads(), c.headDim(), c.maxPositions(), cast(c.options(), GauAttention.Options.class));
             case VQ -> new VqAttention(c.numHeads(), c.headDim(), cast(c.options(), VqAttention.Options.class), g);
+            case STRIDED -> new SparseTransformerAttention(cast(c.options(), SparseTransformerAttention.StridedOptions.class));
+            case FIXED -> new SparseTransformerAttention(cast(c.options(), SparseTransformerAttention.FixedOptions.class));
+            case ALTERNATING -> throw new IllegalArgumentException("AttentionKind: alternating differs per layer; create it with the layer index");
+            case DILATED -> new DilatedAttention(cast(c.options(), DilatedAttention.Options.class));
+            case BLOCKWISE -> new BlockwiseAttention(cast(c.options(), BlockwiseAttention.Options.class));
         };
+    }
+
+    /**
+     * The kernel of layer {@code layer} (0-based) of a stack: the same as {@link #create(MultiHeadAttention.Config, Generator)}
+     * for every kind but {@link #ALTERNATING}, whose even layers are dense and odd layers banded.
+     */
+    public AttentionKernel create(MultiHeadAttention.Config c, int layer, Generator g) {
+        return this == ALTERNATING
+                ? SparseTransformerAttention.alternating(layer, cast(c.options(), SparseTransformerAttention.AlternatingOptions.class).window(),
+                        SOFTMAX.create(c, g))
+                : create(c, g);
     }
 }

@@ -156,6 +156,11 @@ public final class MultiHeadAttention extends Module {
         this(c, g, c.kind().create(c, g));
     }
 
+    /** With the kernel the config's kind gives layer {@code layer} of a stack (kinds such as ALTERNATING differ per layer). */
+    public MultiHeadAttention(Config c, int layer, Generator g) {
+        this(c, g, c.kind().create(c, layer, g));
+    }
+
     public MultiHeadAttention(Config c, Generator g, AttentionKernel kernel) {
         if (kernel == null) {
             throw new IllegalArgumentException("MultiHeadAttention: kernel is required");

@@ -83,7 +83,7 @@ public final class Decoder extends Module {
         } else {
             ModuleList<TransformerBlock> list = child("layers", new ModuleList<>());
             for (int l = 0; l < c.layers(); l++) {
-                list.add(new TransformerBlock(c.block(), g));
+                list.add(new TransformerBlock(c.block(), l, g));
             }
             blocks = new ArrayList<>();
             list.forEach(blocks::add);

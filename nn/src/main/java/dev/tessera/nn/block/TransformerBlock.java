@@ -72,8 +72,17 @@ public final class TransformerBlock extends Module {
     private final Dropout drop;
 
     public TransformerBlock(Config c, Generator g) {
+        this(c, g, new MultiHeadAttention(c.attention(), g));
+    }
+
+    /** Layer {@code layer} (0-based) of a stack: kinds such as ALTERNATING pick their kernel by it. */
+    public TransformerBlock(Config c, int layer, Generator g) {
+        this(c, g, new MultiHeadAttention(c.attention(), layer, g));
+    }
+
+    private TransformerBlock(Config c, Generator g, MultiHeadAttention attention) {
         this.config = c;
-        attn = child("self_attn", new MultiHeadAttention(c.attention(), g));
+        attn = child("self_attn", attention);
         mlp = child("mlp", new FeedForward(c.mlp(), g));
         boolean serial = c.style() == BlockStyle.SERIAL;
         Layer a = null;
