@@ -334,9 +334,13 @@ public final class Bert extends Module implements LanguageModel {
         return new AttentionMask(false, attentionMask.to(DType.I64), 0);
     }
 
-    /** Refuses attention kinds that cannot attend both ways (causal-only kernels), in one line naming the kind. */
-    public static void checkAttention(AttentionKind kind, ModelConfig c) {
-        AttentionKernel k = kind.create(kernelConfig(c.toBuilder().attentionKind(kind).build()), new Generator(0));
+    /**
+     * Refuses {@code c}'s attention kind when it cannot attend both ways, in one line naming it: a
+     * kernel is probed once with a non-causal mask, so a new bidirectional kind needs no list here.
+     */
+    public static void checkAttention(ModelConfig c) {
+        AttentionKind kind = c.attentionKind();
+        AttentionKernel k = kind.create(kernelConfig(c), new Generator(0));
         Variable x = Variable.constant(Tensor.zeros(c.dtype(), 1, c.heads(), 2, c.headDim()));
         try {
             k.attend(x, x, x, AttentionMask.NONE);
