@@ -36,6 +36,21 @@ class BertModelTest {
         assertEquals(c, ModelConfig.fromHuggingFace(o));
     }
 
+    /** A transformers state dict also holds the tied decoder copies and id buffers; they are dropped, the rest loads strictly. */
+    @Test
+    void loadsATransformersStateDict() {
+        ModelConfig c = ModelConfig.bert(20, 8, 1, 8, 2, 12);
+        Bert source = new Bert(c, new Generator(1));
+        java.util.Map<String, Tensor> hf = new java.util.LinkedHashMap<>(source.stateDict());
+        hf.put("cls.predictions.decoder.weight", hf.get("bert.embeddings.word_embeddings.weight"));
+        hf.put("cls.predictions.decoder.bias", hf.get("cls.predictions.bias"));
+        hf.put("bert.embeddings.position_ids", Tensor.zeros(DType.I64, 1, 8));
+        Bert target = new Bert(c, new Generator(2));
+        target.loadHuggingFace(hf);
+        Tensor ids = Fixtures.ids(3, 1, 8, 20);
+        assertEquals(0, Fixtures.maxAbsDiff(source.forward(ids, null).data(), target.forward(ids, null).data()));
+    }
+
     @Test
     void unsupportedTypeVocabIsOneLine() {
         var e = assertThrows(IllegalArgumentException.class, () -> ModelConfig.fromJson("{\"model_type\": \"bert\", \"type_vocab_size\": 3}"));
@@ -59,6 +74,36 @@ class BertModelTest {
         Tensor b = Tensor.of(new long[] {1, 2, 3, 4, 5, 6, 7, 9}, 1, 8);
         double diff = Fixtures.maxAbsDiff(m.forward(a, null).data().select(1, 0).contiguous(), m.forward(b, null).data().select(1, 0).contiguous());
         assertTrue(diff > 1e-6, "position 0 ignores the last token (diff " + diff + ")");
+    }
+
+    /**
+     * Every attention kind either runs in the encoder (forward and backward, finite gradients for
+     * every parameter that takes part) or is refused in one line: causal-only kernels by the
+     * probe, ALiBi by the config (it replaces BERT's learned positions).
+     */
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.EnumSource(AttentionKind.class)
+    void everyAttentionKindRunsBidirectionallyOrIsRefused(AttentionKind kind) {
+        ModelConfig.Builder b = ModelConfig.bert(20, 8, 1, 8, 2, 12).toBuilder().attentionKind(kind)
+                .attentionWindow(kind == AttentionKind.SLIDING_WINDOW ? 3 : 0).attentionTopK(kind == AttentionKind.TOPK ? 3 : 0);
+        if (kind == AttentionKind.ALIBI) {
+            assertThrows(IllegalArgumentException.class, () -> b.positional(ModelConfig.Positional.NONE).build());
+            return;
+        }
+        ModelConfig c = b.build();
+        try {
+            Bert.checkAttention(c);
+        } catch (IllegalArgumentException e) {
+            assertTrue(e.getMessage().endsWith("is causal-only; an encoder needs a kind that attends both ways (e.g. softmax)"), e.getMessage());
+            return;
+        }
+        Bert m = new Bert(c, new Generator(1));
+        m.forward(Fixtures.ids(2, 2, 8, 20), null, Bert.paddingMask(Tensor.of(new long[] {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0}, 2, 8)))
+                .sum().backward();
+        // Synthesizer kinds ignore queries and/or keys by design, so those projections get no gradient
+        m.namedParameters().forEach((name, p) -> assertTrue(p.grad() == null
+                || java.util.Arrays.stream(p.grad().toDoubleArray()).allMatch(Double::isFinite), kind + ": gradient of " + name));
+        assertTrue(m.namedParameters().get("bert.encoder.layer.0.attention.self.value.weight").grad() != null, kind + ": no gradient reached v");
     }
 
     @Test

@@ -91,6 +91,10 @@ class EncoderTrainingTest {
         assertEquals(0, run("eval", out, "--checkpoint", run.toString(), "--batches", "1", "--batch-size", "2", "--cache-dir",
                 dir.resolve("cache").toString()));
         assertTrue(out.toString().contains("val_mlm_loss="), out.toString());
+        StringWriter err = new StringWriter();
+        assertEquals(2, run("generate", err, "--checkpoint", run.toString(), "--prompt", "ab"));
+        assertTrue(err.toString().endsWith("tessera: the model is a BERT encoder (masked-LM); it does not generate text (tessera eval scores"
+                + " it)\n") && err.toString().lines().noneMatch(l -> l.startsWith("ab")), err.toString());
     }
 
     @Test
