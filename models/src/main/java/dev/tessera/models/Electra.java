@@ -63,6 +63,54 @@ public final class Electra extends Module {
         return head.forward(electra.forward(ids, tokenTypes, mask));
     }
 
+    /** The parts of one joint step: the generator's MLM loss, the discriminator's loss and their weighted sum. */
+    public record JointLoss(Variable generator, Variable discriminator, Variable total) { }
+
+    /**
+     * ELECTRA's joint pre-training loss (Clark et al. 2020, §2): the generator (a small BERT) fills
+     * the masked positions by sampling from its MLM distribution, the discriminator labels every
+     * attended token as original (0) or replaced (1), and the total is L_MLM + λ·L_Disc (λ = 50
+     * in the paper). A sample equal to the original token counts as original, as in the paper.
+     * Sampling is not differentiated through: the discriminator's loss does not reach the
+     * generator. The paper's shared token embeddings between the two are not done here.
+     *
+     * @param masked the masked inputs and labels (−100 where not selected), e.g. from
+     *     {@code MaskedLm.mask}
+     * @param attentionMask (B, T) 1 for real tokens, 0 for padding, or null for none
+     */
+    public static JointLoss jointLoss(Bert generator, Electra discriminator, Tensor ids, Tensor maskedInputs, Tensor mlmLabels,
+            Tensor attentionMask, double lambda, Generator g) {
+        AttentionMask mask = attentionMask == null ? null : Bert.paddingMask(attentionMask);
+        Variable genLogits = generator.forward(maskedInputs, null, mask); // (B, T, V)
+        Variable genLoss = dev.tessera.nn.loss.Losses.crossEntropyFused(genLogits, mlmLabels);
+        long[] original = ids.toLongArray();
+        long[] labels = mlmLabels.toLongArray();
+        long[] corrupted = original.clone();
+        long[] replaced = new long[original.length];
+        int v = genLogits.size(-1);
+        double[] probs = genLogits.data().softmax(-1).contiguous().toDoubleArray(); // (B·T·V), no gradient
+        for (int i = 0; i < original.length; i++) {
+            if (labels[i] == dev.tessera.nn.loss.Losses.IGNORE_INDEX) {
+                continue;
+            }
+            double u = g.nextDouble();
+            int token = v - 1;
+            for (int k = 0; k < v; k++) {
+                u -= probs[i * v + k];
+                if (u < 0) {
+                    token = k;
+                    break;
+                }
+            }
+            corrupted[i] = token;
+            replaced[i] = token == original[i] ? 0 : 1;
+        }
+        Tensor discIn = Tensor.of(corrupted, ids.shape());
+        Variable discLogits = discriminator.forward(discIn, null, mask); // (B, T)
+        Variable discLoss = replacedTokenLoss(discLogits, Tensor.of(replaced, ids.shape()), attentionMask);
+        return new JointLoss(genLoss, discLoss, genLoss.add(discLoss.mul(lambda)));
+    }
+
     /**
      * Hugging Face's discriminator loss: the mean binary cross-entropy with logits over the
      * positions where {@code attentionMask} is 1 (all of them when it is null), as softplus(z) − y·z,

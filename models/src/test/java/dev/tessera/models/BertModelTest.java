@@ -51,6 +51,40 @@ class BertModelTest {
         assertEquals(0, Fixtures.maxAbsDiff(source.forward(ids, null).data(), target.forward(ids, null).data()));
     }
 
+    /** ELECTRA's joint loop on one fixed batch: generator and discriminator losses both fall over 15 AdamW steps. */
+    @Test
+    void electraJointTrainingLowersBothLosses() {
+        ModelConfig c = ModelConfig.bert(21, 16, 1, 16, 2, 32);
+        Bert gen = new Bert(c, new Generator(1));
+        Electra disc = new Electra(c, new Generator(2));
+        java.util.List<dev.tessera.autograd.Variable> params = new java.util.ArrayList<>(gen.parameters());
+        params.addAll(disc.parameters());
+        var opt = new dev.tessera.nn.optim.AdamW(dev.tessera.nn.optim.ParamGroup.all(params), 1e-2);
+        long[] text = new long[4 * 16];
+        for (int i = 0; i < text.length; i++) {
+            text[i] = (i * 7 + i / 16) % 5; // a repeating pattern over 5 of the 20 ordinary ids
+        }
+        Tensor ids = Tensor.of(text, 4, 16);
+        var mlm = new dev.tessera.models.train.MaskedLm(Bert.maskTokenId(c), -1, 0.15, 3);
+        double[] first = new double[2]; // means over the first and the last 5 steps
+        double[] last = new double[2];
+        Generator g = new Generator(4);
+        for (int step = 0; step < 15; step++) {
+            var m = mlm.mask(ids, step);
+            Electra.JointLoss loss = Electra.jointLoss(gen, disc, ids, m.inputs(), m.labels(), null, 50, g);
+            opt.zeroGrad();
+            loss.total().backward();
+            opt.step();
+            double[] sums = step < 5 ? first : step >= 10 ? last : null;
+            if (sums != null) {
+                sums[0] += loss.generator().item() / 5;
+                sums[1] += loss.discriminator().item() / 5;
+            }
+        }
+        assertTrue(last[0] < first[0] - 0.5, "generator MLM loss " + first[0] + " -> " + last[0]);
+        assertTrue(last[1] < first[1] - 0.1, "discriminator loss " + first[1] + " -> " + last[1]);
+    }
+
     @Test
     void unsupportedTypeVocabIsOneLine() {
         var e = assertThrows(IllegalArgumentException.class, () -> ModelConfig.fromJson("{\"model_type\": \"bert\", \"type_vocab_size\": 3}"));

@@ -488,7 +488,7 @@ public final class Catalog {
                     "tessera train --model-config <a GPT-2 config.json>", MODELS + "GoldenFixtureTest"),
             done("I3", "encoder (BERT-style MLM, ELECTRA discriminator)", "Devlin et al. 2019, BERT; Clark et al. 2020, ELECTRA",
                     MODELS + "Bert", "tessera train --model bert (or a BertForMaskedLM config.json)", MODELS + "EncoderGoldenTest",
-                    "ELECTRA: discriminator head and loss; no generator-discriminator joint training loop"),
+                    "ELECTRA: discriminator head, loss and joint generator loss as an API (Electra.jointLoss), not a CLI objective; no shared embeddings"),
             todo("I4", "RetNet LM", "Sun et al. 2023, Retentive Network: A Successor to Transformer for LLMs"),
             done("I5", "a Performer LM",
                     "Choromanski et al. 2021, Rethinking Attention with Performers", MODELS + "Llama", "--attention performer",
