@@ -74,8 +74,10 @@ public final class Electra extends Module {
      * Sampling is not differentiated through: the discriminator's loss does not reach the
      * generator. The paper's shared token embeddings between the two are not done here.
      *
-     * @param masked the masked inputs and labels (−100 where not selected), e.g. from
-     *     {@code MaskedLm.mask}
+     * @param ids the original tokens (B, T)
+     * @param maskedInputs the generator's input, {@code ids} with the selected positions masked (e.g. {@code MaskedLm.mask})
+     * @param mlmLabels the original token at selected positions, −100 elsewhere; the generator samples where it is not −100
+     * @param lambda the discriminator loss weight λ
      * @param attentionMask (B, T) 1 for real tokens, 0 for padding, or null for none
      */
     public static JointLoss jointLoss(Bert generator, Electra discriminator, Tensor ids, Tensor maskedInputs, Tensor mlmLabels,
