@@ -35,7 +35,8 @@ final class HfConfig {
     private HfConfig() {}
 
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
-    private static final String SUPPORTED = "LlamaForCausalLM (model_type llama), GPT2LMHeadModel (model_type gpt2)";
+    private static final String SUPPORTED = "LlamaForCausalLM (model_type llama), GPT2LMHeadModel (model_type gpt2), BertForMaskedLM"
+            + " (model_type bert)";
 
     // ---------------------------------------------------------------- writing
 
@@ -64,6 +65,8 @@ final class HfConfig {
             if (c.attentionWindow() > 0) {
                 o.put("sliding_window", c.attentionWindow()); // Mistral's field (B5)
             }
+        } else if (c.architecture() == Architecture.BERT) {
+            writeBert(c, o);
         } else {
             o.putArray("architectures").add("GPT2LMHeadModel");
             o.put("model_type", "gpt2");
@@ -105,6 +108,25 @@ final class HfConfig {
         return o;
     }
 
+    /** BertConfig's fields; type_vocab_size is Bert's fixed 2 (segments A and B). */
+    private static void writeBert(ModelConfig c, ObjectNode o) {
+        o.putArray("architectures").add("BertForMaskedLM");
+        o.put("model_type", "bert");
+        o.put("vocab_size", c.vocabSize());
+        o.put("hidden_size", c.dim());
+        o.put("num_hidden_layers", c.layers());
+        o.put("num_attention_heads", c.heads());
+        o.put("intermediate_size", c.ffnHidden());
+        o.put("hidden_act", actName(c.activation(), c.architecture()));
+        o.put("max_position_embeddings", c.contextLength());
+        o.put("type_vocab_size", Bert.TYPE_VOCAB_SIZE);
+        o.put("layer_norm_eps", c.normEps());
+        o.put("hidden_dropout_prob", c.dropout());
+        o.put("attention_probs_dropout_prob", c.dropout());
+        o.put("initializer_range", c.initStd());
+        o.put("tie_word_embeddings", true);
+    }
+
     static String text(JsonNode node) {
         try {
             return JSON.writeValueAsString(node);
@@ -140,6 +162,7 @@ final class HfConfig {
         ModelConfig.Builder b = switch (architecture(o)) {
             case LLAMA -> readLlama(o);
             case GPT2 -> readGpt2(o);
+            case BERT -> readBert(o);
         };
         JsonNode t = o.get("tessera");
         if (t != null && !t.isNull()) {
@@ -159,6 +182,7 @@ final class HfConfig {
             return switch (arch) {
                 case "LlamaForCausalLM" -> Architecture.LLAMA;
                 case "GPT2LMHeadModel" -> Architecture.GPT2;
+                case "BertForMaskedLM" -> Architecture.BERT;
                 default -> throw new IllegalArgumentException("config.json: unsupported architecture '" + arch + "'; supported: " + SUPPORTED);
             };
         }
@@ -168,6 +192,7 @@ final class HfConfig {
         return switch (type) {
             case "llama" -> Architecture.LLAMA;
             case "gpt2" -> Architecture.GPT2;
+            case "bert" -> Architecture.BERT;
             default -> throw new IllegalArgumentException("config.json: unsupported model_type '" + type + "'; supported: " + SUPPORTED);
         };
     }
@@ -230,6 +255,31 @@ final class HfConfig {
                 .dropout(number(o, "resid_pdrop", 0.1))
                 .initStd(number(o, "initializer_range", 0.02))
                 .tieEmbeddings(bool(o, "tie_word_embeddings", true))
+                .dtype(dtype(o));
+    }
+
+    private static ModelConfig.Builder readBert(JsonNode o) {
+        int types = integer(o, "type_vocab_size", 2);
+        if (types != Bert.TYPE_VOCAB_SIZE) {
+            throw new IllegalArgumentException("config.json: type_vocab_size " + types + " is not supported (Bert has " + Bert.TYPE_VOCAB_SIZE
+                    + " token types)");
+        }
+        double hidden = number(o, "hidden_dropout_prob", 0.1);
+        if (number(o, "attention_probs_dropout_prob", hidden) != hidden) {
+            throw new IllegalArgumentException("config.json: hidden_dropout_prob and attention_probs_dropout_prob must agree, got " + hidden
+                    + " and " + number(o, "attention_probs_dropout_prob", hidden));
+        }
+        if (!bool(o, "tie_word_embeddings", true)) {
+            throw new IllegalArgumentException("config.json: tie_word_embeddings false is not supported for bert (the MLM decoder is tied)");
+        }
+        return ModelConfig.bert(integer(o, "vocab_size", 30522), integer(o, "max_position_embeddings", 512), integer(o,
+                        "num_hidden_layers", 12), integer(o, "hidden_size", 768), integer(o, "num_attention_heads", 12),
+                        integer(o, "intermediate_size", 3072))
+                .toBuilder()
+                .activation(activation(o, "hidden_act", "gelu"))
+                .normEps(number(o, "layer_norm_eps", 1e-12))
+                .dropout(hidden)
+                .initStd(number(o, "initializer_range", 0.02))
                 .dtype(dtype(o));
     }
 

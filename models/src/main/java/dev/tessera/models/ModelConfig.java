@@ -43,8 +43,8 @@ public record ModelConfig(Architecture architecture, int vocabSize, int contextL
         boolean bias, boolean qkNorm, double attentionSoftCap, double finalSoftCap, double zLoss, boolean deepNorm, double dropout,
         double initStd, DType dtype, Record attentionOptions) {
 
-    /** The model families this package builds; each is one file. */
-    public enum Architecture { LLAMA, GPT2 }
+    /** The model families this package builds; each is one file. BERT is the encoder (I3), trained by masked-LM. */
+    public enum Architecture { LLAMA, GPT2, BERT }
 
     /** How positions enter the model (A7, C1, C4). ALiBi is an attention kind and needs NONE here. */
     public enum Positional {
@@ -85,7 +85,7 @@ public record ModelConfig(Architecture architecture, int vocabSize, int contextL
         require(!deepNorm || normPlacement == NormPlacement.POST, "deepNorm is a post-norm recipe; set normPlacement POST, got "
                 + normPlacement);
         require(dropout >= 0 && dropout < 1, "dropout must be in [0, 1), got " + dropout);
-        require(attentionKind.causal(), "attention " + attentionKind.configName() + " is bidirectional only; "
+        require(architecture == Architecture.BERT || attentionKind.causal(), "attention " + attentionKind.configName() + " is bidirectional only; "
                 + architecture.name().toLowerCase(java.util.Locale.ROOT) + " is a causal decoder");
         require(attentionOptions.getClass() == attentionKind.optionsType(), "attention " + attentionKind.configName() + " takes "
                 + attentionKind.optionsType().getSimpleName() + " options, got " + attentionOptions);
@@ -96,6 +96,13 @@ public record ModelConfig(Architecture architecture, int vocabSize, int contextL
             require(!positional.rope(), "GPT2 does not support " + positional + "; use LEARNED, SINUSOIDAL or NONE (or architecture LLAMA)");
             require(ffnKind == FeedForward.Kind.MLP, "GPT2's mlp is c_fc → act → c_proj; ffnKind must be MLP, got " + ffnKind);
             require(normPlacement != NormPlacement.SANDWICH, "GPT2 supports normPlacement PRE or POST, got SANDWICH");
+        }
+        if (architecture == Architecture.BERT) {
+            require(kvHeads == heads && heads * headDim == dim, "BERT needs kvHeads == heads and heads·headDim == dim, got kvHeads "
+                    + kvHeads + ", " + heads + "·" + headDim + " vs dim " + dim);
+            require(normKind == NormKind.LAYER_NORM && normPlacement == NormPlacement.POST && !deepNorm && ffnKind == FeedForward.Kind.MLP
+                    && positional == Positional.LEARNED && tieEmbeddings && bias && !qkNorm && finalSoftCap == 0,
+                    "BERT is post-LayerNorm with a plain MLP, learned positions, biases and the MLM decoder tied to the word embeddings");
         }
     }
 
@@ -138,6 +145,17 @@ public record ModelConfig(Architecture architecture, int vocabSize, int contextL
     public static ModelConfig gpt2(int vocab, int contextLength, int layers, int dim, int heads) {
         return new ModelConfig(Architecture.GPT2, vocab, contextLength, layers, dim, heads, heads, dim / Math.max(1, heads), 4 * dim,
                 NormKind.LAYER_NORM, 1e-5, NormPlacement.PRE, FeedForward.Kind.MLP, Activation.GELU_TANH, AttentionKind.SOFTMAX,
+                Positional.LEARNED, 10000, true, true, false, 0, 0, 0, false, 0, 0.02, DType.F32);
+    }
+
+    /**
+     * A BERT encoder (Devlin et al. 2019) as Hugging Face's {@code BertConfig}: post-LayerNorm
+     * (ε = 1e-12), learned positions, exact (erf) GELU, biases, MLM decoder tied to the word
+     * embeddings, N(0, 0.02²) init, F32, no dropout (BERT's 0.1 is a knob: {@code dropout}).
+     */
+    public static ModelConfig bert(int vocab, int contextLength, int layers, int dim, int heads, int ffnHidden) {
+        return new ModelConfig(Architecture.BERT, vocab, contextLength, layers, dim, heads, heads, dim / Math.max(1, heads), ffnHidden,
+                NormKind.LAYER_NORM, 1e-12, NormPlacement.POST, FeedForward.Kind.MLP, Activation.GELU_ERF, AttentionKind.SOFTMAX,
                 Positional.LEARNED, 10000, true, true, false, 0, 0, 0, false, 0, 0.02, DType.F32);
     }
 

@@ -24,6 +24,7 @@ public final class Models {
         return switch (config.architecture()) {
             case LLAMA -> new Llama(config, g);
             case GPT2 -> new GPT2(config, g);
+            case BERT -> new Bert(config, g);
         };
     }
 

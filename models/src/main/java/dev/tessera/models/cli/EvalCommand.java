@@ -2,9 +2,11 @@ package dev.tessera.models.cli;
 
 import dev.tessera.autograd.GradMode;
 import dev.tessera.models.LanguageModel;
+import dev.tessera.models.ModelConfig;
 import dev.tessera.models.data.PackedDataset;
 import dev.tessera.models.tokenizer.Tokenizer;
 import dev.tessera.models.train.RunDirectory;
+import dev.tessera.models.train.Objective;
 import dev.tessera.models.train.RunInfo;
 import dev.tessera.nn.loss.Losses;
 import java.io.PrintWriter;
@@ -52,18 +54,36 @@ final class EvalCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         PackedDataset dataset = runData(runDir, tokenizer, model.config().contextLength(), out);
         model.module().eval();
+        boolean encoder = model.config().architecture() == ModelConfig.Architecture.BERT;
+        // an encoder is scored as it trained: masked-LM on the validation batches' seeded masks (MaskedLm)
+        Objective mlm = encoder ? Objective.of(model.config(), tokenizer.endOfDocument(), runSeed(runDir), 0) : null;
         double total = 0;
         try (var scope = GradMode.noGrad()) {
             for (int i = 0; i < batches; i++) {
                 PackedDataset.Batch b = dataset.validationBatch(i, batchSize);
-                total += Losses.crossEntropy(model.forward(b.inputs(), PackedDataset.mask(b)), b.targets()).item();
+                total += encoder ? mlm.validationLoss(model, b, i).item()
+                        : Losses.crossEntropy(model.forward(b.inputs(), PackedDataset.mask(b)), b.targets()).item();
             }
         }
         double loss = total / batches;
+        if (encoder) {
+            out.printf(Locale.ROOT, "val_mlm_loss=%.4f (masked-LM cross-entropy on 15%% of positions; %d batches of %d x %d tokens)%n", loss,
+                    batches, batchSize, model.config().contextLength());
+            out.flush();
+            return 0;
+        }
         out.printf(Locale.ROOT, "val_loss=%.4f perplexity=%.3f (%d batches of %d x %d tokens)%n", loss, Math.exp(loss), batches, batchSize,
                 model.config().contextLength());
         out.flush();
         return 0;
+    }
+
+    /** The seed the run trained with (its validation masks depend on it), or --seed. */
+    private long runSeed(Path runDir) {
+        if (seed != null || !Files.exists(runDir.resolve(RunInfo.FILE))) {
+            return seed != null ? seed : 1337;
+        }
+        return RunInfo.read(runDir).seed();
     }
 
     /**

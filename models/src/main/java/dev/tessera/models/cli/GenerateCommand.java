@@ -101,6 +101,9 @@ final class GenerateCommand implements Callable<Integer> {
     /** Prints the prompt, then each token's text as soon as its characters are complete; notes go to {@code err}. */
     static TextGenerator.Result stream(LanguageModel model, Tokenizer tokenizer, String prompt, int maxTokens, Sampler sampler, long seed,
             PrintWriter out, PrintWriter err) {
+        if (model.config().architecture() == dev.tessera.models.ModelConfig.Architecture.BERT) {
+            throw new IllegalArgumentException("the model is a BERT encoder (masked-LM); it does not generate text (tessera eval scores it)");
+        }
         int[] ids = tokenizer.encode(prompt);
         int context = model.config().contextLength();
         if (ids.length > context) {

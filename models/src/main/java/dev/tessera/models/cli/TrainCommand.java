@@ -1,5 +1,6 @@
 package dev.tessera.models.cli;
 
+import dev.tessera.models.Bert;
 import dev.tessera.models.LanguageModel;
 import dev.tessera.models.ModelConfig;
 import dev.tessera.models.Models;
@@ -9,6 +10,7 @@ import dev.tessera.models.tokenizer.ByteTokenizer;
 import dev.tessera.models.tokenizer.Tokenizer;
 import dev.tessera.models.tokenizer.TokenizerJson;
 import dev.tessera.models.train.Checkpoints;
+import dev.tessera.models.train.Objective;
 import dev.tessera.models.train.RunDirectory;
 import dev.tessera.models.train.RunInfo;
 import dev.tessera.models.train.RunLock;
@@ -42,6 +44,10 @@ final class TrainCommand implements Callable<Integer> {
 
     @Option(names = "--preset", description = "tiny, small or gpt2 (default: tiny).")
     String preset = "tiny";
+
+    @Option(names = "--model", description = "llama (the preset's decoder, default) or bert (I3: a BERT encoder of the preset's size,"
+            + " trained by masked-LM).")
+    String model;
 
     @Option(names = "--model-config", description = "A config.json (Hugging Face fields, as a run writes it) describing the model, instead of --preset.")
     Path modelConfigFile;
@@ -188,14 +194,17 @@ final class TrainCommand implements Callable<Integer> {
                     model.module().parameterCount(), cfg.steps(), cfg.batchSize() * cfg.gradAccum(), setup.model().contextLength(), runDir);
             out.flush();
             try (TrainProgress progress = TrainProgress.create(cfg.steps(), out)) {
-                Trainer trainer = new Trainer(model, dataset, cfg, runDir, progress);
+                Trainer trainer = new Trainer(model, dataset, cfg, runDir, progress,
+                        Objective.of(setup.model(), setup.tokenizer().endOfDocument(), cfg.seed(), cfg.zLoss()));
                 trainer.run(resume);
             } catch (Trainer.DivergedException e) {
                 spec.commandLine().getErr().println("tessera: " + e.getMessage());
                 return 3;
             }
             out.printf("done: weights, metrics.csv, loss.png and TensorBoard events in %s%n", runDir);
-            if (sampleTokens > 0) {
+            if (sampleTokens > 0 && isBert(setup.model())) {
+                out.println("sample: none (an encoder does not generate text)");
+            } else if (sampleTokens > 0) {
                 out.println("sample:");
                 GenerateCommand.stream(model, setup.tokenizer(), "public ", sampleTokens, new dev.tessera.models.generate.Sampler(0.8, 40, 0.95, 1.1),
                         cfg.seed(), out);
@@ -241,7 +250,11 @@ final class TrainCommand implements Callable<Integer> {
     /** A new run: everything from the options. */
     private Setup fromOptions() {
         Preset p = Preset.of(preset);
-        ModelConfig modelConfig = modelConfigFile == null ? p.config() : readModelConfig(modelConfigFile);
+        ModelConfig modelConfig = modelConfigFile == null ? presetModel(p) : readModelConfig(modelConfigFile);
+        if (model != null && modelConfigFile != null && isBert(modelConfig) != isBert(presetModel(p))) {
+            throw new IllegalArgumentException("train: --model " + model + " contradicts --model-config " + modelConfigFile + " (architecture "
+                    + modelConfig.architecture().name().toLowerCase(Locale.ROOT) + ")");
+        }
         if (attention != null || attentionOptions != null) {
             AttentionKind kind = attention != null ? parseKind(attention) : modelConfig.attentionKind();
             Map<String, Object> values = new LinkedHashMap<>();
@@ -260,8 +273,12 @@ final class TrainCommand implements Callable<Integer> {
                 seed, 4.0, 50, 3);
         cfg = zLoss == 0 && modelConfig.zLoss() > 0 ? cfg.withZLoss(modelConfig.zLoss()) : cfg;
         Tokenizer tokenizer = tokenizerJson == null ? new ByteTokenizer() : TokenizerJson.load(tokenizerJson);
-        if (tokenizer.vocabSize() != modelConfig.vocabSize()) {
-            modelConfig = modelConfig.toBuilder().vocabSize(tokenizer.vocabSize()).build();
+        int vocab = tokenizer.vocabSize() + (isBert(modelConfig) ? 1 : 0); // an encoder's [MASK] follows the tokenizer's ids
+        if (vocab != modelConfig.vocabSize()) {
+            modelConfig = modelConfig.toBuilder().vocabSize(vocab).build();
+        }
+        if (isBert(modelConfig)) {
+            Bert.checkAttention(modelConfig); // a causal-only kind is one line here, not an error mid-training
         }
         return new Setup(modelConfig, tokenizer, data, cfg);
     }
@@ -290,8 +307,11 @@ final class TrainCommand implements Callable<Integer> {
                         + KernelOptions.values(saved.attentionOptions()));
             }
         }
+        if (given("--model") && isBert(presetModel(Preset.TINY)) != isBert(saved)) {
+            throw contradiction("--model " + model, configFile, saved.architecture().name().toLowerCase(Locale.ROOT));
+        }
         if (given("--preset") || given("--model-config")) {
-            ModelConfig base = given("--model-config") ? readModelConfig(modelConfigFile) : Preset.of(preset).config();
+            ModelConfig base = given("--model-config") ? readModelConfig(modelConfigFile) : presetModel(Preset.of(preset));
             ModelConfig aligned = base.toBuilder().attentionKind(saved.attentionKind()).attentionOptions(saved.attentionOptions())
                     .positional(saved.positional())
                     .vocabSize(saved.vocabSize()).build();
@@ -322,6 +342,25 @@ final class TrainCommand implements Callable<Integer> {
                 r.maxRollbacks());
         cfg.checkResume(r, state.step(), latest.path().resolve(Checkpoints.STATE));
         return new Setup(saved, tokenizer, info.dataPath(), cfg);
+    }
+
+    /**
+     * The preset's model: its own decoder, or with {@code --model bert} a BERT encoder of the same
+     * size (layers, width, heads, FFN width, context), so a decoder and an encoder run compare like for like.
+     */
+    private ModelConfig presetModel(Preset p) {
+        ModelConfig c = p.config();
+        if (model == null || model.equalsIgnoreCase("llama")) {
+            return c;
+        }
+        if (!model.equalsIgnoreCase("bert")) {
+            throw new IllegalArgumentException("train: unknown --model '" + model + "' (llama, bert)");
+        }
+        return ModelConfig.bert(c.vocabSize(), c.contextLength(), c.layers(), c.dim(), c.heads(), c.ffnHidden());
+    }
+
+    private static boolean isBert(ModelConfig c) {
+        return c.architecture() == ModelConfig.Architecture.BERT;
     }
 
     private static IllegalArgumentException contradiction(String option, Path file, String recorded) {

@@ -2,6 +2,7 @@ package dev.tessera.models.hf;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.tessera.models.Bert;
 import dev.tessera.models.GPT2;
 import dev.tessera.models.LanguageModel;
 import dev.tessera.models.ModelConfig;
@@ -19,7 +20,7 @@ import java.util.TreeSet;
 /**
  * Import and export of Hugging Face checkpoint directories ({@code config.json} plus
  * {@code model.safetensors}, or shards listed in {@code model.safetensors.index.json}) for
- * LlamaForCausalLM and GPT2LMHeadModel. GPT-2's Conv1D weights are transposed on the way in and
+ * LlamaForCausalLM, GPT2LMHeadModel and BertForMaskedLM. GPT-2's Conv1D weights are transposed on the way in and
  * out; everything else keeps its name and layout. Half-precision checkpoints are widened to the
  * model's dtype on load.
  */
@@ -39,6 +40,8 @@ public final class HuggingFaceCheckpoint {
         Map<String, Tensor> weights = readWeights(dir);
         if (model instanceof GPT2 gpt2) {
             gpt2.loadHuggingFace(weights);
+        } else if (model instanceof Bert bert) {
+            bert.loadHuggingFace(weights); // drops transformers' tied decoder copies, pooler and id buffers
         } else {
             loadStrict(model, weights);
         }

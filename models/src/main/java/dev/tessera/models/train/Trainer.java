@@ -5,9 +5,7 @@ import dev.tessera.autograd.Variable;
 import dev.tessera.models.LanguageModel;
 import dev.tessera.models.data.BatchSource;
 import dev.tessera.models.data.PackedDataset;
-import dev.tessera.nn.attention.AttentionMask;
 import dev.tessera.nn.Regularizer;
-import dev.tessera.nn.loss.Losses;
 import dev.tessera.nn.optim.Adam;
 import dev.tessera.nn.optim.AdamW;
 import dev.tessera.nn.optim.GradClip;
@@ -63,6 +61,7 @@ public final class Trainer {
     private final Listener listener;
     private final Optimizer optimizer;
     private final Checkpoints checkpoints;
+    private final Objective objective;
     private LrSchedule schedule;
     /** Changes of the run's length on resume, oldest first (see {@link Schedule}). */
     private List<Schedule.Change> stepsChanges = List.of();
@@ -73,7 +72,14 @@ public final class Trainer {
     private long dataOffset;
     private int rollbacks;
 
+    /** A decoder's trainer: next-token cross-entropy (plus the z-loss of {@code cfg}). */
     public Trainer(LanguageModel model, BatchSource data, TrainConfig cfg, Path runDir, Listener listener) {
+        this(model, data, cfg, runDir, listener, Objective.nextToken(cfg.zLoss()));
+    }
+
+    /** A trainer minimising {@code objective} (e.g. {@link MaskedLm} for an encoder). */
+    public Trainer(LanguageModel model, BatchSource data, TrainConfig cfg, Path runDir, Listener listener, Objective objective) {
+        this.objective = objective;
         this.model = model;
         this.data = data;
         this.cfg = cfg;
@@ -252,11 +258,7 @@ public final class Trainer {
         for (int micro = 0; micro < cfg.gradAccum(); micro++) {
             long index = (step + dataOffset) * cfg.gradAccum() + micro;
             PackedDataset.Batch batch = data.batch(index, cfg.batchSize());
-            Variable logits = model.forward(batch.inputs(), PackedDataset.mask(batch));
-            Variable loss = Losses.crossEntropyFused(logits, batch.targets());
-            if (cfg.zLoss() > 0) {
-                loss = loss.add(Losses.zLoss(logits, cfg.zLoss()));
-            }
+            Variable loss = objective.loss(model, batch, index);
             Variable regularization = Regularizer.total(model.module()); // the components' own terms (B25's span penalty)
             if (regularization != null) {
                 loss = loss.add(regularization);
@@ -267,7 +269,7 @@ public final class Trainer {
         return total / cfg.gradAccum();
     }
 
-    /** Mean cross-entropy over the first evalBatches validation batches (evaluation weights for Schedule-Free). */
+    /** Mean validation loss of the objective over the first evalBatches validation batches (evaluation weights for Schedule-Free). */
     public double validate() {
         boolean scheduleFree = optimizer instanceof ScheduleFreeAdamW;
         if (scheduleFree) {
@@ -277,9 +279,7 @@ public final class Trainer {
         double total = 0;
         try (var scope = GradMode.noGrad()) {
             for (int i = 0; i < cfg.evalBatches(); i++) {
-                PackedDataset.Batch batch = data.validationBatch(i, cfg.batchSize());
-                AttentionMask mask = PackedDataset.mask(batch);
-                total += Losses.crossEntropyFused(model.forward(batch.inputs(), mask), batch.targets()).item();
+                total += objective.validationLoss(model, data.validationBatch(i, cfg.batchSize()), i).item();
             }
         } finally {
             model.module().train();
