@@ -34,7 +34,25 @@ public enum AttentionKind {
     /** B13: Dense Synthesizer, softmax(W₂ relu(W₁ q_t) + mask)·V per head, q standing for the block input (Tay et al. 2021). */
     SYNTHESIZER_DENSE,
     /** B25: softmax attention times a learned per-head soft span mask, renormalised (Sukhbaatar et al. 2019). */
-    ADAPTIVE_SPAN;
+    ADAPTIVE_SPAN,
+    /** B22: XCiT cross-covariance attention over channels, softmax(τ·Q̂ᵀK̂) (El-Nouby et al. 2021); bidirectional only. */
+    XCIT;
+
+    /**
+     * Kinds with no causal form (every output mixes every position): kernels that refuse a causal
+     * mask, which the causal decoders therefore refuse to build.
+     */
+    public boolean bidirectionalOnly() {
+        return switch (this) {
+            case XCIT -> true;
+            default -> false;
+        };
+    }
+
+    /** Every kind a causal decoder can use (all but the {@link #bidirectionalOnly()} ones), in declaration order. */
+    public static java.util.List<AttentionKind> causalKinds() {
+        return java.util.Arrays.stream(values()).filter(k -> !k.bidirectionalOnly()).toList();
+    }
 
     /** Random features for Performer: m = max(64, 4·headDim), a common choice near d·log d for small heads. */
     static int performerFeatures(int headDim) {
@@ -58,6 +76,7 @@ public enum AttentionKind {
             case SYNTHESIZER_RANDOM -> new SynthesizerAttention(SynthesizerAttention.Variant.RANDOM, c.numHeads(), c.headDim(), c.maxPositions(), g);
             case SYNTHESIZER_DENSE -> new SynthesizerAttention(SynthesizerAttention.Variant.DENSE, c.numHeads(), c.headDim(), c.maxPositions(), g);
             case ADAPTIVE_SPAN -> new AdaptiveSpanAttention(c.numHeads(), c.maxPositions());
+            case XCIT -> new XcitAttention(c.numHeads());
         };
     }
 }
