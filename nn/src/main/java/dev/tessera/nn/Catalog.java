@@ -218,7 +218,10 @@ public final class Catalog {
             todo("B20", "Long-Short Transformer", "Zhu et al. 2021, Long-Short Transformer"),
             todo("B21", "cosFormer / SOFT / Sinkformer (doubly stochastic)",
                     "Qin et al. 2022, cosFormer; Lu et al. 2021, SOFT: Softmax-free Transformer; Sander et al. 2022, Sinkformers"),
-            todo("B22", "XCiT cross-covariance attention", "El-Nouby et al. 2021, XCiT: Cross-Covariance Image Transformers"),
+            done("B22", "XCiT cross-covariance attention", "El-Nouby et al. 2021, XCiT: Cross-Covariance Image Transformers",
+                    NN + "attention.XcitAttention", "--attention xcit (bidirectional only)", NN + "attention.XcitAttentionTest",
+                    "bidirectional only: the causal decoders refuse it, so its training run is the nn-level masked-token task "
+                            + "(XcitAttentionTest.shortTrainingRunLowersTheLoss); golden vs timm XCA"),
             todo("B23", "Perceiver / Perceiver AR latent cross-attention",
                     "Jaegle et al. 2021, Perceiver; Hawthorne et al. 2022, Perceiver AR"),
             todo("B24", "CoLT5 conditional routing",
