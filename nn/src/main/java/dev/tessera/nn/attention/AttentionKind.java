@@ -36,7 +36,9 @@ public enum AttentionKind {
     /** B25: softmax attention times a learned per-head soft span mask, renormalised (Sukhbaatar et al. 2019). */
     ADAPTIVE_SPAN,
     /** B22: XCiT cross-covariance attention over channels, softmax(τ·Q̂ᵀK̂) (El-Nouby et al. 2021); bidirectional only. */
-    XCIT;
+    XCIT,
+    /** B26: neighborhood attention, the k nearest keys with the window clamped at the borders, plus a relative position bias (Hassani et al. 2023). */
+    NEIGHBORHOOD;
 
     /**
      * Kinds with no causal form (every output mixes every position): kernels that refuse a causal
@@ -77,6 +79,7 @@ public enum AttentionKind {
             case SYNTHESIZER_DENSE -> new SynthesizerAttention(SynthesizerAttention.Variant.DENSE, c.numHeads(), c.headDim(), c.maxPositions(), g);
             case ADAPTIVE_SPAN -> new AdaptiveSpanAttention(c.numHeads(), c.maxPositions());
             case XCIT -> new XcitAttention(c.numHeads());
+            case NEIGHBORHOOD -> new NeighborhoodAttention(NeighborhoodAttention.Options.defaults(), c.numHeads(), g);
         };
     }
 }
