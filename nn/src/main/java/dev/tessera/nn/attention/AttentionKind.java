@@ -38,7 +38,9 @@ public enum AttentionKind {
     /** B22: XCiT cross-covariance attention over channels, softmax(τ·Q̂ᵀK̂) (El-Nouby et al. 2021); bidirectional only. */
     XCIT,
     /** B26: neighborhood attention, the k nearest keys with the window clamped at the borders, plus a relative position bias (Hassani et al. 2023). */
-    NEIGHBORHOOD;
+    NEIGHBORHOOD,
+    /** B20: Long-Short Transformer, window keys plus a dynamic low-rank projection with DualLN, segment-wise when causal (Zhu et al. 2021). */
+    LONG_SHORT;
 
     /**
      * Kinds with no causal form (every output mixes every position): kernels that refuse a causal
@@ -80,6 +82,7 @@ public enum AttentionKind {
             case ADAPTIVE_SPAN -> new AdaptiveSpanAttention(c.numHeads(), c.maxPositions());
             case XCIT -> new XcitAttention(c.numHeads());
             case NEIGHBORHOOD -> new NeighborhoodAttention(NeighborhoodAttention.Options.defaults(), c.numHeads(), g);
+            case LONG_SHORT -> new LongShortAttention(LongShortAttention.Options.defaults(), c.numHeads(), c.headDim(), g);
         };
     }
 }
