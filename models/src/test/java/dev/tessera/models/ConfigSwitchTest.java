@@ -82,7 +82,8 @@ class ConfigSwitchTest {
                 java.util.Map.entry(AttentionKind.SYNTHESIZER_RANDOM, dev.tessera.nn.attention.SynthesizerAttention.class),
                 java.util.Map.entry(AttentionKind.SYNTHESIZER_DENSE, dev.tessera.nn.attention.SynthesizerAttention.class),
                 java.util.Map.entry(AttentionKind.ADAPTIVE_SPAN, dev.tessera.nn.attention.AdaptiveSpanAttention.class),
-                java.util.Map.entry(AttentionKind.NEIGHBORHOOD, dev.tessera.nn.attention.NeighborhoodAttention.class));
+                java.util.Map.entry(AttentionKind.NEIGHBORHOOD, dev.tessera.nn.attention.NeighborhoodAttention.class),
+                java.util.Map.entry(AttentionKind.LONG_SHORT, dev.tessera.nn.attention.LongShortAttention.class));
         for (AttentionKind kind : AttentionKind.values()) { // every kind must be in the map
             if (kind.bidirectionalOnly()) {
                 continue; // no causal form, refused by the decoders (XcitModelTest)
