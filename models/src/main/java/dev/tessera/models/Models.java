@@ -20,10 +20,6 @@ public final class Models {
         if (config == null || g == null) {
             throw new IllegalArgumentException("Models.create: config and generator are required");
         }
-        if (config.attentionKind().bidirectionalOnly()) { // its kernel refuses the causal mask every decoder passes
-            throw new IllegalArgumentException("Models.create: the " + config.attentionKind().name().toLowerCase(java.util.Locale.ROOT)
-                    + " attention kind is bidirectional only; the causal " + config.architecture() + " decoder cannot use it");
-        }
         return switch (config.architecture()) {
             case LLAMA -> new Llama(config, g);
             case GPT2 -> new GPT2(config, g);

@@ -32,7 +32,7 @@ class LongShortModelTest {
     void switchedOnByNameWithItsParameters() {
         LanguageModel m = Models.create(longShort(Fixtures.llama()), new Generator(61));
         var kernel = assertInstanceOf(LongShortAttention.class, ((Llama) m).blocks().get(1).attention().kernel());
-        assertEquals(LongShortAttention.Options.defaults(), kernel.options());
+        assertEquals(new LongShortAttention.Options(16, 1, 8), kernel.options());
         Map<String, Tensor> state = m.stateDict();
         assertArrayEquals(new int[] {4, 8, 1}, state.get("model.layers.0.self_attn.kernel.dproj").shape()); // NH 4, HS 8, r 1
         assertArrayEquals(new int[] {32}, state.get("model.layers.0.self_attn.kernel.dual_ln_win.weight").shape());

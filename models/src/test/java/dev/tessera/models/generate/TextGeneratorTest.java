@@ -37,10 +37,10 @@ class TextGeneratorTest {
             b.positional(ModelConfig.Positional.NONE);
         }
         if (kind == AttentionKind.SLIDING_WINDOW) {
-            b.attentionWindow(3);
+            b.attentionOptions(new dev.tessera.nn.attention.SlidingWindowAttention.Options(3));
         }
         if (kind == AttentionKind.TOPK) {
-            b.attentionTopK(3);
+            b.attentionOptions(new dev.tessera.nn.attention.TopKAttention.Options(3));
         }
         return b.build();
     }

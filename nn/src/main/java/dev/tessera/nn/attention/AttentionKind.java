@@ -2,6 +2,11 @@ package dev.tessera.nn.attention;
 
 import dev.tessera.nn.position.ALiBiAttention;
 import dev.tessera.tensor.Generator;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.stream.Collectors;
 
 /** The attention kernels a model config can switch between (each one file, see its javadoc). */
 public enum AttentionKind {
@@ -18,7 +23,7 @@ public enum AttentionKind {
     /** B14: scaled cosine attention with a learned per-head logit scale (Liu et al. 2022, Swin Transformer V2). */
     COSINE,
     /** B5: sliding-window / local softmax attention, window W from the config (Beltagy et al. 2020; Mistral). */
-    SLIDING_WINDOW,
+    SLIDING_WINDOW(SlidingWindowAttention.Options.class),
     /** B3: linear attention with the elu+1 feature map (Katharopoulos et al. 2020), causal by prefix sums. */
     LINEAR,
     /** B3: DeltaNet, the fast-weight delta rule with normalised keys (Schlag et al. 2021; Yang et al. 2024), chunkwise parallel. */
@@ -26,7 +31,7 @@ public enum AttentionKind {
     /** B12: AFT-full, the Attention Free Transformer with a learned maxT × maxT position bias (Zhai et al. 2021). */
     AFT,
     /** B9: top-k explicit sparse attention, k keys per query from the config (Zhao et al. 2019). */
-    TOPK,
+    TOPK(TopKAttention.Options.class),
     /** B28: average attention network, a gated FFN of the cumulative average of v per head (Zhang et al. 2018); causal only. */
     AVERAGE,
     /** B13: Random Synthesizer, softmax(R + mask)·V with a learned maxT × maxT matrix R per head (Tay et al. 2021). */
@@ -34,28 +39,91 @@ public enum AttentionKind {
     /** B13: Dense Synthesizer, softmax(W₂ relu(W₁ q_t) + mask)·V per head, q standing for the block input (Tay et al. 2021). */
     SYNTHESIZER_DENSE,
     /** B25: softmax attention times a learned per-head soft span mask, renormalised (Sukhbaatar et al. 2019). */
-    ADAPTIVE_SPAN,
+    ADAPTIVE_SPAN(AdaptiveSpanAttention.Options.class, "ramp", String.valueOf(AdaptiveSpanAttention.RAMP), "span_loss",
+            String.valueOf(AdaptiveSpanAttention.SPAN_LOSS)),
+    /** B18: clustered attention, one softmax row per K-means cluster of the queries (Vyas et al. 2020); bidirectional only. */
+    CLUSTERED(ClusteredAttention.Options.class, "clusters", "16", "iterations", "10"),
+    /** B19: Luna, pack into a learned length-l sequence and unpack back (Ma et al. 2021); bidirectional only. */
+    LUNA(LunaAttention.Options.class, "pack_length", "16"),
     /** B22: XCiT cross-covariance attention over channels, softmax(τ·Q̂ᵀK̂) (El-Nouby et al. 2021); bidirectional only. */
     XCIT,
     /** B26: neighborhood attention, the k nearest keys with the window clamped at the borders, plus a relative position bias (Hassani et al. 2023). */
-    NEIGHBORHOOD,
+    NEIGHBORHOOD(NeighborhoodAttention.Options.class, "kernel_size", "7"),
     /** B20: Long-Short Transformer, window keys plus a dynamic low-rank projection with DualLN, segment-wise when causal (Zhu et al. 2021). */
-    LONG_SHORT;
+    LONG_SHORT(LongShortAttention.Options.class, "window", "16", "rank", "1", "segment", "8");
+
+    private final Class<? extends Record> optionsType;
+    private final Map<String, String> defaults;
+
+    AttentionKind() {
+        this(KernelOptions.None.class);
+    }
 
     /**
-     * Kinds with no causal form (every output mixes every position): kernels that refuse a causal
-     * mask, which the causal decoders therefore refuse to build.
+     * @param optionsType the kind's options record, validated in its constructor
+     * @param defaults option name, value pairs for the options that have a default; the others are required
      */
-    public boolean bidirectionalOnly() {
+    AttentionKind(Class<? extends Record> optionsType, String... defaults) {
+        this.optionsType = optionsType;
+        Map<String, String> d = new LinkedHashMap<>();
+        for (int i = 0; i < defaults.length; i += 2) {
+            d.put(defaults[i], defaults[i + 1]);
+        }
+        this.defaults = Map.copyOf(d);
+    }
+
+    /**
+     * Whether the kind can run under a causal mask (decoders need it); the others are bidirectional
+     * only, for encoders.
+     */
+    public boolean causal() {
         return switch (this) {
-            case XCIT -> true;
-            default -> false;
+            case CLUSTERED, LUNA, XCIT -> false;
+            default -> true;
         };
     }
 
-    /** Every kind a causal decoder can use (all but the {@link #bidirectionalOnly()} ones), in declaration order. */
+    /** Every kind a causal decoder can use ({@link #causal()}), in declaration order: a parameter source for decoder tests. */
     public static java.util.List<AttentionKind> causalKinds() {
-        return java.util.Arrays.stream(values()).filter(k -> !k.bidirectionalOnly()).toList();
+        return Arrays.stream(values()).filter(AttentionKind::causal).toList();
+    }
+
+    /** The name a config or the command line uses: {@code sliding_window}. */
+    public String configName() {
+        return name().toLowerCase(Locale.ROOT);
+    }
+
+    /** The kind named {@code name} (any case); a one-line error listing the valid names otherwise. */
+    public static AttentionKind named(String name) {
+        for (AttentionKind k : values()) {
+            if (k.name().equalsIgnoreCase(name.trim())) {
+                return k;
+            }
+        }
+        throw new IllegalArgumentException("unknown attention kind '" + name + "' (valid: "
+                + Arrays.stream(values()).map(AttentionKind::configName).collect(Collectors.joining(", ")) + ")");
+    }
+
+    public Class<? extends Record> optionsType() {
+        return optionsType;
+    }
+
+    /** This kind's options from {@code given} (name → value) over its defaults; one-line errors for unknown, missing or bad values. */
+    public Record options(Map<String, ?> given) {
+        return KernelOptions.bind("attention " + configName(), optionsType, defaults, given);
+    }
+
+    /** This kind's options with every default; an error when the kind has a required option. */
+    public Record defaultOptions() {
+        return options(Map.of());
+    }
+
+    /** {@code options} as this kind's record type; a one-line error when they belong to another kind. */
+    public <R extends Record> R cast(Record options, Class<R> type) {
+        if (!type.isInstance(options) || type != optionsType) {
+            throw new IllegalArgumentException("attention " + configName() + ": options " + options + " are not " + type.getSimpleName());
+        }
+        return type.cast(options);
     }
 
     /** Random features for Performer: m = max(64, 4·headDim), a common choice near d·log d for small heads. */
@@ -71,18 +139,20 @@ public enum AttentionKind {
             case MEMORY_EFFICIENT -> new MemoryEfficientAttention();
             case ALIBI -> new ALiBiAttention(c.numHeads());
             case COSINE -> new CosineAttention(c.numHeads());
-            case SLIDING_WINDOW -> new SlidingWindowAttention(c.window());
+            case SLIDING_WINDOW -> new SlidingWindowAttention(cast(c.options(), SlidingWindowAttention.Options.class));
             case LINEAR -> new LinearAttention();
             case DELTANET -> new DeltaNetAttention(c.numHeads(), c.headDim());
             case AFT -> new AftAttention(c.maxPositions());
-            case TOPK -> new TopKAttention(c.topK());
+            case TOPK -> new TopKAttention(cast(c.options(), TopKAttention.Options.class));
             case AVERAGE -> new AverageAttention(c.numHeads(), c.headDim(), g);
             case SYNTHESIZER_RANDOM -> new SynthesizerAttention(SynthesizerAttention.Variant.RANDOM, c.numHeads(), c.headDim(), c.maxPositions(), g);
             case SYNTHESIZER_DENSE -> new SynthesizerAttention(SynthesizerAttention.Variant.DENSE, c.numHeads(), c.headDim(), c.maxPositions(), g);
-            case ADAPTIVE_SPAN -> new AdaptiveSpanAttention(c.numHeads(), c.maxPositions());
+            case ADAPTIVE_SPAN -> new AdaptiveSpanAttention(c.numHeads(), c.maxPositions(), cast(c.options(), AdaptiveSpanAttention.Options.class));
+            case CLUSTERED -> new ClusteredAttention(cast(c.options(), ClusteredAttention.Options.class));
+            case LUNA -> new LunaAttention(c.numHeads(), c.headDim(), cast(c.options(), LunaAttention.Options.class), g);
             case XCIT -> new XcitAttention(c.numHeads());
-            case NEIGHBORHOOD -> new NeighborhoodAttention(NeighborhoodAttention.Options.defaults(), c.numHeads(), g);
-            case LONG_SHORT -> new LongShortAttention(LongShortAttention.Options.defaults(), c.numHeads(), c.headDim(), g);
+            case NEIGHBORHOOD -> new NeighborhoodAttention(cast(c.options(), NeighborhoodAttention.Options.class), c.numHeads(), g);
+            case LONG_SHORT -> new LongShortAttention(cast(c.options(), LongShortAttention.Options.class), c.numHeads(), c.headDim(), g);
         };
     }
 }

@@ -55,19 +55,15 @@ public final class LongShortAttention extends Module implements AttentionKernel 
     /**
      * @param window W: a causal query sees itself and W − 1 keys before it; a bidirectional one W − 1 each side
      * @param rank r: projected keys per segment (causal) or for the whole sequence (bidirectional)
-     * @param segment l: the causal segment length
+     * @param segment l: the causal segment length; {@link AttentionKind#LONG_SHORT} defaults to W 16, r 1, l 8, so the
+     *     window reaches back past the last whole segment (window ≥ segment, as in the authors' settings)
      */
     public record Options(int window, int rank, int segment) {
         public Options {
             if (window < 1 || rank < 1 || segment < 1) {
-                throw new IllegalArgumentException("LongShortAttention: window, rank and segment must be >= 1, got window=" + window
-                        + " rank=" + rank + " segment=" + segment);
+                throw new IllegalArgumentException("attention long_short: options window, rank and segment must be >= 1, got window="
+                        + window + " rank=" + rank + " segment=" + segment);
             }
-        }
-
-        /** W 16, r 1, l 8: the window reaches back past the last whole segment, as in the authors' settings (window ≥ segment). */
-        public static Options defaults() {
-            return new Options(16, 1, 8);
         }
     }
 

@@ -44,17 +44,16 @@ public final class NeighborhoodAttention extends Module implements AttentionKern
     /** Std of the N(0, σ²) initialisation of the bias table. */
     public static final double BIAS_INIT_STD = 0.02;
 
-    /** @param kernelSize k, the neighbours each query attends to (odd, ≥ 1: the window is centred on the query) */
+    /**
+     * @param kernelSize k, the neighbours each query attends to (odd, ≥ 1: the window is centred on the
+     *     query); {@link AttentionKind#NEIGHBORHOOD} defaults it to NAT's 7
+     */
     public record Options(int kernelSize) {
         public Options {
             if (kernelSize < 1 || kernelSize % 2 == 0) {
-                throw new IllegalArgumentException("NeighborhoodAttention: kernel_size must be an odd integer >= 1, got " + kernelSize);
+                throw new IllegalArgumentException("attention neighborhood: option kernel_size must be an odd integer >= 1, got "
+                        + kernelSize);
             }
-        }
-
-        /** NAT's kernel size 7. */
-        public static Options defaults() {
-            return new Options(7);
         }
     }
 

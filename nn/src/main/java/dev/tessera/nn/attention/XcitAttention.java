@@ -27,7 +27,7 @@ import dev.tessera.tensor.Tensor;
  *
  * <p>Bidirectional only: every output token depends on every token through the column norms and
  * Q̂ᵀK̂, so there is no causal or incremental form. A causal or document mask is refused, as are
- * cached keys (S ≠ T), each with a one-line error; {@link AttentionKind#bidirectionalOnly()} lets
+ * cached keys (S ≠ T), each with a one-line error; {@link AttentionKind#causal()} (false) lets
  * the causal decoders refuse the kind. Computed in the inputs' dtype (the F32 parameter is cast).
  */
 public final class XcitAttention extends Module implements AttentionKernel {

@@ -218,7 +218,7 @@ class LongShortAttentionTest {
         assertArrayEquals(new int[] {2, 4, 2}, kernel.namedParameters().get("dproj").shape());
         assertArrayEquals(new int[] {8}, kernel.namedParameters().get("dual_ln_win.weight").shape());
         var e = assertThrows(IllegalArgumentException.class, () -> new LongShortAttention.Options(0, 1, 1));
-        assertEquals("LongShortAttention: window, rank and segment must be >= 1, got window=0 rank=1 segment=1", e.getMessage());
+        assertEquals("attention long_short: options window, rank and segment must be >= 1, got window=0 rank=1 segment=1", e.getMessage());
         Variable q = Variable.constant(AttentionReference.randn(1, 1, 1, 2, 3, 4));
         var docs = assertThrows(IllegalArgumentException.class,
                 () -> kernel.attend(q, q, q, new AttentionMask(false, Tensor.of(new long[] {0, 0, 1}, 1, 3), 0)));
@@ -226,6 +226,8 @@ class LongShortAttentionTest {
                 docs.getMessage());
         Variable q3 = Variable.constant(AttentionReference.randn(1, 1, 1, 3, 3, 4));
         assertThrows(IllegalArgumentException.class, () -> kernel.attend(q3, q3, q3, AttentionMask.NONE));
-        assertEquals(16, LongShortAttention.Options.defaults().window());
+        assertEquals(new LongShortAttention.Options(16, 1, 8), AttentionKind.LONG_SHORT.defaultOptions());
+        assertEquals(new LongShortAttention.Options(4, 2, 3),
+                AttentionKind.LONG_SHORT.options(java.util.Map.of("window", "4", "rank", "2", "segment", "3")));
     }
 }

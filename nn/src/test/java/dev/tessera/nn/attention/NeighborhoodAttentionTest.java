@@ -112,11 +112,14 @@ class NeighborhoodAttentionTest {
     @Test
     void badOptionsAreOneLineErrors() {
         var e = assertThrows(IllegalArgumentException.class, () -> new NeighborhoodAttention.Options(4));
-        assertEquals("NeighborhoodAttention: kernel_size must be an odd integer >= 1, got 4", e.getMessage());
+        assertEquals("attention neighborhood: option kernel_size must be an odd integer >= 1, got 4", e.getMessage());
         assertThrows(IllegalArgumentException.class, () -> new NeighborhoodAttention.Options(0));
         Variable q = Variable.constant(AttentionReference.randn(1, 1, 1, 2, 3, 4));
-        var kernel = new NeighborhoodAttention(NeighborhoodAttention.Options.defaults(), 3, new Generator(1));
+        var kernel = new NeighborhoodAttention((NeighborhoodAttention.Options) AttentionKind.NEIGHBORHOOD.defaultOptions(), 3,
+                new Generator(1));
         assertThrows(IllegalArgumentException.class, () -> kernel.attend(q, q, q, AttentionMask.NONE));
-        assertEquals(7, kernel.options().kernelSize());
+        assertEquals(7, kernel.options().kernelSize(), "NAT's default");
+        var bound = AttentionKind.NEIGHBORHOOD.options(java.util.Map.of("kernel_size", "3"));
+        assertEquals(new NeighborhoodAttention.Options(3), bound);
     }
 }

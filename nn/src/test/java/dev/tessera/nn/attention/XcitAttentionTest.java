@@ -179,8 +179,8 @@ class XcitAttentionTest {
         assertTrue(cached.getMessage().startsWith("XcitAttention: needs as many keys as queries"), cached.getMessage());
         assertThrows(IllegalArgumentException.class, () -> new XcitAttention(0));
         assertThrows(IllegalArgumentException.class, () -> new XcitAttention(3).attend(q, q, q, AttentionMask.NONE));
-        assertTrue(AttentionKind.XCIT.bidirectionalOnly());
-        assertTrue(!AttentionKind.SOFTMAX.bidirectionalOnly());
+        assertTrue(!AttentionKind.XCIT.causal());
+        assertTrue(!AttentionKind.causalKinds().contains(AttentionKind.XCIT));
     }
 
     /** The bidirectional training run (MaskedTokenTask): a masked token recovered from the rest of the sequence. */
