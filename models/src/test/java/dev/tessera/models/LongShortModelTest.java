@@ -55,10 +55,35 @@ class LongShortModelTest {
 
     @Test
     void configJsonRoundTrip() {
-        for (ModelConfig c : List.of(longShort(Fixtures.llama()), longShort(Fixtures.gpt2()))) {
-            assertEquals("long_short", c.toHuggingFace().get("tessera").get("attention_kind").asText());
+        for (ModelConfig base : List.of(Fixtures.llama(), Fixtures.gpt2())) {
+            ModelConfig c = base.toBuilder().attentionKind(AttentionKind.LONG_SHORT).attentionOptions(new LongShortAttention.Options(4, 2, 3))
+                    .build();
+            var tessera = c.toHuggingFace().get("tessera");
+            assertEquals("long_short", tessera.get("attention_kind").asText());
+            assertEquals(2, tessera.get("attention_options").get("rank").asInt());
+            assertEquals(3, tessera.get("attention_options").get("segment").asInt());
             assertEquals(c, ModelConfig.fromJson(c.toJson()));
             assertEquals(c, ModelConfig.fromHuggingFace(c.toHuggingFace()));
+        }
+    }
+
+    /** Decoding one token at a time through the KV caches gives the full forward's logits, with small W, l so both parts act. */
+    @Test
+    void cachedDecodingEqualsFull() {
+        ModelConfig c = Fixtures.llama().toBuilder().attentionKind(AttentionKind.LONG_SHORT).attentionOptions(new LongShortAttention.Options(2, 2, 3))
+                .build();
+        LanguageModel m = Models.create(c, new Generator(68));
+        m.module().eval();
+        Tensor ids = Fixtures.ids(69, 1, 11, c.vocabSize());
+        try (var s = GradMode.noGrad()) {
+            Tensor full = m.forward(ids, null).data();
+            var caches = m.newCaches(1, c.contextLength());
+            double worst = 0;
+            for (int p = 0; p < 11; p++) {
+                Tensor step = m.forward(ids.narrow(1, p, 1).contiguous(), null, caches).data();
+                worst = Math.max(worst, Fixtures.maxAbsDiff(step, full.narrow(1, p, 1)));
+            }
+            assertTrue(worst < 2e-4, "cached logits differ by " + worst);
         }
     }
 
@@ -69,12 +94,14 @@ class LongShortModelTest {
         assertTrue(loss[1] < 0.7 * loss[0], "long-short loss " + loss[0] + " → " + loss[1]);
     }
 
-    /** {@code tessera train --attention long-short}: config.json names the kind, the checkpoint holds the projection. */
+    /** {@code tessera train --attention long-short} with options: config.json names the kind and options, the checkpoint holds the projection. */
     @Test
     void trainsFromTheCli(@TempDir Path dir) throws IOException {
-        Path run = CliTrainRun.train(dir, 67, "--attention", "long-short");
-        assertEquals(AttentionKind.LONG_SHORT, ModelConfig.fromHuggingFace(run.resolve("config.json")).attentionKind());
+        Path run = CliTrainRun.train(dir, 67, "--attention", "long-short", "--attention-option", "rank=2", "--attention-option", "segment=4");
+        ModelConfig saved = ModelConfig.fromHuggingFace(run.resolve("config.json"));
+        assertEquals(AttentionKind.LONG_SHORT, saved.attentionKind());
+        assertEquals(new LongShortAttention.Options(16, 2, 4), saved.attentionOptions());
         Map<String, Tensor> weights = SafeTensors.read(run.resolve("checkpoints/step-00000002/model.safetensors"));
-        assertArrayEquals(new int[] {2, 8, 1}, weights.get("model.layers.0.self_attn.kernel.dproj").shape());
+        assertArrayEquals(new int[] {2, 8, 2}, weights.get("model.layers.0.self_attn.kernel.dproj").shape());
     }
 }

@@ -52,8 +52,12 @@ class NeighborhoodModelTest {
 
     @Test
     void configJsonRoundTrip() {
-        for (ModelConfig c : List.of(neighborhood(Fixtures.llama()), neighborhood(Fixtures.gpt2()))) {
-            assertEquals("neighborhood", c.toHuggingFace().get("tessera").get("attention_kind").asText());
+        for (ModelConfig base : List.of(Fixtures.llama(), Fixtures.gpt2())) {
+            ModelConfig c = base.toBuilder().attentionKind(AttentionKind.NEIGHBORHOOD).attentionOptions(new NeighborhoodAttention.Options(3))
+                    .build();
+            var tessera = c.toHuggingFace().get("tessera");
+            assertEquals("neighborhood", tessera.get("attention_kind").asText());
+            assertEquals(3, tessera.get("attention_options").get("kernel_size").asInt());
             assertEquals(c, ModelConfig.fromJson(c.toJson()));
             assertEquals(c, ModelConfig.fromHuggingFace(c.toHuggingFace()));
         }
@@ -66,12 +70,14 @@ class NeighborhoodModelTest {
         assertTrue(loss[1] < 0.7 * loss[0], "neighborhood loss " + loss[0] + " → " + loss[1]);
     }
 
-    /** {@code tessera train --attention neighborhood}: config.json names the kind, the checkpoint holds the bias table. */
+    /** {@code tessera train --attention neighborhood --attention-option kernel_size=3}: config.json names both, the checkpoint holds the bias table. */
     @Test
     void trainsFromTheCli(@TempDir Path dir) throws IOException {
-        Path run = CliTrainRun.train(dir, 57, "--attention", "neighborhood");
-        assertEquals(AttentionKind.NEIGHBORHOOD, ModelConfig.fromHuggingFace(run.resolve("config.json")).attentionKind());
+        Path run = CliTrainRun.train(dir, 57, "--attention", "neighborhood", "--attention-option", "kernel_size=3");
+        ModelConfig saved = ModelConfig.fromHuggingFace(run.resolve("config.json"));
+        assertEquals(AttentionKind.NEIGHBORHOOD, saved.attentionKind());
+        assertEquals(new NeighborhoodAttention.Options(3), saved.attentionOptions());
         Map<String, Tensor> weights = SafeTensors.read(run.resolve("checkpoints/step-00000002/model.safetensors"));
-        assertArrayEquals(new int[] {2, 13}, weights.get("model.layers.0.self_attn.kernel.rpb").shape());
+        assertArrayEquals(new int[] {2, 5}, weights.get("model.layers.0.self_attn.kernel.rpb").shape());
     }
 }
