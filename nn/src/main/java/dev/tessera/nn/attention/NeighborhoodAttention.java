@@ -97,11 +97,7 @@ public final class NeighborhoodAttention extends Module implements AttentionKern
                     + "] and block >= 1, got " + java.util.Arrays.toString(bias.shape()) + ", block " + block);
         }
         double alpha = LogitScale.inverseSqrt(q.size(-1));
-        int blocks = (t + block - 1) / block;
-        Variable[] outputs = new Variable[blocks];
-        for (int r = 0; r < blocks; r++) {
-            int r0 = r * block;
-            int rows = Math.min(t, r0 + block) - r0;
+        return KernelSupport.byRowBlocks(t, block, (r0, rows) -> {
             int first = mask.queryOffset() + r0;
             int lo = windowStart(first, s, kernelSize, mask.causal());
             int hi = windowEnd(first + rows - 1, s, kernelSize, mask.causal());
@@ -127,9 +123,8 @@ public final class NeighborhoodAttention extends Module implements AttentionKern
             Variable scores = q.narrow(2, r0, rows).matmul(k.narrow(2, lo, width).mT()).mul(alpha).add(b); // (B, H, rows, width)
             Tensor mask4 = Tensor.of(Storage.wrap(DType.BOOL, allowed), n, 1, rows, width);
             Variable prob = new MaskedSoftmaxFunction(mask4, 1).call(scores);
-            outputs[r] = prob.matmul(v.narrow(2, lo, width)); // (B, H, rows, Dv)
-        }
-        return blocks == 1 ? outputs[0] : Variable.cat(2, outputs); // (B, H, T, Dv)
+            return prob.matmul(v.narrow(2, lo, width)); // (B, H, rows, Dv)
+        }); // (B, H, T, Dv)
     }
 
     /** First key of query position p's window among S keys. */
