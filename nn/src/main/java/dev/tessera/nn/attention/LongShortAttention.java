@@ -43,12 +43,16 @@ import java.util.Arrays;
  * authors' tiles compute per query. Positional terms of the authors' code (Transformer-XL relative
  * biases) are left to the model's own scheme. Under a document mask (A9; causal form only) window
  * keys must share the query's document and a segment's projected keys are seen only when the whole
- * segment lies in it. The scores are formed densely, O(T·(S + S·r/l)).
+ * segment lies in it. Queries are taken in row blocks of R,
+ * each scoring only the window keys its rows can see and the G projected keys: O(T·(R + W + G)),
+ * linear in T bidirectionally (G = r) and O(T·S·r/l) causally, as in the paper.
  *
  * <p>Parameters, all F32 and cast to the inputs' dtype: {@code dproj} (H, D, r) U(±1/√D) as
  * torch.nn.Linear, {@code dual_ln_win.weight|bias} and {@code dual_ln_dproj.weight|bias} (H·D).
  */
 public final class LongShortAttention extends Module implements AttentionKernel {
+    /** Query rows per block ({@code -Dtessera.attention.longShortBlock}). */
+    static final int BLOCK = Integer.getInteger("tessera.attention.longShortBlock", 64);
     /** ε of both LayerNorms (torch's default). */
     public static final double LN_EPS = 1e-5;
 
@@ -105,11 +109,14 @@ public final class LongShortAttention extends Module implements AttentionKernel 
         DType dt = q.dtype();
         Weights w = new Weights(weights.dproj.to(dt), weights.winWeight.to(dt), weights.winBias.to(dt), weights.dprojWeight.to(dt),
                 weights.dprojBias.to(dt));
-        return attend(q, k, v, w, options, mask);
+        return attend(q, k, v, w, options, mask, BLOCK);
     }
 
-    /** The kernel as a function of its weights (in the inputs' dtype), so their gradients can be checked like any input's. */
-    public static Variable attend(Variable q, Variable k, Variable v, Weights w, Options o, AttentionMask mask) {
+    /**
+     * The kernel as a function of its weights (in the inputs' dtype), so their gradients can be
+     * checked like any input's; {@code block} query rows at a time.
+     */
+    public static Variable attend(Variable q, Variable k, Variable v, Weights w, Options o, AttentionMask mask, int block) {
         KernelSupport.checkShapes("LongShortAttention", q, k, v, mask);
         if (mask.documentIds() != null && !mask.causal()) {
             throw new IllegalArgumentException("LongShortAttention: a document mask needs the causal form (the bidirectional projection "
@@ -127,15 +134,22 @@ public final class LongShortAttention extends Module implements AttentionKernel 
         double alpha = LogitScale.inverseSqrt(d);
         Variable kw = dualLn(k, w.winWeight(), w.winBias()); // (B, H, S, D)
         Variable vw = dualLn(v, w.winWeight(), w.winBias());
-        Variable scores = q.matmul(kw.mT()); // (B, H, T, S)
-        Variable values = vw;
-        if (g > 0) {
-            Variable kb = dualLn(kvBar[0], w.dprojWeight(), w.dprojBias()); // (B, H, G, D)
-            values = Variable.cat(2, dualLn(kvBar[1], w.dprojWeight(), w.dprojBias()), vw); // (B, H, G + S, D)
-            scores = Variable.cat(3, q.matmul(kb.mT()), scores); // (B, H, T, G + S)
-        }
-        Tensor allowed = allowed(mask, q.size(0), t, s, o, segments);
-        return new MaskedSoftmaxFunction(allowed, alpha).call(scores).matmul(values); // (B, H, T, D)
+        Variable kb = g == 0 ? null : dualLn(kvBar[0], w.dprojWeight(), w.dprojBias()); // (B, H, G, D)
+        Variable vb = g == 0 ? null : dualLn(kvBar[1], w.dprojWeight(), w.dprojBias());
+        return KernelSupport.byRowBlocks(t, block, (r0, rows) -> {
+            int first = mask.queryOffset() + r0; // the block's window keys: [lo, hi)
+            int lo = Math.clamp(first - o.window() + 1L, 0, s);
+            int hi = Math.clamp(causal ? first + rows : first + rows - 1L + o.window(), lo, s);
+            Variable qr = q.narrow(2, r0, rows); // (B, H, rows, D)
+            Variable scores = qr.matmul(kw.narrow(2, lo, hi - lo).mT()); // (B, H, rows, hi − lo)
+            Variable values = vw.narrow(2, lo, hi - lo);
+            if (g > 0) {
+                scores = Variable.cat(3, qr.matmul(kb.mT()), scores); // (B, H, rows, G + hi − lo)
+                values = Variable.cat(2, vb, values);
+            }
+            Tensor allowed = allowed(mask, q.size(0), t, s, o, segments, r0, rows, lo, hi);
+            return new MaskedSoftmaxFunction(allowed, alpha).call(scores).matmul(values); // (B, H, rows, D)
+        }); // (B, H, T, D)
     }
 
     /**
@@ -162,21 +176,23 @@ public final class LongShortAttention extends Module implements AttentionKernel 
     }
 
     /**
-     * BOOL (B or 1, 1, T, G + S): the projected keys a query may see, then its window. Under a
-     * document mask (causal only) a window key must share the query's document and a segment must
-     * lie wholly inside it, so nothing crosses a document boundary.
+     * BOOL (B or 1, 1, rows, G + hi − lo) for query rows r0 … r0 + rows − 1: the projected keys a
+     * query may see, then its window among keys lo … hi − 1. Under a document mask (causal only) a
+     * window key must share the query's document and a segment must lie wholly inside it, so nothing
+     * crosses a document boundary.
      */
-    static Tensor allowed(AttentionMask mask, int batch, int t, int s, Options o, int segments) {
+    static Tensor allowed(AttentionMask mask, int batch, int t, int s, Options o, int segments, int r0, int rows, int lo, int hi) {
         boolean causal = mask.causal();
         int g = segments * o.rank();
+        int width = g + hi - lo;
         int n = mask.documentIds() == null ? 1 : batch;
-        byte[] m = new byte[n * t * (g + s)];
+        byte[] m = new byte[n * rows * width];
         for (int b = 0; b < n; b++) {
             long[] ids = KernelSupport.documentRow(mask, b);
-            for (int i = 0; i < t; i++) {
-                int p = mask.queryOffset() + i;
-                long doc = ids == null ? 0 : ids[s - t + i];
-                int row = (b * t + i) * (g + s);
+            for (int i = 0; i < rows; i++) {
+                int p = mask.queryOffset() + r0 + i;
+                long doc = ids == null ? 0 : ids[s - t + r0 + i];
+                int row = (b * rows + i) * width;
                 for (int c = 0; c < g; c++) {
                     int seg = c / o.rank();
                     boolean ok = !causal || seg < p / o.segment();
@@ -185,12 +201,12 @@ public final class LongShortAttention extends Module implements AttentionKernel 
                     }
                     m[row + c] = (byte) (ok ? 1 : 0);
                 }
-                for (int j = 0; j < s; j++) {
+                for (int j = lo; j < hi; j++) {
                     boolean ok = Math.abs(p - j) < o.window() && (!causal || j <= p) && (ids == null || ids[j] == doc);
-                    m[row + g + j] = (byte) (ok ? 1 : 0);
+                    m[row + g + j - lo] = (byte) (ok ? 1 : 0);
                 }
             }
         }
-        return Tensor.of(Storage.wrap(DType.BOOL, m), n, 1, t, g + s);
+        return Tensor.of(Storage.wrap(DType.BOOL, m), n, 1, rows, width);
     }
 }

@@ -150,7 +150,8 @@ class LongShortAttentionTest {
             @ForAll @IntRange(min = 1, max = 9) int t, @ForAll @IntRange(min = 0, max = 3) int extra,
             @ForAll @IntRange(min = 1, max = 4) int d, @ForAll @IntRange(min = 1, max = 4) int window,
             @ForAll @IntRange(min = 1, max = 2) int rank, @ForAll @IntRange(min = 1, max = 3) int segment,
-            @ForAll @IntRange(min = 0, max = 2) int maskKind, @ForAll @IntRange(min = 1, max = 1000) int seed) {
+            @ForAll @IntRange(min = 0, max = 2) int maskKind, @ForAll @IntRange(min = 1, max = 4) int block,
+            @ForAll @IntRange(min = 1, max = 1000) int seed) {
         int kind = maskKind == 2 ? 3 : maskKind; // none, causal, causal + documents (a document mask needs the causal form)
         int s = t + (kind != 0 ? extra : 0); // cached keys only with the causal mask (queries are the last T)
         var o = new LongShortAttention.Options(window, rank, segment);
@@ -161,18 +162,18 @@ class LongShortAttentionTest {
         AttentionMask mask = AttentionReference.mask(kind, b, t, s, seed);
         Variable out = LongShortAttention.attend(Variable.constant(q), Variable.constant(k), Variable.constant(v),
                 vars(Variable.constant(w[0]), Variable.constant(w[1]), Variable.constant(w[2]), Variable.constant(w[3]),
-                        Variable.constant(w[4])), o, mask);
+                        Variable.constant(w[4])), o, mask, block);
         assertEquals(DType.F64, out.dtype());
         AttentionReference.assertClose(reference(q, k, v, w, o, mask), out.data(), 1e-10);
     }
 
-    /** q, k, v, W_P and both LayerNorms by central differences in F64, bidirectional and causal (two whole segments). */
+    /** q, k, v, W_P and both LayerNorms by central differences in F64, bidirectional and causal (two whole segments), two row blocks. */
     @Test
     void gradients() {
         var o = new LongShortAttention.Options(2, 2, 2);
         for (AttentionMask mask : new AttentionMask[] {AttentionMask.NONE, AttentionMask.causalOnly()}) {
             Tensor[] w = weights(9, 2, 2, 2);
-            GradCheck.check(in -> LongShortAttention.attend(in[0], in[1], in[2], vars(in[3], in[4], in[5], in[6], in[7]), o, mask),
+            GradCheck.check(in -> LongShortAttention.attend(in[0], in[1], in[2], vars(in[3], in[4], in[5], in[6], in[7]), o, mask, 3),
                     AttentionReference.randn(1, 1, 1, 2, 4, 2), AttentionReference.randn(2, 1, 1, 2, 4, 2),
                     AttentionReference.randn(3, 1, 1, 2, 4, 2), w[0], w[1], w[2], w[3], w[4]);
         }
@@ -197,9 +198,9 @@ class LongShortAttentionTest {
         Variable[] wv = {Variable.constant(w[0]), Variable.constant(w[1]), Variable.constant(w[2]), Variable.constant(w[3]),
                 Variable.constant(w[4])};
         Tensor a = LongShortAttention.attend(Variable.constant(q), Variable.constant(k), Variable.constant(v), vars(wv), o,
-                AttentionMask.causalOnly()).data();
+                AttentionMask.causalOnly(), 2).data();
         Tensor c = LongShortAttention.attend(Variable.constant(q), Variable.constant(k), Variable.constant(changed), vars(wv), o,
-                AttentionMask.causalOnly()).data();
+                AttentionMask.causalOnly(), 2).data();
         double[] da = a.toDoubleArray(), dc = c.toDoubleArray();
         for (int p = 0; p < 6; p++) {
             double diff = 0;
