@@ -85,6 +85,12 @@ class ConfigSwitchTest {
                 java.util.Map.entry(AttentionKind.ADAPTIVE_SPAN, dev.tessera.nn.attention.AdaptiveSpanAttention.class),
                 java.util.Map.entry(AttentionKind.CLUSTERED, dev.tessera.nn.attention.ClusteredAttention.class),
                 java.util.Map.entry(AttentionKind.LUNA, dev.tessera.nn.attention.LunaAttention.class),
+                java.util.Map.entry(AttentionKind.CONDITIONAL, dev.tessera.nn.attention.ConditionalAttention.class),
+                java.util.Map.entry(AttentionKind.TALKING_HEADS, dev.tessera.nn.attention.TalkingHeadsAttention.class),
+                java.util.Map.entry(AttentionKind.REALFORMER, dev.tessera.nn.attention.RealFormerAttention.class),
+                java.util.Map.entry(AttentionKind.GAUSSIAN_KEYS, dev.tessera.nn.attention.GaussianKeysAttention.class),
+                java.util.Map.entry(AttentionKind.NORMALIZED, dev.tessera.nn.attention.NormalizedAttention.class),
+                java.util.Map.entry(AttentionKind.COLLABORATIVE, dev.tessera.nn.attention.CollaborativeAttention.class),
                 java.util.Map.entry(AttentionKind.XCIT, dev.tessera.nn.attention.XcitAttention.class),
                 java.util.Map.entry(AttentionKind.NEIGHBORHOOD, dev.tessera.nn.attention.NeighborhoodAttention.class),
                 java.util.Map.entry(AttentionKind.LONG_SHORT, dev.tessera.nn.attention.LongShortAttention.class));

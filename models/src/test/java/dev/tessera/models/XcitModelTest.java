@@ -29,7 +29,7 @@ class XcitModelTest {
             assertEquals("ModelConfig: attention xcit is bidirectional only; " + base.architecture().name().toLowerCase(java.util.Locale.ROOT)
                     + " is a causal decoder", e.getMessage());
         }
-        assertFalse(AttentionKind.causalKinds().contains(AttentionKind.XCIT));
+        assertFalse(AttentionKind.XCIT.causal());
         assertEquals(AttentionKind.XCIT, AttentionKind.named("xcit"));
     }
 

@@ -45,6 +45,18 @@ public enum AttentionKind {
     CLUSTERED(ClusteredAttention.Options.class, "clusters", "16", "iterations", "10"),
     /** B19: Luna, pack into a learned length-l sequence and unpack back (Ma et al. 2021); bidirectional only. */
     LUNA(LunaAttention.Options.class, "pack_length", "16"),
+    /** B24: CoLT5 conditional attention, local attention for all plus full attention among router-picked tokens (Ainslie et al. 2023); bidirectional only. */
+    CONDITIONAL(ConditionalAttention.Options.class, "window", "8", "routed", "16"),
+    /** B15: talking-heads attention, logits and weights mixed across heads by learned H × H maps (Shazeer et al. 2020). */
+    TALKING_HEADS,
+    /** B16: RealFormer residual attention, each layer's pre-softmax scores added to the next's (He et al. 2021). */
+    REALFORMER,
+    /** B29: mixture of Gaussian keys, R learned key maps and mixing weights per head (Nguyen et al. 2022, Transformer-MGK). */
+    GAUSSIAN_KEYS(GaussianKeysAttention.Options.class, "components", String.valueOf(GaussianKeysAttention.DEFAULT_COMPONENTS)),
+    /** B29: normalised attention, softmax replaced by centring and scaling each query's scores (Richter &amp; Wattenhofer 2020). */
+    NORMALIZED,
+    /** B15: collaborative heads, shared query/key projections re-weighted per head by a learned mixing vector (Cordonnier et al. 2020). */
+    COLLABORATIVE,
     /** B22: XCiT cross-covariance attention over channels, softmax(τ·Q̂ᵀK̂) (El-Nouby et al. 2021); bidirectional only. */
     XCIT,
     /** B26: neighborhood attention, the k nearest keys with the window clamped at the borders, plus a relative position bias (Hassani et al. 2023). */
@@ -78,14 +90,9 @@ public enum AttentionKind {
      */
     public boolean causal() {
         return switch (this) {
-            case CLUSTERED, LUNA, XCIT -> false;
+            case CLUSTERED, LUNA, CONDITIONAL, XCIT -> false;
             default -> true;
         };
-    }
-
-    /** Every kind a causal decoder can use ({@link #causal()}), in declaration order: a parameter source for decoder tests. */
-    public static java.util.List<AttentionKind> causalKinds() {
-        return Arrays.stream(values()).filter(AttentionKind::causal).toList();
     }
 
     /** The name a config or the command line uses: {@code sliding_window}. */
@@ -150,6 +157,12 @@ public enum AttentionKind {
             case ADAPTIVE_SPAN -> new AdaptiveSpanAttention(c.numHeads(), c.maxPositions(), cast(c.options(), AdaptiveSpanAttention.Options.class));
             case CLUSTERED -> new ClusteredAttention(cast(c.options(), ClusteredAttention.Options.class));
             case LUNA -> new LunaAttention(c.numHeads(), c.headDim(), cast(c.options(), LunaAttention.Options.class), g);
+            case CONDITIONAL -> new ConditionalAttention(c.numHeads(), c.headDim(), cast(c.options(), ConditionalAttention.Options.class), g);
+            case TALKING_HEADS -> new TalkingHeadsAttention(c.numHeads());
+            case REALFORMER -> new RealFormerAttention();
+            case GAUSSIAN_KEYS -> new GaussianKeysAttention(c.numHeads(), c.headDim(), cast(c.options(), GaussianKeysAttention.Options.class), g);
+            case NORMALIZED -> new NormalizedAttention();
+            case COLLABORATIVE -> new CollaborativeAttention(c.numHeads(), c.headDim());
             case XCIT -> new XcitAttention(c.numHeads());
             case NEIGHBORHOOD -> new NeighborhoodAttention(cast(c.options(), NeighborhoodAttention.Options.class), c.numHeads(), g);
             case LONG_SHORT -> new LongShortAttention(cast(c.options(), LongShortAttention.Options.class), c.numHeads(), c.headDim(), g);

@@ -94,8 +94,13 @@ class DecoderTest {
         return new Tensor[] {tokens.narrow(1, 0, t).contiguous(), tokens.narrow(1, 1, t).contiguous()};
     }
 
+    /** The kinds a causal decoder takes (the others are bidirectional only). */
+    static java.util.stream.Stream<AttentionKind> causalKinds() {
+        return java.util.Arrays.stream(AttentionKind.values()).filter(AttentionKind::causal);
+    }
+
     @org.junit.jupiter.params.ParameterizedTest
-    @org.junit.jupiter.params.provider.MethodSource("dev.tessera.nn.attention.AttentionKind#causalKinds")
+    @org.junit.jupiter.params.provider.MethodSource("causalKinds")
     void twoLayerDecoderOverfitsAFixedBatch(AttentionKind kind) {
         var b = block(32, DType.F32, NormPlacement.PRE, BlockStyle.SERIAL, null, 0);
         var attention = kind == AttentionKind.ALIBI ? b.attention().withRope(null, 10000).withKind(kind)
