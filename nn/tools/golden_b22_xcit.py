@@ -18,41 +18,9 @@ the weights, x, grad_output, out, and the gradients of sum(out * grad_output) wi
 every parameter ("grad.<name>").
 """
 
-import importlib.abc
-import importlib.machinery
 import os
-import sys
-import types
 
-
-class _AnyMeta(type):
-    def __getattr__(cls, attr):
-        if attr.startswith("__"):
-            raise AttributeError(attr)
-        return _AnyMeta(attr, (), {})
-
-
-class _StubTorchvision(importlib.abc.MetaPathFinder, importlib.abc.Loader):
-    """The venv's torchvision is built for another torch and fails to import; timm imports it at
-    package load (transforms, ops.misc.FrozenBatchNorm2d) though XCA never uses it. Every
-    torchvision.* module becomes an empty package whose attributes (and theirs) are placeholder classes."""
-
-    def find_spec(self, name, path=None, target=None):
-        if name.split(".")[0] == "torchvision":
-            return importlib.machinery.ModuleSpec(name, self, is_package=True)
-        return None
-
-    def create_module(self, spec):
-        module = types.ModuleType(spec.name)
-        module.__path__ = []
-        module.__getattr__ = lambda attr: _AnyMeta.__getattr__(_AnyMeta, attr)
-        return module
-
-    def exec_module(self, module):
-        pass
-
-
-sys.meta_path.insert(0, _StubTorchvision())
+import torchvision_stub  # noqa: F401  (timm loads without torchvision: see that module)
 
 import timm  # noqa: E402
 import torch  # noqa: E402
