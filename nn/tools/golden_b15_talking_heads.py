@@ -21,45 +21,9 @@ The script zeroes both biases (and does not store them), so the reference comput
 equation. proj_l/proj_w weights are set to identity + N(0, 0.4^2) so that the heads really mix.
 """
 
-import importlib.abc
-import importlib.machinery
 import os
-import sys
-import types
 
-# timm imports torchvision, and the venv's torchvision build does not load beside the CPU torch
-# (REFERENCES.md, "Pitfalls"). CaiT's attention needs none of it: every torchvision module is a stub
-# package whose every name is a placeholder class (imported by timm's data and layer code, never called).
-class _Placeholder(type):
-    """A class whose every attribute is another placeholder class (InterpolationMode.NEAREST, ...)."""
-
-    def __getattr__(cls, attr):
-        return _placeholder(attr)
-
-
-def _placeholder(attr):
-    if attr.startswith("__"):
-        raise AttributeError(attr)
-    return _Placeholder(attr, (), {})
-
-
-class _TorchvisionStubs(importlib.abc.MetaPathFinder, importlib.abc.Loader):
-    def find_spec(self, name, path=None, target=None):
-        if name.split(".")[0] != "torchvision":
-            return None
-        return importlib.machinery.ModuleSpec(name, self, is_package=True)
-
-    def create_module(self, spec):
-        module = types.ModuleType(spec.name)
-        module.__path__ = []
-        module.__getattr__ = _placeholder
-        return module
-
-    def exec_module(self, module):
-        pass
-
-
-sys.meta_path.insert(0, _TorchvisionStubs())
+import torchvision_stub  # noqa: F401  (timm loads without torchvision: see that module)
 
 import torch  # noqa: E402
 from safetensors.torch import save_file  # noqa: E402

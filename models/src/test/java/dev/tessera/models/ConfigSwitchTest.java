@@ -98,7 +98,10 @@ class ConfigSwitchTest {
                 java.util.Map.entry(AttentionKind.FIXED, dev.tessera.nn.attention.SparseTransformerAttention.class),
                 java.util.Map.entry(AttentionKind.ALTERNATING, SlidingWindowAttention.class), // block 1 is odd: banded
                 java.util.Map.entry(AttentionKind.DILATED, dev.tessera.nn.attention.DilatedAttention.class),
-                java.util.Map.entry(AttentionKind.BLOCKWISE, dev.tessera.nn.attention.BlockwiseAttention.class));
+                java.util.Map.entry(AttentionKind.BLOCKWISE, dev.tessera.nn.attention.BlockwiseAttention.class),
+                java.util.Map.entry(AttentionKind.XCIT, dev.tessera.nn.attention.XcitAttention.class),
+                java.util.Map.entry(AttentionKind.NEIGHBORHOOD, dev.tessera.nn.attention.NeighborhoodAttention.class),
+                java.util.Map.entry(AttentionKind.LONG_SHORT, dev.tessera.nn.attention.LongShortAttention.class));
         for (AttentionKind kind : AttentionKind.values()) { // every kind must be in the map
             assertTrue(expected.containsKey(kind), "ConfigSwitchTest's map lacks " + kind);
             if (!kind.causal()) { // bidirectional only: the decoders refuse it in one line

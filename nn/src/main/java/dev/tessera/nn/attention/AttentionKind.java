@@ -73,7 +73,13 @@ public enum AttentionKind {
     /** B7: LongNet dilated attention, segments w and rates r mixed by their softmax denominators, offset per head (Ding et al. 2023). */
     DILATED(DilatedAttention.Options.class, "segments", "4,8,16", "rates", "1,2,4", "head_offsets", "true"),
     /** B8: BlockBERT blockwise attention, head h's block i attends to block π_h(i) (Qiu et al. 2020); bidirectional only. */
-    BLOCKWISE(BlockwiseAttention.Options.class, "blocks", "2", "shifts", "");
+    BLOCKWISE(BlockwiseAttention.Options.class, "blocks", "2", "shifts", ""),
+    /** B22: XCiT cross-covariance attention over channels, softmax(τ·Q̂ᵀK̂) (El-Nouby et al. 2021); bidirectional only. */
+    XCIT,
+    /** B26: neighborhood attention, the k nearest keys with the window clamped at the borders, plus a relative position bias (Hassani et al. 2023). */
+    NEIGHBORHOOD(NeighborhoodAttention.Options.class, "kernel_size", "7"),
+    /** B20: Long-Short Transformer, window keys plus a dynamic low-rank projection with DualLN, segment-wise when causal (Zhu et al. 2021). */
+    LONG_SHORT(LongShortAttention.Options.class, "window", "16", "rank", "1", "segment", "8");
 
     private final Class<? extends Record> optionsType;
     private final Map<String, String> defaults;
@@ -101,7 +107,7 @@ public enum AttentionKind {
      */
     public boolean causal() {
         return switch (this) {
-            case CLUSTERED, LUNA, CONDITIONAL, BLOCKWISE -> false;
+            case CLUSTERED, LUNA, CONDITIONAL, BLOCKWISE, XCIT -> false;
             default -> true;
         };
     }
@@ -182,6 +188,9 @@ public enum AttentionKind {
             case ALTERNATING -> throw new IllegalArgumentException("AttentionKind: alternating differs per layer; create it with the layer index");
             case DILATED -> new DilatedAttention(cast(c.options(), DilatedAttention.Options.class));
             case BLOCKWISE -> new BlockwiseAttention(cast(c.options(), BlockwiseAttention.Options.class));
+            case XCIT -> new XcitAttention(c.numHeads());
+            case NEIGHBORHOOD -> new NeighborhoodAttention(cast(c.options(), NeighborhoodAttention.Options.class), c.numHeads(), g);
+            case LONG_SHORT -> new LongShortAttention(cast(c.options(), LongShortAttention.Options.class), c.numHeads(), c.headDim(), g);
         };
     }
 

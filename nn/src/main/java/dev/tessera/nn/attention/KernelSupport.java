@@ -44,6 +44,26 @@ public final class KernelSupport {
         }
     }
 
+    /** One block of query rows r0 … r0 + rows − 1 attended on its own → (B, H, rows, Dv). */
+    interface RowBlock {
+        Variable attend(int r0, int rows);
+    }
+
+    /**
+     * The T query rows in blocks of {@code block}, each attended by {@code fn}, concatenated along
+     * the rows → (B, H, T, Dv): for banded kernels (sliding window, neighborhood) whose blocks need
+     * only the keys their rows can see.
+     */
+    static Variable byRowBlocks(int t, int block, RowBlock fn) {
+        int blocks = (t + block - 1) / block;
+        Variable[] outputs = new Variable[blocks];
+        for (int r = 0; r < blocks; r++) {
+            int r0 = r * block;
+            outputs[r] = fn.attend(r0, Math.min(t, r0 + block) - r0);
+        }
+        return blocks == 1 ? outputs[0] : Variable.cat(2, outputs); // (B, H, T, Dv)
+    }
+
     /** Scores (B, H, T, S) with −∞ where the mask forbids attention; unchanged when nothing is masked. */
     public static Variable maskScores(Variable scores, AttentionMask mask) {
         if (!mask.masksAnything()) {

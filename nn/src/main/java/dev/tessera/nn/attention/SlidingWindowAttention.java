@@ -74,20 +74,15 @@ public final class SlidingWindowAttention implements AttentionKernel {
         int t = q.size(2);
         int s = k.size(2);
         double alpha = LogitScale.inverseSqrt(q.size(-1));
-        int blocks = (t + block - 1) / block;
-        Variable[] outputs = new Variable[blocks];
-        for (int r = 0; r < blocks; r++) {
-            int r0 = r * block;
-            int rows = Math.min(t, r0 + block) - r0;
+        return KernelSupport.byRowBlocks(t, block, (r0, rows) -> {
             int first = mask.queryOffset() + r0; // position of the block's first query
             int lo = Math.clamp(first - window + 1L, 0, s);
             int hi = Math.clamp(mask.causal() ? first + rows : first + rows - 1L + window, lo, s);
             Tensor allowed = allowed(mask, q.size(0), r0, rows, t, lo, hi, s); // (B or 1, 1, rows, hi − lo)
             Variable scores = q.narrow(2, r0, rows).matmul(k.narrow(2, lo, hi - lo).mT()); // (B, H, rows, hi − lo)
             Variable p = new MaskedSoftmaxFunction(allowed, alpha).call(scores);
-            outputs[r] = p.matmul(v.narrow(2, lo, hi - lo)); // (B, H, rows, Dv)
-        }
-        return blocks == 1 ? outputs[0] : Variable.cat(2, outputs); // (B, H, T, Dv)
+            return p.matmul(v.narrow(2, lo, hi - lo)); // (B, H, rows, Dv)
+        }); // (B, H, T, Dv)
     }
 
     /**
