@@ -89,6 +89,8 @@ public record ModelConfig(Architecture architecture, int vocabSize, int contextL
                 "attentionWindow (>= 1) goes with the sliding_window attention kind only, got " + attentionWindow + " for " + attentionKind);
         require(attentionTopK >= 0 && (attentionKind == AttentionKind.TOPK) == (attentionTopK > 0),
                 "attentionTopK (>= 1) goes with the topk attention kind only, got " + attentionTopK + " for " + attentionKind);
+        require(!attentionKind.bidirectionalOnly(), "attention kind " + attentionKind.name().toLowerCase(java.util.Locale.ROOT)
+                + " is bidirectional only and the decoders are causal");
         require(initStd > 0 && Double.isFinite(initStd), "initStd must be positive, got " + initStd);
         if (architecture == Architecture.GPT2) {
             require(kvHeads == heads, "GPT2 has no grouped-query attention: kvHeads " + kvHeads + " != heads " + heads);

@@ -81,8 +81,18 @@ class ConfigSwitchTest {
                 java.util.Map.entry(AttentionKind.AVERAGE, dev.tessera.nn.attention.AverageAttention.class),
                 java.util.Map.entry(AttentionKind.SYNTHESIZER_RANDOM, dev.tessera.nn.attention.SynthesizerAttention.class),
                 java.util.Map.entry(AttentionKind.SYNTHESIZER_DENSE, dev.tessera.nn.attention.SynthesizerAttention.class),
-                java.util.Map.entry(AttentionKind.ADAPTIVE_SPAN, dev.tessera.nn.attention.AdaptiveSpanAttention.class));
+                java.util.Map.entry(AttentionKind.ADAPTIVE_SPAN, dev.tessera.nn.attention.AdaptiveSpanAttention.class),
+                java.util.Map.entry(AttentionKind.NYSTROM, dev.tessera.nn.attention.NystromAttention.class));
         for (AttentionKind kind : AttentionKind.values()) { // every kind must be in the map
+            if (kind.bidirectionalOnly()) { // for encoders: the kind makes its kernel, the causal decoders refuse it in one line
+                var mha = dev.tessera.nn.attention.MultiHeadAttention.Config.llama(16, 2, 2, 8).withKind(kind);
+                assertInstanceOf(expected.get(kind), kind.create(mha, new Generator(1)));
+                var e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                        () -> Fixtures.llama().toBuilder().attentionKind(kind).build());
+                assertEquals("ModelConfig: attention kind " + kind.name().toLowerCase(java.util.Locale.ROOT)
+                        + " is bidirectional only and the decoders are causal", e.getMessage());
+                continue;
+            }
             var pos = kind == AttentionKind.ALIBI ? ModelConfig.Positional.NONE : ModelConfig.Positional.ROPE_HALF_SPLIT;
             int window = kind == AttentionKind.SLIDING_WINDOW ? 2 : 0;
             int topK = kind == AttentionKind.TOPK ? 2 : 0;

@@ -212,7 +212,12 @@ public final class Catalog {
                     "Shazeer et al. 2020, Talking-Heads Attention; "
                             + "Cordonnier et al. 2020, Multi-Head Attention: Collaborate Instead of Concatenate"),
             todo("B16", "RealFormer residual attention", "He et al. 2021, RealFormer: Transformer Likes Residual Attention"),
-            todo("B17", "Nyström / Skyformer", "Xiong et al. 2021, Nyströmformer; Chen et al. 2021, Skyformer"),
+            partial("B17", "Nyström / Skyformer", "Xiong et al. 2021, Nyströmformer; Chen et al. 2021, Skyformer",
+                    NN + "attention.NystromAttention", "--attention nystrom (encoders; the causal decoders refuse it)",
+                    NN + "attention.NystromAttentionTest",
+                    "Skyformer not implemented and no JMH benchmark yet; Nyström bidirectional only, its training run is nn-level"
+                            + " (NystromAttentionTest.shortTrainingRunLowersTheLoss, a masked token from both neighbours);"
+                            + " golden fixture vs transformers NystromformerSelfAttention"),
             todo("B18", "clustered attention", "Vyas et al. 2020, Fast Transformers with Clustered Attention"),
             todo("B19", "Luna (nested linear attention)", "Ma et al. 2021, Luna: Linear Unified Nested Attention"),
             todo("B20", "Long-Short Transformer", "Zhu et al. 2021, Long-Short Transformer"),

@@ -34,7 +34,9 @@ public enum AttentionKind {
     /** B13: Dense Synthesizer, softmax(W₂ relu(W₁ q_t) + mask)·V per head, q standing for the block input (Tay et al. 2021). */
     SYNTHESIZER_DENSE,
     /** B25: softmax attention times a learned per-head soft span mask, renormalised (Sukhbaatar et al. 2019). */
-    ADAPTIVE_SPAN;
+    ADAPTIVE_SPAN,
+    /** B17: Nyström attention, segment-means landmarks and an iterative pseudo-inverse (Xiong et al. 2021); bidirectional only. */
+    NYSTROM;
 
     /** Random features for Performer: m = max(64, 4·headDim), a common choice near d·log d for small heads. */
     static int performerFeatures(int headDim) {
@@ -58,6 +60,12 @@ public enum AttentionKind {
             case SYNTHESIZER_RANDOM -> new SynthesizerAttention(SynthesizerAttention.Variant.RANDOM, c.numHeads(), c.headDim(), c.maxPositions(), g);
             case SYNTHESIZER_DENSE -> new SynthesizerAttention(SynthesizerAttention.Variant.DENSE, c.numHeads(), c.headDim(), c.maxPositions(), g);
             case ADAPTIVE_SPAN -> new AdaptiveSpanAttention(c.numHeads(), c.maxPositions());
+            case NYSTROM -> new NystromAttention(NystromAttention.Options.DEFAULT, c.numHeads(), c.dtype(), g);
         };
+    }
+
+    /** Kinds whose kernel sees the whole sequence (refuses a causal mask): for encoders, not the causal decoders. */
+    public boolean bidirectionalOnly() {
+        return this == NYSTROM;
     }
 }
