@@ -221,8 +221,12 @@ public final class Catalog {
             todo("B18", "clustered attention", "Vyas et al. 2020, Fast Transformers with Clustered Attention"),
             todo("B19", "Luna (nested linear attention)", "Ma et al. 2021, Luna: Linear Unified Nested Attention"),
             todo("B20", "Long-Short Transformer", "Zhu et al. 2021, Long-Short Transformer"),
-            todo("B21", "cosFormer / SOFT / Sinkformer (doubly stochastic)",
-                    "Qin et al. 2022, cosFormer; Lu et al. 2021, SOFT: Softmax-free Transformer; Sander et al. 2022, Sinkformers"),
+            done("B21", "cosFormer / SOFT / Sinkformer (doubly stochastic)",
+                    "Qin et al. 2022, cosFormer; Lu et al. 2021, SOFT: Softmax-free Transformer; Sander et al. 2022, Sinkformers",
+                    NN + "attention.CosFormerAttention", "--attention cosformer | sinkformer | soft", NN + "attention.CosFormerAttentionTest",
+                    "cosFormer causal by prefix sums with a recurrent form, M = context length; Sinkformer and SOFT bidirectional only"
+                            + " (SinkformerAttention, SoftAttention; nn-level training tests, the decoders refuse them); Sinkhorn step golden vs"
+                            + " transformers SuperGlue log_sinkhorn_iterations; SOFT landmarks are key segment means (the paper ties Q = K)"),
             todo("B22", "XCiT cross-covariance attention", "El-Nouby et al. 2021, XCiT: Cross-Covariance Image Transformers"),
             todo("B23", "Perceiver / Perceiver AR latent cross-attention",
                     "Jaegle et al. 2021, Perceiver; Hawthorne et al. 2022, Perceiver AR"),

@@ -36,7 +36,13 @@ public enum AttentionKind {
     /** B25: softmax attention times a learned per-head soft span mask, renormalised (Sukhbaatar et al. 2019). */
     ADAPTIVE_SPAN,
     /** B17: Nyström attention, segment-means landmarks and an iterative pseudo-inverse (Xiong et al. 2021); bidirectional only. */
-    NYSTROM;
+    NYSTROM,
+    /** B21: cosFormer, ReLU kernel reweighted by cos(π(i−j)/2M), linear by its cos/sin split (Qin et al. 2022); M = maxPositions. */
+    COSFORMER,
+    /** B21: Sinkformer, Sinkhorn's alternating row/column normalisations of exp(QKᵀ/√D) (Sander et al. 2022); bidirectional only. */
+    SINKFORMER,
+    /** B21: SOFT, softmax-free Gaussian-kernel attention by Nyström with a Newton pseudo-inverse (Lu et al. 2021); bidirectional only. */
+    SOFT;
 
     /** Random features for Performer: m = max(64, 4·headDim), a common choice near d·log d for small heads. */
     static int performerFeatures(int headDim) {
@@ -61,11 +67,14 @@ public enum AttentionKind {
             case SYNTHESIZER_DENSE -> new SynthesizerAttention(SynthesizerAttention.Variant.DENSE, c.numHeads(), c.headDim(), c.maxPositions(), g);
             case ADAPTIVE_SPAN -> new AdaptiveSpanAttention(c.numHeads(), c.maxPositions());
             case NYSTROM -> new NystromAttention(NystromAttention.Options.DEFAULT, c.numHeads(), c.dtype(), g);
+            case COSFORMER -> new CosFormerAttention(new CosFormerAttention.Options(c.maxPositions()));
+            case SINKFORMER -> new SinkformerAttention(SinkformerAttention.Options.DEFAULT);
+            case SOFT -> new SoftAttention(SoftAttention.Options.DEFAULT);
         };
     }
 
     /** Kinds whose kernel sees the whole sequence (refuses a causal mask): for encoders, not the causal decoders. */
     public boolean bidirectionalOnly() {
-        return this == NYSTROM;
+        return this == NYSTROM || this == SINKFORMER || this == SOFT;
     }
 }

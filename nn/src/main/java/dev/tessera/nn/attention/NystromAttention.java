@@ -97,10 +97,7 @@ public final class NystromAttention extends Module implements AttentionKernel {
     @Override
     public Variable attend(Variable q, Variable k, Variable v, AttentionMask mask) {
         KernelSupport.checkShapes("NystromAttention", q, k, v, mask);
-        if (mask.masksAnything()) {
-            throw new IllegalArgumentException("NystromAttention: landmarks average over the whole sequence, so it is bidirectional only; got a "
-                    + (mask.causal() ? "causal" : "document") + " mask");
-        }
+        refuseMasks("NystromAttention", mask);
         int t = q.size(2), s = k.size(2), m = options.landmarks();
         if (conv != null && (t != s || q.size(1) != heads)) {
             throw new IllegalArgumentException("NystromAttention: the convolution skip needs T == S and " + heads + " heads, got T " + t
@@ -121,6 +118,14 @@ public final class NystromAttention extends Module implements AttentionKernel {
             out = f.matmul(pseudoInverse(a, options.pinvIterations()).matmul(b.matmul(v))); // (B, H, T, Dv)
         }
         return conv == null ? out : out.add(depthwiseConv(v, conv.weight.to(v.dtype())));
+    }
+
+    /** The one-line error of landmark kernels (Nyström, SOFT) for a causal or document mask. */
+    static void refuseMasks(String op, AttentionMask mask) {
+        if (mask.masksAnything()) {
+            throw new IllegalArgumentException(op + ": landmarks average over the whole sequence, so it is bidirectional only; got a "
+                    + (mask.causal() ? "causal" : "document") + " mask");
+        }
     }
 
     /** P (m, L): row i averages positions [⌊i·L/m⌋, ⌊(i+1)·L/m⌋), so P·X are the m segment means of X (…, L, D). */
