@@ -85,7 +85,8 @@ class ConfigSwitchTest {
                 java.util.Map.entry(AttentionKind.NYSTROM, dev.tessera.nn.attention.NystromAttention.class),
                 java.util.Map.entry(AttentionKind.COSFORMER, dev.tessera.nn.attention.CosFormerAttention.class),
                 java.util.Map.entry(AttentionKind.SINKFORMER, dev.tessera.nn.attention.SinkformerAttention.class),
-                java.util.Map.entry(AttentionKind.SOFT, dev.tessera.nn.attention.SoftAttention.class));
+                java.util.Map.entry(AttentionKind.SOFT, dev.tessera.nn.attention.SoftAttention.class),
+                java.util.Map.entry(AttentionKind.SKYFORMER, dev.tessera.nn.attention.SkyformerAttention.class));
         for (AttentionKind kind : AttentionKind.values()) { // every kind must be in the map
             if (kind.bidirectionalOnly()) { // for encoders: the kind makes its kernel, the causal decoders refuse it in one line
                 var mha = dev.tessera.nn.attention.MultiHeadAttention.Config.llama(16, 2, 2, 8).withKind(kind);

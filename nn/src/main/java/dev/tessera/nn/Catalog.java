@@ -212,12 +212,12 @@ public final class Catalog {
                     "Shazeer et al. 2020, Talking-Heads Attention; "
                             + "Cordonnier et al. 2020, Multi-Head Attention: Collaborate Instead of Concatenate"),
             todo("B16", "RealFormer residual attention", "He et al. 2021, RealFormer: Transformer Likes Residual Attention"),
-            partial("B17", "Nyström / Skyformer", "Xiong et al. 2021, Nyströmformer; Chen et al. 2021, Skyformer",
-                    NN + "attention.NystromAttention", "--attention nystrom (encoders; the causal decoders refuse it)",
+            done("B17", "Nyström / Skyformer", "Xiong et al. 2021, Nyströmformer; Chen et al. 2021, Skyformer",
+                    NN + "attention.NystromAttention", "--attention nystrom | skyformer (encoders; the causal decoders refuse them)",
                     NN + "attention.NystromAttentionTest",
-                    "Skyformer not implemented and no JMH benchmark yet; Nyström bidirectional only, its training run is nn-level"
-                            + " (NystromAttentionTest.shortTrainingRunLowersTheLoss, a masked token from both neighbours);"
-                            + " golden fixture vs transformers NystromformerSelfAttention"),
+                    "bidirectional only: training runs are nn-level (shortTrainingRunLowersTheLoss, a masked token from both"
+                            + " neighbours); golden fixture vs transformers NystromformerSelfAttention; Skyformer in SkyformerAttention"
+                            + " (paper only, landmarks sampled per call); JMH LandmarkAttentionBenchmark written, figures not yet quoted"),
             todo("B18", "clustered attention", "Vyas et al. 2020, Fast Transformers with Clustered Attention"),
             todo("B19", "Luna (nested linear attention)", "Ma et al. 2021, Luna: Linear Unified Nested Attention"),
             todo("B20", "Long-Short Transformer", "Zhu et al. 2021, Long-Short Transformer"),

@@ -42,7 +42,9 @@ public enum AttentionKind {
     /** B21: Sinkformer, Sinkhorn's alternating row/column normalisations of exp(QKᵀ/√D) (Sander et al. 2022); bidirectional only. */
     SINKFORMER,
     /** B21: SOFT, softmax-free Gaussian-kernel attention by Nyström with a Newton pseudo-inverse (Lu et al. 2021); bidirectional only. */
-    SOFT;
+    SOFT,
+    /** B17: Skyformer, Gaussian-kernel attention by Nyström on [Q; K] with sampled landmarks (Chen et al. 2021); bidirectional only. */
+    SKYFORMER;
 
     /** Random features for Performer: m = max(64, 4·headDim), a common choice near d·log d for small heads. */
     static int performerFeatures(int headDim) {
@@ -70,11 +72,12 @@ public enum AttentionKind {
             case COSFORMER -> new CosFormerAttention(new CosFormerAttention.Options(c.maxPositions()));
             case SINKFORMER -> new SinkformerAttention(SinkformerAttention.Options.DEFAULT);
             case SOFT -> new SoftAttention(SoftAttention.Options.DEFAULT);
+            case SKYFORMER -> new SkyformerAttention(SkyformerAttention.Options.DEFAULT, g);
         };
     }
 
     /** Kinds whose kernel sees the whole sequence (refuses a causal mask): for encoders, not the causal decoders. */
     public boolean bidirectionalOnly() {
-        return this == NYSTROM || this == SINKFORMER || this == SOFT;
+        return this == NYSTROM || this == SINKFORMER || this == SOFT || this == SKYFORMER;
     }
 }

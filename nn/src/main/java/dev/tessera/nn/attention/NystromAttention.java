@@ -26,7 +26,7 @@ import dev.tessera.tensor.Tensor;
  * left so that no T×S matrix is formed.
  *
  * <p>Z₀: A is a softmax, so ‖A‖_∞ (the largest row sum) is 1 and ‖A‖₁ is the largest column sum;
- * it is taken per (batch, head) matrix, as the paper writes it (the reference's default "original"
+ * both are taken per (batch, head) matrix, as the paper writes it (the reference's default "original"
  * option takes one maximum over the whole batch and all heads; its "exact" option is the paper's and
  * is what the golden fixture compares with). The gradient flows through the iteration and through Z₀.
  *
@@ -141,13 +141,13 @@ public final class NystromAttention extends Module implements AttentionKernel {
     }
 
     /**
-     * The paper's iterative Moore–Penrose pseudo-inverse of a row-stochastic a (…, m, m):
-     * Z₀ = aᵀ / max column sum, then {@code iterations} steps Z ← ¼ Z (13I − aZ (15I − aZ (7I − aZ))).
+     * The paper's iterative Moore–Penrose pseudo-inverse of a (…, m, m) with non-negative entries:
+     * Z₀ = {@link #initialInverse}(a), then {@code iterations} steps Z ← ¼ Z (13I − aZ (15I − aZ (7I − aZ))).
      */
     public static Variable pseudoInverse(Variable a, int iterations) {
         int m = a.size(-1);
         Variable eye = Variable.constant(Tensor.eye(m, a.dtype())); // (m, m)
-        Variable z = a.mT().div(a.sum(true, -2).max(true, -1)); // (…, m, m)
+        Variable z = initialInverse(a); // (…, m, m)
         for (int i = 0; i < iterations; i++) {
             Variable az = a.matmul(z);
             Variable inner = eye.mul(7).sub(az);
@@ -156,6 +156,14 @@ public final class NystromAttention extends Module implements AttentionKernel {
             z = z.mul(0.25).matmul(inner);
         }
         return z;
+    }
+
+    /**
+     * Z₀ = aᵀ / (‖a‖₁ ‖a‖_∞) per matrix, for a (…, m, m) with non-negative entries: the largest column
+     * sum times the largest row sum (1 for a softmax), the start that makes the iterations converge.
+     */
+    static Variable initialInverse(Variable a) {
+        return a.mT().div(a.sum(true, -2).max(true, -1).mul(a.sum(true, -1).max(true, -2))); // (…, m, m)
     }
 
     /** out_t = Σ_j w[h, j] v_{t + j − K/2} with zeros outside [0, T): v (B, H, T, Dv), weight (H, 1, K, 1). */

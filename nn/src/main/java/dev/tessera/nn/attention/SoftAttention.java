@@ -79,7 +79,7 @@ public final class SoftAttention implements AttentionKernel {
 
     /** A⁺ of a (…, m, m) with positive entries: Z₀ = aᵀ/(‖a‖₁‖a‖_∞), then Z ← 2Z − Z a Z. */
     public static Variable newtonPseudoInverse(Variable a, int iterations) {
-        Variable z = a.mT().div(a.sum(true, -2).max(true, -1).mul(a.sum(true, -1).max(true, -2))); // (…, m, m)
+        Variable z = NystromAttention.initialInverse(a); // (…, m, m)
         for (int i = 0; i < iterations; i++) {
             z = z.mul(2).sub(z.matmul(a).matmul(z));
         }
