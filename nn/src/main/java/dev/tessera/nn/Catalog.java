@@ -217,7 +217,7 @@ public final class Catalog {
                     NN + "attention.NystromAttentionTest",
                     "bidirectional only: training runs are nn-level (shortTrainingRunLowersTheLoss, a masked token from both"
                             + " neighbours); golden fixture vs transformers NystromformerSelfAttention; Skyformer in SkyformerAttention"
-                            + " (paper only, landmarks sampled per call); JMH LandmarkAttentionBenchmark written, figures not yet quoted"),
+                            + " (paper only, landmarks sampled per call); JMH LandmarkAttentionBenchmark"),
             todo("B18", "clustered attention", "Vyas et al. 2020, Fast Transformers with Clustered Attention"),
             todo("B19", "Luna (nested linear attention)", "Ma et al. 2021, Luna: Linear Unified Nested Attention"),
             todo("B20", "Long-Short Transformer", "Zhu et al. 2021, Long-Short Transformer"),
