@@ -72,7 +72,7 @@ public final class GPT2 extends Module implements LanguageModel {
             kNorm = c.qkNorm() ? (Layer) child("k_norm", c.normKind().create(headDim, c.normEps(), false, c.dtype())) : null;
             // nn's kernels (softmax with the soft cap and dropout, KeyNorm, Performer, memory-efficient, ALiBi)
             var kernelConfig = new MultiHeadAttention.Config(dim, heads, heads, headDim, c.bias(), null, 10000, c.contextLength(), null,
-                    c.normEps(), c.attentionSoftCap(), c.dropout(), c.dtype(), c.attentionKind(), c.attentionWindow(), c.attentionTopK());
+                    c.normEps(), c.attentionSoftCap(), c.dropout(), c.dtype(), c.attentionKind(), c.attentionOptions());
             kernel = c.attentionKind().create(kernelConfig, g);
             if (kernel instanceof Module m) {
                 child("kernel", m);

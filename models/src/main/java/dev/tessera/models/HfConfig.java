@@ -8,6 +8,8 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tessera.models.ModelConfig.Architecture;
 import dev.tessera.models.ModelConfig.Positional;
 import dev.tessera.nn.attention.AttentionKind;
+import dev.tessera.nn.attention.KernelOptions;
+import dev.tessera.nn.attention.SlidingWindowAttention;
 import dev.tessera.nn.ffn.Activation;
 import dev.tessera.nn.ffn.FeedForward;
 import dev.tessera.nn.norm.NormKind;
@@ -17,7 +19,9 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.Locale;
+import java.util.Map;
 
 /**
  * {@link ModelConfig} ↔ Hugging Face {@code config.json}, with the real field names of
@@ -94,11 +98,9 @@ final class HfConfig {
         t.put("z_loss", c.zLoss());
         t.put("deep_norm", c.deepNorm());
         t.put("dropout", c.dropout());
-        if (c.attentionWindow() > 0 && c.architecture() != Architecture.LLAMA) {
-            t.put("attention_window", c.attentionWindow()); // GPT-2 has no field for it
-        }
-        if (c.attentionTopK() > 0) {
-            t.put("attention_top_k", c.attentionTopK()); // B9; no Hugging Face field for it
+        Map<String, Object> options = KernelOptions.values(c.attentionOptions());
+        if (!options.isEmpty()) {
+            t.set("attention_options", JSON.valueToTree(options)); // the kind's own record, by name (no Hugging Face field)
         }
         return o;
     }
@@ -193,7 +195,7 @@ final class HfConfig {
                 .dropout(number(o, "attention_dropout", 0))
                 .initStd(number(o, "initializer_range", 0.02))
                 .attentionKind(window > 0 ? AttentionKind.SLIDING_WINDOW : AttentionKind.SOFTMAX)
-                .attentionWindow(window)
+                .attentionOptions(window > 0 ? new SlidingWindowAttention.Options(window) : new KernelOptions.None())
                 .dtype(dtype(o));
     }
 
@@ -246,8 +248,24 @@ final class HfConfig {
         if (t.has("z_loss")) b.zLoss(number(t, "z_loss", 0));
         if (t.has("deep_norm")) b.deepNorm(bool(t, "deep_norm", false));
         if (t.has("dropout")) b.dropout(number(t, "dropout", 0));
-        if (t.has("attention_window")) b.attentionWindow(integer(t, "attention_window", 0));
-        if (t.has("attention_top_k")) b.attentionTopK(integer(t, "attention_top_k", 0));
+        Map<String, Object> options = new LinkedHashMap<>();
+        if (t.has("attention_window")) options.put("window", integer(t, "attention_window", 0)); // written before attention_options
+        if (t.has("attention_top_k")) options.put("k", integer(t, "attention_top_k", 0));
+        JsonNode given = t.get("attention_options");
+        if (given != null && !given.isObject()) {
+            throw new IllegalArgumentException("config.json: tessera.attention_options must be an object, got " + given);
+        }
+        if (given != null) {
+            given.properties().forEach(e -> options.put(e.getKey(), e.getValue().isValueNode() ? e.getValue().asText() : e.getValue()));
+        }
+        if (!options.isEmpty()) {
+            AttentionKind kind = t.has("attention_kind") ? enumValue(t, "attention_kind", AttentionKind.class) : AttentionKind.SOFTMAX;
+            try {
+                b.attentionOptions(kind.options(options));
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("config.json: tessera.attention_options: " + e.getMessage(), e);
+            }
+        }
     }
 
     // ---------------------------------------------------------------- fields

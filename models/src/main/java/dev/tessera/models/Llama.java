@@ -66,7 +66,7 @@ public final class Llama extends Module implements LanguageModel {
             };
             attn = child("self_attn", new MultiHeadAttention(new MultiHeadAttention.Config(c.dim(), c.heads(), c.kvHeads(), c.headDim(),
                     c.bias(), rope, c.ropeTheta(), c.contextLength(), c.qkNorm() ? c.normKind() : null, c.normEps(),
-                    c.attentionSoftCap(), c.dropout(), c.dtype(), c.attentionKind(), c.attentionWindow(), c.attentionTopK()), g));
+                    c.attentionSoftCap(), c.dropout(), c.dtype(), c.attentionKind(), c.attentionOptions()), g));
             mlp = child("mlp", new FeedForward(new FeedForward.Config(c.dim(), c.ffnHidden(), c.ffnKind(), c.activation(), c.bias(),
                     c.dtype()), g));
             placement = c.normPlacement();

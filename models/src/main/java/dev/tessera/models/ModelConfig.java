@@ -3,6 +3,7 @@ package dev.tessera.models;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tessera.nn.attention.AttentionKind;
+import dev.tessera.nn.attention.SlidingWindowAttention;
 import dev.tessera.nn.ffn.Activation;
 import dev.tessera.nn.ffn.FeedForward;
 import dev.tessera.nn.norm.NormKind;
@@ -32,16 +33,15 @@ import java.nio.file.Path;
  * @param deepNorm D1: post-norm residuals x ← N(α·x + f(x)) with the β-scaled init of DeepNet
  * @param dropout A14: embedding, residual and attention-probability dropout
  * @param initStd std of the N(0, σ²) init of every matrix (Hugging Face's {@code initializer_range})
- * @param attentionWindow B5: the window W of the SLIDING_WINDOW attention kind (a query sees itself and the
- *     W − 1 keys before it; Hugging Face's {@code sliding_window}); 0 for every other kind
- * @param attentionTopK B9: the k of the TOPK attention kind (each query keeps its k largest allowed scores;
- *     config.json {@code tessera.attention_top_k}); 0 for every other kind
+ * @param attentionOptions the attention kind's own options record ({@link AttentionKind#optionsType()}), e.g. the
+ *     window W of SLIDING_WINDOW (B5; Hugging Face's {@code sliding_window}) or the k of TOPK (B9); config.json
+ *     {@code tessera.attention_options}, {@code --attention-option name=value} on the command line
  */
 public record ModelConfig(Architecture architecture, int vocabSize, int contextLength, int layers, int dim, int heads, int kvHeads,
         int headDim, int ffnHidden, NormKind normKind, double normEps, NormPlacement normPlacement, FeedForward.Kind ffnKind,
         Activation activation, AttentionKind attentionKind, Positional positional, double ropeTheta, boolean tieEmbeddings,
         boolean bias, boolean qkNorm, double attentionSoftCap, double finalSoftCap, double zLoss, boolean deepNorm, double dropout,
-        double initStd, DType dtype, int attentionWindow, int attentionTopK) {
+        double initStd, DType dtype, Record attentionOptions) {
 
     /** The model families this package builds; each is one file. */
     public enum Architecture { LLAMA, GPT2 }
@@ -66,8 +66,8 @@ public record ModelConfig(Architecture architecture, int vocabSize, int contextL
 
     public ModelConfig {
         require(architecture != null && normKind != null && normPlacement != null && ffnKind != null && activation != null
-                && attentionKind != null && positional != null && dtype != null,
-                "architecture, normKind, normPlacement, ffnKind, activation, attentionKind, positional and dtype are required");
+                && attentionKind != null && positional != null && dtype != null && attentionOptions != null,
+                "architecture, normKind, normPlacement, ffnKind, activation, attentionKind, attentionOptions, positional and dtype are required");
         require(vocabSize > 0 && contextLength > 0 && layers > 0 && dim > 0 && heads > 0 && kvHeads > 0 && headDim > 0 && ffnHidden > 0,
                 "sizes must be positive, got vocabSize=" + vocabSize + " contextLength=" + contextLength + " layers=" + layers + " dim="
                         + dim + " heads=" + heads + " kvHeads=" + kvHeads + " headDim=" + headDim + " ffnHidden=" + ffnHidden);
@@ -85,12 +85,10 @@ public record ModelConfig(Architecture architecture, int vocabSize, int contextL
         require(!deepNorm || normPlacement == NormPlacement.POST, "deepNorm is a post-norm recipe; set normPlacement POST, got "
                 + normPlacement);
         require(dropout >= 0 && dropout < 1, "dropout must be in [0, 1), got " + dropout);
-        require(attentionWindow >= 0 && (attentionKind == AttentionKind.SLIDING_WINDOW) == (attentionWindow > 0),
-                "attentionWindow (>= 1) goes with the sliding_window attention kind only, got " + attentionWindow + " for " + attentionKind);
-        require(attentionTopK >= 0 && (attentionKind == AttentionKind.TOPK) == (attentionTopK > 0),
-                "attentionTopK (>= 1) goes with the topk attention kind only, got " + attentionTopK + " for " + attentionKind);
-        require(!attentionKind.bidirectionalOnly(), "attention kind " + attentionKind.name().toLowerCase(java.util.Locale.ROOT)
-                + " is bidirectional only and the decoders are causal");
+        require(attentionKind.causal(), "attention " + attentionKind.configName() + " is bidirectional only; "
+                + architecture.name().toLowerCase(java.util.Locale.ROOT) + " is a causal decoder");
+        require(attentionOptions.getClass() == attentionKind.optionsType(), "attention " + attentionKind.configName() + " takes "
+                + attentionKind.optionsType().getSimpleName() + " options, got " + attentionOptions);
         require(initStd > 0 && Double.isFinite(initStd), "initStd must be positive, got " + initStd);
         if (architecture == Architecture.GPT2) {
             require(kvHeads == heads, "GPT2 has no grouped-query attention: kvHeads " + kvHeads + " != heads " + heads);
@@ -101,7 +99,7 @@ public record ModelConfig(Architecture architecture, int vocabSize, int contextL
         }
     }
 
-    /** Without a sliding window (every attention kind but SLIDING_WINDOW). */
+    /** With the attention kind's default options (an error for a kind with a required option). */
     public ModelConfig(Architecture architecture, int vocabSize, int contextLength, int layers, int dim, int heads, int kvHeads,
             int headDim, int ffnHidden, NormKind normKind, double normEps, NormPlacement normPlacement, FeedForward.Kind ffnKind,
             Activation activation, AttentionKind attentionKind, Positional positional, double ropeTheta, boolean tieEmbeddings,
@@ -109,18 +107,12 @@ public record ModelConfig(Architecture architecture, int vocabSize, int contextL
             double initStd, DType dtype) {
         this(architecture, vocabSize, contextLength, layers, dim, heads, kvHeads, headDim, ffnHidden, normKind, normEps, normPlacement,
                 ffnKind, activation, attentionKind, positional, ropeTheta, tieEmbeddings, bias, qkNorm, attentionSoftCap, finalSoftCap,
-                zLoss, deepNorm, dropout, initStd, dtype, 0);
+                zLoss, deepNorm, dropout, initStd, dtype, attentionKind.defaultOptions());
     }
 
-    /** Without a top-k (every attention kind but TOPK). */
-    public ModelConfig(Architecture architecture, int vocabSize, int contextLength, int layers, int dim, int heads, int kvHeads,
-            int headDim, int ffnHidden, NormKind normKind, double normEps, NormPlacement normPlacement, FeedForward.Kind ffnKind,
-            Activation activation, AttentionKind attentionKind, Positional positional, double ropeTheta, boolean tieEmbeddings,
-            boolean bias, boolean qkNorm, double attentionSoftCap, double finalSoftCap, double zLoss, boolean deepNorm, double dropout,
-            double initStd, DType dtype, int attentionWindow) {
-        this(architecture, vocabSize, contextLength, layers, dim, heads, kvHeads, headDim, ffnHidden, normKind, normEps, normPlacement,
-                ffnKind, activation, attentionKind, positional, ropeTheta, tieEmbeddings, bias, qkNorm, attentionSoftCap, finalSoftCap,
-                zLoss, deepNorm, dropout, initStd, dtype, attentionWindow, 0);
+    /** B5: the sliding window W (a query sees itself and the W − 1 keys before it), or 0 for any other kind. */
+    public int attentionWindow() {
+        return attentionOptions instanceof SlidingWindowAttention.Options w ? w.window() : 0;
     }
 
     private static void require(boolean ok, String message) {
@@ -213,8 +205,7 @@ public record ModelConfig(Architecture architecture, int vocabSize, int contextL
         private boolean tieEmbeddings, bias, qkNorm, deepNorm;
         private double attentionSoftCap, finalSoftCap, zLoss, dropout, initStd;
         private DType dtype;
-        private int attentionWindow;
-        private int attentionTopK;
+        private Record attentionOptions;
 
         private Builder(ModelConfig c) {
             architecture = c.architecture; vocabSize = c.vocabSize; contextLength = c.contextLength; layers = c.layers; dim = c.dim;
@@ -223,8 +214,7 @@ public record ModelConfig(Architecture architecture, int vocabSize, int contextL
             attentionKind = c.attentionKind; positional = c.positional; ropeTheta = c.ropeTheta; tieEmbeddings = c.tieEmbeddings;
             bias = c.bias; qkNorm = c.qkNorm; attentionSoftCap = c.attentionSoftCap; finalSoftCap = c.finalSoftCap; zLoss = c.zLoss;
             deepNorm = c.deepNorm; dropout = c.dropout; initStd = c.initStd; dtype = c.dtype;
-            attentionWindow = c.attentionWindow;
-            attentionTopK = c.attentionTopK;
+            attentionOptions = c.attentionOptions;
         }
 
         public Builder architecture(Architecture v) { architecture = v; return this; }
@@ -243,7 +233,14 @@ public record ModelConfig(Architecture architecture, int vocabSize, int contextL
         public Builder normPlacement(NormPlacement v) { normPlacement = v; return this; }
         public Builder ffnKind(FeedForward.Kind v) { ffnKind = v; return this; }
         public Builder activation(Activation v) { activation = v; return this; }
-        public Builder attentionKind(AttentionKind v) { attentionKind = v; return this; }
+        /** Another attention kind; its options are kept if they are the new kind's type, else reset to its defaults. */
+        public Builder attentionKind(AttentionKind v) {
+            attentionOptions = attentionOptions != null && v != null && attentionOptions.getClass() == v.optionsType() ? attentionOptions : null;
+            attentionKind = v;
+            return this;
+        }
+        /** The attention kind's options record, e.g. {@code new SlidingWindowAttention.Options(64)}. */
+        public Builder attentionOptions(Record v) { attentionOptions = v; return this; }
         public Builder positional(Positional v) { positional = v; return this; }
         public Builder ropeTheta(double v) { ropeTheta = v; return this; }
         public Builder tieEmbeddings(boolean v) { tieEmbeddings = v; return this; }
@@ -256,15 +253,17 @@ public record ModelConfig(Architecture architecture, int vocabSize, int contextL
         public Builder dropout(double v) { dropout = v; return this; }
         public Builder initStd(double v) { initStd = v; return this; }
         public Builder dtype(DType v) { dtype = v; return this; }
-        /** B5: the sliding window W (needs attentionKind SLIDING_WINDOW; 0 with any other kind). */
-        public Builder attentionWindow(int v) { attentionWindow = v; return this; }
-        /** B9: the k of top-k attention (needs attentionKind TOPK; 0 with any other kind). */
-        public Builder attentionTopK(int v) { attentionTopK = v; return this; }
 
         public ModelConfig build() {
+            Record options;
+            try {
+                options = attentionOptions != null || attentionKind == null ? attentionOptions : attentionKind.defaultOptions();
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("ModelConfig: " + e.getMessage(), e);
+            }
             return new ModelConfig(architecture, vocabSize, contextLength, layers, dim, heads, kvHeads, headDim, ffnHidden, normKind,
                     normEps, normPlacement, ffnKind, activation, attentionKind, positional, ropeTheta, tieEmbeddings, bias, qkNorm,
-                    attentionSoftCap, finalSoftCap, zLoss, deepNorm, dropout, initStd, dtype, attentionWindow, attentionTopK);
+                    attentionSoftCap, finalSoftCap, zLoss, deepNorm, dropout, initStd, dtype, options);
         }
     }
 }

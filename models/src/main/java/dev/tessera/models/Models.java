@@ -4,6 +4,7 @@ import dev.tessera.autograd.Variable;
 import dev.tessera.nn.Init;
 import dev.tessera.nn.Module;
 import dev.tessera.nn.attention.KvCache;
+import dev.tessera.nn.attention.RealFormerAttention;
 import dev.tessera.nn.norm.DeepNorm;
 import dev.tessera.nn.norm.ResidualScaling;
 import dev.tessera.tensor.Generator;
@@ -33,6 +34,7 @@ public final class Models {
      * of the projections that write into the residual stream.
      */
     static void initialise(Module model, ModelConfig c, Generator g) {
+        RealFormerAttention.link(model); // B16: each layer's kernel hands its scores to the next (no-op for other kinds)
         for (Map.Entry<String, Variable> e : model.namedParameters().entrySet()) {
             Tensor p = e.getValue().data();
             if (p.rank() == 2 && e.getKey().endsWith("weight")) {

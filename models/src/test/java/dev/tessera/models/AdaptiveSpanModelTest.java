@@ -11,6 +11,7 @@ import dev.tessera.tensor.Generator;
 import dev.tessera.tensor.SafeTensors;
 import dev.tessera.tensor.Tensor;
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -66,6 +67,24 @@ class AdaptiveSpanModelTest {
         }
         double[] g = Fixtures.train(Models.create(gpt2(), new Generator(45)), 20, 1e-2, 46);
         assertTrue(g[1] < 0.7 * g[0], "GPT-2 adaptive-span loss " + g[0] + " → " + g[1]);
+    }
+
+    /**
+     * The L1 span penalty is part of the training loss, in the trainer: with λ = 100 and spans of 8
+     * the logged loss carries layers × 100 × 8 on top of a cross-entropy near ln 256, and every
+     * head's span shrinks.
+     */
+    @Test
+    void theTrainerAddsTheSpanPenalty(@TempDir Path dir) throws IOException {
+        Path run = CliTrainRun.train(dir, 48, "--attention", "adaptive_span", "--attention-option", "span_loss=100");
+        ModelConfig saved = ModelConfig.fromHuggingFace(run.resolve("config.json"));
+        assertEquals(new AdaptiveSpanAttention.Options(AdaptiveSpanAttention.RAMP, 100), saved.attentionOptions());
+        double z0 = AdaptiveSpanAttention.INITIAL_FRACTION * saved.contextLength();
+        double firstLoss = Double.parseDouble(Files.readAllLines(run.resolve("metrics.csv")).get(1).split(",")[1]);
+        assertEquals(saved.layers() * 100 * z0 + Math.log(256), firstLoss, 1.0, "the penalty is in the logged training loss");
+        for (double z : SafeTensors.read(run.resolve("checkpoints/step-00000002/model.safetensors")).get(LLAMA_SPAN).toDoubleArray()) {
+            assertTrue(z < z0, "span " + z + " shrank below " + z0);
+        }
     }
 
     /** {@code tessera train --attention adaptive-span}: config.json names the kind, the checkpoint holds every head's span. */

@@ -24,18 +24,18 @@ class CachedDecodingTest {
         List<Arguments> out = new ArrayList<>();
         for (ModelConfig base : List.of(Fixtures.llama(), Fixtures.gpt2())) {
             for (AttentionKind kind : AttentionKind.values()) {
-                if (kind.bidirectionalOnly()) {
-                    continue; // the causal decoders refuse it (ConfigSwitchTest)
+                if (!kind.causal()) {
+                    continue; // bidirectional only: no decoder takes it
                 }
                 ModelConfig.Builder b = base.toBuilder().attentionKind(kind);
                 if (kind == AttentionKind.ALIBI) {
                     b.positional(ModelConfig.Positional.NONE);
                 }
                 if (kind == AttentionKind.SLIDING_WINDOW) {
-                    b.attentionWindow(3); // shorter than the prompt: the windowed cache drops keys on the way
+                    b.attentionOptions(new dev.tessera.nn.attention.SlidingWindowAttention.Options(3)); // shorter than the prompt: the windowed cache drops keys on the way
                 }
                 if (kind == AttentionKind.TOPK) {
-                    b.attentionTopK(2); // fewer than the prompt: later queries drop keys
+                    b.attentionOptions(new dev.tessera.nn.attention.TopKAttention.Options(2)); // fewer than the prompt: later queries drop keys
                 }
                 out.add(Arguments.of(base.architecture() + " " + kind, b.build()));
             }

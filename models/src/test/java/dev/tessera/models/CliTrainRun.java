@@ -38,4 +38,9 @@ final class CliTrainRun {
         assertEquals(0, cl.execute(args), err.toString());
         return dir.resolve("runs/r");
     }
+
+    /** {@link #train}, then the model config the run saved in its config.json. */
+    static ModelConfig trainedConfig(Path dir, long seed, String... options) throws IOException {
+        return ModelConfig.fromHuggingFace(train(dir, seed, options).resolve("config.json"));
+    }
 }

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.tessera.autograd.GradMode;
@@ -82,28 +83,38 @@ class ConfigSwitchTest {
                 java.util.Map.entry(AttentionKind.SYNTHESIZER_RANDOM, dev.tessera.nn.attention.SynthesizerAttention.class),
                 java.util.Map.entry(AttentionKind.SYNTHESIZER_DENSE, dev.tessera.nn.attention.SynthesizerAttention.class),
                 java.util.Map.entry(AttentionKind.ADAPTIVE_SPAN, dev.tessera.nn.attention.AdaptiveSpanAttention.class),
+                java.util.Map.entry(AttentionKind.CLUSTERED, dev.tessera.nn.attention.ClusteredAttention.class),
+                java.util.Map.entry(AttentionKind.LUNA, dev.tessera.nn.attention.LunaAttention.class),
+                java.util.Map.entry(AttentionKind.CONDITIONAL, dev.tessera.nn.attention.ConditionalAttention.class),
+                java.util.Map.entry(AttentionKind.TALKING_HEADS, dev.tessera.nn.attention.TalkingHeadsAttention.class),
+                java.util.Map.entry(AttentionKind.REALFORMER, dev.tessera.nn.attention.RealFormerAttention.class),
+                java.util.Map.entry(AttentionKind.GAUSSIAN_KEYS, dev.tessera.nn.attention.GaussianKeysAttention.class),
+                java.util.Map.entry(AttentionKind.NORMALIZED, dev.tessera.nn.attention.NormalizedAttention.class),
+                java.util.Map.entry(AttentionKind.COLLABORATIVE, dev.tessera.nn.attention.CollaborativeAttention.class),
+                java.util.Map.entry(AttentionKind.RETNET, dev.tessera.nn.attention.RetentionAttention.class),
+                java.util.Map.entry(AttentionKind.GAU, dev.tessera.nn.attention.GauAttention.class),
                 java.util.Map.entry(AttentionKind.NYSTROM, dev.tessera.nn.attention.NystromAttention.class),
                 java.util.Map.entry(AttentionKind.COSFORMER, dev.tessera.nn.attention.CosFormerAttention.class),
                 java.util.Map.entry(AttentionKind.SINKFORMER, dev.tessera.nn.attention.SinkformerAttention.class),
                 java.util.Map.entry(AttentionKind.SOFT, dev.tessera.nn.attention.SoftAttention.class),
                 java.util.Map.entry(AttentionKind.SKYFORMER, dev.tessera.nn.attention.SkyformerAttention.class));
         for (AttentionKind kind : AttentionKind.values()) { // every kind must be in the map
-            if (kind.bidirectionalOnly()) { // for encoders: the kind makes its kernel, the causal decoders refuse it in one line
+            assertTrue(expected.containsKey(kind), "ConfigSwitchTest's map lacks " + kind);
+            if (!kind.causal()) { // bidirectional only: the decoders refuse it in one line
                 var mha = dev.tessera.nn.attention.MultiHeadAttention.Config.llama(16, 2, 2, 8).withKind(kind);
-                assertInstanceOf(expected.get(kind), kind.create(mha, new Generator(1)));
-                var e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
-                        () -> Fixtures.llama().toBuilder().attentionKind(kind).build());
-                assertEquals("ModelConfig: attention kind " + kind.name().toLowerCase(java.util.Locale.ROOT)
-                        + " is bidirectional only and the decoders are causal", e.getMessage());
+                assertInstanceOf(expected.get(kind), kind.create(mha, new Generator(1))); // the kind makes its kernel for encoders
+                var e = assertThrows(IllegalArgumentException.class, () -> Fixtures.llama().toBuilder().attentionKind(kind).build());
+                assertEquals("ModelConfig: attention " + kind.configName() + " is bidirectional only; llama is a causal decoder",
+                        e.getMessage());
                 continue;
             }
             var pos = kind == AttentionKind.ALIBI ? ModelConfig.Positional.NONE : ModelConfig.Positional.ROPE_HALF_SPLIT;
-            int window = kind == AttentionKind.SLIDING_WINDOW ? 2 : 0;
-            int topK = kind == AttentionKind.TOPK ? 2 : 0;
-            Llama llama = (Llama) build(Fixtures.llama().toBuilder().attentionKind(kind).attentionWindow(window).attentionTopK(topK).positional(pos).build());
+            Record options = kind == AttentionKind.SLIDING_WINDOW ? new SlidingWindowAttention.Options(2)
+                    : kind == AttentionKind.TOPK ? new dev.tessera.nn.attention.TopKAttention.Options(2) : kind.defaultOptions();
+            Llama llama = (Llama) build(Fixtures.llama().toBuilder().attentionKind(kind).attentionOptions(options).positional(pos).build());
             assertInstanceOf(expected.get(kind), llama.blocks().get(1).attention().kernel());
             var gpos = kind == AttentionKind.ALIBI ? ModelConfig.Positional.NONE : ModelConfig.Positional.LEARNED;
-            GPT2 gpt2 = (GPT2) build(Fixtures.gpt2().toBuilder().attentionKind(kind).attentionWindow(window).attentionTopK(topK).positional(gpos).build());
+            GPT2 gpt2 = (GPT2) build(Fixtures.gpt2().toBuilder().attentionKind(kind).attentionOptions(options).positional(gpos).build());
             assertInstanceOf(expected.get(kind), gpt2.blocks().get(1).attention().kernel());
         }
     }

@@ -1,6 +1,7 @@
 package dev.tessera.models;
 
 import dev.tessera.autograd.Variable;
+import dev.tessera.nn.Regularizer;
 import dev.tessera.nn.loss.Losses;
 import dev.tessera.nn.optim.AdamW;
 import dev.tessera.nn.optim.ParamGroup;
@@ -54,6 +55,10 @@ final class Fixtures {
             Variable loss = Losses.crossEntropy(logits, y);
             if (c.zLoss() > 0) {
                 loss = loss.add(Losses.zLoss(logits, c.zLoss()));
+            }
+            Variable regularization = Regularizer.total(m.module());
+            if (regularization != null) {
+                loss = loss.add(regularization);
             }
             loss.backward();
             opt.step();

@@ -18,7 +18,7 @@ import org.junit.jupiter.api.Test;
 class SlidingWindowModelTest {
 
     private static ModelConfig windowed(ModelConfig base, int w) {
-        return base.toBuilder().attentionKind(AttentionKind.SLIDING_WINDOW).attentionWindow(w).build();
+        return base.toBuilder().attentionKind(AttentionKind.SLIDING_WINDOW).attentionOptions(new SlidingWindowAttention.Options(w)).build();
     }
 
     @Test
@@ -77,7 +77,7 @@ class SlidingWindowModelTest {
         assertEquals("sliding_window", json.get("tessera").get("attention_kind").asText());
         assertEquals(llama, ModelConfig.fromJson(llama.toJson()));
         ModelConfig gpt2 = windowed(Fixtures.gpt2(), 6);
-        assertEquals(6, gpt2.toHuggingFace().get("tessera").get("attention_window").asInt());
+        assertEquals(6, gpt2.toHuggingFace().get("tessera").get("attention_options").get("window").asInt());
         assertEquals(gpt2, ModelConfig.fromJson(gpt2.toJson()));
         assertTrue(!Fixtures.llama().toHuggingFace().has("sliding_window"));
         // a Mistral-style config (sliding_window, no tessera block) switches the kind on
@@ -95,11 +95,10 @@ class SlidingWindowModelTest {
     void badWindowsAreOneLineErrors() {
         var b = Fixtures.llama().toBuilder();
         var e = assertThrows(IllegalArgumentException.class, () -> b.attentionKind(AttentionKind.SLIDING_WINDOW).build());
-        assertEquals("ModelConfig: attentionWindow (>= 1) goes with the sliding_window attention kind only, got 0 for SLIDING_WINDOW",
-                e.getMessage());
-        var f = assertThrows(IllegalArgumentException.class, () -> Fixtures.llama().toBuilder().attentionWindow(4).build());
-        assertEquals("ModelConfig: attentionWindow (>= 1) goes with the sliding_window attention kind only, got 4 for SOFTMAX",
-                f.getMessage());
+        assertEquals("ModelConfig: attention sliding_window needs option window (options: window)", e.getMessage());
+        var f = assertThrows(IllegalArgumentException.class, () -> Fixtures.llama().toBuilder()
+                .attentionOptions(new SlidingWindowAttention.Options(4)).build());
+        assertEquals("ModelConfig: attention softmax takes None options, got Options[window=4]", f.getMessage());
         assertThrows(IllegalArgumentException.class, () -> windowed(Fixtures.llama(), -1));
         var json = windowed(Fixtures.llama(), 5).toHuggingFace();
         json.put("sliding_window", "wide");

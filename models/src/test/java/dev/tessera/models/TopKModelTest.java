@@ -17,7 +17,7 @@ import org.junit.jupiter.api.Test;
 class TopKModelTest {
 
     private static ModelConfig topK(ModelConfig base, int k) {
-        return base.toBuilder().attentionKind(AttentionKind.TOPK).attentionTopK(k).build();
+        return base.toBuilder().attentionKind(AttentionKind.TOPK).attentionOptions(new TopKAttention.Options(k)).build();
     }
 
     @Test
@@ -51,9 +51,13 @@ class TopKModelTest {
             ModelConfig c = topK(base, 5);
             var json = c.toHuggingFace();
             assertEquals("topk", json.get("tessera").get("attention_kind").asText());
-            assertEquals(5, json.get("tessera").get("attention_top_k").asInt());
+            assertEquals(5, json.get("tessera").get("attention_options").get("k").asInt());
             assertEquals(c, ModelConfig.fromJson(c.toJson()));
-            assertTrue(!base.toHuggingFace().get("tessera").has("attention_top_k"));
+            assertTrue(!base.toHuggingFace().get("tessera").has("attention_options"), "softmax has no options");
+            var legacy = json.deepCopy(); // config.json as written before attention_options existed
+            ((com.fasterxml.jackson.databind.node.ObjectNode) legacy.get("tessera")).remove("attention_options");
+            ((com.fasterxml.jackson.databind.node.ObjectNode) legacy.get("tessera")).put("attention_top_k", 5);
+            assertEquals(c, ModelConfig.fromHuggingFace(legacy));
         }
         var kernel = ((Llama) Models.create(ModelConfig.fromJson(topK(Fixtures.llama(), 4).toJson()), new Generator(1))).blocks().get(0)
                 .attention().kernel();
@@ -63,13 +67,16 @@ class TopKModelTest {
     @Test
     void badTopKsAreOneLineErrors() {
         var e = assertThrows(IllegalArgumentException.class, () -> Fixtures.llama().toBuilder().attentionKind(AttentionKind.TOPK).build());
-        assertEquals("ModelConfig: attentionTopK (>= 1) goes with the topk attention kind only, got 0 for TOPK", e.getMessage());
-        var f = assertThrows(IllegalArgumentException.class, () -> Fixtures.gpt2().toBuilder().attentionTopK(4).build());
-        assertEquals("ModelConfig: attentionTopK (>= 1) goes with the topk attention kind only, got 4 for SOFTMAX", f.getMessage());
+        assertEquals("ModelConfig: attention topk needs option k (options: k)", e.getMessage());
+        var f = assertThrows(IllegalArgumentException.class, () -> Fixtures.gpt2().toBuilder().attentionOptions(new TopKAttention.Options(4)).build());
+        assertEquals("ModelConfig: attention softmax takes None options, got Options[k=4]", f.getMessage());
         assertThrows(IllegalArgumentException.class, () -> topK(Fixtures.llama(), -1));
         var json = topK(Fixtures.llama(), 5).toHuggingFace();
-        ((com.fasterxml.jackson.databind.node.ObjectNode) json.get("tessera")).put("attention_top_k", "many");
+        ((com.fasterxml.jackson.databind.node.ObjectNode) json.get("tessera").get("attention_options")).put("k", "many");
         var g = assertThrows(IllegalArgumentException.class, () -> ModelConfig.fromHuggingFace(json));
-        assertEquals("config.json: 'attention_top_k' must be an integer, got \"many\"", g.getMessage());
+        assertEquals("config.json: tessera.attention_options: attention topk: option k must be an integer, got 'many'", g.getMessage());
+        ((com.fasterxml.jackson.databind.node.ObjectNode) json.get("tessera").get("attention_options")).put("window", 3);
+        var h = assertThrows(IllegalArgumentException.class, () -> ModelConfig.fromHuggingFace(json));
+        assertEquals("config.json: tessera.attention_options: attention topk: unknown option 'window' (options: k)", h.getMessage());
     }
 }

@@ -16,6 +16,7 @@ import dev.tessera.models.train.TrainConfig;
 import dev.tessera.models.train.TrainState;
 import dev.tessera.models.train.Trainer;
 import dev.tessera.nn.attention.AttentionKind;
+import dev.tessera.nn.attention.KernelOptions;
 import dev.tessera.tensor.Device;
 import dev.tessera.tensor.Generator;
 import dev.tessera.tensor.Parallel;
@@ -24,7 +25,9 @@ import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.util.LinkedHashMap;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -116,13 +119,10 @@ final class TrainCommand implements Callable<Integer> {
             completionCandidates = AttentionKinds.class)
     String attention;
 
-    @Option(names = "--attention-window", description = "The window W of --attention sliding_window: each position attends to itself and"
-            + " the W - 1 before it.")
-    Integer attentionWindow;
-
-    @Option(names = "--attention-topk", description = "The k of --attention topk: each position keeps its k largest attention scores"
-            + " (B9).")
-    Integer attentionTopK;
+    @Option(names = "--attention-option", paramLabel = "NAME=VALUE", description = "An option of the attention kind (repeatable), e.g."
+            + " window=64 for sliding_window (each position sees itself and the W - 1 before it) or k=8 for topk; `tessera components`"
+            + " names each kind's options.")
+    Map<String, String> attentionOptions;
 
     @Option(names = "--cache-dir", description = "Tokenized-corpus cache (default: ~/.cache/tessera/tokens).")
     Path cacheDir;
@@ -242,19 +242,17 @@ final class TrainCommand implements Callable<Integer> {
     private Setup fromOptions() {
         Preset p = Preset.of(preset);
         ModelConfig modelConfig = modelConfigFile == null ? p.config() : readModelConfig(modelConfigFile);
-        if (attention != null) {
-            AttentionKind kind = parseKind(attention);
-            var builder = modelConfig.toBuilder().attentionKind(kind).attentionWindow(window(kind, modelConfig.attentionWindow()))
-                    .attentionTopK(topK(kind, modelConfig.attentionTopK()));
+        if (attention != null || attentionOptions != null) {
+            AttentionKind kind = attention != null ? parseKind(attention) : modelConfig.attentionKind();
+            Map<String, Object> values = new LinkedHashMap<>();
+            if (kind == modelConfig.attentionKind()) {
+                values.putAll(KernelOptions.values(modelConfig.attentionOptions())); // what the model config set, unless overridden
+            }
+            var builder = modelConfig.toBuilder().attentionKind(kind).attentionOptions(attentionOptions(kind, values));
             if (kind == AttentionKind.ALIBI) {
                 builder.positional(ModelConfig.Positional.NONE); // ALiBi replaces positional encodings
             }
             modelConfig = builder.build();
-        } else if (attentionWindow != null) {
-            modelConfig = modelConfig.toBuilder().attentionWindow(window(modelConfig.attentionKind(), 0)).build();
-        }
-        if (attention == null && attentionTopK != null) {
-            modelConfig = modelConfig.toBuilder().attentionTopK(topK(modelConfig.attentionKind(), 0)).build();
         }
         int batch = batchSize != null ? batchSize : p.batchSize();
         TrainConfig cfg = new TrainConfig(steps, batch, gradAccum, optimizer, lr, minLr != null ? minLr : lr / 10,
@@ -285,16 +283,17 @@ final class TrainCommand implements Callable<Integer> {
         if (given("--attention") && parseKind(attention) != saved.attentionKind()) {
             throw contradiction("--attention " + attention, configFile, saved.attentionKind().name().toLowerCase(Locale.ROOT));
         }
-        if (given("--attention-window") && window(saved.attentionKind(), 0) != saved.attentionWindow()) {
-            throw contradiction("--attention-window " + attentionWindow, configFile, "window " + saved.attentionWindow());
-        }
-        if (given("--attention-topk") && topK(saved.attentionKind(), 0) != saved.attentionTopK()) {
-            throw contradiction("--attention-topk " + attentionTopK, configFile, "top-k " + saved.attentionTopK());
+        if (given("--attention-option")) {
+            Record asked = attentionOptions(saved.attentionKind(), KernelOptions.values(saved.attentionOptions()));
+            if (!asked.equals(saved.attentionOptions())) {
+                throw contradiction("--attention-option " + attentionOptions, configFile, saved.attentionKind().configName() + " "
+                        + KernelOptions.values(saved.attentionOptions()));
+            }
         }
         if (given("--preset") || given("--model-config")) {
             ModelConfig base = given("--model-config") ? readModelConfig(modelConfigFile) : Preset.of(preset).config();
-            ModelConfig aligned = base.toBuilder().attentionKind(saved.attentionKind()).attentionWindow(saved.attentionWindow())
-                    .attentionTopK(saved.attentionTopK()).positional(saved.positional())
+            ModelConfig aligned = base.toBuilder().attentionKind(saved.attentionKind()).attentionOptions(saved.attentionOptions())
+                    .positional(saved.positional())
                     .vocabSize(saved.vocabSize()).build();
             if (!aligned.equals(saved)) {
                 throw contradiction(given("--model-config") ? "--model-config " + modelConfigFile : "--preset " + preset, configFile,
@@ -381,7 +380,7 @@ final class TrainCommand implements Callable<Integer> {
 
     static AttentionKind parseKind(String name) {
         try {
-            return AttentionKind.valueOf(name.toUpperCase(Locale.ROOT).replace('-', '_'));
+            return AttentionKind.named(name.replace('-', '_'));
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("train: unknown --attention '" + name + "' (" + String.join(", ", new AttentionKinds()) + ")");
         }
@@ -395,40 +394,16 @@ final class TrainCommand implements Callable<Integer> {
         }
     }
 
-    /**
-     * --attention-window for {@code kind}: required (>= 1) with sliding_window unless the model config
-     * already has a window ({@code configured} > 0), refused with any other kind; 0 when not needed.
-     */
-    private int window(AttentionKind kind, int configured) {
-        return kindOption("--attention-window", attentionWindow, AttentionKind.SLIDING_WINDOW, kind, configured);
-    }
-
-    /** --attention-topk for {@code kind}: as {@link #window}, for the topk kind (B9). */
-    private int topK(AttentionKind kind, int configured) {
-        return kindOption("--attention-topk", attentionTopK, AttentionKind.TOPK, kind, configured);
-    }
-
-    /**
-     * A kind's own integer option ({@code flag} = {@code value}) for {@code kind}: required (>= 1) with
-     * {@code owner} unless the model config already has it ({@code configured} > 0), refused with any
-     * other kind; 0 when not needed.
-     */
-    private static int kindOption(String flag, Integer value, AttentionKind owner, AttentionKind kind, int configured) {
-        String ownerName = owner.name().toLowerCase(Locale.ROOT);
-        if (kind != owner) {
-            if (value != null) {
-                throw new IllegalArgumentException("train: " + flag + " needs --attention " + ownerName + ", got "
-                        + kind.name().toLowerCase(Locale.ROOT));
-            }
-            return 0;
+    /** {@code kind}'s options: the --attention-option values over {@code base} (name → value); a one-line error naming the valid ones. */
+    private Record attentionOptions(AttentionKind kind, Map<String, Object> base) {
+        Map<String, Object> values = new LinkedHashMap<>(base);
+        if (attentionOptions != null) {
+            values.putAll(attentionOptions);
         }
-        if (value == null && configured > 0) {
-            return configured;
+        try {
+            return kind.options(values);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("train: --attention-option: " + e.getMessage(), e);
         }
-        if (value == null || value < 1) {
-            throw new IllegalArgumentException("train: --attention " + ownerName + " needs " + flag + " N with N >= 1, got "
-                    + (value == null ? "none" : value));
-        }
-        return value;
     }
 }

@@ -6,6 +6,7 @@ import dev.tessera.models.LanguageModel;
 import dev.tessera.models.data.BatchSource;
 import dev.tessera.models.data.PackedDataset;
 import dev.tessera.nn.attention.AttentionMask;
+import dev.tessera.nn.Regularizer;
 import dev.tessera.nn.loss.Losses;
 import dev.tessera.nn.optim.Adam;
 import dev.tessera.nn.optim.AdamW;
@@ -255,6 +256,10 @@ public final class Trainer {
             Variable loss = Losses.crossEntropyFused(logits, batch.targets());
             if (cfg.zLoss() > 0) {
                 loss = loss.add(Losses.zLoss(logits, cfg.zLoss()));
+            }
+            Variable regularization = Regularizer.total(model.module()); // the components' own terms (B25's span penalty)
+            if (regularization != null) {
+                loss = loss.add(regularization);
             }
             total += loss.item();
             loss.div(cfg.gradAccum()).backward();

@@ -12,8 +12,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * {@code tessera train --attention KIND} and the options of single kinds ({@code --attention-window N}
- * for sliding_window, {@code --attention-topk K} for topk): names and one-line errors.
+ * {@code tessera train --attention KIND} and each kind's own options ({@code --attention-option window=N}
+ * for sliding_window, {@code k=K} for topk): names and one-line errors.
  */
 class AttentionOptionsTest {
 
@@ -31,32 +31,28 @@ class AttentionOptionsTest {
     }
 
     @Test
-    void windowOptionErrors(@TempDir Path dir) {
+    void optionErrorsNameTheKindAndItsValidOptions(@TempDir Path dir) {
         String runs = dir.toString();
-        assertOneLineError(run("train", "--attention", "sliding_window", "--runs-dir", runs, "--data", runs),
-                "tessera: train: --attention sliding_window needs --attention-window N with N >= 1, got none");
-        assertOneLineError(run("train", "--attention", "sliding-window", "--attention-window", "0", "--runs-dir", runs, "--data", runs),
-                "tessera: train: --attention sliding_window needs --attention-window N with N >= 1, got 0");
-        assertOneLineError(run("train", "--attention", "softmax", "--attention-window", "4", "--runs-dir", runs, "--data", runs),
-                "tessera: train: --attention-window needs --attention sliding_window, got softmax");
-        assertOneLineError(run("train", "--attention-window", "4", "--runs-dir", runs, "--data", runs),
-                "tessera: train: --attention-window needs --attention sliding_window, got softmax");
-        assertOneLineError(run("train", "--attention", "sliding_window", "--attention-window", "wide"),
-                "tessera: Invalid value for option '--attention-window'");
+        String[] where = {"--runs-dir", runs, "--data", runs};
+        assertOneLineError(run(concat(where, "train", "--attention", "sliding_window")),
+                "tessera: train: --attention-option: attention sliding_window needs option window (options: window)");
+        assertOneLineError(run(concat(where, "train", "--attention", "sliding-window", "--attention-option", "window=0")),
+                "tessera: train: --attention-option: attention sliding_window: option window must be >= 1, got 0");
+        assertOneLineError(run(concat(where, "train", "--attention", "sliding_window", "--attention-option", "window=wide")),
+                "tessera: train: --attention-option: attention sliding_window: option window must be an integer, got 'wide'");
+        assertOneLineError(run(concat(where, "train", "--attention", "softmax", "--attention-option", "window=4")),
+                "tessera: train: --attention-option: attention softmax takes no options, got 'window'");
+        assertOneLineError(run(concat(where, "train", "--attention-option", "window=4")),
+                "tessera: train: --attention-option: attention softmax takes no options, got 'window'");
+        assertOneLineError(run(concat(where, "train", "--attention", "topk", "--attention-option", "window=4")),
+                "tessera: train: --attention-option: attention topk: unknown option 'window' (options: k)");
+        assertOneLineError(run(concat(where, "train", "--attention", "topk", "--attention-option", "k")),
+                "tessera: Value for option option '--attention-option' (NAME=VALUE) should be in KEY=VALUE format");
     }
 
-    @Test
-    void topKOptionErrors(@TempDir Path dir) {
-        String runs = dir.toString();
-        assertOneLineError(run("train", "--attention", "topk", "--runs-dir", runs, "--data", runs),
-                "tessera: train: --attention topk needs --attention-topk N with N >= 1, got none");
-        assertOneLineError(run("train", "--attention", "topk", "--attention-topk", "0", "--runs-dir", runs, "--data", runs),
-                "tessera: train: --attention topk needs --attention-topk N with N >= 1, got 0");
-        assertOneLineError(run("train", "--attention", "sliding_window", "--attention-window", "4", "--attention-topk", "4", "--runs-dir",
-                runs, "--data", runs), "tessera: train: --attention-topk needs --attention topk, got sliding_window");
-        assertOneLineError(run("train", "--attention-topk", "4", "--runs-dir", runs, "--data", runs),
-                "tessera: train: --attention-topk needs --attention topk, got softmax");
-        assertOneLineError(run("train", "--attention", "topk", "--attention-topk", "many"),
-                "tessera: Invalid value for option '--attention-topk'");
+    private static String[] concat(String[] tail, String... head) {
+        String[] all = java.util.Arrays.copyOf(head, head.length + tail.length);
+        System.arraycopy(tail, 0, all, head.length, tail.length);
+        return all;
     }
 }

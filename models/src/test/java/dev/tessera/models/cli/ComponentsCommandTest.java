@@ -47,8 +47,8 @@ class ComponentsCommandTest {
         }
         List<String> b11 = lines("components", "--id", "b11");
         assertEquals(1, b11.size());
-        assertTrue(b11.get(0).matches("B11 +not started +RetNet retention \\(parallel, recurrent, chunkwise\\) +-"), b11.get(0));
-        assertEquals(List.of(), lines("components", "--id", "B11", "--state", "done"));
+        assertTrue(b11.get(0).matches("B11 +done +RetNet retention \\(parallel, recurrent, chunkwise\\) +--attention retnet .*"), b11.get(0));
+        assertEquals(List.of(), lines("components", "--id", "B11", "--state", "not-started"));
         assertTrue(lines("components", "--id", "G1").get(0).endsWith("(LAMB not started)"));
     }
 

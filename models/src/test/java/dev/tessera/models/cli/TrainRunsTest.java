@@ -227,6 +227,7 @@ class TrainRunsTest {
             assertTrue(lr.get(i) <= lr.get(3) * (1 + 1e-9), "no jump of the learning rate after extending --steps: " + lr);
         }
         assertFails(train("--steps", "8", "--resume", "--attention", "softmax"), "--attention");
+        assertFails(train("--steps", "8", "--resume", "--attention-option", "window=3"), "attention alibi takes no options");
         assertFails(train("--steps", "8", "--resume", "--lr", "0.1"), "--lr");
         assertEquals(savedConfig, Files.readString(run.resolve("config.json")));
     }

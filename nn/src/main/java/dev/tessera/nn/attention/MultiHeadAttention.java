@@ -30,15 +30,15 @@ public final class MultiHeadAttention extends Module {
      * @param rope null for no rotary embedding
      * @param qkNorm null for no QK-norm
      * @param softCap attention-logit soft cap c (0 for none), used by the default kernel
-     * @param window the sliding window W of {@link AttentionKind#SLIDING_WINDOW} (B5), 0 for other kinds
-     * @param topK the keys kept per query by {@link AttentionKind#TOPK} (B9), 0 for other kinds
+     * @param options the kind's own options record ({@link AttentionKind#optionsType()}, e.g. the window of
+     *     sliding-window attention; {@link KernelOptions.None} for kinds without options)
      */
     public record Config(int dim, int numHeads, int numKvHeads, int headDim, boolean bias, RotaryEmbedding.Convention rope,
             double ropeBase, int maxPositions, NormKind qkNorm, double normEps, double softCap, double dropout, DType dtype,
-            AttentionKind kind, int window, int topK) {
+            AttentionKind kind, Record options) {
         public Config {
-            if (kind == null) {
-                throw new IllegalArgumentException("MultiHeadAttention.Config: attention kind is required");
+            if (kind == null || options == null) {
+                throw new IllegalArgumentException("MultiHeadAttention.Config: attention kind and options are required");
             }
             if (dim <= 0 || numHeads <= 0 || numKvHeads <= 0 || headDim <= 0) {
                 throw new IllegalArgumentException("MultiHeadAttention.Config: sizes must be positive, got dim=" + dim + " heads="
@@ -56,30 +56,19 @@ public final class MultiHeadAttention extends Module {
                 throw new IllegalArgumentException("MultiHeadAttention.Config: need softCap >= 0, dropout in [0, 1), normEps >= 0, got "
                         + softCap + ", " + dropout + ", " + normEps);
             }
-            if ((kind == AttentionKind.SLIDING_WINDOW) != (window > 0) || window < 0) {
-                throw new IllegalArgumentException("MultiHeadAttention.Config: a window (>= 1) goes with the sliding_window kind only, got "
-                        + "window=" + window + " for " + kind);
-            }
-            if ((kind == AttentionKind.TOPK) != (topK > 0) || topK < 0) {
-                throw new IllegalArgumentException("MultiHeadAttention.Config: a topK (>= 1) goes with the topk kind only, got "
-                        + "topK=" + topK + " for " + kind);
+            if (options.getClass() != kind.optionsType()) {
+                throw new IllegalArgumentException("MultiHeadAttention.Config: attention " + kind.configName() + " takes "
+                        + kind.optionsType().getSimpleName() + " options, got " + options);
             }
             Params.checkFloating("MultiHeadAttention.Config", dtype);
         }
 
-        /** Any kind but top-k (no k). */
-        public Config(int dim, int numHeads, int numKvHeads, int headDim, boolean bias, RotaryEmbedding.Convention rope,
-                double ropeBase, int maxPositions, NormKind qkNorm, double normEps, double softCap, double dropout, DType dtype,
-                AttentionKind kind, int window) {
-            this(dim, numHeads, numKvHeads, headDim, bias, rope, ropeBase, maxPositions, qkNorm, normEps, softCap, dropout, dtype, kind,
-                    window, 0);
-        }
-
-        /** Any kind but sliding window (no window). */
+        /** A kind with its default options (an error for a kind with a required option). */
         public Config(int dim, int numHeads, int numKvHeads, int headDim, boolean bias, RotaryEmbedding.Convention rope,
                 double ropeBase, int maxPositions, NormKind qkNorm, double normEps, double softCap, double dropout, DType dtype,
                 AttentionKind kind) {
-            this(dim, numHeads, numKvHeads, headDim, bias, rope, ropeBase, maxPositions, qkNorm, normEps, softCap, dropout, dtype, kind, 0);
+            this(dim, numHeads, numKvHeads, headDim, bias, rope, ropeBase, maxPositions, qkNorm, normEps, softCap, dropout, dtype, kind,
+                    kind.defaultOptions());
         }
 
         /** Softmax attention (the default kind). */
@@ -89,22 +78,30 @@ public final class MultiHeadAttention extends Module {
                     AttentionKind.SOFTMAX);
         }
 
-        /** Another kind; the window (top-k) is kept for sliding window (top-k) and dropped for any other kind. */
+        /** Another kind; the options are kept when they are the new kind's type, else the new kind's defaults. */
         public Config withKind(AttentionKind k) {
+            return withAttention(k, options.getClass() == k.optionsType() ? options : k.defaultOptions());
+        }
+
+        /** Another kind with its options. */
+        public Config withAttention(AttentionKind k, Record o) {
             return new Config(dim, numHeads, numKvHeads, headDim, bias, rope, ropeBase, maxPositions, qkNorm, normEps, softCap, dropout,
-                    dtype, k, k == AttentionKind.SLIDING_WINDOW ? window : 0, k == AttentionKind.TOPK ? topK : 0);
+                    dtype, k, o);
         }
 
         /** Top-k explicit sparse attention (B9) keeping k keys per query. */
         public Config withTopK(int k) {
-            return new Config(dim, numHeads, numKvHeads, headDim, bias, rope, ropeBase, maxPositions, qkNorm, normEps, softCap, dropout,
-                    dtype, AttentionKind.TOPK, 0, k);
+            return withAttention(AttentionKind.TOPK, new TopKAttention.Options(k));
         }
 
         /** Sliding-window attention (B5) with window W. */
         public Config withSlidingWindow(int w) {
-            return new Config(dim, numHeads, numKvHeads, headDim, bias, rope, ropeBase, maxPositions, qkNorm, normEps, softCap, dropout,
-                    dtype, AttentionKind.SLIDING_WINDOW, w);
+            return withAttention(AttentionKind.SLIDING_WINDOW, new SlidingWindowAttention.Options(w));
+        }
+
+        /** The sliding window W, or 0 when the kind has none (the KV cache keeps only W − 1 keys then). */
+        public int window() {
+            return options instanceof SlidingWindowAttention.Options w ? w.window() : 0;
         }
 
         /** Llama-style: no bias, half-split RoPE with base 10000, no QK-norm, no cap, no dropout. */
@@ -115,32 +112,32 @@ public final class MultiHeadAttention extends Module {
 
         public Config withDtype(DType d) {
             return new Config(dim, numHeads, numKvHeads, headDim, bias, rope, ropeBase, maxPositions, qkNorm, normEps, softCap, dropout,
-                    d, kind, window, topK);
+                    d, kind, options);
         }
 
         public Config withRope(RotaryEmbedding.Convention r, double base) {
             return new Config(dim, numHeads, numKvHeads, headDim, bias, r, base, maxPositions, qkNorm, normEps, softCap, dropout,
-                    dtype, kind, window, topK);
+                    dtype, kind, options);
         }
 
         public Config withQkNorm(NormKind k) {
             return new Config(dim, numHeads, numKvHeads, headDim, bias, rope, ropeBase, maxPositions, k, normEps, softCap, dropout,
-                    dtype, kind, window, topK);
+                    dtype, kind, options);
         }
 
         public Config withSoftCap(double c) {
             return new Config(dim, numHeads, numKvHeads, headDim, bias, rope, ropeBase, maxPositions, qkNorm, normEps, c, dropout,
-                    dtype, kind, window, topK);
+                    dtype, kind, options);
         }
 
         public Config withBias(boolean b) {
             return new Config(dim, numHeads, numKvHeads, headDim, b, rope, ropeBase, maxPositions, qkNorm, normEps, softCap, dropout,
-                    dtype, kind, window, topK);
+                    dtype, kind, options);
         }
 
         public Config withDropout(double p) {
             return new Config(dim, numHeads, numKvHeads, headDim, bias, rope, ropeBase, maxPositions, qkNorm, normEps, softCap, p,
-                    dtype, kind, window, topK);
+                    dtype, kind, options);
         }
     }
 

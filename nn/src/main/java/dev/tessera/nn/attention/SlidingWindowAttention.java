@@ -33,12 +33,25 @@ public final class SlidingWindowAttention implements AttentionKernel {
     /** Query rows per block at least ({@code -Dtessera.attention.windowBlock}); a block is max(this, W). */
     static final int MIN_BLOCK = Integer.getInteger("tessera.attention.windowBlock", 64);
 
+    /** @param window W ≥ 1: the number of positions a causal query sees, itself included */
+    public record Options(int window) {
+        public Options {
+            if (window < 1) {
+                throw new IllegalArgumentException("attention sliding_window: option window must be >= 1, got " + window);
+            }
+        }
+    }
+
     private final int window;
     private final int block;
 
     /** @param window W ≥ 1: the number of positions a causal query sees, itself included */
     public SlidingWindowAttention(int window) {
         this(window, Math.max(MIN_BLOCK, window));
+    }
+
+    public SlidingWindowAttention(Options options) {
+        this(options.window());
     }
 
     /** For tests: a small block makes short sequences take several blocks. */

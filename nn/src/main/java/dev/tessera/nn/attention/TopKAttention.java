@@ -32,7 +32,20 @@ import java.util.Arrays;
  * weights, not the work); selection is a sort per row, O(T·S·log S).
  */
 public final class TopKAttention implements AttentionKernel {
+    /** @param k keys kept per query, k ≥ 1 */
+    public record Options(int k) {
+        public Options {
+            if (k < 1) {
+                throw new IllegalArgumentException("attention topk: option k must be >= 1, got " + k);
+            }
+        }
+    }
+
     private final int k;
+
+    public TopKAttention(Options options) {
+        this(options.k());
+    }
 
     /** @param k keys kept per query, k ≥ 1 */
     public TopKAttention(int k) {

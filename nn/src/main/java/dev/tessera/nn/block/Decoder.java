@@ -8,6 +8,7 @@ import dev.tessera.nn.attention.AttentionMask;
 import dev.tessera.nn.attention.KvCache;
 import dev.tessera.nn.attention.LogitScale;
 import dev.tessera.nn.attention.MultiHeadAttention;
+import dev.tessera.nn.attention.RealFormerAttention;
 import dev.tessera.nn.attention.SoftCap;
 import dev.tessera.tensor.DType;
 import dev.tessera.tensor.Generator;
@@ -87,6 +88,9 @@ public final class Decoder extends Module {
             blocks = new ArrayList<>();
             list.forEach(blocks::add);
         }
+        // B16: RealFormer kernels hand their scores up the stack in layer order (no-op for other kinds; shared layers refused)
+        RealFormerAttention.link(blocks.stream().map(blk -> blk.attention().kernel()).filter(RealFormerAttention.class::isInstance)
+                .map(RealFormerAttention.class::cast).toList());
         TransformerBlock.Config b = c.block();
         norm = c.finalNorm() ? (Layer) child("norm", b.norm().create(d, b.normEps(), b.normBias(), dt)) : null;
         head = c.tieEmbeddings() ? child("lm_head", new LmHead(embed, g)) : child("lm_head", new LmHead(d, c.vocab(), g, dt));

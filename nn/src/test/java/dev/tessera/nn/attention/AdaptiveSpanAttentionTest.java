@@ -4,11 +4,14 @@ import static dev.tessera.nn.attention.AttentionReference.dot;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.tessera.autograd.GradCheck;
 import dev.tessera.autograd.Variable;
+import dev.tessera.nn.Module;
+import dev.tessera.nn.Regularizer;
 import dev.tessera.tensor.DType;
 import dev.tessera.tensor.Tensor;
 import java.util.Set;
@@ -142,6 +145,24 @@ class AdaptiveSpanAttentionTest {
             diff = Math.max(diff, x);
         }
         assertTrue(diff > 1e-2, "the span mask must change the output here, max diff " + diff);
+    }
+
+    /** The kernel adds λ · penalty to the loss by itself: {@link Regularizer#total} finds it anywhere in a module tree. */
+    @Test
+    void itsPenaltyTimesLambdaIsARegularizer() {
+        var a = new AdaptiveSpanAttention(2, 8, new AdaptiveSpanAttention.Options(32, 0.5)); // spans 4, 4
+        var b = new AdaptiveSpanAttention(2, 6, new AdaptiveSpanAttention.Options(32, 2)); // spans 3, 3
+        assertEquals(0.5 * 4, a.regularization().item(), 1e-6);
+        Module layer = new Module() {
+            { child("kernel", b); }
+        };
+        Module model = new Module() {
+            { child("first", a); child("layer", layer); }
+        };
+        assertEquals(0.5 * 4 + 2 * 3, Regularizer.total(model).item(), 1e-6);
+        assertNull(Regularizer.total(new Module() { }), "no regularizer, no term");
+        var e = assertThrows(IllegalArgumentException.class, () -> new AdaptiveSpanAttention.Options(32, -1));
+        assertEquals("attention adaptive_span: option span_loss must be >= 0, got -1.0", e.getMessage());
     }
 
     @Test

@@ -111,7 +111,7 @@ class NystromAttentionTest {
         assertThrows(IllegalArgumentException.class, () -> new NystromAttention.Options(4, 0, 0));
         assertEquals("NystromAttention: convKernel must be 0 (none) or odd >= 1, got 4",
                 assertThrows(IllegalArgumentException.class, () -> new NystromAttention.Options(4, 6, 4)).getMessage());
-        assertTrue(AttentionKind.NYSTROM.bidirectionalOnly() && !AttentionKind.SOFTMAX.bidirectionalOnly());
+        assertTrue(!AttentionKind.NYSTROM.causal() && AttentionKind.SOFTMAX.causal());
     }
 
     /** A bidirectional task (a masked token from both its neighbours): 10 steps lower the loss well below its start. */

@@ -107,7 +107,7 @@ class SinkformerAttentionTest {
         assertTrue(assertThrows(IllegalArgumentException.class, () -> kernel.attend(q, x, x, AttentionMask.NONE)).getMessage()
                 .startsWith("SinkformerAttention: Sinkhorn needs a square attention matrix, got T 3 != S 4"));
         assertThrows(IllegalArgumentException.class, () -> new SinkformerAttention.Options(0));
-        assertTrue(AttentionKind.SINKFORMER.bidirectionalOnly());
+        assertTrue(!AttentionKind.SINKFORMER.causal());
     }
 
     /** A bidirectional task (a masked token from both its neighbours): 10 steps lower the loss well below its start. */

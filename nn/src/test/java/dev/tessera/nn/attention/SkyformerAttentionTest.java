@@ -110,7 +110,7 @@ class SkyformerAttentionTest {
         assertThrows(IllegalArgumentException.class, () -> new SkyformerAttention.Options(4, 0, 0.1));
         assertEquals("SkyformerAttention: ridge must be finite and >= 0, got -1.0",
                 assertThrows(IllegalArgumentException.class, () -> new SkyformerAttention.Options(4, 6, -1)).getMessage());
-        assertTrue(AttentionKind.SKYFORMER.bidirectionalOnly());
+        assertTrue(!AttentionKind.SKYFORMER.causal());
     }
 
     /** A bidirectional task (a masked token from both its neighbours): 10 steps lower the loss well below its start. */

@@ -132,9 +132,12 @@ class SlidingWindowAttentionTest {
         assertThrows(IllegalArgumentException.class, () -> KvCache.slidingWindow(0));
         var base = MultiHeadAttention.Config.llama(8, 2, 2, 16);
         var c = assertThrows(IllegalArgumentException.class, () -> base.withKind(AttentionKind.SLIDING_WINDOW));
-        assertEquals("MultiHeadAttention.Config: a window (>= 1) goes with the sliding_window kind only, got window=0 for SLIDING_WINDOW",
-                c.getMessage());
-        assertThrows(IllegalArgumentException.class, () -> base.withSlidingWindow(-2));
+        assertEquals("attention sliding_window needs option window (options: window)", c.getMessage());
+        var negative = assertThrows(IllegalArgumentException.class, () -> base.withSlidingWindow(-2));
+        assertEquals("attention sliding_window: option window must be >= 1, got -2", negative.getMessage());
+        var foreign = assertThrows(IllegalArgumentException.class, () -> base.withAttention(AttentionKind.SOFTMAX,
+                new SlidingWindowAttention.Options(3)));
+        assertEquals("MultiHeadAttention.Config: attention softmax takes None options, got Options[window=3]", foreign.getMessage());
         assertEquals(4, ((SlidingWindowAttention) AttentionKind.SLIDING_WINDOW.create(base.withSlidingWindow(4), null)).window());
         assertEquals(0, base.withSlidingWindow(4).withKind(AttentionKind.SOFTMAX).window());
     }

@@ -147,11 +147,12 @@ class TopKAttentionTest {
         assertEquals("TopKAttention: k must be >= 1, got 0", e.getMessage());
         var base = MultiHeadAttention.Config.llama(8, 2, 2, 16);
         var c = assertThrows(IllegalArgumentException.class, () -> base.withKind(AttentionKind.TOPK));
-        assertEquals("MultiHeadAttention.Config: a topK (>= 1) goes with the topk kind only, got topK=0 for TOPK", c.getMessage());
-        assertThrows(IllegalArgumentException.class, () -> base.withTopK(-1));
+        assertEquals("attention topk needs option k (options: k)", c.getMessage());
+        var negative = assertThrows(IllegalArgumentException.class, () -> base.withTopK(-1));
+        assertEquals("attention topk: option k must be >= 1, got -1", negative.getMessage());
         assertThrows(IllegalArgumentException.class, () -> base.withSlidingWindow(4).withTopK(0));
         assertEquals(4, ((TopKAttention) AttentionKind.TOPK.create(base.withTopK(4), null)).k());
-        assertEquals(0, base.withTopK(4).withKind(AttentionKind.SOFTMAX).topK());
-        assertEquals(4, base.withTopK(4).withDtype(DType.F64).topK());
+        assertEquals(new KernelOptions.None(), base.withTopK(4).withKind(AttentionKind.SOFTMAX).options());
+        assertEquals(new TopKAttention.Options(4), base.withTopK(4).withDtype(DType.F64).options());
     }
 }
