@@ -222,7 +222,7 @@ public final class Catalog {
                     NN + "attention.RealFormerAttention", "--attention realformer", NN + "attention.RealFormerAttentionTest",
                     "the decoders link their layers' kernels once built (RealFormerAttention.link); unmasked scores carried; no attention dropout"),
             done("B17", "Nyström / Skyformer", "Xiong et al. 2021, Nyströmformer; Chen et al. 2021, Skyformer",
-                    NN + "attention.NystromAttention", "--attention nystrom | skyformer (encoders; the causal decoders refuse them)",
+                    NN + "attention.NystromAttention", "--attention nystrom | skyformer [--attention-option landmarks=m] (encoders; the causal decoders refuse them)",
                     NN + "attention.NystromAttentionTest",
                     "bidirectional only: training runs are nn-level (shortTrainingRunLowersTheLoss, a masked token from both"
                             + " neighbours); golden fixture vs transformers NystromformerSelfAttention; Skyformer in SkyformerAttention"
@@ -237,7 +237,8 @@ public final class Catalog {
             todo("B20", "Long-Short Transformer", "Zhu et al. 2021, Long-Short Transformer"),
             done("B21", "cosFormer / SOFT / Sinkformer (doubly stochastic)",
                     "Qin et al. 2022, cosFormer; Lu et al. 2021, SOFT: Softmax-free Transformer; Sander et al. 2022, Sinkformers",
-                    NN + "attention.CosFormerAttention", "--attention cosformer | sinkformer | soft", NN + "attention.CosFormerAttentionTest",
+                    NN + "attention.CosFormerAttention", "--attention cosformer | sinkformer [--attention-option iterations=n] | soft [--attention-option landmarks=m]",
+                    NN + "attention.CosFormerAttentionTest",
                     "cosFormer causal by prefix sums with a recurrent form, M = context length; Sinkformer and SOFT bidirectional only"
                             + " (SinkformerAttention, SoftAttention; nn-level training tests, the decoders refuse them); Sinkhorn step golden vs"
                             + " transformers SuperGlue log_sinkhorn_iterations; SOFT landmarks are key segment means (the paper ties Q = K)"),

@@ -114,6 +114,19 @@ class NystromAttentionTest {
         assertTrue(!AttentionKind.NYSTROM.causal() && AttentionKind.SOFTMAX.causal());
     }
 
+    /** The landmark kinds' options bind by name over the defaults (--attention-option, config.json attention_options). */
+    @Test
+    void kindsBindTheirOptionsByName() {
+        assertEquals(NystromAttention.Options.DEFAULT, AttentionKind.NYSTROM.defaultOptions());
+        assertEquals(new NystromAttention.Options(8, 6, 3),
+                AttentionKind.NYSTROM.options(java.util.Map.of("landmarks", "8", "conv_kernel", "3")));
+        assertEquals(SkyformerAttention.Options.DEFAULT, AttentionKind.SKYFORMER.defaultOptions());
+        assertEquals(SoftAttention.Options.DEFAULT, AttentionKind.SOFT.defaultOptions());
+        assertEquals(SinkformerAttention.Options.DEFAULT, AttentionKind.SINKFORMER.defaultOptions());
+        assertEquals("NystromAttention: convKernel must be 0 (none) or odd >= 1, got 2", assertThrows(IllegalArgumentException.class,
+                () -> AttentionKind.NYSTROM.options(java.util.Map.of("conv_kernel", "2"))).getMessage());
+    }
+
     /** A bidirectional task (a masked token from both its neighbours): 10 steps lower the loss well below its start. */
     @Test
     void shortTrainingRunLowersTheLoss() {
