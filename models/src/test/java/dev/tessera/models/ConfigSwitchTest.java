@@ -101,10 +101,17 @@ class ConfigSwitchTest {
                 java.util.Map.entry(AttentionKind.BLOCKWISE, dev.tessera.nn.attention.BlockwiseAttention.class),
                 java.util.Map.entry(AttentionKind.XCIT, dev.tessera.nn.attention.XcitAttention.class),
                 java.util.Map.entry(AttentionKind.NEIGHBORHOOD, dev.tessera.nn.attention.NeighborhoodAttention.class),
-                java.util.Map.entry(AttentionKind.LONG_SHORT, dev.tessera.nn.attention.LongShortAttention.class));
+                java.util.Map.entry(AttentionKind.LONG_SHORT, dev.tessera.nn.attention.LongShortAttention.class),
+                java.util.Map.entry(AttentionKind.NYSTROM, dev.tessera.nn.attention.NystromAttention.class),
+                java.util.Map.entry(AttentionKind.COSFORMER, dev.tessera.nn.attention.CosFormerAttention.class),
+                java.util.Map.entry(AttentionKind.SINKFORMER, dev.tessera.nn.attention.SinkformerAttention.class),
+                java.util.Map.entry(AttentionKind.SOFT, dev.tessera.nn.attention.SoftAttention.class),
+                java.util.Map.entry(AttentionKind.SKYFORMER, dev.tessera.nn.attention.SkyformerAttention.class));
         for (AttentionKind kind : AttentionKind.values()) { // every kind must be in the map
             assertTrue(expected.containsKey(kind), "ConfigSwitchTest's map lacks " + kind);
             if (!kind.causal()) { // bidirectional only: the decoders refuse it in one line
+                var mha = dev.tessera.nn.attention.MultiHeadAttention.Config.llama(16, 2, 2, 8).withKind(kind);
+                assertInstanceOf(expected.get(kind), kind.create(mha, new Generator(1))); // the kind makes its kernel for encoders
                 var e = assertThrows(IllegalArgumentException.class, () -> Fixtures.llama().toBuilder().attentionKind(kind).build());
                 assertEquals("ModelConfig: attention " + kind.configName() + " is bidirectional only; llama is a causal decoder",
                         e.getMessage());

@@ -233,7 +233,12 @@ public final class Catalog {
             done("B16", "RealFormer residual attention", "He et al. 2021, RealFormer: Transformer Likes Residual Attention",
                     NN + "attention.RealFormerAttention", "--attention realformer", NN + "attention.RealFormerAttentionTest",
                     "the decoders link their layers' kernels once built (RealFormerAttention.link); unmasked scores carried; no attention dropout"),
-            todo("B17", "Nyström / Skyformer", "Xiong et al. 2021, Nyströmformer; Chen et al. 2021, Skyformer"),
+            done("B17", "Nyström / Skyformer", "Xiong et al. 2021, Nyströmformer; Chen et al. 2021, Skyformer",
+                    NN + "attention.NystromAttention", "--attention nystrom | skyformer [--attention-option landmarks=m] (encoders; the causal decoders refuse them)",
+                    NN + "attention.NystromAttentionTest",
+                    "bidirectional only: training runs are nn-level (shortTrainingRunLowersTheLoss, a masked token from both"
+                            + " neighbours); golden fixture vs transformers NystromformerSelfAttention; Skyformer in SkyformerAttention"
+                            + " (paper only, landmarks sampled per call); JMH LandmarkAttentionBenchmark"),
             done("B18", "clustered attention", "Vyas et al. 2020, Fast Transformers with Clustered Attention",
                     NN + "attention.ClusteredAttention", "--attention clustered [--attention-option clusters=C] [--attention-option iterations=L]",
                     NN + "attention.ClusteredAttentionTest",
@@ -245,8 +250,13 @@ public final class Catalog {
                     NN + "attention.LongShortAttention", "--attention long_short [--attention-option window=W] [--attention-option rank=r] [--attention-option segment=l]",
                     NN + "attention.LongShortAttentionTest",
                     "defaults W 16, r 1, l 8; causal = the paper's segment-wise dynamic projection; P from the head's keys (a kernel sees no block input); no golden: paper only"),
-            todo("B21", "cosFormer / SOFT / Sinkformer (doubly stochastic)",
-                    "Qin et al. 2022, cosFormer; Lu et al. 2021, SOFT: Softmax-free Transformer; Sander et al. 2022, Sinkformers"),
+            done("B21", "cosFormer / SOFT / Sinkformer (doubly stochastic)",
+                    "Qin et al. 2022, cosFormer; Lu et al. 2021, SOFT: Softmax-free Transformer; Sander et al. 2022, Sinkformers",
+                    NN + "attention.CosFormerAttention", "--attention cosformer | sinkformer [--attention-option iterations=n] | soft [--attention-option landmarks=m]",
+                    NN + "attention.CosFormerAttentionTest",
+                    "cosFormer causal by prefix sums with a recurrent form, M = context length; Sinkformer and SOFT bidirectional only"
+                            + " (SinkformerAttention, SoftAttention; nn-level training tests, the decoders refuse them); Sinkhorn step golden vs"
+                            + " transformers SuperGlue log_sinkhorn_iterations; SOFT landmarks are key segment means (the paper ties Q = K)"),
             done("B22", "XCiT cross-covariance attention", "El-Nouby et al. 2021, XCiT: Cross-Covariance Image Transformers",
                     NN + "attention.XcitAttention", "--attention xcit (bidirectional only)", NN + "attention.XcitAttentionTest",
                     "bidirectional only: the causal decoders refuse it, so its training run is the nn-level masked-token task "

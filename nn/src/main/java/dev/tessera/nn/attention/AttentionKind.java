@@ -79,7 +79,17 @@ public enum AttentionKind {
     /** B26: neighborhood attention, the k nearest keys with the window clamped at the borders, plus a relative position bias (Hassani et al. 2023). */
     NEIGHBORHOOD(NeighborhoodAttention.Options.class, "kernel_size", "7"),
     /** B20: Long-Short Transformer, window keys plus a dynamic low-rank projection with DualLN, segment-wise when causal (Zhu et al. 2021). */
-    LONG_SHORT(LongShortAttention.Options.class, "window", "16", "rank", "1", "segment", "8");
+    LONG_SHORT(LongShortAttention.Options.class, "window", "16", "rank", "1", "segment", "8"),
+    /** B17: Nyström attention, segment-means landmarks and an iterative pseudo-inverse (Xiong et al. 2021); bidirectional only. */
+    NYSTROM(NystromAttention.Options.class, "landmarks", "64", "pinv_iterations", "6", "conv_kernel", "0"),
+    /** B21: cosFormer, ReLU kernel reweighted by cos(π(i−j)/2M), linear by its cos/sin split (Qin et al. 2022); M = maxPositions. */
+    COSFORMER,
+    /** B21: Sinkformer, Sinkhorn's alternating row/column normalisations of exp(QKᵀ/√D) (Sander et al. 2022); bidirectional only. */
+    SINKFORMER(SinkformerAttention.Options.class, "iterations", "3"),
+    /** B21: SOFT, softmax-free Gaussian-kernel attention by Nyström with a Newton pseudo-inverse (Lu et al. 2021); bidirectional only. */
+    SOFT(SoftAttention.Options.class, "landmarks", "49", "newton_iterations", "20"),
+    /** B17: Skyformer, Gaussian-kernel attention by Nyström on [Q; K] with sampled landmarks (Chen et al. 2021); bidirectional only. */
+    SKYFORMER(SkyformerAttention.Options.class, "landmarks", "64", "pinv_iterations", "6", "ridge", "0.1");
 
     private final Class<? extends Record> optionsType;
     private final Map<String, String> defaults;
@@ -107,7 +117,7 @@ public enum AttentionKind {
      */
     public boolean causal() {
         return switch (this) {
-            case CLUSTERED, LUNA, CONDITIONAL, BLOCKWISE, XCIT -> false;
+            case CLUSTERED, LUNA, CONDITIONAL, BLOCKWISE, XCIT, NYSTROM, SINKFORMER, SOFT, SKYFORMER -> false;
             default -> true;
         };
     }
@@ -191,6 +201,11 @@ public enum AttentionKind {
             case XCIT -> new XcitAttention(c.numHeads());
             case NEIGHBORHOOD -> new NeighborhoodAttention(cast(c.options(), NeighborhoodAttention.Options.class), c.numHeads(), g);
             case LONG_SHORT -> new LongShortAttention(cast(c.options(), LongShortAttention.Options.class), c.numHeads(), c.headDim(), g);
+            case NYSTROM -> new NystromAttention(cast(c.options(), NystromAttention.Options.class), c.numHeads(), c.dtype(), g);
+            case COSFORMER -> new CosFormerAttention(new CosFormerAttention.Options(c.maxPositions()));
+            case SINKFORMER -> new SinkformerAttention(cast(c.options(), SinkformerAttention.Options.class));
+            case SOFT -> new SoftAttention(cast(c.options(), SoftAttention.Options.class));
+            case SKYFORMER -> new SkyformerAttention(cast(c.options(), SkyformerAttention.Options.class), g);
         };
     }
 

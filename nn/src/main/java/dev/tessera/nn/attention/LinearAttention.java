@@ -46,13 +46,16 @@ public final class LinearAttention implements AttentionKernel {
 
     // ------------------------------------------------------------------ recurrent decoding
 
-    /** The RNN state of causal decoding: S = Σ φ(k) vᵀ (B, H, D, Dv) and z = Σ φ(k) (B, H, 1, D). */
+    /**
+     * The RNN state of causal decoding: S = Σ φ(k) vᵀ (B, H, D, Dv) and z = Σ φ(k) (B, H, 1, D);
+     * also cosFormer's (B21), with its 2D position-weighted features.
+     */
     public static final class State {
-        private Tensor s;
-        private Tensor z;
-        private int steps;
+        Tensor s;
+        Tensor z;
+        int steps;
 
-        private State(Tensor s, Tensor z) {
+        State(Tensor s, Tensor z) {
             this.s = s;
             this.z = z;
         }

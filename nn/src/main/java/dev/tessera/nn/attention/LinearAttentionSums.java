@@ -31,10 +31,18 @@ final class LinearAttentionSums {
 
     /** out (B, H, T, Dv) from features fq (B, H, T, m), fk (B, H, S, m) and v (B, H, S, Dv); {@code op} names the caller in errors. */
     static Variable attend(String op, Variable fq, Variable fk, Variable v, AttentionMask mask) {
+        return attend(op, fq, fk, v, mask, 0);
+    }
+
+    /**
+     * As {@link #attend(String, Variable, Variable, Variable, AttentionMask)}, the denominator
+     * clamped below at {@code eps} when eps &gt; 0: for features that can all be 0 (cosFormer's ReLU).
+     */
+    static Variable attend(String op, Variable fq, Variable fk, Variable v, AttentionMask mask, double eps) {
         if (!mask.masksAnything()) {
             Variable kv = fk.mT().matmul(v); // (B, H, m, Dv)
             Variable z = fk.sum(true, -2); // (B, H, 1, m)
-            return fq.matmul(kv).div(fq.matmul(z.mT())); // (B, H, T, Dv)
+            return fq.matmul(kv).div(floor(fq.matmul(z.mT()), eps)); // (B, H, T, Dv)
         }
         int bsz = fq.size(0), t = fq.size(2), s = fk.size(2);
         Variable kv = fk.unsqueeze(-1).mul(v.unsqueeze(-2)); // (B, H, S, m, Dv)
@@ -51,7 +59,11 @@ final class LinearAttentionSums {
         Variable z = rows == 1 ? zs[0] : Variable.cat(0, zs); // (B, H, T, m)
         Variable numerator = fq.unsqueeze(-2).matmul(num).squeeze(-2); // (B, H, T, Dv)
         Variable denominator = fq.mul(z).sum(true, -1); // (B, H, T, 1)
-        return numerator.div(denominator);
+        return numerator.div(floor(denominator, eps));
+    }
+
+    private static Variable floor(Variable denominator, double eps) {
+        return eps > 0 ? denominator.clamp(eps, Double.NaN) : denominator;
     }
 
     /**
