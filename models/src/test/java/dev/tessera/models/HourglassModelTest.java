@@ -16,6 +16,8 @@ import dev.tessera.tensor.Generator;
 import dev.tessera.tensor.Storage;
 import dev.tessera.tensor.Tensor;
 import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -57,6 +59,25 @@ class HourglassModelTest {
                     assertTrue(Fixtures.maxAbsDiff(base.narrow(1, t, 1), other.narrow(1, t, 1)) > 0, "token " + t + " changed nothing");
                 }
             }
+        }
+    }
+
+    /** One document everywhere is the plain causal mask; the shortened layers read the document ids of positions jk. */
+    @Test
+    void aSingleDocumentMaskIsTheCausalMask() {
+        ModelConfig c = hourglass(Fixtures.llama(), "1@1,1@3,1@1/linear/linear");
+        LanguageModel m = Models.create(c, new Generator(52));
+        Tensor ids = Fixtures.ids(53, 2, 10, c.vocabSize());
+        try (var s = GradMode.noGrad()) {
+            Tensor plain = m.forward(ids, null).data();
+            Tensor one = m.forward(ids, new dev.tessera.nn.attention.AttentionMask(true, Tensor.zeros(DType.I64, 2, 10), 0)).data();
+            assertTrue(Fixtures.maxAbsDiff(plain, one) < 1e-6);
+            long[] docs = new long[20];
+            java.util.Arrays.fill(docs, 5, 10, 1); // row 0: a second document from position 5
+            Tensor two = m.forward(ids, new dev.tessera.nn.attention.AttentionMask(true, Tensor.of(docs, 2, 10), 0)).data();
+            assertTrue(Fixtures.maxAbsDiff(plain.narrow(1, 0, 5), two.narrow(1, 0, 5)) < 1e-6, "the first document is unchanged");
+            assertTrue(Fixtures.maxAbsDiff(plain.narrow(0, 0, 1).narrow(1, 6, 4), two.narrow(0, 0, 1).narrow(1, 6, 4)) > 1e-4,
+                    "the second document stops attending to the first");
         }
     }
 
@@ -182,5 +203,28 @@ class HourglassModelTest {
         ModelConfig c = CliTrainRun.trainedConfig(dir, 51, "--hourglass", "1@1,1@2,1@1/linear/linear");
         assertEquals(Hourglass.Options.parse("1@1,1@2,1@1/linear/linear"), c.hourglass());
         assertEquals(3, c.layers(), "the spec sets the layer count");
+        String[] resume = {"train", "--model-config", dir.resolve("model.json").toString(), "--data", dir.resolve("data.txt").toString(),
+            "--runs-dir", dir.resolve("runs").toString(), "--cache-dir", dir.resolve("cache").toString(), "--name", "r", "--steps", "4",
+            "--eval-every", "2", "--checkpoint-every", "2", "--eval-batches", "1", "--batch-size", "2", "--sample-tokens", "0", "--resume",
+            "--hourglass"};
+        StringWriter err = new StringWriter();
+        var cl = dev.tessera.models.cli.Tessera.commandLine();
+        cl.setOut(new PrintWriter(new StringWriter()));
+        cl.setErr(new PrintWriter(err));
+        String[] other = java.util.Arrays.copyOf(resume, resume.length + 1);
+        other[resume.length] = "1@1,1@2,1@1/avg/linear";
+        assertTrue(cl.execute(other) != 0);
+        assertTrue(err.toString().strip().endsWith("contradicts the run's " + dir.resolve("runs/r/config.json") + " (hourglass 1@1,1@2,1@1/linear"
+                + "/linear); a resume rebuilds the run as it was created: drop the option") && err.toString().strip().lines().count() == 1,
+                err.toString());
+        other[resume.length] = "1@1,1@2,1@1/linear/linear"; // the same split, and the --model-config it started from: resumes
+        assertEquals(0, cl.execute(other), err.toString());
+        StringWriter badErr = new StringWriter();
+        var bad = dev.tessera.models.cli.Tessera.commandLine();
+        bad.setOut(new PrintWriter(new StringWriter()));
+        bad.setErr(new PrintWriter(badErr));
+        assertTrue(bad.execute("train", "--hourglass", "1@1,1@2", "--runs-dir", dir.toString(), "--data", dir.toString()) != 0);
+        assertEquals("tessera: train: --hourglass: hourglass: '1@1,1@2': expected pre@1,shortened@k,post@1[/avg|linear[/repeat|linear]],"
+                + " e.g. 1@1,2@2,1@1/linear/linear", badErr.toString().strip());
     }
 }
