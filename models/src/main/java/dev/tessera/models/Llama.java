@@ -10,6 +10,7 @@ import dev.tessera.nn.attention.AttentionMask;
 import dev.tessera.nn.attention.KvCache;
 import dev.tessera.nn.attention.MultiHeadAttention;
 import dev.tessera.nn.attention.SoftCap;
+import dev.tessera.nn.block.Hourglass;
 import dev.tessera.nn.block.LmHead;
 import dev.tessera.nn.block.TokenEmbedding;
 import dev.tessera.nn.ffn.FeedForward;
@@ -130,6 +131,7 @@ public final class Llama extends Module implements LanguageModel {
         private final LearnedPositions learned;
         private final SinusoidalPositions sinusoidal;
         private final ModuleList<Block> layers;
+        private final Hourglass hourglass;
         private final Layer norm;
 
         Body(ModelConfig c, Generator g) {
@@ -142,6 +144,7 @@ public final class Llama extends Module implements LanguageModel {
             for (int l = 0; l < c.layers(); l++) {
                 layers.add(new Block(c, l, g));
             }
+            hourglass = c.hourglass() == null ? null : child("hourglass", new Hourglass(c.hourglass(), c.dim(), c.bias(), g, c.dtype()));
             // A post-norm block already ends in a norm; the others need a final one.
             norm = c.normPlacement() == NormPlacement.POST ? null
                     : (Layer) child("norm", c.normKind().create(c.dim(), c.normEps(), c.bias(), c.dtype()));
@@ -155,8 +158,12 @@ public final class Llama extends Module implements LanguageModel {
             } else if (sinusoidal != null) {
                 x = sinusoidal.forward(x, past);
             }
-            for (int l = 0; l < layers.size(); l++) {
-                x = layers.get(l).forward(x, mask, caches == null ? null : caches.get(l)); // (B, T, C)
+            if (hourglass != null) { // B27: the middle layers on the shortened sequence
+                x = hourglass.forward(x, (l, h, m, cache) -> layers.get(l).forward(h, m, cache), mask, caches, past); // (B, T, C)
+            } else {
+                for (int l = 0; l < layers.size(); l++) {
+                    x = layers.get(l).forward(x, mask, caches == null ? null : caches.get(l)); // (B, T, C)
+                }
             }
             return norm == null ? x : norm.forward(x);
         }

@@ -275,8 +275,11 @@ public final class Catalog {
                     NN + "attention.NeighborhoodAttention", "--attention neighborhood [--attention-option kernel_size=k]",
                     NN + "attention.NeighborhoodAttentionTest",
                     "1-D, k odd, default 7; the decoders use the causal variant (the k previous positions); no golden: natten is not in the mirror"),
-            todo("B27", "Hourglass (shortening / upsampling)",
-                    "Nawrot et al. 2022, Hierarchical Transformers Are More Efficient Language Models"),
+            done("B27", "Hourglass (shortening / upsampling)",
+                    "Nawrot et al. 2022, Hierarchical Transformers Are More Efficient Language Models", NN + "block.Hourglass",
+                    "--hourglass pre@1,shortened@k,post@1[/avg|linear[/repeat|linear]]", NN + "block.HourglassTest",
+                    "one shortened level in Llama and GPT-2 (models.HourglassModelTest); avg or linear pooling, repeat or linear upsampling"
+                            + " (no attention up/downsampling); exact KV-cached decoding"),
             done("B28", "average attention network", "Zhang et al. 2018, Accelerating Neural Transformer via an Average Attention Network",
                     NN + "attention.AverageAttention", "--attention average", NN + "attention.AverageAttentionTest",
                     "kernel form: y = v, FFN and gates per head; causal only"),
