@@ -36,20 +36,9 @@ class EncoderConditionalFeedForwardTest {
                 .ffnOptions(new ConditionalFeedForward.Options(16, 4)).build();
     }
 
-    /** Four rows counting up from different starts, mod 16: a masked token is its left neighbour + 1. */
-    private static Tensor counting() {
-        long[] ids = new long[4 * T];
-        for (int r = 0; r < 4; r++) {
-            for (int i = 0; i < T; i++) {
-                ids[r * T + i] = (3 * r + i) % 16;
-            }
-        }
-        return Tensor.of(ids, 4, T);
-    }
-
-    private static double loss(Bert model, MaskedLm.Masked m) {
+    private static double heldOutLoss(Bert model, MaskedLm.Masked m) {
         try (var noGrad = GradMode.noGrad()) {
-            return Losses.crossEntropy(model.forward(m.inputs(), AttentionMask.NONE), m.labels()).item();
+            return EncoderAttentionKindsTest.loss(model, m);
         }
     }
 
@@ -59,9 +48,9 @@ class EncoderConditionalFeedForwardTest {
         ModelConfig c = conditional();
         Bert model = new Bert(c, new Generator(5));
         MaskedLm objective = new MaskedLm(Bert.maskTokenId(c), 16, 0.3, 7); // 16 never occurs, so no token is an EOD
-        Tensor ids = counting();
+        Tensor ids = EncoderAttentionKindsTest.counting(); // a masked token is its left neighbour + 1
         MaskedLm.Masked heldOut = objective.mask(ids, -1);
-        double before = loss(model, heldOut);
+        double before = heldOutLoss(model, heldOut);
         AdamW opt = new AdamW(ParamGroup.all(model.parameters()), 1e-2);
         for (int step = 0; step < 40; step++) {
             opt.zeroGrad();
@@ -73,7 +62,7 @@ class EncoderConditionalFeedForwardTest {
             }
             opt.step();
         }
-        double after = loss(model, heldOut);
+        double after = heldOutLoss(model, heldOut);
         assertTrue(after < 0.7 * before, "conditional ffn: held-out masked-LM loss " + before + " → " + after);
     }
 

@@ -22,19 +22,6 @@ import org.junit.jupiter.api.Test;
 /** B24: CoLT5's conditional feed-forward y_i = light(x_i) + [i ∈ top-m of x·r] σ(x_i·r) heavy(x_i). */
 class ConditionalFeedForwardTest {
 
-    private static double sigmoid(double x) {
-        return 1 / (1 + Math.exp(-x));
-    }
-
-    /** Whether position i is among the m largest scores (ties to the earlier position), counted directly. */
-    private static boolean isRouted(double[] scores, int i, int m) {
-        int ahead = 0;
-        for (int j = 0; j < scores.length; j++) {
-            ahead += scores[j] > scores[i] || (scores[j] == scores[i] && j < i) ? 1 : 0;
-        }
-        return ahead < m;
-    }
-
     @Property(tries = 60)
     void matchesLightPlusRoutedHeavyReference(@ForAll FeedForward.Kind kind, @ForAll boolean bias,
             @ForAll @IntRange(min = 1, max = 2) int b, @ForAll @IntRange(min = 1, max = 9) int t,
@@ -59,9 +46,9 @@ class ConditionalFeedForwardTest {
                 }
             }
             for (int i = 0; i < t; i++) {
-                if (isRouted(s, i, m)) {
+                if (Ref.routed(s, i, m)) {
                     for (int c = 0; c < dim; c++) {
-                        expected[(bb * t + i) * dim + c] += sigmoid(s[i]) * heavyAll[(bb * t + i) * dim + c];
+                        expected[(bb * t + i) * dim + c] += Ref.act(Activation.SIGMOID, s[i]) * heavyAll[(bb * t + i) * dim + c];
                     }
                 }
             }
