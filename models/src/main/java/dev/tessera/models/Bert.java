@@ -357,8 +357,14 @@ public final class Bert extends Module implements LanguageModel {
     /**
      * Refuses {@code c}'s attention kind when it cannot attend both ways, in one line naming it: a
      * kernel is probed once with a non-causal mask, so a new bidirectional kind needs no list here.
+     * The packed CLI run calls it, so it also refuses ffn CONDITIONAL, whose routing makes the
+     * documents of a row compete for the heavy branch.
      */
     public static void checkAttention(ModelConfig c) {
+        if (c.ffnKind().routed()) {
+            throw new IllegalArgumentException("bert: ffn conditional routes tokens across the whole row, so it cannot keep the documents"
+                    + " of packed training data apart; train it through the API on one document per row");
+        }
         AttentionKind kind = c.attentionKind();
         AttentionKernel k = kind.create(kernelConfig(c), 1, new Generator(0)); // layer 1: per-layer kinds show their odd layers
         if (k instanceof RealFormerAttention) {

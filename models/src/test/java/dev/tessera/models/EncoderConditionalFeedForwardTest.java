@@ -104,6 +104,9 @@ class EncoderConditionalFeedForwardTest {
         assertEquals("ModelConfig: ffnOptions are for ffn conditional, got ffn mlp", assertThrows(IllegalArgumentException.class,
                 () -> ModelConfig.bert(VOCAB, T, 1, 32, 4, 64).toBuilder().ffnOptions(new ConditionalFeedForward.Options(8, 2)).build())
                 .getMessage());
+        assertEquals("bert: ffn conditional routes tokens across the whole row, so it cannot keep the documents of packed training data"
+                + " apart; train it through the API on one document per row", assertThrows(IllegalArgumentException.class,
+                () -> Bert.checkAttention(conditional())).getMessage());
         ObjectNode json = conditional().toHuggingFace();
         ((ObjectNode) json.get("tessera").get("ffn_options")).put("routed", 0);
         assertEquals("config.json: tessera.ffn_options: ffn conditional: options light_hidden and routed must be >= 1, got light_hidden=16"
