@@ -24,7 +24,7 @@ import java.nio.file.Path;
  * @param headDim HS; usually dim / heads, but Llama-family configs may set it apart ({@code head_dim})
  * @param ffnHidden the feed-forward hidden width (gated kinds: the width of gate/up projections)
  * @param normPlacement A1: PRE (Llama, GPT-2), POST (with {@code deepNorm}, D1) or SANDWICH (Gemma 2)
- * @param ffnKind A5: MLP (GPT-2) or a gated unit (SWIGLU for Llama)
+ * @param ffnKind A5: MLP (GPT-2) or a gated unit (SWIGLU for Llama); B24: CONDITIONAL (BERT only, with ffnOptions)
  * @param activation A4: the MLP's activation, or the gate's activation of a gated unit
  * @param positional C1/A7: how positions enter the model
  * @param qkNorm A11: a per-head norm (of {@code normKind}) on queries and keys
