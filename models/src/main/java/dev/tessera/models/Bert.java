@@ -14,6 +14,8 @@ import dev.tessera.nn.attention.RealFormerAttention;
 import dev.tessera.nn.block.LmHead;
 import dev.tessera.nn.block.TokenEmbedding;
 import dev.tessera.nn.ffn.Activation;
+import dev.tessera.nn.ffn.ConditionalFeedForward;
+import dev.tessera.nn.ffn.FeedForward;
 import dev.tessera.nn.norm.LayerNorm;
 import dev.tessera.nn.position.LearnedPositions;
 import dev.tessera.tensor.DType;
@@ -46,7 +48,8 @@ import java.util.Map;
  * padding keys (transformers lets it see the real ones); its output is garbage in both and reaches
  * no real position and no loss term (labels −100), so logits at real positions, the loss and every
  * gradient are the same. Any {@link AttentionKind} that accepts a non-causal mask may replace
- * softmax; its extra parameters sit under {@code attention.self.kernel}. The body ({@link Body})
+ * softmax; its extra parameters sit under {@code attention.self.kernel}. The feed-forward may be
+ * CoLT5's conditional one (ffn CONDITIONAL, B24; see {@link Layer}). The body ({@link Body})
  * is shared with {@link Electra}. Vocabulary: the run's tokenizer plus one {@code [MASK]} id at
  * the end ({@link #maskTokenId}).
  */
@@ -108,20 +111,23 @@ public final class Bert extends Module implements LanguageModel {
         }
     }
 
-    /** A projection followed by dropout, the residual and LayerNorm ({@code attention.output} and {@code output}). */
+    /**
+     * A projection followed by dropout, the residual and LayerNorm ({@code attention.output} and {@code output});
+     * {@code in} 0 for no projection (after the conditional FFN, whose branches project back to C themselves).
+     */
     static final class AddNorm extends Module {
         private final Linear dense;
         private final LayerNorm norm;
         private final Dropout drop;
 
         AddNorm(ModelConfig c, Generator g, int in) {
-            dense = child("dense", linear(c, in, c.dim()));
+            dense = in > 0 ? child("dense", linear(c, in, c.dim())) : null;
             norm = child("LayerNorm", new LayerNorm(c.dim(), c.normEps(), true, true, c.dtype()));
             drop = child("dropout", new Dropout(c.dropout(), c.dropout() > 0 ? g : null));
         }
 
         Variable forward(Variable h, Variable residual) {
-            return norm.forward(drop.forward(dense.forward(h)).add(residual)); // (B, T, C)
+            return norm.forward(drop.forward(dense != null ? dense.forward(h) : h).add(residual)); // (B, T, C)
         }
     }
 
@@ -155,21 +161,34 @@ public final class Bert extends Module implements LanguageModel {
         }
     }
 
-    /** One post-LN layer {@code encoder.layer.N}. */
+    /**
+     * One post-LN layer {@code encoder.layer.N}. With ffn CONDITIONAL (B24, CoLT5) the MLP
+     * ({@code intermediate.dense}, {@code output.dense}) becomes {@code conditional_ffn}: light and heavy
+     * MLPs of the same activation and a router, followed by {@code output}'s dropout, residual and LayerNorm.
+     */
     static final class Layer extends Module {
         private final Attention attention;
         private final Intermediate intermediate;
+        private final ConditionalFeedForward conditional;
         private final AddNorm output;
 
         Layer(ModelConfig c, int layerIndex, Generator g) {
             attention = child("attention", new Attention(c, layerIndex, g));
-            intermediate = child("intermediate", new Intermediate(c));
-            output = child("output", new AddNorm(c, g, c.ffnHidden()));
+            if (c.ffnKind().routed()) {
+                intermediate = null;
+                conditional = child("conditional_ffn", new ConditionalFeedForward(new FeedForward.Config(c.dim(), c.ffnHidden(),
+                        FeedForward.Kind.MLP, c.activation(), true, c.dtype()), c.ffnOptions(), g));
+                output = child("output", new AddNorm(c, g, 0));
+            } else {
+                intermediate = child("intermediate", new Intermediate(c));
+                conditional = null;
+                output = child("output", new AddNorm(c, g, c.ffnHidden()));
+            }
         }
 
         Variable forward(Variable x, AttentionMask mask) {
             Variable a = attention.forward(x, mask); // (B, T, C)
-            return output.forward(intermediate.forward(a), a); // (B, T, C)
+            return output.forward(conditional != null ? conditional.forward(a) : intermediate.forward(a), a); // (B, T, C)
         }
     }
 
@@ -338,8 +357,14 @@ public final class Bert extends Module implements LanguageModel {
     /**
      * Refuses {@code c}'s attention kind when it cannot attend both ways, in one line naming it: a
      * kernel is probed once with a non-causal mask, so a new bidirectional kind needs no list here.
+     * The packed CLI run calls it, so it also refuses ffn CONDITIONAL, whose routing makes the
+     * documents of a row compete for the heavy branch.
      */
     public static void checkAttention(ModelConfig c) {
+        if (c.ffnKind().routed()) {
+            throw new IllegalArgumentException("bert: ffn conditional routes tokens across the whole row, so it cannot keep the documents"
+                    + " of packed training data apart; train it through the API on one document per row");
+        }
         AttentionKind kind = c.attentionKind();
         AttentionKernel k = kind.create(kernelConfig(c), 1, new Generator(0)); // layer 1: per-layer kinds show their odd layers
         if (k instanceof RealFormerAttention) {

@@ -12,6 +12,7 @@ import dev.tessera.nn.attention.KernelOptions;
 import dev.tessera.nn.attention.SlidingWindowAttention;
 import dev.tessera.nn.block.Hourglass;
 import dev.tessera.nn.ffn.Activation;
+import dev.tessera.nn.ffn.ConditionalFeedForward;
 import dev.tessera.nn.ffn.FeedForward;
 import dev.tessera.nn.norm.NormKind;
 import dev.tessera.nn.norm.NormPlacement;
@@ -108,6 +109,9 @@ final class HfConfig {
         }
         if (c.hourglass() != null) {
             t.put("hourglass", c.hourglass().toString()); // B27, the paper's notation: pre@1,shortened@k,post@1/shortening/upsampling
+        }
+        if (c.ffnOptions() != null) {
+            t.set("ffn_options", JSON.valueToTree(KernelOptions.values(c.ffnOptions()))); // B24: light_hidden, routed
         }
         return o;
     }
@@ -291,6 +295,7 @@ final class HfConfig {
         if (t.has("norm_kind")) b.normKind(enumValue(t, "norm_kind", NormKind.class));
         if (t.has("norm_placement")) b.normPlacement(enumValue(t, "norm_placement", NormPlacement.class));
         if (t.has("ffn_kind")) b.ffnKind(enumValue(t, "ffn_kind", FeedForward.Kind.class));
+        if (t.has("ffn_options")) b.ffnOptions(ffnOptions(t.get("ffn_options")));
         if (t.has("activation")) b.activation(enumValue(t, "activation", Activation.class));
         if (t.has("attention_kind")) b.attentionKind(enumValue(t, "attention_kind", AttentionKind.class));
         if (t.has("positional")) b.positional(enumValue(t, "positional", Positional.class));
@@ -326,6 +331,18 @@ final class HfConfig {
             } catch (IllegalArgumentException e) {
                 throw new IllegalArgumentException("config.json: tessera.attention_options: " + e.getMessage(), e);
             }
+        }
+    }
+
+    /** B24: {@code tessera.ffn_options} of ffn conditional, {"light_hidden": h, "routed": m}. */
+    private static ConditionalFeedForward.Options ffnOptions(JsonNode o) {
+        if (!o.isObject() || o.size() != 2 || !o.has("light_hidden") || !o.has("routed")) {
+            throw new IllegalArgumentException("config.json: tessera.ffn_options must be {\"light_hidden\": h, \"routed\": m}, got " + o);
+        }
+        try {
+            return new ConditionalFeedForward.Options(integer(o, "light_hidden", 0), integer(o, "routed", 0));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("config.json: tessera.ffn_options: " + e.getMessage(), e);
         }
     }
 

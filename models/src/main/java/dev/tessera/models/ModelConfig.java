@@ -6,6 +6,7 @@ import dev.tessera.nn.attention.AttentionKind;
 import dev.tessera.nn.attention.SlidingWindowAttention;
 import dev.tessera.nn.block.Hourglass;
 import dev.tessera.nn.ffn.Activation;
+import dev.tessera.nn.ffn.ConditionalFeedForward;
 import dev.tessera.nn.ffn.FeedForward;
 import dev.tessera.nn.norm.NormKind;
 import dev.tessera.nn.norm.NormPlacement;
@@ -24,7 +25,7 @@ import java.nio.file.Path;
  * @param headDim HS; usually dim / heads, but Llama-family configs may set it apart ({@code head_dim})
  * @param ffnHidden the feed-forward hidden width (gated kinds: the width of gate/up projections)
  * @param normPlacement A1: PRE (Llama, GPT-2), POST (with {@code deepNorm}, D1) or SANDWICH (Gemma 2)
- * @param ffnKind A5: MLP (GPT-2) or a gated unit (SWIGLU for Llama)
+ * @param ffnKind A5: MLP (GPT-2) or a gated unit (SWIGLU for Llama); B24: CONDITIONAL (BERT only, with ffnOptions)
  * @param activation A4: the MLP's activation, or the gate's activation of a gated unit
  * @param positional C1/A7: how positions enter the model
  * @param qkNorm A11: a per-head norm (of {@code normKind}) on queries and keys
@@ -37,6 +38,8 @@ import java.nio.file.Path;
  * @param attentionOptions the attention kind's own options record ({@link AttentionKind#optionsType()}), e.g. the
  *     window W of SLIDING_WINDOW (B5; Hugging Face's {@code sliding_window}) or the k of TOPK (B9); config.json
  *     {@code tessera.attention_options}, {@code --attention-option name=value} on the command line
+ * @param ffnOptions B24: the light branch's width and the routed token count of ffnKind CONDITIONAL (the heavy branch
+ *     takes ffnHidden), null for every other kind; config.json {@code tessera.ffn_options}
  * @param hourglass B27: the layers split as pre@1, shortened@k, post@1 with the middle ones on a sequence shortened k times
  *     ({@link Hourglass}), or null for a plain stack; config.json {@code tessera.hourglass}, {@code --hourglass} on the command line
  */
@@ -44,7 +47,7 @@ public record ModelConfig(Architecture architecture, int vocabSize, int contextL
         int headDim, int ffnHidden, NormKind normKind, double normEps, NormPlacement normPlacement, FeedForward.Kind ffnKind,
         Activation activation, AttentionKind attentionKind, Positional positional, double ropeTheta, boolean tieEmbeddings,
         boolean bias, boolean qkNorm, double attentionSoftCap, double finalSoftCap, double zLoss, boolean deepNorm, double dropout,
-        double initStd, DType dtype, Record attentionOptions, Hourglass.Options hourglass) {
+        double initStd, DType dtype, Record attentionOptions, ConditionalFeedForward.Options ffnOptions, Hourglass.Options hourglass) {
 
     /** The model families this package builds; each is one file. BERT is the encoder (I3), trained by masked-LM. */
     public enum Architecture { LLAMA, GPT2, BERT }
@@ -90,6 +93,10 @@ public record ModelConfig(Architecture architecture, int vocabSize, int contextL
         require(dropout >= 0 && dropout < 1, "dropout must be in [0, 1), got " + dropout);
         require(architecture == Architecture.BERT || attentionKind.causal(), "attention " + attentionKind.configName() + " is bidirectional only; "
                 + architecture.name().toLowerCase(java.util.Locale.ROOT) + " is a causal decoder");
+        require(architecture == Architecture.BERT || !ffnKind.routed(), "ffn " + ffnKind.name().toLowerCase(java.util.Locale.ROOT)
+                + " is bidirectional only; " + architecture.name().toLowerCase(java.util.Locale.ROOT) + " is a causal decoder");
+        require(ffnKind.routed() == (ffnOptions != null), ffnKind.routed() ? "ffn conditional needs ffnOptions (light_hidden, routed)"
+                : "ffnOptions are for ffn conditional, got ffn " + ffnKind.name().toLowerCase(java.util.Locale.ROOT));
         require(attentionOptions.getClass() == attentionKind.optionsType(), "attention " + attentionKind.configName() + " takes "
                 + attentionKind.optionsType().getSimpleName() + " options, got " + attentionOptions);
         require(initStd > 0 && Double.isFinite(initStd), "initStd must be positive, got " + initStd);
@@ -111,9 +118,9 @@ public record ModelConfig(Architecture architecture, int vocabSize, int contextL
         if (architecture == Architecture.BERT) {
             require(kvHeads == heads && heads * headDim == dim, "BERT needs kvHeads == heads and heads·headDim == dim, got kvHeads "
                     + kvHeads + ", " + heads + "·" + headDim + " vs dim " + dim);
-            require(normKind == NormKind.LAYER_NORM && normPlacement == NormPlacement.POST && !deepNorm && ffnKind == FeedForward.Kind.MLP
-                    && positional == Positional.LEARNED && tieEmbeddings && bias && !qkNorm && finalSoftCap == 0,
-                    "BERT is post-LayerNorm with a plain MLP, learned positions, biases and the MLM decoder tied to the word embeddings");
+            require(normKind == NormKind.LAYER_NORM && normPlacement == NormPlacement.POST && !deepNorm
+                    && (ffnKind == FeedForward.Kind.MLP || ffnKind == FeedForward.Kind.CONDITIONAL) && positional == Positional.LEARNED && tieEmbeddings && bias && !qkNorm && finalSoftCap == 0,
+                    "BERT is post-LayerNorm with a plain (or conditional) MLP, learned positions, biases and the MLM decoder tied to the word embeddings");
         }
     }
 
@@ -125,7 +132,7 @@ public record ModelConfig(Architecture architecture, int vocabSize, int contextL
             double initStd, DType dtype) {
         this(architecture, vocabSize, contextLength, layers, dim, heads, kvHeads, headDim, ffnHidden, normKind, normEps, normPlacement,
                 ffnKind, activation, attentionKind, positional, ropeTheta, tieEmbeddings, bias, qkNorm, attentionSoftCap, finalSoftCap,
-                zLoss, deepNorm, dropout, initStd, dtype, attentionKind.defaultOptions(), null);
+                zLoss, deepNorm, dropout, initStd, dtype, attentionKind.defaultOptions());
     }
 
     /** A plain stack (no hourglass). */
@@ -136,7 +143,15 @@ public record ModelConfig(Architecture architecture, int vocabSize, int contextL
             double initStd, DType dtype, Record attentionOptions) {
         this(architecture, vocabSize, contextLength, layers, dim, heads, kvHeads, headDim, ffnHidden, normKind, normEps, normPlacement,
                 ffnKind, activation, attentionKind, positional, ropeTheta, tieEmbeddings, bias, qkNorm, attentionSoftCap, finalSoftCap,
-                zLoss, deepNorm, dropout, initStd, dtype, attentionOptions, null);
+                zLoss, deepNorm, dropout, initStd, dtype, attentionOptions, null, null);
+    }
+
+    /**
+     * Our defaults for ffn CONDITIONAL (not the paper's, whose sizes are T5's): a light branch a quarter of
+     * the heavy width, and 16 routed tokens per sequence, as {@code --attention conditional}'s default.
+     */
+    public static ConditionalFeedForward.Options defaultFfnOptions(int ffnHidden) {
+        return new ConditionalFeedForward.Options(Math.max(1, ffnHidden / 4), 16);
     }
 
     /** B5: the sliding window W (a query sees itself and the W − 1 keys before it), or 0 for any other kind. */
@@ -247,6 +262,7 @@ public record ModelConfig(Architecture architecture, int vocabSize, int contextL
         private DType dtype;
         private Record attentionOptions;
         private Hourglass.Options hourglass;
+        private ConditionalFeedForward.Options ffnOptions;
 
         private Builder(ModelConfig c) {
             architecture = c.architecture; vocabSize = c.vocabSize; contextLength = c.contextLength; layers = c.layers; dim = c.dim;
@@ -255,7 +271,7 @@ public record ModelConfig(Architecture architecture, int vocabSize, int contextL
             attentionKind = c.attentionKind; positional = c.positional; ropeTheta = c.ropeTheta; tieEmbeddings = c.tieEmbeddings;
             bias = c.bias; qkNorm = c.qkNorm; attentionSoftCap = c.attentionSoftCap; finalSoftCap = c.finalSoftCap; zLoss = c.zLoss;
             deepNorm = c.deepNorm; dropout = c.dropout; initStd = c.initStd; dtype = c.dtype;
-            attentionOptions = c.attentionOptions;
+            attentionOptions = c.attentionOptions; ffnOptions = c.ffnOptions;
             hourglass = c.hourglass;
         }
 
@@ -273,7 +289,10 @@ public record ModelConfig(Architecture architecture, int vocabSize, int contextL
         public Builder normKind(NormKind v) { normKind = v; return this; }
         public Builder normEps(double v) { normEps = v; return this; }
         public Builder normPlacement(NormPlacement v) { normPlacement = v; return this; }
-        public Builder ffnKind(FeedForward.Kind v) { ffnKind = v; return this; }
+        /** Another FFN kind; its options are kept for CONDITIONAL (defaults at build when none were set), dropped otherwise. */
+        public Builder ffnKind(FeedForward.Kind v) { ffnOptions = v != null && v.routed() ? ffnOptions : null; ffnKind = v; return this; }
+        /** B24: the conditional FFN's light width and routed token count. */
+        public Builder ffnOptions(ConditionalFeedForward.Options v) { ffnOptions = v; return this; }
         public Builder activation(Activation v) { activation = v; return this; }
         /** Another attention kind; its options are kept if they are the new kind's type, else reset to its defaults. */
         public Builder attentionKind(AttentionKind v) {
@@ -307,7 +326,8 @@ public record ModelConfig(Architecture architecture, int vocabSize, int contextL
             }
             return new ModelConfig(architecture, vocabSize, contextLength, layers, dim, heads, kvHeads, headDim, ffnHidden, normKind,
                     normEps, normPlacement, ffnKind, activation, attentionKind, positional, ropeTheta, tieEmbeddings, bias, qkNorm,
-                    attentionSoftCap, finalSoftCap, zLoss, deepNorm, dropout, initStd, dtype, options, hourglass);
+                    attentionSoftCap, finalSoftCap, zLoss, deepNorm, dropout, initStd, dtype, options, ffnOptions != null || ffnKind == null
+                    || !ffnKind.routed() ? ffnOptions : defaultFfnOptions(ffnHidden), hourglass);
         }
     }
 }

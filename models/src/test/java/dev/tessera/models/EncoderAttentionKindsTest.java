@@ -31,7 +31,7 @@ class EncoderAttentionKindsTest {
     }
 
     /** Four single-document rows counting up from different starts, mod 16: a masked token is its left neighbour + 1. */
-    private static Tensor counting() {
+    static Tensor counting() {
         long[] ids = new long[4 * T];
         for (int r = 0; r < 4; r++) {
             for (int i = 0; i < T; i++) {
@@ -41,7 +41,7 @@ class EncoderAttentionKindsTest {
         return Tensor.of(ids, 4, T);
     }
 
-    private static double loss(Bert model, MaskedLm.Masked m) {
+    static double loss(Bert model, MaskedLm.Masked m) {
         return Losses.crossEntropy(model.forward(m.inputs(), AttentionMask.NONE), m.labels()).item();
     }
 

@@ -263,10 +263,13 @@ public final class Catalog {
                             + "golden vs timm XCA"),
             todo("B23", "Perceiver / Perceiver AR latent cross-attention",
                     "Jaegle et al. 2021, Perceiver; Hawthorne et al. 2022, Perceiver AR"),
-            partial("B24", "CoLT5 conditional routing", "Ainslie et al. 2023, CoLT5: Faster Long-Range Transformers with Conditional Computation",
-                    NN + "attention.ConditionalAttention", "--attention conditional [--attention-option window=W] [--attention-option routed=m]",
+            done("B24", "CoLT5 conditional routing", "Ainslie et al. 2023, CoLT5: Faster Long-Range Transformers with Conditional Computation",
+                    NN + "attention.ConditionalAttention", "--attention conditional [--attention-option window=W] [--attention-option routed=m];"
+                            + " tessera.ffn_kind=conditional [tessera.ffn_options light_hidden=h, routed=m]",
                     NN + "attention.ConditionalAttentionTest",
-                    "conditional attention (routed FFN not done); bidirectional only: trained in the encoder (models EncoderAttentionKindsTest), one document per row; sigmoid router scores instead of the iterative soft top-k"),
+                    "conditional attention + conditional FFN (ffn.ConditionalFeedForward, ConditionalFeedForwardTest); bidirectional only:"
+                            + " both trained in the BERT encoder (models EncoderAttentionKindsTest, EncoderConditionalFeedForwardTest), the"
+                            + " causal decoders refuse them; one document per row; sigmoid router scores instead of the iterative soft top-k"),
             done("B25", "adaptive attention span", "Sukhbaatar et al. 2019, Adaptive Attention Span in Transformers",
                     NN + "attention.AdaptiveSpanAttention", "--attention adaptive_span [--attention-option span_loss=λ] [--attention-option ramp=R]",
                     NN + "attention.AdaptiveSpanAttentionTest",

@@ -104,6 +104,15 @@ public final class Ref {
         };
     }
 
+    /** B24 routing: whether position i is among the m largest scores (ties to the earlier position), counted directly, no sorting. */
+    public static boolean routed(double[] scores, int i, int m) {
+        int ahead = 0;
+        for (int j = 0; j < scores.length; j++) {
+            ahead += scores[j] > scores[i] || (scores[j] == scores[i] && j < i) ? 1 : 0;
+        }
+        return ahead < m;
+    }
+
     public static double[] ffn(FeedForward.Config c, double[] x, Map<String, Tensor> s, String pre) {
         int rows = x.length / c.dim();
         Activation a = c.effectiveActivation();

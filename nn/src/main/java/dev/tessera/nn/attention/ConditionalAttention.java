@@ -99,8 +99,9 @@ public final class ConditionalAttention extends Module implements AttentionKerne
     /**
      * One-hot rows (B, H, min(m, n), n) picking, per (batch, head), the n-long column of
      * {@code scores} (B, H, n, 1)'s m largest entries, in position order (ties to the earlier).
+     * Shared with the conditional feed-forward ({@code ffn.ConditionalFeedForward}), which routes the same way.
      */
-    static Tensor selection(Tensor scores, int m) {
+    public static Tensor selection(Tensor scores, int m) {
         int batchHeads = scores.size(0) * scores.size(1);
         int n = scores.size(2);
         int kept = Math.min(m, n);

@@ -26,7 +26,13 @@ public final class FeedForward extends Module implements Layer {
         GLU(Activation.SIGMOID),
         REGLU(Activation.RELU),
         GEGLU(Activation.GELU_ERF),
-        SWIGLU(Activation.SILU);
+        SWIGLU(Activation.SILU),
+        /**
+         * B24: CoLT5's conditional feed-forward, a light MLP for every token plus a heavy MLP for the
+         * router's top-m tokens ({@link ConditionalFeedForward}, which this class does not build).
+         * Routing ranks the whole sequence, so it is bidirectional only.
+         */
+        CONDITIONAL(null);
 
         private final Activation gate;
 
@@ -36,6 +42,11 @@ public final class FeedForward extends Module implements Layer {
 
         public boolean gated() {
             return gate != null;
+        }
+
+        /** Whether the kind routes tokens across the sequence ({@link ConditionalFeedForward}) rather than acting on each alone. */
+        public boolean routed() {
+            return this == CONDITIONAL;
         }
     }
 
@@ -50,6 +61,10 @@ public final class FeedForward extends Module implements Layer {
             }
             if (kind == null) {
                 throw new IllegalArgumentException("FeedForward.Config: kind is required");
+            }
+            if (kind.routed()) {
+                throw new IllegalArgumentException("FeedForward.Config: kind conditional routes tokens across the sequence; build a"
+                        + " ConditionalFeedForward");
             }
             if (kind == Kind.MLP && activation == null) {
                 throw new IllegalArgumentException("FeedForward.Config: an MLP needs an activation");

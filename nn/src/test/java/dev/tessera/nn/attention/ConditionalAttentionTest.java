@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.tessera.autograd.GradCheck;
 import dev.tessera.autograd.Variable;
+import dev.tessera.nn.Ref;
 import dev.tessera.tensor.Generator;
 import dev.tessera.tensor.Tensor;
 import java.util.Map;
@@ -22,17 +23,6 @@ class ConditionalAttentionTest {
 
     private static double sigmoid(double x) {
         return 1 / (1 + Math.exp(-x));
-    }
-
-    /** Whether position i is among the m largest of scores (ties to the earlier position): counted directly, no sorting. */
-    private static boolean routed(double[] scores, int i, int m) {
-        int ahead = 0;
-        for (int j = 0; j < scores.length; j++) {
-            if (scores[j] > scores[i] || (scores[j] == scores[i] && j < i)) {
-                ahead++;
-            }
-        }
-        return ahead < m;
     }
 
     /** out_i = light_i + [i routed] σ(a_i) Σ_{j routed} softmax(q_i·k_j/√D) σ(b_j) v_j, in double loops. */
@@ -64,13 +54,13 @@ class ConditionalAttentionTest {
                     bs[j] = dot(row(ka, k.shape(), bb, hh, j), keyRouter);
                 }
                 for (int i = 0; i < t; i++) {
-                    if (!routed(a, i, m)) {
+                    if (!Ref.routed(a, i, m)) {
                         continue;
                     }
                     double total = 0;
                     double[] acc = new double[d + 1];
                     for (int j = 0; j < s; j++) {
-                        if (routed(bs, j, m)) {
+                        if (Ref.routed(bs, j, m)) {
                             double w = Math.exp(dot(row(qa, q.shape(), bb, hh, i), row(ka, k.shape(), bb, hh, j)) / Math.sqrt(d));
                             total += w;
                             double[] vj = row(va, v.shape(), bb, hh, j);
