@@ -87,6 +87,8 @@ public record ModelConfig(Architecture architecture, int vocabSize, int contextL
         require(dropout >= 0 && dropout < 1, "dropout must be in [0, 1), got " + dropout);
         require(architecture == Architecture.BERT || attentionKind.causal(), "attention " + attentionKind.configName() + " is bidirectional only; "
                 + architecture.name().toLowerCase(java.util.Locale.ROOT) + " is a causal decoder");
+        require(architecture != Architecture.BERT || attentionKind != AttentionKind.PERCEIVER_AR,
+                "attention perceiver_ar predicts the last positions of a causal decoder; bert is an encoder");
         require(attentionOptions.getClass() == attentionKind.optionsType(), "attention " + attentionKind.configName() + " takes "
                 + attentionKind.optionsType().getSimpleName() + " options, got " + attentionOptions);
         require(initStd > 0 && Double.isFinite(initStd), "initStd must be positive, got " + initStd);

@@ -29,8 +29,19 @@ import java.util.Arrays;
  * around each attention, and its stack of latent self-attention blocks, are left to the block this
  * kernel sits in (one latent self-attention step here, with its residual). The cross step itself
  * is {@link #cross}, checked against transformers' {@code PerceiverSelfAttention} with
- * {@code is_cross_attention=True} (LayerNorms and projections done by the caller). Perceiver AR,
- * the causal form (the last positions as latents), changes the model rather than the kernel.
+ * {@code is_cross_attention=True} (LayerNorms and projections done by the caller).
+ *
+ * <p>Perceiver AR (Hawthorne, Jaegle, Cangea, Borgeaud, Nash, Malinowski, Dieleman, Vinyals,
+ * Botvinick, Simon, Sheahan, Zeghidour, Alayrac, Carreira and Engel, "General-purpose, long-context
+ * autoregressive modeling with Perceiver AR", ICML 2022) is the causal form, and it changes the
+ * model rather than the kernel: the latents are the last N positions themselves, so with X the
+ * T inputs and p_i = T − N + i the position of latent i,
+ * <pre>
+ *   layer 1:     H_i = X_{p_i} + Σ_{s ≤ p_i} softmax_s(q(X_{p_i}) · k(X_s) / √D) v(X_s)       (N queries, T keys)
+ *   layers 2..L: H ← H + causal softmax self-attention among the N latents only
+ * </pre>
+ * and the loss covers the last N targets only. Its kind, {@link AttentionKind#PERCEIVER_AR}, takes
+ * {@link ArOptions} and ordinary causal softmax kernels; the decoders route it (models' PerceiverAr).
  *
  * <p>Bidirectional only: every latent reads every input, so a causal or document mask is refused
  * with a one-line error ({@link AttentionKind#causal()} is false for it).
@@ -42,6 +53,15 @@ public final class PerceiverAttention extends Module implements AttentionKernel 
         public Options {
             if (latents < 1) {
                 throw new IllegalArgumentException("attention perceiver: option latents must be >= 1, got " + latents);
+            }
+        }
+    }
+
+    /** @param latents N ≥ 1, how many of the last positions are Perceiver AR's latents (the paper: 1024 of 8192 and more) */
+    public record ArOptions(int latents) {
+        public ArOptions {
+            if (latents < 1) {
+                throw new IllegalArgumentException("attention perceiver_ar: option latents must be >= 1, got " + latents);
             }
         }
     }
