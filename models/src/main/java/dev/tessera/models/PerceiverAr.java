@@ -12,7 +12,8 @@ import java.util.List;
  * loop under {@code --attention perceiver_ar --attention-option latents=N}: the first block's
  * queries are the last n = min(N, T) positions and its keys all T positions (causal, each latent
  * at its own position); the later blocks run on those n latents only; the model returns logits
- * (B, n, V) for the last n positions, and the next-token objective scores the last n targets.
+ * (B, n, V) for the last n positions (with caches: for the new positions among them), and the
+ * next-token objective scores the last n targets. With N ≥ T it is the plain decoder.
  *
  * <p>Decoding. The latents' window slides with every new token, so the later layers' states of
  * the older latents change as the oldest leaves the window: caching them would not be exact.
@@ -55,7 +56,11 @@ final class PerceiverAr {
         return caches.get(0).length();
     }
 
-    /** x (B, T, C), the new positions' block inputs → the latents' hidden states (B, n, C) after every block. */
+    /**
+     * x (B, T, C), the new positions' block inputs → the hidden states after every block of the new
+     * positions that are latents, (B, min(T, n), C): all n latents in a full forward, the last
+     * position when decoding one token.
+     */
     static Variable forward(List<? extends Block> blocks, int latents, Variable x, AttentionMask mask, List<KvCache> caches) {
         Variable all = x; // (B, P+T, C): the first layer's inputs of every position
         if (caches != null) {
@@ -69,6 +74,7 @@ final class PerceiverAr {
         for (int l = 1; l < blocks.size(); l++) {
             h = blocks.get(l).forward(h, h, latentMask, null); // (B, n, C)
         }
-        return h;
+        int fresh = Math.min(x.size(1), n); // the new positions among the latents
+        return fresh == n ? h : h.narrow(1, n - fresh, fresh); // (B, min(T, n), C)
     }
 }
