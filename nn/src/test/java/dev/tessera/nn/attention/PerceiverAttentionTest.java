@@ -108,6 +108,37 @@ class PerceiverAttentionTest {
         assertTrue(mha.namedParameters().containsKey("kernel.latents"), mha.namedParameters().keySet().toString());
     }
 
+    /**
+     * Perceiver AR's first layer (the last N positions' queries over all keys, causal): one such
+     * layer gives exactly the last N rows of ordinary causal self-attention, RoPE and grouped-query
+     * heads included; with a cache holding the earlier positions too.
+     */
+    @Property(tries = 20)
+    void lastQueriesOverAllKeysAreTheLastRowsOfCausalSelfAttention(@ForAll @IntRange(min = 1, max = 7) int t,
+            @ForAll @IntRange(min = 1, max = 7) int n, @ForAll @IntRange(min = 1, max = 1000) int seed) {
+        int rows = Math.min(n, t);
+        var mha = new MultiHeadAttention(MultiHeadAttention.Config.llama(8, 2, 1, 16).withDtype(DType.F64), new Generator(seed));
+        Variable x = Variable.constant(AttentionReference.randn(seed, 1, 2, t, 8));
+        Variable last = x.narrow(1, t - rows, rows);
+        Tensor full = mha.forward(x, AttentionMask.causalOnly()).data().narrow(1, t - rows, rows);
+        AttentionReference.assertClose(full.toDoubleArray(), mha.forward(last, x, AttentionMask.causalOnly(), null).data(), 1e-12);
+        KvCache cache = KvCache.growing(); // the first t − 1 positions cached, the last one new; queries still the last rows
+        mha.forward(x.narrow(1, 0, t - 1), AttentionMask.causalOnly(), cache);
+        if (t > 1) {
+            Variable cached = mha.forward(last, x.narrow(1, t - 1, 1), AttentionMask.causalOnly(), cache);
+            AttentionReference.assertClose(full.toDoubleArray(), cached.data(), 1e-12);
+        }
+    }
+
+    @Test
+    void lastQueriesGradientsMatchFiniteDifferences() {
+        var mha = new MultiHeadAttention(MultiHeadAttention.Config.llama(8, 2, 1, 16).withDtype(DType.F64), new Generator(3));
+        GradCheck.check(in -> mha.forward(in[0].narrow(1, 3, 2), in[0], AttentionMask.causalOnly(), null), AttentionReference.randn(4, 1, 2, 5, 8));
+        var e = assertThrows(IllegalArgumentException.class, () -> mha.forward(Variable.constant(AttentionReference.randn(1, 1, 1, 3, 8)),
+                Variable.constant(AttentionReference.randn(1, 1, 1, 2, 8)), AttentionMask.causalOnly(), null));
+        assertEquals("MultiHeadAttention: 3 queries but only 2 key positions", e.getMessage());
+    }
+
     /** A bidirectional task (a masked token from both its neighbours): 10 steps lower the loss well below its start. */
     @Test
     void shortTrainingRunLowersTheLoss() {
