@@ -12,6 +12,7 @@ import dev.tessera.nn.attention.AttentionMask;
 import dev.tessera.nn.attention.KvCache;
 import dev.tessera.nn.attention.MultiHeadAttention;
 import dev.tessera.nn.attention.SoftCap;
+import dev.tessera.nn.block.Hourglass;
 import dev.tessera.nn.block.LmHead;
 import dev.tessera.nn.block.TokenEmbedding;
 import dev.tessera.nn.ffn.Activation;
@@ -181,6 +182,7 @@ public final class GPT2 extends Module implements LanguageModel {
         private final SinusoidalPositions sinusoidal;
         private final Dropout drop;
         private final ModuleList<Block> h;
+        private final Hourglass hourglass;
         private final Layer lnF;
         private final int latents; // Perceiver AR's N, 0 otherwise
 
@@ -194,6 +196,7 @@ public final class GPT2 extends Module implements LanguageModel {
             for (int l = 0; l < c.layers(); l++) {
                 h.add(new Block(c, l, g));
             }
+            hourglass = c.hourglass() == null ? null : child("hourglass", new Hourglass(c.hourglass(), c.dim(), c.bias(), g, c.dtype()));
             // post-norm blocks end in a norm already
             lnF = c.normPlacement() == NormPlacement.POST ? null
                     : (Layer) child("ln_f", c.normKind().create(c.dim(), c.normEps(), c.bias(), c.dtype()));
@@ -209,6 +212,8 @@ public final class GPT2 extends Module implements LanguageModel {
             x = drop.forward(x);
             if (latents > 0) {
                 x = PerceiverAr.forward(java.util.stream.StreamSupport.stream(h.spliterator(), false).toList(), latents, x, mask, caches); // (B, n, C)
+            } else if (hourglass != null) { // B27: the middle layers on the shortened sequence
+                x = hourglass.forward(x, (l, y, m, cache) -> h.get(l).forward(y, m, cache), mask, caches, past); // (B, T, C)
             } else {
                 for (int l = 0; l < h.size(); l++) {
                     x = h.get(l).forward(x, mask, caches == null ? null : caches.get(l)); // (B, T, C)

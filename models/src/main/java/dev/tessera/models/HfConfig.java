@@ -10,6 +10,7 @@ import dev.tessera.models.ModelConfig.Positional;
 import dev.tessera.nn.attention.AttentionKind;
 import dev.tessera.nn.attention.KernelOptions;
 import dev.tessera.nn.attention.SlidingWindowAttention;
+import dev.tessera.nn.block.Hourglass;
 import dev.tessera.nn.ffn.Activation;
 import dev.tessera.nn.ffn.FeedForward;
 import dev.tessera.nn.norm.NormKind;
@@ -104,6 +105,9 @@ final class HfConfig {
         Map<String, Object> options = KernelOptions.values(c.attentionOptions());
         if (!options.isEmpty()) {
             t.set("attention_options", JSON.valueToTree(options)); // the kind's own record, by name (no Hugging Face field)
+        }
+        if (c.hourglass() != null) {
+            t.put("hourglass", c.hourglass().toString()); // B27, the paper's notation: pre@1,shortened@k,post@1/shortening/upsampling
         }
         return o;
     }
@@ -298,6 +302,13 @@ final class HfConfig {
         if (t.has("z_loss")) b.zLoss(number(t, "z_loss", 0));
         if (t.has("deep_norm")) b.deepNorm(bool(t, "deep_norm", false));
         if (t.has("dropout")) b.dropout(number(t, "dropout", 0));
+        if (t.hasNonNull("hourglass")) {
+            try {
+                b.hourglass(Hourglass.Options.parse(t.get("hourglass").asText()));
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("config.json: tessera." + e.getMessage(), e);
+            }
+        }
         Map<String, Object> options = new LinkedHashMap<>();
         if (t.has("attention_window")) options.put("window", integer(t, "attention_window", 0)); // written before attention_options
         if (t.has("attention_top_k")) options.put("k", integer(t, "attention_top_k", 0));

@@ -43,8 +43,10 @@ public interface LanguageModel {
         ModelConfig c = config();
         List<KvCache> caches = new ArrayList<>();
         for (int l = 0; l < c.layers(); l++) {
+            boolean shortened = c.hourglass() != null && c.hourglass().shortened(l); // B27: these hold ⌈T/k⌉ shortened tokens
+            int capacity = shortened ? Math.ceilDiv(maxT, c.hourglass().factor()) : maxT;
             caches.add(c.attentionWindow() > 0 ? KvCache.slidingWindow(c.attentionWindow())
-                    : KvCache.preallocated(batch, c.kvHeads(), maxT, c.headDim(), c.dtype()));
+                    : KvCache.preallocated(batch, c.kvHeads(), capacity, c.headDim(), c.dtype()));
         }
         return caches;
     }

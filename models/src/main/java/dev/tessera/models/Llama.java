@@ -10,6 +10,7 @@ import dev.tessera.nn.attention.AttentionMask;
 import dev.tessera.nn.attention.KvCache;
 import dev.tessera.nn.attention.MultiHeadAttention;
 import dev.tessera.nn.attention.SoftCap;
+import dev.tessera.nn.block.Hourglass;
 import dev.tessera.nn.block.LmHead;
 import dev.tessera.nn.block.TokenEmbedding;
 import dev.tessera.nn.ffn.FeedForward;
@@ -141,6 +142,7 @@ public final class Llama extends Module implements LanguageModel {
         private final LearnedPositions learned;
         private final SinusoidalPositions sinusoidal;
         private final ModuleList<Block> layers;
+        private final Hourglass hourglass;
         private final Layer norm;
         private final int latents; // Perceiver AR's N, 0 otherwise
 
@@ -155,6 +157,7 @@ public final class Llama extends Module implements LanguageModel {
             for (int l = 0; l < c.layers(); l++) {
                 layers.add(new Block(c, l, g));
             }
+            hourglass = c.hourglass() == null ? null : child("hourglass", new Hourglass(c.hourglass(), c.dim(), c.bias(), g, c.dtype()));
             // A post-norm block already ends in a norm; the others need a final one.
             norm = c.normPlacement() == NormPlacement.POST ? null
                     : (Layer) child("norm", c.normKind().create(c.dim(), c.normEps(), c.bias(), c.dtype()));
@@ -174,6 +177,8 @@ public final class Llama extends Module implements LanguageModel {
             }
             if (latents > 0) {
                 x = PerceiverAr.forward(blocks(), latents, x, mask, caches); // (B, n, C)
+            } else if (hourglass != null) { // B27: the middle layers on the shortened sequence
+                x = hourglass.forward(x, (l, h, m, cache) -> layers.get(l).forward(h, m, cache), mask, caches, past); // (B, T, C)
             } else {
                 for (int l = 0; l < layers.size(); l++) {
                     x = layers.get(l).forward(x, mask, caches == null ? null : caches.get(l)); // (B, T, C)

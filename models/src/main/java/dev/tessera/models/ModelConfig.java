@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tessera.nn.attention.AttentionKind;
 import dev.tessera.nn.attention.SlidingWindowAttention;
+import dev.tessera.nn.block.Hourglass;
 import dev.tessera.nn.ffn.Activation;
 import dev.tessera.nn.ffn.FeedForward;
 import dev.tessera.nn.norm.NormKind;
@@ -36,12 +37,14 @@ import java.nio.file.Path;
  * @param attentionOptions the attention kind's own options record ({@link AttentionKind#optionsType()}), e.g. the
  *     window W of SLIDING_WINDOW (B5; Hugging Face's {@code sliding_window}) or the k of TOPK (B9); config.json
  *     {@code tessera.attention_options}, {@code --attention-option name=value} on the command line
+ * @param hourglass B27: the layers split as pre@1, shortened@k, post@1 with the middle ones on a sequence shortened k times
+ *     ({@link Hourglass}), or null for a plain stack; config.json {@code tessera.hourglass}, {@code --hourglass} on the command line
  */
 public record ModelConfig(Architecture architecture, int vocabSize, int contextLength, int layers, int dim, int heads, int kvHeads,
         int headDim, int ffnHidden, NormKind normKind, double normEps, NormPlacement normPlacement, FeedForward.Kind ffnKind,
         Activation activation, AttentionKind attentionKind, Positional positional, double ropeTheta, boolean tieEmbeddings,
         boolean bias, boolean qkNorm, double attentionSoftCap, double finalSoftCap, double zLoss, boolean deepNorm, double dropout,
-        double initStd, DType dtype, Record attentionOptions) {
+        double initStd, DType dtype, Record attentionOptions, Hourglass.Options hourglass) {
 
     /** The model families this package builds; each is one file. BERT is the encoder (I3), trained by masked-LM. */
     public enum Architecture { LLAMA, GPT2, BERT }
@@ -92,6 +95,15 @@ public record ModelConfig(Architecture architecture, int vocabSize, int contextL
         require(attentionOptions.getClass() == attentionKind.optionsType(), "attention " + attentionKind.configName() + " takes "
                 + attentionKind.optionsType().getSimpleName() + " options, got " + attentionOptions);
         require(initStd > 0 && Double.isFinite(initStd), "initStd must be positive, got " + initStd);
+        if (hourglass != null) {
+            require(architecture != Architecture.BERT, "hourglass " + hourglass + " is for the causal decoders, not bert");
+            require(hourglass.layers() == layers, "hourglass " + hourglass + " has " + hourglass.layers() + " layers, the model " + layers);
+            require(hourglass.preLayers() + hourglass.postLayers() > 0, "hourglass " + hourglass + " needs a full-length (pre or post) layer,"
+                    + " whose cache gives the decoding position");
+            require(attentionKind != AttentionKind.REALFORMER, "hourglass does not combine with realformer (its scores cannot pass between"
+                    + " full-length and shortened layers)");
+            require(attentionKind != AttentionKind.PERCEIVER_AR, "hourglass does not combine with perceiver_ar (both reshape the layer stack)");
+        }
         if (architecture == Architecture.GPT2) {
             require(kvHeads == heads, "GPT2 has no grouped-query attention: kvHeads " + kvHeads + " != heads " + heads);
             require(heads * headDim == dim, "GPT2 needs heads·headDim == dim, got " + heads + "·" + headDim + " != " + dim);
@@ -116,7 +128,18 @@ public record ModelConfig(Architecture architecture, int vocabSize, int contextL
             double initStd, DType dtype) {
         this(architecture, vocabSize, contextLength, layers, dim, heads, kvHeads, headDim, ffnHidden, normKind, normEps, normPlacement,
                 ffnKind, activation, attentionKind, positional, ropeTheta, tieEmbeddings, bias, qkNorm, attentionSoftCap, finalSoftCap,
-                zLoss, deepNorm, dropout, initStd, dtype, attentionKind.defaultOptions());
+                zLoss, deepNorm, dropout, initStd, dtype, attentionKind.defaultOptions(), null);
+    }
+
+    /** A plain stack (no hourglass). */
+    public ModelConfig(Architecture architecture, int vocabSize, int contextLength, int layers, int dim, int heads, int kvHeads,
+            int headDim, int ffnHidden, NormKind normKind, double normEps, NormPlacement normPlacement, FeedForward.Kind ffnKind,
+            Activation activation, AttentionKind attentionKind, Positional positional, double ropeTheta, boolean tieEmbeddings,
+            boolean bias, boolean qkNorm, double attentionSoftCap, double finalSoftCap, double zLoss, boolean deepNorm, double dropout,
+            double initStd, DType dtype, Record attentionOptions) {
+        this(architecture, vocabSize, contextLength, layers, dim, heads, kvHeads, headDim, ffnHidden, normKind, normEps, normPlacement,
+                ffnKind, activation, attentionKind, positional, ropeTheta, tieEmbeddings, bias, qkNorm, attentionSoftCap, finalSoftCap,
+                zLoss, deepNorm, dropout, initStd, dtype, attentionOptions, null);
     }
 
     /** B5: the sliding window W (a query sees itself and the W − 1 keys before it), or 0 for any other kind. */
@@ -226,6 +249,7 @@ public record ModelConfig(Architecture architecture, int vocabSize, int contextL
         private double attentionSoftCap, finalSoftCap, zLoss, dropout, initStd;
         private DType dtype;
         private Record attentionOptions;
+        private Hourglass.Options hourglass;
 
         private Builder(ModelConfig c) {
             architecture = c.architecture; vocabSize = c.vocabSize; contextLength = c.contextLength; layers = c.layers; dim = c.dim;
@@ -235,6 +259,7 @@ public record ModelConfig(Architecture architecture, int vocabSize, int contextL
             bias = c.bias; qkNorm = c.qkNorm; attentionSoftCap = c.attentionSoftCap; finalSoftCap = c.finalSoftCap; zLoss = c.zLoss;
             deepNorm = c.deepNorm; dropout = c.dropout; initStd = c.initStd; dtype = c.dtype;
             attentionOptions = c.attentionOptions;
+            hourglass = c.hourglass;
         }
 
         public Builder architecture(Architecture v) { architecture = v; return this; }
@@ -273,6 +298,8 @@ public record ModelConfig(Architecture architecture, int vocabSize, int contextL
         public Builder dropout(double v) { dropout = v; return this; }
         public Builder initStd(double v) { initStd = v; return this; }
         public Builder dtype(DType v) { dtype = v; return this; }
+        /** B27: the hourglass split (pre + shortened + post must equal {@code layers}), or null for a plain stack. */
+        public Builder hourglass(Hourglass.Options v) { hourglass = v; return this; }
 
         public ModelConfig build() {
             Record options;
@@ -283,7 +310,7 @@ public record ModelConfig(Architecture architecture, int vocabSize, int contextL
             }
             return new ModelConfig(architecture, vocabSize, contextLength, layers, dim, heads, kvHeads, headDim, ffnHidden, normKind,
                     normEps, normPlacement, ffnKind, activation, attentionKind, positional, ropeTheta, tieEmbeddings, bias, qkNorm,
-                    attentionSoftCap, finalSoftCap, zLoss, deepNorm, dropout, initStd, dtype, options);
+                    attentionSoftCap, finalSoftCap, zLoss, deepNorm, dropout, initStd, dtype, options, hourglass);
         }
     }
 }

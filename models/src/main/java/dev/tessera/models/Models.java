@@ -68,10 +68,14 @@ public final class Models {
         if (caches.size() != c.layers()) {
             throw new IllegalArgumentException(who + ": " + caches.size() + " caches for " + c.layers() + " layers");
         }
-        int past = caches.get(0).length();
-        for (KvCache cache : caches) {
-            if (cache.length() != past) {
-                throw new IllegalArgumentException(who + ": caches hold different numbers of positions (" + past + " and " + cache.length() + ")");
+        int full = c.hourglass() == null || c.hourglass().preLayers() > 0 ? 0 : c.layers() - 1; // a full-length layer (B27)
+        int past = caches.get(full).length();
+        for (int l = 0; l < caches.size(); l++) {
+            boolean shortened = c.hourglass() != null && c.hourglass().shortened(l); // B27: ⌈P/k⌉ shortened tokens
+            int expected = shortened ? Math.ceilDiv(past, c.hourglass().factor()) : past;
+            if (caches.get(l).length() != expected) {
+                throw new IllegalArgumentException(who + ": caches hold different numbers of positions (" + expected + " and "
+                        + caches.get(l).length() + ")");
             }
         }
         return past;

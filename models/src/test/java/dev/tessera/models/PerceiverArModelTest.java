@@ -140,6 +140,9 @@ class PerceiverArModelTest {
         var e = assertThrows(IllegalArgumentException.class, () -> ModelConfig.bert(20, 16, 2, 32, 4, 64).toBuilder()
                 .attentionKind(AttentionKind.PERCEIVER_AR).build());
         assertEquals("ModelConfig: attention perceiver_ar predicts the last positions of a causal decoder; bert is an encoder", e.getMessage());
+        var h = assertThrows(IllegalArgumentException.class, () -> ar(Fixtures.llama().toBuilder().layers(3).build(), 3).toBuilder()
+                .hourglass(dev.tessera.nn.block.Hourglass.Options.parse("1@1,1@2,1@1")).build());
+        assertEquals("ModelConfig: hourglass does not combine with perceiver_ar (both reshape the layer stack)", h.getMessage());
         LanguageModel m = Models.create(ar(Fixtures.llama(), 3), new Generator(1));
         var f = assertThrows(IllegalArgumentException.class, () -> m.forward(Fixtures.ids(1, 1, 4, 40), AttentionMask.causalOnly(),
                 List.of(KvCache.growing(), KvCache.growing(), KvCache.growing())));

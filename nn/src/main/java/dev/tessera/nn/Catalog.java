@@ -195,11 +195,11 @@ public final class Catalog {
                     "merged-head union of the two factors; defaults l = 8, c = 2, band W = 8; golden vs GPT-Neo global/local"),
             done("B7", "dilated attention (LongNet)", "Ding et al. 2023, LongNet: Scaling Transformers to 1,000,000,000 Tokens",
                     NN + "attention.DilatedAttention", "--attention dilated (--attention-option segments=4,8,16 rates=1,2,4 head_offsets=true)", NN + "attention.DilatedAttentionTest",
-                    "blocks of L = lcm(w) positions, O(T·L) (not LongNet's gather of kept rows); DilatedAttentionBenchmark in the README"),
+                    "blocks of L = lcm(w) positions, O(T·L) (not LongNet's gather of kept rows); AttentionScalingBenchmark in the README"),
             done("B8", "blockwise attention", "Qiu et al. 2020, Blockwise Self-Attention for Long Document Understanding",
                     NN + "attention.BlockwiseAttention", "--attention blockwise (--attention-option blocks=, shifts=; bidirectional: the decoders refuse it)",
                     NN + "attention.BlockwiseAttentionTest",
-                    "cyclic-shift permutation per head, default n = 2; trained in an nn encoder on a masked-neighbour task"),
+                    "cyclic-shift permutation per head, default n = 2; trained in the BERT encoder (EncoderAttentionKindsTest) and an nn masked-neighbour task"),
             done("B9", "top-k explicit sparse attention", "Zhao et al. 2019, Explicit Sparse Transformer",
                     NN + "attention.TopKAttention", "--attention topk --attention-option k=K", NN + "attention.TopKAttentionTest",
                     "ties at the k-th score all kept"),
@@ -236,9 +236,9 @@ public final class Catalog {
             done("B17", "Nyström / Skyformer", "Xiong et al. 2021, Nyströmformer; Chen et al. 2021, Skyformer",
                     NN + "attention.NystromAttention", "--attention nystrom | skyformer [--attention-option landmarks=m] (encoders; the causal decoders refuse them)",
                     NN + "attention.NystromAttentionTest",
-                    "bidirectional only: training runs are nn-level (shortTrainingRunLowersTheLoss, a masked token from both"
-                            + " neighbours); golden fixture vs transformers NystromformerSelfAttention; Skyformer in SkyformerAttention"
-                            + " (paper only, landmarks sampled per call); JMH LandmarkAttentionBenchmark"),
+                    "bidirectional only: trained in the BERT encoder (EncoderAttentionKindsTest) and in an nn masked-token task;"
+                            + " golden fixture vs transformers NystromformerSelfAttention; Skyformer in SkyformerAttention"
+                            + " (paper only, landmarks sampled per call); AttentionScalingBenchmark in the README"),
             done("B18", "clustered attention", "Vyas et al. 2020, Fast Transformers with Clustered Attention",
                     NN + "attention.ClusteredAttention", "--attention clustered [--attention-option clusters=C] [--attention-option iterations=L]",
                     NN + "attention.ClusteredAttentionTest",
@@ -255,12 +255,12 @@ public final class Catalog {
                     NN + "attention.CosFormerAttention", "--attention cosformer | sinkformer [--attention-option iterations=n] | soft [--attention-option landmarks=m]",
                     NN + "attention.CosFormerAttentionTest",
                     "cosFormer causal by prefix sums with a recurrent form, M = context length; Sinkformer and SOFT bidirectional only"
-                            + " (SinkformerAttention, SoftAttention; nn-level training tests, the decoders refuse them); Sinkhorn step golden vs"
+                            + " (SinkformerAttention, SoftAttention; trained in the BERT encoder, EncoderAttentionKindsTest); Sinkhorn step golden vs"
                             + " transformers SuperGlue log_sinkhorn_iterations; SOFT landmarks are key segment means (the paper ties Q = K)"),
             done("B22", "XCiT cross-covariance attention", "El-Nouby et al. 2021, XCiT: Cross-Covariance Image Transformers",
                     NN + "attention.XcitAttention", "--attention xcit (bidirectional only)", NN + "attention.XcitAttentionTest",
-                    "bidirectional only: the causal decoders refuse it, so its training run is the nn-level masked-token task "
-                            + "(XcitAttentionTest.shortTrainingRunLowersTheLoss); golden vs timm XCA"),
+                    "bidirectional only: trained in the BERT encoder (EncoderAttentionKindsTest) and an nn masked-token task; "
+                            + "golden vs timm XCA"),
             done("B23", "Perceiver / Perceiver AR latent cross-attention",
                     "Jaegle et al. 2021, Perceiver; Hawthorne et al. 2022, Perceiver AR",
                     NN + "attention.PerceiverAttention",
@@ -282,8 +282,11 @@ public final class Catalog {
                     NN + "attention.NeighborhoodAttention", "--attention neighborhood [--attention-option kernel_size=k]",
                     NN + "attention.NeighborhoodAttentionTest",
                     "1-D, k odd, default 7; the decoders use the causal variant (the k previous positions); no golden: natten is not in the mirror"),
-            todo("B27", "Hourglass (shortening / upsampling)",
-                    "Nawrot et al. 2022, Hierarchical Transformers Are More Efficient Language Models"),
+            done("B27", "Hourglass (shortening / upsampling)",
+                    "Nawrot et al. 2022, Hierarchical Transformers Are More Efficient Language Models", NN + "block.Hourglass",
+                    "--hourglass pre@1,shortened@k,post@1[/avg|linear[/repeat|linear]]", NN + "block.HourglassTest",
+                    "one shortened level in Llama and GPT-2 (models.HourglassModelTest); avg or linear pooling, repeat or linear upsampling"
+                            + " (no attention up/downsampling); exact KV-cached decoding"),
             done("B28", "average attention network", "Zhang et al. 2018, Accelerating Neural Transformer via an Average Attention Network",
                     NN + "attention.AverageAttention", "--attention average", NN + "attention.AverageAttentionTest",
                     "kernel form: y = v, FFN and gates per head; causal only"),

@@ -19,6 +19,7 @@ import dev.tessera.models.train.TrainState;
 import dev.tessera.models.train.Trainer;
 import dev.tessera.nn.attention.AttentionKind;
 import dev.tessera.nn.attention.KernelOptions;
+import dev.tessera.nn.block.Hourglass;
 import dev.tessera.tensor.Device;
 import dev.tessera.tensor.Generator;
 import dev.tessera.tensor.Parallel;
@@ -129,6 +130,10 @@ final class TrainCommand implements Callable<Integer> {
             + " window=64 for sliding_window (each position sees itself and the W - 1 before it) or k=8 for topk; `tessera components`"
             + " names each kind's options.")
     Map<String, String> attentionOptions;
+
+    @Option(names = "--hourglass", paramLabel = "SPEC", description = "B27 Hourglass: pre@1,shortened@k,post@1[/avg|linear[/repeat|linear]],"
+            + " e.g. 1@1,2@2,1@1/linear/linear: the middle layers run on a sequence shortened k times (sets the layer count).")
+    String hourglass;
 
     @Option(names = "--cache-dir", description = "Tokenized-corpus cache (default: ~/.cache/tessera/tokens).")
     Path cacheDir;
@@ -267,6 +272,10 @@ final class TrainCommand implements Callable<Integer> {
             }
             modelConfig = builder.build();
         }
+        if (hourglass != null) {
+            Hourglass.Options h = hourglassOption();
+            modelConfig = modelConfig.toBuilder().layers(h.layers()).hourglass(h).build();
+        }
         int batch = batchSize != null ? batchSize : p.batchSize();
         TrainConfig cfg = new TrainConfig(steps, batch, gradAccum, optimizer, lr, minLr != null ? minLr : lr / 10,
                 warmup != null ? warmup : Math.min(100, steps / 10), weightDecay, clip, zLoss, evalEvery, evalBatches, checkpointEvery, keep,
@@ -307,6 +316,10 @@ final class TrainCommand implements Callable<Integer> {
                         + KernelOptions.values(saved.attentionOptions()));
             }
         }
+        if (given("--hourglass") && !hourglassOption().equals(saved.hourglass())) {
+            throw contradiction("--hourglass " + hourglass, configFile, saved.hourglass() == null ? "no hourglass" : "hourglass "
+                    + saved.hourglass());
+        }
         if (given("--model") && isBert(presetModel(Preset.TINY)) != isBert(saved)) {
             throw contradiction("--model " + model, configFile, saved.architecture().name().toLowerCase(Locale.ROOT));
         }
@@ -314,6 +327,7 @@ final class TrainCommand implements Callable<Integer> {
             ModelConfig base = given("--model-config") ? readModelConfig(modelConfigFile) : presetModel(Preset.of(preset));
             ModelConfig aligned = base.toBuilder().attentionKind(saved.attentionKind()).attentionOptions(saved.attentionOptions())
                     .positional(saved.positional())
+                    .layers(saved.hourglass() != null ? saved.layers() : base.layers()).hourglass(saved.hourglass())
                     .vocabSize(saved.vocabSize()).build();
             if (!aligned.equals(saved)) {
                 throw contradiction(given("--model-config") ? "--model-config " + modelConfigFile : "--preset " + preset, configFile,
@@ -430,6 +444,15 @@ final class TrainCommand implements Callable<Integer> {
         @Override
         public java.util.Iterator<String> iterator() {
             return java.util.Arrays.stream(AttentionKind.values()).map(k -> k.name().toLowerCase(Locale.ROOT)).iterator();
+        }
+    }
+
+    /** The --hourglass split; a one-line error for a bad spec. */
+    private Hourglass.Options hourglassOption() {
+        try {
+            return Hourglass.Options.parse(hourglass);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("train: --hourglass: " + e.getMessage(), e);
         }
     }
 
