@@ -80,13 +80,18 @@ public final class GPT2 extends Module implements LanguageModel {
             }
         }
 
-        /** x (B, T, C) → (B, T, C); with a cache of P positions the queries sit at P … P+T−1. */
-        Variable forward(Variable x, AttentionMask mask, KvCache cache) {
-            int b = x.size(0);
-            int t = x.size(1);
+        /**
+         * Queries from xq (B, N, C), keys/values from xkv (B, T, C) → (B, N, C); the N queries are the
+         * last N of the P + T key positions (P cached). Self-attention when xq is xkv; Perceiver AR's
+         * first layer otherwise (c_attn then runs on xq too, and only its query third is used).
+         */
+        Variable forward(Variable xq, Variable xkv, AttentionMask mask, KvCache cache) {
+            int b = xkv.size(0);
+            int t = xkv.size(1);
+            int n = xq.size(1);
             int dim = heads * headDim;
-            Variable[] qkv = cAttn.forward(x).split(dim, 2); // 3 × (B, T, C)
-            Variable q = qkv[0].reshape(b, t, heads, headDim).transpose(1, 2); // (B, NH, T, HS)
+            Variable[] qkv = cAttn.forward(xkv).split(dim, 2); // 3 × (B, T, C)
+            Variable q = (xq == xkv ? qkv[0] : cAttn.forward(xq).split(dim, 2)[0]).reshape(b, n, heads, headDim).transpose(1, 2); // (B, NH, N, HS)
             Variable k = qkv[1].reshape(b, t, heads, headDim).transpose(1, 2); // (B, NH, T, HS)
             Variable v = qkv[2].reshape(b, t, heads, headDim).transpose(1, 2); // (B, NH, T, HS)
             if (qNorm != null) {
@@ -98,9 +103,9 @@ public final class GPT2 extends Module implements LanguageModel {
                 k = all[0]; // (B, NH, P+T, HS)
                 v = all[1];
             }
-            AttentionMask m = mask.forCachedKeys(t, k.size(2)); // queries are the last T keys (a sliding-window cache holds fewer than P + T)
-            Variable y = kernel.attend(q, k, v, m); // (B, NH, T, HS)
-            return cProj.forward(y.transpose(1, 2).reshape(b, t, dim)); // (B, T, C)
+            AttentionMask m = mask.forCachedKeys(n, k.size(2)); // queries are the last N keys (a sliding-window cache holds fewer than P + T)
+            Variable y = kernel.attend(q, k, v, m); // (B, NH, N, HS)
+            return cProj.forward(y.transpose(1, 2).reshape(b, n, dim)); // (B, N, C)
         }
 
         AttentionKernel kernel() {
@@ -126,7 +131,7 @@ public final class GPT2 extends Module implements LanguageModel {
     }
 
     /** One transformer block h.N: ln_1, attn, ln_2, mlp. */
-    static final class Block extends Module {
+    static final class Block extends Module implements PerceiverAr.Block {
         private final Layer ln1;
         private final Attention attn;
         private final Layer ln2;
@@ -150,11 +155,18 @@ public final class GPT2 extends Module implements LanguageModel {
         }
 
         Variable forward(Variable x, AttentionMask mask, KvCache cache) {
+            return forward(x, x, mask, cache);
+        }
+
+        /** Queries and residual from xq (B, N, C), keys/values from xkv (B, T, C) (Perceiver AR's first layer) → (B, N, C). */
+        @Override
+        public Variable forward(Variable xq, Variable xkv, AttentionMask mask, KvCache cache) {
             if (post) { // x ← LN(α·x + f(x))
-                Variable h = ln1.forward(skip(x).add(drop.forward(attn.forward(x, mask, cache)))); // (B, T, C)
+                Variable h = ln1.forward(skip(xq).add(drop.forward(attn.forward(xq, xkv, mask, cache)))); // (B, N, C)
                 return ln2.forward(skip(h).add(drop.forward(mlp.forward(h))));
             }
-            Variable h = x.add(drop.forward(attn.forward(ln1.forward(x), mask, cache))); // (B, T, C)
+            Variable kv = ln1.forward(xkv);
+            Variable h = xq.add(drop.forward(attn.forward(xq == xkv ? kv : ln1.forward(xq), kv, mask, cache))); // (B, N, C)
             return h.add(drop.forward(mlp.forward(ln2.forward(h))));
         }
 
@@ -172,8 +184,10 @@ public final class GPT2 extends Module implements LanguageModel {
         private final ModuleList<Block> h;
         private final Hourglass hourglass;
         private final Layer lnF;
+        private final int latents; // Perceiver AR's N, 0 otherwise
 
         Transformer(ModelConfig c, Generator g) {
+            latents = PerceiverAr.latents(c);
             wte = child("wte", new TokenEmbedding(c.vocabSize(), c.dim(), c.initStd(), g, c.dtype()));
             wpe = c.positional() == Positional.LEARNED ? child("wpe", new LearnedPositions(c.contextLength(), c.dim(), c.initStd(), g, c.dtype())) : null;
             sinusoidal = c.positional() == Positional.SINUSOIDAL ? new SinusoidalPositions(c.dim()) : null;
@@ -196,7 +210,9 @@ public final class GPT2 extends Module implements LanguageModel {
                 x = sinusoidal.forward(x, past);
             }
             x = drop.forward(x);
-            if (hourglass != null) { // B27: the middle layers on the shortened sequence
+            if (latents > 0) {
+                x = PerceiverAr.forward(java.util.stream.StreamSupport.stream(h.spliterator(), false).toList(), latents, x, mask, caches); // (B, n, C)
+            } else if (hourglass != null) { // B27: the middle layers on the shortened sequence
                 x = hourglass.forward(x, (l, y, m, cache) -> h.get(l).forward(y, m, cache), mask, caches, past); // (B, T, C)
             } else {
                 for (int l = 0; l < h.size(); l++) {
@@ -225,10 +241,16 @@ public final class GPT2 extends Module implements LanguageModel {
 
     @Override
     public Variable forward(Tensor ids, AttentionMask mask, List<KvCache> caches) {
-        int past = Models.checkInputs("GPT2", config, ids, caches);
+        int past = PerceiverAr.latents(config) > 0 ? PerceiverAr.past("GPT2", caches) : Models.checkInputs("GPT2", config, ids, caches);
         AttentionMask m = mask == null ? AttentionMask.causalOnly() : mask;
         Variable x = transformer.forward(ids, m, caches, past); // (B, T, C)
-        return SoftCap.apply(head.forward(x), config.finalSoftCap()); // (B, T, V)
+        return SoftCap.apply(head.forward(x), config.finalSoftCap()); // (B, T, V); Perceiver AR: (B, n, V) of the last n positions
+    }
+
+    /** Perceiver AR decodes with its two caches (see {@link PerceiverAr}); the others with one per layer. */
+    @Override
+    public List<KvCache> newCaches(int batch, int maxT) {
+        return PerceiverAr.latents(config) > 0 ? PerceiverAr.newCaches(config, batch, maxT) : LanguageModel.super.newCaches(batch, maxT);
     }
 
     @Override

@@ -48,7 +48,7 @@ import java.util.List;
 public final class Llama extends Module implements LanguageModel {
 
     /** One decoder layer (Hugging Face {@code LlamaDecoderLayer}). */
-    static final class Block extends Module {
+    static final class Block extends Module implements PerceiverAr.Block {
         private final MultiHeadAttention attn;
         private final FeedForward mlp;
         private final NormPlacement placement;
@@ -100,20 +100,31 @@ public final class Llama extends Module implements LanguageModel {
 
         /** x (B, T, C) → (B, T, C); {@code cache} may be null. */
         Variable forward(Variable x, AttentionMask mask, KvCache cache) {
+            return forward(x, x, mask, cache);
+        }
+
+        /** Queries and residual from xq (B, N, C), keys/values from xkv (B, T, C) (Perceiver AR's first layer) → (B, N, C). */
+        @Override
+        public Variable forward(Variable xq, Variable xkv, AttentionMask mask, KvCache cache) {
             return switch (placement) {
                 case PRE -> {
-                    Variable h = x.add(drop.forward(attn.forward(n1.forward(x), mask, cache))); // (B, T, C)
+                    Variable h = xq.add(drop.forward(attend(n1, xq, xkv, mask, cache))); // (B, N, C)
                     yield h.add(drop.forward(mlp.forward(n2.forward(h))));
                 }
                 case POST -> {
-                    Variable h = n1.forward(skip(x).add(drop.forward(attn.forward(x, mask, cache)))); // (B, T, C)
+                    Variable h = n1.forward(skip(xq).add(drop.forward(attn.forward(xq, xkv, mask, cache)))); // (B, N, C)
                     yield n2.forward(skip(h).add(drop.forward(mlp.forward(h))));
                 }
                 case SANDWICH -> {
-                    Variable h = x.add(n1post.forward(drop.forward(attn.forward(n1.forward(x), mask, cache)))); // (B, T, C)
+                    Variable h = xq.add(n1post.forward(drop.forward(attend(n1, xq, xkv, mask, cache)))); // (B, N, C)
                     yield h.add(n2post.forward(drop.forward(mlp.forward(n2.forward(h)))));
                 }
             };
+        }
+
+        private Variable attend(Layer norm, Variable xq, Variable xkv, AttentionMask mask, KvCache cache) {
+            Variable kv = norm.forward(xkv);
+            return attn.forward(xq == xkv ? kv : norm.forward(xq), kv, mask, cache);
         }
 
         private Variable skip(Variable x) {
@@ -133,8 +144,10 @@ public final class Llama extends Module implements LanguageModel {
         private final ModuleList<Block> layers;
         private final Hourglass hourglass;
         private final Layer norm;
+        private final int latents; // Perceiver AR's N, 0 otherwise
 
         Body(ModelConfig c, Generator g) {
+            latents = PerceiverAr.latents(c);
             embed = child("embed_tokens", new TokenEmbedding(c.vocabSize(), c.dim(), c.dim(), false, c.dropout(), c.initStd(), g,
                     c.dtype()));
             learned = c.positional() == Positional.LEARNED
@@ -150,7 +163,11 @@ public final class Llama extends Module implements LanguageModel {
                     : (Layer) child("norm", c.normKind().create(c.dim(), c.normEps(), c.bias(), c.dtype()));
         }
 
-        /** ids (B, T) → hidden states (B, T, C); the first token sits at position {@code past}. */
+        List<Block> blocks() {
+            return java.util.stream.StreamSupport.stream(layers.spliterator(), false).toList();
+        }
+
+        /** ids (B, T) → hidden states (B, T, C) (Perceiver AR: (B, n, C) of the last n); the first token sits at position {@code past}. */
         Variable forward(Tensor ids, AttentionMask mask, List<KvCache> caches, int past) {
             Variable x = embed.forward(ids); // (B, T, C)
             if (learned != null) {
@@ -158,7 +175,9 @@ public final class Llama extends Module implements LanguageModel {
             } else if (sinusoidal != null) {
                 x = sinusoidal.forward(x, past);
             }
-            if (hourglass != null) { // B27: the middle layers on the shortened sequence
+            if (latents > 0) {
+                x = PerceiverAr.forward(blocks(), latents, x, mask, caches); // (B, n, C)
+            } else if (hourglass != null) { // B27: the middle layers on the shortened sequence
                 x = hourglass.forward(x, (l, h, m, cache) -> layers.get(l).forward(h, m, cache), mask, caches, past); // (B, T, C)
             } else {
                 for (int l = 0; l < layers.size(); l++) {
@@ -186,10 +205,10 @@ public final class Llama extends Module implements LanguageModel {
 
     @Override
     public Variable forward(Tensor ids, AttentionMask mask, List<KvCache> caches) {
-        int past = Models.checkInputs("Llama", config, ids, caches);
+        int past = PerceiverAr.latents(config) > 0 ? PerceiverAr.past("Llama", caches) : Models.checkInputs("Llama", config, ids, caches);
         AttentionMask m = mask == null ? AttentionMask.causalOnly() : mask;
         Variable x = model.forward(ids, m, caches, past); // (B, T, C)
-        Variable logits = head.forward(x); // (B, T, V)
+        Variable logits = head.forward(x); // (B, T, V); Perceiver AR: (B, n, V) of the last n positions
         return SoftCap.apply(logits, config.finalSoftCap());
     }
 
@@ -205,6 +224,12 @@ public final class Llama extends Module implements LanguageModel {
 
     /** The layers, for inspection (kernel kind, attention config). */
     List<Block> blocks() {
-        return java.util.stream.StreamSupport.stream(model.layers.spliterator(), false).toList();
+        return model.blocks();
+    }
+
+    /** Perceiver AR decodes with its two caches (see {@link PerceiverAr}); the others with one per layer. */
+    @Override
+    public List<KvCache> newCaches(int batch, int maxT) {
+        return PerceiverAr.latents(config) > 0 ? PerceiverAr.newCaches(config, batch, maxT) : LanguageModel.super.newCaches(batch, maxT);
     }
 }

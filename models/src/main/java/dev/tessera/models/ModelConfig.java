@@ -97,6 +97,8 @@ public record ModelConfig(Architecture architecture, int vocabSize, int contextL
                 + " is bidirectional only; " + architecture.name().toLowerCase(java.util.Locale.ROOT) + " is a causal decoder");
         require(ffnKind.routed() == (ffnOptions != null), ffnKind.routed() ? "ffn conditional needs ffnOptions (light_hidden, routed)"
                 : "ffnOptions are for ffn conditional, got ffn " + ffnKind.name().toLowerCase(java.util.Locale.ROOT));
+        require(architecture != Architecture.BERT || attentionKind != AttentionKind.PERCEIVER_AR,
+                "attention perceiver_ar predicts the last positions of a causal decoder; bert is an encoder");
         require(attentionOptions.getClass() == attentionKind.optionsType(), "attention " + attentionKind.configName() + " takes "
                 + attentionKind.optionsType().getSimpleName() + " options, got " + attentionOptions);
         require(initStd > 0 && Double.isFinite(initStd), "initStd must be positive, got " + initStd);
@@ -107,6 +109,7 @@ public record ModelConfig(Architecture architecture, int vocabSize, int contextL
                     + " whose cache gives the decoding position");
             require(attentionKind != AttentionKind.REALFORMER, "hourglass does not combine with realformer (its scores cannot pass between"
                     + " full-length and shortened layers)");
+            require(attentionKind != AttentionKind.PERCEIVER_AR, "hourglass does not combine with perceiver_ar (both reshape the layer stack)");
         }
         if (architecture == Architecture.GPT2) {
             require(kvHeads == heads, "GPT2 has no grouped-query attention: kvHeads " + kvHeads + " != heads " + heads);

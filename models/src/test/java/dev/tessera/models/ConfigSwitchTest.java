@@ -106,7 +106,9 @@ class ConfigSwitchTest {
                 java.util.Map.entry(AttentionKind.COSFORMER, dev.tessera.nn.attention.CosFormerAttention.class),
                 java.util.Map.entry(AttentionKind.SINKFORMER, dev.tessera.nn.attention.SinkformerAttention.class),
                 java.util.Map.entry(AttentionKind.SOFT, dev.tessera.nn.attention.SoftAttention.class),
-                java.util.Map.entry(AttentionKind.SKYFORMER, dev.tessera.nn.attention.SkyformerAttention.class));
+                java.util.Map.entry(AttentionKind.SKYFORMER, dev.tessera.nn.attention.SkyformerAttention.class),
+                java.util.Map.entry(AttentionKind.PERCEIVER, dev.tessera.nn.attention.PerceiverAttention.class),
+                java.util.Map.entry(AttentionKind.PERCEIVER_AR, SoftmaxAttention.class));
         for (AttentionKind kind : AttentionKind.values()) { // every kind must be in the map
             assertTrue(expected.containsKey(kind), "ConfigSwitchTest's map lacks " + kind);
             if (!kind.causal()) { // bidirectional only: the decoders refuse it in one line

@@ -261,8 +261,15 @@ public final class Catalog {
                     NN + "attention.XcitAttention", "--attention xcit (bidirectional only)", NN + "attention.XcitAttentionTest",
                     "bidirectional only: trained in the BERT encoder (EncoderAttentionKindsTest) and an nn masked-token task; "
                             + "golden vs timm XCA"),
-            todo("B23", "Perceiver / Perceiver AR latent cross-attention",
-                    "Jaegle et al. 2021, Perceiver; Hawthorne et al. 2022, Perceiver AR"),
+            done("B23", "Perceiver / Perceiver AR latent cross-attention",
+                    "Jaegle et al. 2021, Perceiver; Hawthorne et al. 2022, Perceiver AR",
+                    NN + "attention.PerceiverAttention",
+                    "--attention perceiver [--attention-option latents=N] | perceiver_ar [--attention-option latents=N]",
+                    NN + "attention.PerceiverAttentionTest",
+                    "Perceiver latents (cross, one latent self-attention step, read back) bidirectional only: trained in the encoder"
+                            + " (models EncoderAttentionKindsTest); cross step golden vs transformers PerceiverSelfAttention(is_cross_attention=True);"
+                            + " Perceiver AR in Llama and GPT-2 (models PerceiverArModelTest): loss on the last N targets, cached decoding exact for the last"
+                            + " position's logits (first-layer keys/values and inputs cached, the N-latent stack recomputed each step)"),
             done("B24", "CoLT5 conditional routing", "Ainslie et al. 2023, CoLT5: Faster Long-Range Transformers with Conditional Computation",
                     NN + "attention.ConditionalAttention", "--attention conditional [--attention-option window=W] [--attention-option routed=m];"
                             + " tessera.ffn_kind=conditional [tessera.ffn_options light_hidden=h, routed=m]",

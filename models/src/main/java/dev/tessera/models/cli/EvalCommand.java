@@ -61,8 +61,12 @@ final class EvalCommand implements Callable<Integer> {
         try (var scope = GradMode.noGrad()) {
             for (int i = 0; i < batches; i++) {
                 PackedDataset.Batch b = dataset.validationBatch(i, batchSize);
-                total += encoder ? mlm.validationLoss(model, b, i).item()
-                        : Losses.crossEntropy(model.forward(b.inputs(), PackedDataset.mask(b)), b.targets()).item();
+                if (encoder) {
+                    total += mlm.validationLoss(model, b, i).item();
+                } else { // Perceiver AR (B23) scores only its last positions' targets
+                    var logits = model.forward(b.inputs(), PackedDataset.mask(b));
+                    total += Losses.crossEntropy(logits, Objective.scoredTargets(logits, b.targets())).item();
+                }
             }
         }
         double loss = total / batches;

@@ -5,6 +5,7 @@ import dev.tessera.models.LanguageModel;
 import dev.tessera.models.ModelConfig;
 import dev.tessera.models.data.PackedDataset;
 import dev.tessera.nn.loss.Losses;
+import dev.tessera.tensor.Tensor;
 
 /**
  * What the trainer minimises on a batch: next-token cross-entropy for a decoder, masked-LM
@@ -27,14 +28,15 @@ public interface Objective {
         return new Objective() {
             @Override
             public Variable loss(LanguageModel model, PackedDataset.Batch batch, long index) {
-                Variable logits = model.forward(batch.inputs(), PackedDataset.mask(batch)); // (B, T, V)
-                Variable loss = Losses.crossEntropyFused(logits, batch.targets());
+                Variable logits = model.forward(batch.inputs(), PackedDataset.mask(batch)); // (B, T, V); Perceiver AR: (B, n, V)
+                Variable loss = Losses.crossEntropyFused(logits, scoredTargets(logits, batch.targets()));
                 return zLoss > 0 ? loss.add(Losses.zLoss(logits, zLoss)) : loss;
             }
 
             @Override
             public Variable validationLoss(LanguageModel model, PackedDataset.Batch batch, int index) {
-                return Losses.crossEntropyFused(model.forward(batch.inputs(), PackedDataset.mask(batch)), batch.targets());
+                Variable logits = model.forward(batch.inputs(), PackedDataset.mask(batch));
+                return Losses.crossEntropyFused(logits, scoredTargets(logits, batch.targets()));
             }
 
             @Override
@@ -42,6 +44,16 @@ public interface Objective {
                 return "next-token";
             }
         };
+    }
+
+    /**
+     * The targets (B, T) the logits (B, n, V) score: all of them, or the last n when the model
+     * predicts only its last n positions (Perceiver AR, B23: the loss covers the latents' targets).
+     */
+    static Tensor scoredTargets(Variable logits, Tensor targets) {
+        int n = logits.size(1);
+        int t = targets.size(1);
+        return n == t ? targets : targets.narrow(1, t - n, n).contiguous();
     }
 
     /** The objective of {@code model}'s architecture: masked-LM for BERT (EOD never masked), next-token otherwise. */

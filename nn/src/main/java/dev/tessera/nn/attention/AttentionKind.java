@@ -89,7 +89,11 @@ public enum AttentionKind {
     /** B21: SOFT, softmax-free Gaussian-kernel attention by Nyström with a Newton pseudo-inverse (Lu et al. 2021); bidirectional only. */
     SOFT(SoftAttention.Options.class, "landmarks", "49", "newton_iterations", "20"),
     /** B17: Skyformer, Gaussian-kernel attention by Nyström on [Q; K] with sampled landmarks (Chen et al. 2021); bidirectional only. */
-    SKYFORMER(SkyformerAttention.Options.class, "landmarks", "64", "pinv_iterations", "6", "ridge", "0.1");
+    SKYFORMER(SkyformerAttention.Options.class, "landmarks", "64", "pinv_iterations", "6", "ridge", "0.1"),
+    /** B23: Perceiver latents, N learned latents read the input, attend among themselves, and are read back (Jaegle et al. 2021); bidirectional only. */
+    PERCEIVER(PerceiverAttention.Options.class, "latents", "16"),
+    /** B23: Perceiver AR, the last N positions as latents: causal cross-attention to all inputs, then self-attention among the latents only (Hawthorne et al. 2022); decoders. */
+    PERCEIVER_AR(PerceiverAttention.ArOptions.class, "latents", "64");
 
     private final Class<? extends Record> optionsType;
     private final Map<String, String> defaults;
@@ -117,7 +121,7 @@ public enum AttentionKind {
      */
     public boolean causal() {
         return switch (this) {
-            case CLUSTERED, LUNA, CONDITIONAL, BLOCKWISE, XCIT, NYSTROM, SINKFORMER, SOFT, SKYFORMER -> false;
+            case CLUSTERED, LUNA, CONDITIONAL, BLOCKWISE, XCIT, NYSTROM, SINKFORMER, SOFT, SKYFORMER, PERCEIVER -> false;
             default -> true;
         };
     }
@@ -206,6 +210,8 @@ public enum AttentionKind {
             case SINKFORMER -> new SinkformerAttention(cast(c.options(), SinkformerAttention.Options.class));
             case SOFT -> new SoftAttention(cast(c.options(), SoftAttention.Options.class));
             case SKYFORMER -> new SkyformerAttention(cast(c.options(), SkyformerAttention.Options.class), g);
+            case PERCEIVER -> new PerceiverAttention(c.numHeads(), c.headDim(), cast(c.options(), PerceiverAttention.Options.class), g);
+            case PERCEIVER_AR -> new SoftmaxAttention(Double.NaN, c.softCap(), c.dropout(), c.dropout() > 0 ? g : null);
         };
     }
 

@@ -204,25 +204,41 @@ public final class MultiHeadAttention extends Module {
      * if any, must cover all P+T key positions).
      */
     public Variable forward(Variable x, AttentionMask mask, KvCache cache) {
-        if (x.rank() != 3 || x.size(2) != config.dim()) {
-            throw new IllegalArgumentException("MultiHeadAttention: expected input (B, T, " + config.dim() + "), got "
-                    + java.util.Arrays.toString(x.shape()));
+        return forward(x, x, mask, cache);
+    }
+
+    /**
+     * Queries from {@code xq} (B, N, C), keys and values from {@code xkv} (B, T, C): the N queries
+     * are the last N of all P + T key positions (P cached), so N may exceed T by cached positions.
+     * Perceiver AR's first layer (B23) uses it with the last N positions as queries over all of
+     * them; {@code forward(x, x, ...)} is ordinary self-attention. Returns (B, N, C).
+     */
+    public Variable forward(Variable xq, Variable xkv, AttentionMask mask, KvCache cache) {
+        for (Variable x : new Variable[] {xq, xkv}) {
+            if (x.rank() != 3 || x.size(2) != config.dim() || x.size(0) != xkv.size(0)) {
+                throw new IllegalArgumentException("MultiHeadAttention: expected input (B, T, " + config.dim() + "), got "
+                        + java.util.Arrays.toString(x.shape()));
+            }
         }
-        int b = x.size(0);
-        int t = x.size(1);
+        int b = xkv.size(0);
+        int t = xkv.size(1);
+        int n = xq.size(1);
         int h = config.numHeads();
         int kv = config.numKvHeads();
         int d = config.headDim();
         int past = cache == null ? 0 : cache.length();
-        Variable q = qProj.forward(x).view(b, t, h, d).transpose(1, 2); // (B, H, T, D)
-        Variable k = kProj.forward(x).view(b, t, kv, d).transpose(1, 2); // (B, KV, T, D)
-        Variable v = vProj.forward(x).view(b, t, kv, d).transpose(1, 2); // (B, KV, T, D)
+        if (n > past + t) {
+            throw new IllegalArgumentException("MultiHeadAttention: " + n + " queries but only " + (past + t) + " key positions");
+        }
+        Variable q = qProj.forward(xq).view(b, n, h, d).transpose(1, 2); // (B, H, N, D)
+        Variable k = kProj.forward(xkv).view(b, t, kv, d).transpose(1, 2); // (B, KV, T, D)
+        Variable v = vProj.forward(xkv).view(b, t, kv, d).transpose(1, 2); // (B, KV, T, D)
         if (qNorm != null) {
             q = qNorm.forward(q);
             k = kNorm.forward(k);
         }
         if (rope != null) {
-            q = rope.apply(q, past);
+            q = rope.apply(q, past + t - n);
             k = rope.apply(k, past);
         }
         if (cache != null) {
@@ -233,11 +249,11 @@ public final class MultiHeadAttention extends Module {
         k = repeatKv(k, h / kv); // (B, H, S, D)
         v = repeatKv(v, h / kv);
         AttentionMask m = mask == null ? AttentionMask.NONE : mask;
-        if (cache != null) {
-            m = m.forCachedKeys(t, k.size(2)); // queries are the last T keys (a sliding-window cache holds fewer than P + T)
+        if (cache != null || n != t) {
+            m = m.forCachedKeys(n, k.size(2)); // queries are the last N keys (a sliding-window cache holds fewer than P + T)
         }
-        Variable o = kernel.attend(q, k, v, m); // (B, H, T, D)
-        return oProj.forward(o.transpose(1, 2).reshape(b, t, h * d)); // (B, T, C)
+        Variable o = kernel.attend(q, k, v, m); // (B, H, N, D)
+        return oProj.forward(o.transpose(1, 2).reshape(b, n, h * d)); // (B, N, C)
     }
 
     /** (B, KV, S, D) → (B, KV·n, S, D), each KV head repeated n times consecutively (HF repeat_kv). */
