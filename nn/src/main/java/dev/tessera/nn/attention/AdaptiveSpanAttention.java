@@ -113,10 +113,7 @@ public final class AdaptiveSpanAttention extends Module implements AttentionKern
 
     @Override
     public Variable attend(Variable q, Variable k, Variable v, AttentionMask mask) {
-        KernelSupport.checkShapes("AdaptiveSpanAttention", q, k, v, mask);
-        if (q.size(1) != heads) {
-            throw new IllegalArgumentException("AdaptiveSpanAttention: built for " + heads + " heads, got q with " + q.size(1));
-        }
+        KernelSupport.checkShapes("AdaptiveSpanAttention", q, k, v, mask, heads, 0);
         return attend(q, k, v, span.to(q.dtype()), maxSpan, options.ramp(), mask);
     }
 

@@ -48,11 +48,7 @@ public final class CollaborativeAttention extends Module implements AttentionKer
 
     @Override
     public Variable attend(Variable q, Variable k, Variable v, AttentionMask mask) {
-        KernelSupport.checkShapes("CollaborativeAttention", q, k, v, mask);
-        if (q.size(1) != heads || q.size(3) != headDim) {
-            throw new IllegalArgumentException("CollaborativeAttention: built for " + heads + " heads of " + headDim + ", got q "
-                    + java.util.Arrays.toString(q.shape()));
-        }
+        KernelSupport.checkShapes("CollaborativeAttention", q, k, v, mask, heads, headDim);
         return attend(q, k, v, mixing.to(q.dtype()), mask);
     }
 

@@ -6,7 +6,6 @@ import dev.tessera.nn.Module;
 import dev.tessera.tensor.DType;
 import dev.tessera.tensor.Generator;
 import dev.tessera.tensor.Tensor;
-import java.util.Arrays;
 import java.util.Comparator;
 import java.util.stream.IntStream;
 
@@ -68,11 +67,7 @@ public final class ConditionalAttention extends Module implements AttentionKerne
 
     @Override
     public Variable attend(Variable q, Variable k, Variable v, AttentionMask mask) {
-        KernelSupport.checkShapes("ConditionalAttention", q, k, v, mask);
-        if (q.size(1) != heads || q.size(3) != headDim) {
-            throw new IllegalArgumentException("ConditionalAttention: made for " + heads + " heads of size " + headDim + ", got q "
-                    + Arrays.toString(q.shape()));
-        }
+        KernelSupport.checkShapes("ConditionalAttention", q, k, v, mask, heads, headDim);
         DType dt = q.dtype();
         return attend(q, k, v, queryRouter.to(dt), keyRouter.to(dt), options, mask);
     }

@@ -61,10 +61,7 @@ public final class CosineAttention extends Module implements AttentionKernel {
 
     @Override
     public Variable attend(Variable q, Variable k, Variable v, AttentionMask mask) {
-        KernelSupport.checkShapes("CosineAttention", q, k, v, mask);
-        if (q.size(1) != heads) {
-            throw new IllegalArgumentException("CosineAttention: built for " + heads + " heads, got q with " + q.size(1));
-        }
+        KernelSupport.checkShapes("CosineAttention", q, k, v, mask, heads, 0);
         return attend(q, k, v, logitScale.to(q.dtype()), mask);
     }
 

@@ -72,11 +72,7 @@ public final class GaussianKeysAttention extends Module implements AttentionKern
 
     @Override
     public Variable attend(Variable q, Variable k, Variable v, AttentionMask mask) {
-        KernelSupport.checkShapes("GaussianKeysAttention", q, k, v, mask);
-        if (q.size(1) != heads || q.size(3) != headDim) {
-            throw new IllegalArgumentException("GaussianKeysAttention: built for " + heads + " heads of " + headDim + ", got q "
-                    + java.util.Arrays.toString(q.shape()));
-        }
+        KernelSupport.checkShapes("GaussianKeysAttention", q, k, v, mask, heads, headDim);
         return attend(q, k, v, keyMaps.to(q.dtype()), mixtureLogits.to(q.dtype()), mask);
     }
 

@@ -64,6 +64,15 @@ public final class KernelSupport {
         return blocks == 1 ? outputs[0] : Variable.cat(2, outputs); // (B, H, T, Dv)
     }
 
+    /** {@link #checkShapes} for a kernel built for {@code heads} heads of size {@code headDim} (any size when 0). */
+    public static void checkShapes(String op, Variable q, Variable k, Variable v, AttentionMask mask, int heads, int headDim) {
+        checkShapes(op, q, k, v, mask);
+        if (q.size(1) != heads || (headDim > 0 && q.size(3) != headDim)) {
+            throw new IllegalArgumentException(op + ": built for " + heads + " heads" + (headDim > 0 ? " of size " + headDim : "")
+                    + ", got q " + Arrays.toString(q.shape()));
+        }
+    }
+
     /** Scores (B, H, T, S) with −∞ where the mask forbids attention; unchanged when nothing is masked. */
     public static Variable maskScores(Variable scores, AttentionMask mask) {
         if (!mask.masksAnything()) {

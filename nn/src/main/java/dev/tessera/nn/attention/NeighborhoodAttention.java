@@ -77,10 +77,7 @@ public final class NeighborhoodAttention extends Module implements AttentionKern
 
     @Override
     public Variable attend(Variable q, Variable k, Variable v, AttentionMask mask) {
-        KernelSupport.checkShapes("NeighborhoodAttention", q, k, v, mask);
-        if (q.size(1) != heads) {
-            throw new IllegalArgumentException("NeighborhoodAttention: built for " + heads + " heads, got q with " + q.size(1));
-        }
+        KernelSupport.checkShapes("NeighborhoodAttention", q, k, v, mask, heads, 0);
         return attend(q, k, v, rpb.to(q.dtype()), options.kernelSize(), mask, BLOCK);
     }
 

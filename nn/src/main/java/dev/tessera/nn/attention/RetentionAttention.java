@@ -85,10 +85,7 @@ public final class RetentionAttention implements AttentionKernel {
     }
 
     private void check(Variable q, Variable k, Variable v, AttentionMask mask) {
-        KernelSupport.checkShapes("RetentionAttention", q, k, v, mask);
-        if (q.size(1) != heads) {
-            throw new IllegalArgumentException("RetentionAttention: made for " + heads + " heads, got q " + Arrays.toString(q.shape()));
-        }
+        KernelSupport.checkShapes("RetentionAttention", q, k, v, mask, heads, 0);
         if (!mask.causal()) {
             throw new IllegalArgumentException("RetentionAttention: retention is causal; got a non-causal mask");
         }

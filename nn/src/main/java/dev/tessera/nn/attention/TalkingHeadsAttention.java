@@ -48,10 +48,7 @@ public final class TalkingHeadsAttention extends Module implements AttentionKern
 
     @Override
     public Variable attend(Variable q, Variable k, Variable v, AttentionMask mask) {
-        KernelSupport.checkShapes("TalkingHeadsAttention", q, k, v, mask);
-        if (q.size(1) != heads) {
-            throw new IllegalArgumentException("TalkingHeadsAttention: built for " + heads + " heads, got q with " + q.size(1));
-        }
+        KernelSupport.checkShapes("TalkingHeadsAttention", q, k, v, mask, heads, 0);
         return attend(q, k, v, projL.to(q.dtype()), projW.to(q.dtype()), mask);
     }
 

@@ -117,11 +117,7 @@ public final class VqAttention extends Module implements AttentionKernel, Regula
 
     @Override
     public Variable attend(Variable q, Variable k, Variable v, AttentionMask mask) {
-        KernelSupport.checkShapes("VqAttention", q, k, v, mask);
-        if (q.size(1) != heads || q.size(3) != headDim) {
-            throw new IllegalArgumentException("VqAttention: built for " + heads + " heads of size " + headDim + ", got q "
-                    + Arrays.toString(q.shape()));
-        }
+        KernelSupport.checkShapes("VqAttention", q, k, v, mask, heads, headDim);
         Variable c = codebook.to(k.dtype()); // (H, S_c, D)
         int[] z = codes(k.data(), c.data());
         Variable quantized = lookup(c, z, k.shape()); // (B, H, S, D), C[z] with a gradient to C

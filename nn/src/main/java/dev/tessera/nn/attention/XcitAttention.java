@@ -45,10 +45,7 @@ public final class XcitAttention extends Module implements AttentionKernel {
 
     @Override
     public Variable attend(Variable q, Variable k, Variable v, AttentionMask mask) {
-        KernelSupport.checkShapes("XcitAttention", q, k, v, mask);
-        if (q.size(1) != heads) {
-            throw new IllegalArgumentException("XcitAttention: built for " + heads + " heads, got q with " + q.size(1));
-        }
+        KernelSupport.checkShapes("XcitAttention", q, k, v, mask, heads, 0);
         return attend(q, k, v, temperature.to(q.dtype()), mask);
     }
 
