@@ -254,6 +254,10 @@ public final class Variable {
     public Variable pow(Variable o) { return apply(BinaryOp.POW, o); }
     public Variable maximum(Variable o) { return apply(BinaryOp.MAXIMUM, o); }
     public Variable minimum(Variable o) { return apply(BinaryOp.MINIMUM, o); }
+    /** max(this, s) elementwise; at a tie the gradient is halved, as between two variables (derivatives.yaml). */
+    public Variable maximum(double s) { return apply(BinaryOp.MAXIMUM, lift(s)); }
+    /** min(this, s) elementwise; ties as {@link #maximum(double)}. */
+    public Variable minimum(double s) { return apply(BinaryOp.MINIMUM, lift(s)); }
     public Variable add(double s) { return apply(BinaryOp.ADD, lift(s)); }
     public Variable sub(double s) { return apply(BinaryOp.SUB, lift(s)); }
     /** this·s; on BF16/F16 s stays in F32 (as Tensor.mul(double) and PyTorch keep it), forward and backward. */
@@ -276,6 +280,8 @@ public final class Variable {
     public Variable sqrt() { return apply(UnaryOp.SQRT); }
     public Variable rsqrt() { return apply(UnaryOp.RSQRT); }
     public Variable abs() { return apply(UnaryOp.ABS); }
+    /** −1, 0 or 1 (0 for NaN, as PyTorch); piecewise constant, so its gradient is 0. */
+    public Variable sign() { return apply(UnaryOp.SIGN); }
     public Variable sin() { return apply(UnaryOp.SIN); }
     public Variable cos() { return apply(UnaryOp.COS); }
     public Variable tanh() { return apply(UnaryOp.TANH); }
@@ -342,6 +348,8 @@ public final class Variable {
     public Variable permute(int... dims) { return ViewFunctions.permute(this, dims); }
     public Variable transpose(int d0, int d1) { return ViewFunctions.transpose(this, d0, d1); }
     public Variable mT() { return transpose(-2, -1); }
+    /** Drops every dimension of size 1. */
+    public Variable squeeze() { return ViewFunctions.reshapeLike("squeeze", this, data.squeeze()); }
     public Variable squeeze(int dim) { return ViewFunctions.reshapeLike("squeeze", this, data.squeeze(dim)); }
     public Variable unsqueeze(int dim) { return ViewFunctions.reshapeLike("unsqueeze", this, data.unsqueeze(dim)); }
     public Variable flatten(int start, int end) { return ViewFunctions.reshapeLike("flatten", this, data.flatten(start, end)); }

@@ -745,6 +745,8 @@ public final class Tensor {
     public Tensor minimum(Tensor o) { return apply(BinaryOp.MINIMUM, o); }
     public Tensor add(double s) { return apply(BinaryOp.ADD, scalarLike(s)); }
     public Tensor sub(double s) { return apply(BinaryOp.SUB, scalarLike(s)); }
+    /** s − this (PyTorch's {@code torch.rsub}). */
+    public Tensor rsub(double s) { return scalarLike(s).sub(this); }
     public Tensor mul(double s) { return scaled(BinaryOp.MUL, s); }
     public Tensor div(double s) { return scaled(BinaryOp.DIV, s); }
     public Tensor pow(double s) { return apply(BinaryOp.POW, scalarLike(s)); }
@@ -766,6 +768,9 @@ public final class Tensor {
     public Tensor eq(double s) { return apply(BinaryOp.EQ, scalarLike(s)); }
     public Tensor lt(double s) { return apply(BinaryOp.LT, scalarLike(s)); }
     public Tensor gt(double s) { return apply(BinaryOp.GT, scalarLike(s)); }
+    public Tensor ne(double s) { return apply(BinaryOp.NE, scalarLike(s)); }
+    public Tensor le(double s) { return apply(BinaryOp.LE, scalarLike(s)); }
+    public Tensor ge(double s) { return apply(BinaryOp.GE, scalarLike(s)); }
     public Tensor logicalAnd(Tensor o) { return apply(BinaryOp.LOGICAL_AND, o); }
     public Tensor logicalOr(Tensor o) { return apply(BinaryOp.LOGICAL_OR, o); }
     public Tensor logicalNot() { return apply(UnaryOp.LOGICAL_NOT); }
