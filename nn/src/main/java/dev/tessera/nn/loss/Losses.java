@@ -39,6 +39,20 @@ public final class Losses {
      * @param targets (N) or (B, T) class ids, I64 (or I32), each in [0, C) or {@code ignoreIndex}
      */
     public static Variable crossEntropy(Variable logits, Tensor targets, int ignoreIndex, double labelSmoothing) {
+        return crossEntropy(logits, targets, ignoreIndex, labelSmoothing, Reduction.MEAN);
+    }
+
+    /** How a loss folds its per-element terms, as PyTorch's {@code reduction}. */
+    public enum Reduction {
+        /** The per-element losses, shaped as the targets (0 where a target is ignored). */
+        NONE,
+        SUM,
+        /** The sum over the kept elements divided by their count. */
+        MEAN
+    }
+
+    /** {@link #crossEntropy(Variable, Tensor, int, double)} with any {@link Reduction}. */
+    public static Variable crossEntropy(Variable logits, Tensor targets, int ignoreIndex, double labelSmoothing, Reduction reduction) {
         long[] t = checkCrossEntropy(logits, targets, ignoreIndex, labelSmoothing);
         int c = logits.size(-1);
         int m = t.length;
@@ -56,8 +70,12 @@ public final class Losses {
         if (labelSmoothing != 0) {
             perRow = perRow.mul(1 - labelSmoothing).add(logp.mean(1).neg().mul(labelSmoothing));
         }
-        Variable keep = Variable.constant(Tensor.of(mask, m).to(logits.dtype()));
-        return perRow.mul(keep).sum().div(count);
+        Variable kept = perRow.mul(Variable.constant(Tensor.of(mask, m).to(logits.dtype())));
+        return switch (reduction) {
+            case NONE -> kept.reshape(targets.shape());
+            case SUM -> kept.sum();
+            case MEAN -> kept.sum().div(count);
+        };
     }
 
     /** {@link #crossEntropyFused(Variable, Tensor, int, double)} with the default ignore index and no smoothing. */
@@ -128,6 +146,11 @@ public final class Losses {
 
     /** Mean squared error mean((a − b)²); shapes and dtypes must be equal (no broadcasting). */
     public static Variable mse(Variable a, Variable b) {
+        return mse(a, b, Reduction.MEAN);
+    }
+
+    /** Squared error (a − b)², per element, summed or averaged. */
+    public static Variable mse(Variable a, Variable b, Reduction reduction) {
         if (!Arrays.equals(a.shape(), b.shape())) {
             throw new IllegalArgumentException("mse: shapes " + Arrays.toString(a.shape()) + " and " + Arrays.toString(b.shape())
                     + " differ");
@@ -135,6 +158,11 @@ public final class Losses {
         if (a.dtype() != b.dtype() || !a.dtype().isFloating()) {
             throw new IllegalArgumentException("mse: needs two tensors of one floating dtype, got " + a.dtype() + " and " + b.dtype());
         }
-        return a.sub(b).square().mean();
+        Variable squared = a.sub(b).square();
+        return switch (reduction) {
+            case NONE -> squared;
+            case SUM -> squared.sum();
+            case MEAN -> squared.mean();
+        };
     }
 }

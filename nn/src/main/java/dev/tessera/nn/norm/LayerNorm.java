@@ -38,6 +38,14 @@ public final class LayerNorm extends Module implements Layer {
             throw new IllegalArgumentException("LayerNorm: input has " + x.size(-1) + " features, expected " + dim + " (input shape "
                     + java.util.Arrays.toString(x.shape()) + ")");
         }
+        return apply(x, weight, bias, eps);
+    }
+
+    /**
+     * The norm as a function over the last dimension: (x − mean) / √(var + ε) · weight + bias, computed
+     * in F32 (F64 stays F64) and returned in x's dtype; weight and bias may be null.
+     */
+    public static Variable apply(Variable x, Variable weight, Variable bias, double eps) {
         DType in = x.dtype();
         Variable h = in == DType.F64 ? x : x.to(DType.F32);
         Variable centered = h.sub(h.mean(true, -1));

@@ -36,14 +36,23 @@ public final class RMSNorm extends Module implements Layer {
             throw new IllegalArgumentException("RMSNorm: input has " + x.size(-1) + " features, expected " + dim + " (input shape "
                     + java.util.Arrays.toString(x.shape()) + ")");
         }
+        return apply(x, weight, eps);
+    }
+
+    /** The norm as a function over the last dimension: x / √(mean(x²) + ε) · weight (weight may be null), in x's dtype. */
+    public static Variable apply(Variable x, Variable weight, double eps) {
         if (weight != null && x.dtype() == weight.dtype() && (x.dtype() == DType.F32 || x.dtype() == DType.F64)) {
             return new RmsNormFunction(eps).call(x, weight); // half inputs keep HF's rounding via the composite
         }
-        return forwardComposite(x);
+        return composite(x, weight, eps);
     }
 
     /** The same norm from recorded primitives: the reference the fused {@link RmsNormFunction} is tested against. */
     Variable forwardComposite(Variable x) {
+        return composite(x, weight, eps);
+    }
+
+    private static Variable composite(Variable x, Variable weight, double eps) {
         DType in = x.dtype();
         Variable h = in == DType.F64 ? x : x.to(DType.F32);
         Variable y = h.mul(h.square().mean(true, -1).add(eps).rsqrt());
