@@ -2,6 +2,7 @@ package dev.tessera.nn.mixer;
 
 import dev.tessera.autograd.Variable;
 import dev.tessera.nn.Module;
+import dev.tessera.nn.attention.AttentionMask;
 import dev.tessera.tensor.DType;
 import dev.tessera.tensor.Generator;
 import dev.tessera.tensor.Tensor;
@@ -32,7 +33,9 @@ import dev.tessera.tensor.Tensor;
  * <p>Training uses the parallel form: a Hillis–Steele scan over time, log₂T steps of
  * x_t ← x_t + λ^d ⊙ x_{t−d} with λ^d squared each step (λ is time-invariant), equal to the
  * recurrence ({@link #recurrence}) up to rounding; the tests check both against a naive
- * double-precision loop.
+ * double-precision loop. Packed training rows (the mask's document ids) restart the recurrence
+ * at each document's first token: there the coefficient of x_{t−1} is 0, and the scan carries
+ * the time-varying products a_t·a_{t−d} instead of λ^d.
  */
 public final class Lru extends Module implements TokenMixer {
 
@@ -116,9 +119,10 @@ public final class Lru extends Module implements TokenMixer {
     }
 
     @Override
-    public Variable forward(Variable u, MixerState state) {
+    public Variable forward(Variable u, AttentionMask mask, MixerState state) {
         check(u);
         int t = u.size(1);
+        Tensor carry = TokenMixer.carry("mixer lru", mask, u.size(0), t, state, u.dtype()); // (B, T, 1) or null
         Variable[] lam = lambda();
         Variable[] bu = input(u); // (B, T, N) each
         Variable re = bu[0];
@@ -132,18 +136,21 @@ public final class Lru extends Module implements TokenMixer {
             re = t == 1 ? firstRe : Variable.cat(1, firstRe, re.narrow(1, 1, t - 1));
             im = t == 1 ? firstIm : Variable.cat(1, firstIm, im.narrow(1, 1, t - 1));
         }
-        Variable aRe = lam[0];
-        Variable aIm = lam[1];
-        for (int step = 1; step < t; step *= 2) { // Hillis–Steele: x_t += λ^step x_{t−step}, λ^step squared each round
+        // The coefficient a_t of x_{t−1}: λ (N), or λ·carry_t (B, T, N) with 0 where a document starts.
+        Variable aRe = carry == null ? lam[0] : lam[0].mul(Variable.constant(carry));
+        Variable aIm = carry == null ? lam[1] : lam[1].mul(Variable.constant(carry));
+        for (int step = 1; step < t; step *= 2) { // Hillis–Steele: x_t += a_t x_{t−step}, a_t ← a_t a_{t−step} (λ^step squared)
             Variable sRe = shift(re, step);
             Variable sIm = shift(im, step);
             Variable nRe = re.add(mulRe(aRe, aIm, sRe, sIm));
             Variable nIm = im.add(mulIm(aRe, aIm, sRe, sIm));
             re = nRe;
             im = nIm;
-            Variable sqRe = aRe.square().sub(aIm.square());
-            aIm = aRe.mul(aIm).mul(2);
-            aRe = sqRe;
+            Variable pRe = carry == null ? aRe : shift(aRe, step);
+            Variable pIm = carry == null ? aIm : shift(aIm, step);
+            Variable nextRe = mulRe(aRe, aIm, pRe, pIm);
+            aIm = mulIm(aRe, aIm, pRe, pIm);
+            aRe = nextRe;
         }
         if (state != null) {
             state.advance(new Tensor[] {re.data().narrow(1, t - 1, 1).copy(), im.data().narrow(1, t - 1, 1).copy()}, t);

@@ -18,6 +18,32 @@ public enum MixerKind {
     /** E11: Linear Recurrent Unit (Orvieto et al. 2023). */
     LRU("lru", Lru.Options.class, Map.of("state", "0", "r_min", "0.9", "r_max", "0.999", "max_phase", String.valueOf(2 * Math.PI)));
 
+    /** A chosen kind with its options record (of the kind's {@link #optionsType()}). */
+    public record Spec(MixerKind kind, Record options) {
+        public Spec {
+            if (kind == null || options == null || options.getClass() != kind.optionsType) {
+                throw new IllegalArgumentException("mixer " + (kind == null ? "null" : kind.configName) + " takes "
+                        + (kind == null ? "?" : kind.optionsType.getSimpleName()) + " options, got " + options);
+            }
+        }
+
+        /** The kind by name with its options from {@code given} over the defaults. */
+        public static Spec of(String name, Map<String, ?> given) {
+            MixerKind k = parse(name);
+            return new Spec(k, k.options(given));
+        }
+
+        /** A mixer for width {@code dim}, initialised from {@code g}. */
+        public Module create(int dim, DType dtype, Generator g) {
+            return kind.create(dim, options, dtype, g);
+        }
+
+        @Override
+        public String toString() {
+            return kind.configName + " " + KernelOptions.values(options);
+        }
+    }
+
     private final String configName;
     private final Class<? extends Record> optionsType;
     private final Map<String, String> defaults;

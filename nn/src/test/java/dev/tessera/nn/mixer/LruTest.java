@@ -8,6 +8,7 @@ import dev.tessera.autograd.GradMode;
 import dev.tessera.autograd.Variable;
 import dev.tessera.nn.ParamGradCheck;
 import dev.tessera.nn.Ref;
+import dev.tessera.nn.attention.AttentionMask;
 import dev.tessera.nn.attention.KvCache;
 import dev.tessera.tensor.DType;
 import dev.tessera.tensor.Generator;
@@ -84,14 +85,14 @@ class LruTest {
             @ForAll @IntRange(min = 1, max = 19) int t, @ForAll @IntRange(min = 1, max = 5) int h, @ForAll @IntRange(min = 1, max = 6) int n) {
         Lru m = lru(h, n, seed);
         Tensor u = Ref.randn(seed + 1, 1, b, t, h);
-        close(naive(m, Ref.d(u), b, t, h), Ref.d(m.forward(Variable.constant(u), null).data()), 1e-10);
+        close(naive(m, Ref.d(u), b, t, h), Ref.d(m.forward(Variable.constant(u), null, null).data()), 1e-10);
     }
 
     @Test
     void parallelScanEqualsRecurrenceAndChunkedDecoding() {
         Lru m = lru(6, 5, 3);
         Tensor u = Ref.randn(4, 1, 2, 23, 6);
-        double[] full = Ref.d(m.forward(Variable.constant(u), null).data());
+        double[] full = Ref.d(m.forward(Variable.constant(u), null, null).data());
         close(Ref.d(m.recurrence(Variable.constant(u)).data()), full, 1e-12);
         MixerState state = new MixerState();
         KvCache cache = KvCache.recurrent(state);
@@ -100,7 +101,7 @@ class LruTest {
         int at = 0;
         try (var scope = GradMode.noGrad()) {
             for (int c : chunks) {
-                parts.add(m.forward(Variable.constant(u.narrow(1, at, c)), MixerState.of(cache)));
+                parts.add(m.forward(Variable.constant(u.narrow(1, at, c)), AttentionMask.causalOnly(), MixerState.of(cache)));
                 at += c;
                 assertEquals(at, cache.length());
             }
@@ -111,13 +112,38 @@ class LruTest {
         assertEquals(null, state.tensors());
     }
 
+    /** Packed rows: each document's outputs are those of the document alone (the state restarts at its first token). */
+    @Test
+    void documentIdsRestartTheRecurrence() {
+        Lru m = lru(4, 3, 11);
+        Tensor u = Ref.randn(12, 1, 2, 17, 4);
+        long[] docs = new long[34];
+        int[][] starts = {{0, 1, 6, 13}, {0, 9}};
+        for (int b = 0; b < 2; b++) {
+            for (int i = 0; i < starts[b].length; i++) {
+                int end = i + 1 < starts[b].length ? starts[b][i + 1] : 17;
+                for (int t = starts[b][i]; t < end; t++) {
+                    docs[b * 17 + t] = i % 2; // alternating ids: only changes mark a start
+                }
+                Tensor alone = u.narrow(0, b, 1).narrow(1, starts[b][i], end - starts[b][i]).contiguous();
+                Tensor packed = m.forward(Variable.constant(u), new AttentionMask(true, Tensor.of(docs, 2, 17), 0), null).data();
+                close(Ref.d(m.forward(Variable.constant(alone), null, null).data()),
+                        Ref.d(packed.narrow(0, b, 1).narrow(1, starts[b][i], end - starts[b][i])), 1e-12);
+            }
+        }
+        var e = assertThrows(IllegalArgumentException.class, () -> m.forward(Variable.constant(u), AttentionMask.NONE, null));
+        assertEquals("mixer lru: a token mixer is causal; got a non-causal mask", e.getMessage());
+    }
+
     @Test
     void gradientsMatchFiniteDifferences() {
         Lru m = lru(3, 4, 7);
         Variable u = Variable.of(Ref.randn(8, 1, 2, 6, 3), true);
         List<Variable> leaves = new ArrayList<>(m.parameters());
         leaves.add(u);
-        ParamGradCheck.check(() -> m.forward(u, null), leaves);
+        ParamGradCheck.check(() -> m.forward(u, null, null), leaves);
+        AttentionMask docs = new AttentionMask(true, Tensor.of(new long[] {0, 0, 1, 1, 1, 2, 0, 0, 0, 0, 0, 1}, 2, 6), 0);
+        ParamGradCheck.check(() -> m.forward(u, docs, null), leaves);
         ParamGradCheck.check(() -> m.recurrence(u), leaves);
     }
 

@@ -1,0 +1,130 @@
+package dev.tessera.models;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.tessera.autograd.GradMode;
+import dev.tessera.models.generate.Sampler;
+import dev.tessera.models.generate.TextGenerator;
+import dev.tessera.nn.attention.AttentionKind;
+import dev.tessera.nn.attention.KvCache;
+import dev.tessera.nn.mixer.Lru;
+import dev.tessera.nn.mixer.MixerKind;
+import dev.tessera.nn.mixer.MixerState;
+import dev.tessera.tensor.DType;
+import dev.tessera.tensor.Generator;
+import dev.tessera.tensor.Storage;
+import dev.tessera.tensor.Tensor;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** E11 LRU in place of attention in Llama: O(1) recurrent-state decoding equals the full forward, config.json and CLI switch, it learns. */
+class LruModelTest {
+
+    private static ModelConfig lru(Map<String, ?> options) {
+        return Fixtures.llama().toBuilder().mixer(MixerKind.Spec.of("lru", options)).build();
+    }
+
+    @Test
+    void recurrentStateDecodingEqualsTheFullForward() {
+        ModelConfig c = lru(Map.of("state", "12"));
+        LanguageModel m = Models.create(c, new Generator(61));
+        m.module().eval();
+        int t = 13;
+        Tensor ids = Fixtures.ids(62, 2, t, c.vocabSize());
+        try (var s = GradMode.noGrad()) {
+            Tensor full = m.forward(ids, null).data(); // (B, T, V)
+            List<KvCache> caches = m.newCaches(2, c.contextLength());
+            int p = 4;
+            double worst = Fixtures.maxAbsDiff(m.forward(ids.narrow(1, 0, p).contiguous(), null, caches).data(), full.narrow(1, 0, p));
+            while (p < t) {
+                int n = p == 8 ? 3 : 1;
+                worst = Math.max(worst, Fixtures.maxAbsDiff(m.forward(ids.narrow(1, p, n).contiguous(), null, caches).data(),
+                        full.narrow(1, p, n)));
+                p += n;
+                for (KvCache cache : caches) {
+                    assertEquals(p, cache.length());
+                    Tensor[] state = ((MixerState) cache.state()).tensors();
+                    assertArrayEquals(new int[] {2, 1, 12}, state[0].shape(), "O(1): the state is (B, 1, N) whatever the position");
+                }
+            }
+            assertTrue(worst < 1e-4, "cached logits differ by " + worst);
+        }
+    }
+
+    @Test
+    void generationFromTheStateEqualsRecomputation() {
+        LanguageModel m = Models.create(lru(Map.of()), new Generator(63));
+        int[] prompt = {3, 1, 4, 1};
+        int[] cached = new TextGenerator(m).generate(prompt, 10, Sampler.greedy(), new Generator(1), -1, tok -> { }).tokens();
+        List<Long> seq = new ArrayList<>();
+        for (int tok : prompt) {
+            seq.add((long) tok);
+        }
+        int[] recomputed = new int[10];
+        try (var s = GradMode.noGrad()) {
+            for (int i = 0; i < 10; i++) {
+                long[] data = seq.stream().mapToLong(Long::longValue).toArray();
+                float[] last = m.forward(Tensor.of(Storage.wrap(DType.I64, data), 1, data.length), null).data().select(0, 0)
+                        .select(0, data.length - 1).toFloatArray();
+                int best = 0;
+                for (int v = 1; v < last.length; v++) {
+                    best = last[v] > last[best] ? v : best;
+                }
+                recomputed[i] = best;
+                seq.add((long) best);
+            }
+        }
+        assertArrayEquals(recomputed, cached);
+        assertEquals(30, new TextGenerator(m).generate(prompt, 30, Sampler.greedy(), new Generator(1), -1, tok -> { }).tokens().length,
+                "past the context the state is reset and refilled");
+    }
+
+    @Test
+    void shortTrainingRunLowersTheLoss() {
+        LanguageModel m = Models.create(lru(Map.of()), new Generator(64));
+        double[] loss = Fixtures.train(m, 20, 1e-2, 50);
+        assertTrue(loss[1] < 0.7 * loss[0], "loss " + loss[0] + " -> " + loss[1]);
+    }
+
+    @Test
+    void configJsonRoundTripParameterNamesAndErrors() {
+        ModelConfig c = lru(Map.of("r_min", "0.8", "state", "8"));
+        assertEquals("lru", c.toHuggingFace().get("tessera").get("mixer").asText());
+        assertEquals(c, ModelConfig.fromJson(c.toJson()));
+        assertEquals(new Lru.Options(8, 0.8, 0.999, 2 * Math.PI), c.mixer().options());
+        var names = Models.create(c, new Generator(1)).stateDict().keySet();
+        assertTrue(names.contains("model.layers.0.mixer.nu_log") && names.contains("model.layers.1.mixer.B_re")
+                && names.stream().noneMatch(n -> n.contains("self_attn")), names.toString());
+        var json = c.toHuggingFace();
+        ((com.fasterxml.jackson.databind.node.ObjectNode) json.get("tessera")).put("mixer", "mamba");
+        var j = assertThrows(IllegalArgumentException.class, () -> ModelConfig.fromHuggingFace(json));
+        assertEquals("config.json: tessera.mixer: unknown kind 'mamba' (kinds: lru)", j.getMessage());
+        var g = assertThrows(IllegalArgumentException.class, () -> Fixtures.gpt2().toBuilder().mixer(MixerKind.Spec.of("lru", Map.of())).build());
+        assertEquals("ModelConfig: mixer lru replaces attention in llama only, got gpt2", g.getMessage());
+        var a = assertThrows(IllegalArgumentException.class, () -> lru(Map.of()).toBuilder().attentionKind(AttentionKind.LINEAR).build());
+        assertEquals("ModelConfig: mixer lru replaces attention in every layer; it does not combine with attention linear", a.getMessage());
+    }
+
+    @Test
+    void switchedOnFromTheCommandLine(@TempDir Path dir) throws IOException {
+        ModelConfig c = CliTrainRun.trainedConfig(dir, 65, "--mixer", "lru", "--mixer-option", "state=8");
+        assertEquals(MixerKind.Spec.of("lru", Map.of("state", "8")), c.mixer());
+        StringWriter err = new StringWriter();
+        var cl = dev.tessera.models.cli.Tessera.commandLine();
+        cl.setOut(new PrintWriter(new StringWriter()));
+        cl.setErr(new PrintWriter(err));
+        assertTrue(cl.execute("train", "--mixer", "lru", "--mixer-option", "depth=2", "--runs-dir", dir.toString(), "--data",
+                dir.toString()) != 0);
+        assertEquals("tessera: train: mixer lru: unknown option 'depth' (options: state, r_min, r_max, max_phase)", err.toString().strip());
+    }
+}
