@@ -13,15 +13,12 @@ import dev.tessera.nn.attention.KvCache;
 import dev.tessera.nn.mixer.Lru;
 import dev.tessera.nn.mixer.MixerKind;
 import dev.tessera.nn.mixer.MixerState;
-import dev.tessera.tensor.DType;
 import dev.tessera.tensor.Generator;
-import dev.tessera.tensor.Storage;
 import dev.tessera.tensor.Tensor;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -66,25 +63,7 @@ class LruModelTest {
         LanguageModel m = Models.create(lru(Map.of()), new Generator(63));
         int[] prompt = {3, 1, 4, 1};
         int[] cached = new TextGenerator(m).generate(prompt, 10, Sampler.greedy(), new Generator(1), -1, tok -> { }).tokens();
-        List<Long> seq = new ArrayList<>();
-        for (int tok : prompt) {
-            seq.add((long) tok);
-        }
-        int[] recomputed = new int[10];
-        try (var s = GradMode.noGrad()) {
-            for (int i = 0; i < 10; i++) {
-                long[] data = seq.stream().mapToLong(Long::longValue).toArray();
-                float[] last = m.forward(Tensor.of(Storage.wrap(DType.I64, data), 1, data.length), null).data().select(0, 0)
-                        .select(0, data.length - 1).toFloatArray();
-                int best = 0;
-                for (int v = 1; v < last.length; v++) {
-                    best = last[v] > last[best] ? v : best;
-                }
-                recomputed[i] = best;
-                seq.add((long) best);
-            }
-        }
-        assertArrayEquals(recomputed, cached);
+        assertArrayEquals(Fixtures.greedyByRecomputation(m, prompt, 10), cached);
         assertEquals(30, new TextGenerator(m).generate(prompt, 30, Sampler.greedy(), new Generator(1), -1, tok -> { }).tokens().length,
                 "past the context the state is reset and refilled");
     }
@@ -119,12 +98,22 @@ class LruModelTest {
     void switchedOnFromTheCommandLine(@TempDir Path dir) throws IOException {
         ModelConfig c = CliTrainRun.trainedConfig(dir, 65, "--mixer", "lru", "--mixer-option", "state=8");
         assertEquals(MixerKind.Spec.of("lru", Map.of("state", "8")), c.mixer());
+        assertEquals("tessera: train: mixer lru: unknown option 'depth' (options: state, r_min, r_max, max_phase)",
+                fails("train", "--mixer", "lru", "--mixer-option", "depth=2", "--runs-dir", dir.toString(), "--data", dir.toString()));
+        String resume = dir.resolve("runs/r/config.json").toString();
+        String err = fails("train", "--data", dir.resolve("data.txt").toString(), "--runs-dir", dir.resolve("runs").toString(), "--cache-dir",
+                dir.resolve("cache").toString(), "--name", "r", "--steps", "4", "--resume", "--mixer-option", "state=9");
+        assertTrue(err.endsWith("contradicts the run's " + resume + " (mixer lru {state=8, r_min=0.9, r_max=0.999, max_phase="
+                + 2 * Math.PI + "}); a resume rebuilds the run as it was created: drop the option") && err.lines().count() == 1, err);
+    }
+
+    /** Runs the CLI, which must fail; its one-line error. */
+    private static String fails(String... args) {
         StringWriter err = new StringWriter();
         var cl = dev.tessera.models.cli.Tessera.commandLine();
         cl.setOut(new PrintWriter(new StringWriter()));
         cl.setErr(new PrintWriter(err));
-        assertTrue(cl.execute("train", "--mixer", "lru", "--mixer-option", "depth=2", "--runs-dir", dir.toString(), "--data",
-                dir.toString()) != 0);
-        assertEquals("tessera: train: mixer lru: unknown option 'depth' (options: state, r_min, r_max, max_phase)", err.toString().strip());
+        assertTrue(cl.execute(args) != 0, String.join(" ", args));
+        return err.toString().strip();
     }
 }
