@@ -135,10 +135,7 @@ public final class Llama extends Module implements LanguageModel {
 
         /** Attention, or the token mixer in its place (xq = xkv there: no Perceiver AR), its recurrent state as the layer's cache. */
         private Variable mix(Variable xq, Variable xkv, AttentionMask mask, KvCache cache) {
-            if (mixer == null) {
-                return attn.forward(xq, xkv, mask, cache);
-            }
-            return mixer.forward(xq, mask, MixerState.of(cache));
+            return mixer == null ? attn.forward(xq, xkv, mask, cache) : mixer.forward(xq, mask, MixerState.of(cache));
         }
 
         private Variable skip(Variable x) {
@@ -241,15 +238,9 @@ public final class Llama extends Module implements LanguageModel {
         return model.blocks();
     }
 
-    /**
-     * Perceiver AR decodes with its two caches (see {@link PerceiverAr}); a token-mixer model with one
-     * recurrent state per layer (O(1) per token, whatever maxT); the others with one KV cache per layer.
-     */
+    /** Perceiver AR decodes with its two caches (see {@link PerceiverAr}); the others with one per layer. */
     @Override
     public List<KvCache> newCaches(int batch, int maxT) {
-        if (config.mixer() != null) {
-            return java.util.stream.IntStream.range(0, config.layers()).mapToObj(l -> KvCache.recurrent(new MixerState())).toList();
-        }
         return PerceiverAr.latents(config) > 0 ? PerceiverAr.newCaches(config, batch, maxT) : LanguageModel.super.newCaches(batch, maxT);
     }
 }

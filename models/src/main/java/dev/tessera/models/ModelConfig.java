@@ -43,7 +43,7 @@ import java.nio.file.Path;
  *     takes ffnHidden), null for every other kind; config.json {@code tessera.ffn_options}
  * @param hourglass B27: the layers split as pre@1, shortened@k, post@1 with the middle ones on a sequence shortened k times
  *     ({@link Hourglass}), or null for a plain stack; config.json {@code tessera.hourglass}, {@code --hourglass} on the command line
- * @param mixer issue 17: a token mixer ({@link MixerKind}, e.g. E11 LRU) in place of attention in every layer of a Llama, decoding
+ * @param mixer issue 17: a token mixer ({@link MixerKind}, e.g. E11 LRU) in place of attention in every layer of a Llama or GPT-2, decoding
  *     with a recurrent state in place of the KV cache, or null for attention; config.json {@code tessera.mixer} and
  *     {@code tessera.mixer_options}, {@code --mixer lru --mixer-option r_min=0.9} on the command line
  */
@@ -117,8 +117,8 @@ public record ModelConfig(Architecture architecture, int vocabSize, int contextL
             require(attentionKind != AttentionKind.PERCEIVER_AR, "hourglass does not combine with perceiver_ar (both reshape the layer stack)");
         }
         if (mixer != null) {
-            require(architecture == Architecture.LLAMA, "mixer " + mixer.kind().configName() + " replaces attention in llama only, got "
-                    + architecture.name().toLowerCase(java.util.Locale.ROOT));
+            require(architecture != Architecture.BERT, "mixer " + mixer.kind().configName() + " replaces attention in the causal decoders,"
+                    + " not bert");
             require(attentionKind == AttentionKind.SOFTMAX && hourglass == null, "mixer " + mixer.kind().configName()
                     + " replaces attention in every layer; it does not combine with attention " + attentionKind.configName()
                     + (hourglass == null ? "" : " or hourglass"));

@@ -24,16 +24,25 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** E11 LRU in place of attention in Llama: O(1) recurrent-state decoding equals the full forward, config.json and CLI switch, it learns. */
+/** E11 LRU in place of attention in Llama and GPT-2: O(1) recurrent-state decoding equals the full forward, config.json and CLI switch, it learns. */
 class LruModelTest {
 
     private static ModelConfig lru(Map<String, ?> options) {
         return Fixtures.llama().toBuilder().mixer(MixerKind.Spec.of("lru", options)).build();
     }
 
+    private static ModelConfig gpt2(Map<String, ?> options) {
+        return Fixtures.gpt2().toBuilder().mixer(MixerKind.Spec.of("lru", options)).build();
+    }
+
     @Test
     void recurrentStateDecodingEqualsTheFullForward() {
-        ModelConfig c = lru(Map.of("state", "12"));
+        for (ModelConfig c : List.of(lru(Map.of("state", "12")), gpt2(Map.of("state", "12")))) {
+            decodes(c);
+        }
+    }
+
+    private static void decodes(ModelConfig c) {
         LanguageModel m = Models.create(c, new Generator(61));
         m.module().eval();
         int t = 13;
@@ -54,7 +63,7 @@ class LruModelTest {
                     assertArrayEquals(new int[] {2, 1, 12}, state[0].shape(), "O(1): the state is (B, 1, N) whatever the position");
                 }
             }
-            assertTrue(worst < 1e-4, "cached logits differ by " + worst);
+            assertTrue(worst < 1e-4, c.architecture() + ": cached logits differ by " + worst);
         }
     }
 
@@ -70,9 +79,11 @@ class LruModelTest {
 
     @Test
     void shortTrainingRunLowersTheLoss() {
-        LanguageModel m = Models.create(lru(Map.of()), new Generator(64));
-        double[] loss = Fixtures.train(m, 20, 1e-2, 50);
-        assertTrue(loss[1] < 0.7 * loss[0], "loss " + loss[0] + " -> " + loss[1]);
+        for (ModelConfig c : List.of(lru(Map.of()), gpt2(Map.of()))) {
+            LanguageModel m = Models.create(c, new Generator(64));
+            double[] loss = Fixtures.train(m, 20, 1e-2, 50);
+            assertTrue(loss[1] < 0.7 * loss[0], c.architecture() + ": loss " + loss[0] + " -> " + loss[1]);
+        }
     }
 
     @Test
@@ -88,8 +99,10 @@ class LruModelTest {
         ((com.fasterxml.jackson.databind.node.ObjectNode) json.get("tessera")).put("mixer", "mamba");
         var j = assertThrows(IllegalArgumentException.class, () -> ModelConfig.fromHuggingFace(json));
         assertEquals("config.json: tessera.mixer: unknown kind 'mamba' (kinds: lru)", j.getMessage());
-        var g = assertThrows(IllegalArgumentException.class, () -> Fixtures.gpt2().toBuilder().mixer(MixerKind.Spec.of("lru", Map.of())).build());
-        assertEquals("ModelConfig: mixer lru replaces attention in llama only, got gpt2", g.getMessage());
+        var g = assertThrows(IllegalArgumentException.class, () -> ModelConfig.bert(40, 16, 2, 32, 4, 48).toBuilder()
+                .mixer(MixerKind.Spec.of("lru", Map.of())).build());
+        assertEquals("ModelConfig: mixer lru replaces attention in the causal decoders, not bert", g.getMessage());
+        assertTrue(Models.create(gpt2(Map.of()), new Generator(1)).stateDict().keySet().contains("transformer.h.1.mixer.C_im"));
         var a = assertThrows(IllegalArgumentException.class, () -> lru(Map.of()).toBuilder().attentionKind(AttentionKind.LINEAR).build());
         assertEquals("ModelConfig: mixer lru replaces attention in every layer; it does not combine with attention linear", a.getMessage());
     }
