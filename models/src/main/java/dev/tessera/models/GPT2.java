@@ -16,6 +16,8 @@ import dev.tessera.nn.block.Hourglass;
 import dev.tessera.nn.block.LmHead;
 import dev.tessera.nn.block.TokenEmbedding;
 import dev.tessera.nn.ffn.Activation;
+import dev.tessera.nn.mixer.MixerState;
+import dev.tessera.nn.mixer.TokenMixer;
 import dev.tessera.nn.norm.DeepNorm;
 import dev.tessera.nn.norm.NormPlacement;
 import dev.tessera.nn.position.LearnedPositions;
@@ -47,7 +49,8 @@ import java.util.Map;
  * The residual projections (both c_proj) start from N(0, (0.02/√(2L))²) (D7, nn.ResidualScaling).
  * Config switches: norm kind and placement (PRE, or POST without ln_f), DeepNorm, activation, the
  * attention kernel, QK-norm ({@code attn.q_norm}/{@code k_norm}), soft caps, learned/sinusoidal/no
- * positions, an untied head ({@code lm_head.weight}). With DeepNorm, nn.DeepNorm's β-gain init
+ * positions, an untied head ({@code lm_head.weight}), and a token mixer (issue 17, {@code h.N.mixer},
+ * e.g. E11 LRU) in place of {@code attn} in every block, decoding from a recurrent state. With DeepNorm, nn.DeepNorm's β-gain init
  * reaches both c_proj and c_fc by name but not the fused c_attn (whose v third the paper would
  * also scale by β); c_attn keeps the N(0, initStd²) init.
  */
@@ -133,7 +136,8 @@ public final class GPT2 extends Module implements LanguageModel {
     /** One transformer block h.N: ln_1, attn, ln_2, mlp. */
     static final class Block extends Module implements PerceiverAr.Block {
         private final Layer ln1;
-        private final Attention attn;
+        private final Attention attn; // null when a token mixer replaces attention
+        private final TokenMixer mixer; // issue 17: null for attention
         private final Layer ln2;
         private final Mlp mlp;
         private final Dropout drop;
@@ -142,7 +146,8 @@ public final class GPT2 extends Module implements LanguageModel {
 
         Block(ModelConfig c, int layer, Generator g) {
             ln1 = (Layer) child("ln_1", c.normKind().create(c.dim(), c.normEps(), c.bias(), c.dtype()));
-            attn = child("attn", new Attention(c, layer, g));
+            mixer = c.mixer() == null ? null : (TokenMixer) child("mixer", c.mixer().create(c.dim(), c.dtype(), g));
+            attn = mixer != null ? null : child("attn", new Attention(c, layer, g));
             ln2 = (Layer) child("ln_2", c.normKind().create(c.dim(), c.normEps(), c.bias(), c.dtype()));
             mlp = child("mlp", new Mlp(c));
             drop = child("resid_dropout", new Dropout(c.dropout(), c.dropout() > 0 ? g : null));
@@ -162,12 +167,17 @@ public final class GPT2 extends Module implements LanguageModel {
         @Override
         public Variable forward(Variable xq, Variable xkv, AttentionMask mask, KvCache cache) {
             if (post) { // x ← LN(α·x + f(x))
-                Variable h = ln1.forward(skip(xq).add(drop.forward(attn.forward(xq, xkv, mask, cache)))); // (B, N, C)
+                Variable h = ln1.forward(skip(xq).add(drop.forward(mix(xq, xkv, mask, cache)))); // (B, N, C)
                 return ln2.forward(skip(h).add(drop.forward(mlp.forward(h))));
             }
             Variable kv = ln1.forward(xkv);
-            Variable h = xq.add(drop.forward(attn.forward(xq == xkv ? kv : ln1.forward(xq), kv, mask, cache))); // (B, N, C)
+            Variable h = xq.add(drop.forward(mix(xq == xkv ? kv : ln1.forward(xq), kv, mask, cache))); // (B, N, C)
             return h.add(drop.forward(mlp.forward(ln2.forward(h))));
+        }
+
+        /** Attention, or the token mixer in its place (xq = xkv there: no Perceiver AR), its recurrent state as the layer's cache. */
+        private Variable mix(Variable xq, Variable xkv, AttentionMask mask, KvCache cache) {
+            return mixer == null ? attn.forward(xq, xkv, mask, cache) : mixer.forward(xq, mask, MixerState.of(cache));
         }
 
         private Variable skip(Variable x) {

@@ -14,6 +14,7 @@ import dev.tessera.nn.block.Hourglass;
 import dev.tessera.nn.ffn.Activation;
 import dev.tessera.nn.ffn.ConditionalFeedForward;
 import dev.tessera.nn.ffn.FeedForward;
+import dev.tessera.nn.mixer.MixerKind;
 import dev.tessera.nn.norm.NormKind;
 import dev.tessera.nn.norm.NormPlacement;
 import dev.tessera.tensor.DType;
@@ -109,6 +110,10 @@ final class HfConfig {
         }
         if (c.hourglass() != null) {
             t.put("hourglass", c.hourglass().toString()); // B27, the paper's notation: pre@1,shortened@k,post@1/shortening/upsampling
+        }
+        if (c.mixer() != null) { // issue 17: a token mixer in place of attention, its options record by name
+            t.put("mixer", c.mixer().kind().configName());
+            t.set("mixer_options", JSON.valueToTree(KernelOptions.values(c.mixer().options())));
         }
         if (c.ffnOptions() != null) {
             t.set("ffn_options", JSON.valueToTree(KernelOptions.values(c.ffnOptions()))); // B24: light_hidden, routed
@@ -314,6 +319,11 @@ final class HfConfig {
                 throw new IllegalArgumentException("config.json: tessera." + e.getMessage(), e);
             }
         }
+        if (t.hasNonNull("mixer")) {
+            b.mixer(mixer(t));
+        } else if (t.has("mixer_options")) {
+            throw new IllegalArgumentException("config.json: tessera.mixer_options needs tessera.mixer (kinds: lru)");
+        }
         Map<String, Object> options = new LinkedHashMap<>();
         if (t.has("attention_window")) options.put("window", integer(t, "attention_window", 0)); // written before attention_options
         if (t.has("attention_top_k")) options.put("k", integer(t, "attention_top_k", 0));
@@ -331,6 +341,23 @@ final class HfConfig {
             } catch (IllegalArgumentException e) {
                 throw new IllegalArgumentException("config.json: tessera.attention_options: " + e.getMessage(), e);
             }
+        }
+    }
+
+    /** Issue 17: {@code tessera.mixer} by name with {@code tessera.mixer_options} (an object) over the kind's defaults. */
+    private static MixerKind.Spec mixer(JsonNode t) {
+        JsonNode given = t.get("mixer_options");
+        if (given != null && !given.isObject()) {
+            throw new IllegalArgumentException("config.json: tessera.mixer_options must be an object, got " + given);
+        }
+        Map<String, Object> options = new LinkedHashMap<>();
+        if (given != null) {
+            given.properties().forEach(e -> options.put(e.getKey(), e.getValue().asText()));
+        }
+        try {
+            return MixerKind.Spec.of(t.get("mixer").asText(), options);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("config.json: tessera." + e.getMessage(), e);
         }
     }
 

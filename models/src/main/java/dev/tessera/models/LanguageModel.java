@@ -4,6 +4,7 @@ import dev.tessera.autograd.Variable;
 import dev.tessera.nn.Module;
 import dev.tessera.nn.attention.AttentionMask;
 import dev.tessera.nn.attention.KvCache;
+import dev.tessera.nn.mixer.MixerState;
 import dev.tessera.tensor.Tensor;
 import java.util.ArrayList;
 import java.util.List;
@@ -37,12 +38,17 @@ public interface LanguageModel {
 
     /**
      * One preallocated cache per layer for {@code batch} rows and up to {@code maxT} positions; for
-     * sliding-window attention (B5) one that keeps only the last W − 1 positions, however many come.
+     * sliding-window attention (B5) one that keeps only the last W − 1 positions, however many come;
+     * for a token mixer (issue 17) one recurrent state per layer, O(1) per token whatever maxT.
      */
     default List<KvCache> newCaches(int batch, int maxT) {
         ModelConfig c = config();
         List<KvCache> caches = new ArrayList<>();
         for (int l = 0; l < c.layers(); l++) {
+            if (c.mixer() != null) {
+                caches.add(KvCache.recurrent(new MixerState()));
+                continue;
+            }
             boolean shortened = c.hourglass() != null && c.hourglass().shortened(l); // B27: these hold ⌈T/k⌉ shortened tokens
             int capacity = shortened ? Math.ceilDiv(maxT, c.hourglass().factor()) : maxT;
             caches.add(c.attentionWindow() > 0 ? KvCache.slidingWindow(c.attentionWindow())

@@ -14,6 +14,8 @@ import dev.tessera.nn.block.Hourglass;
 import dev.tessera.nn.block.LmHead;
 import dev.tessera.nn.block.TokenEmbedding;
 import dev.tessera.nn.ffn.FeedForward;
+import dev.tessera.nn.mixer.MixerState;
+import dev.tessera.nn.mixer.TokenMixer;
 import dev.tessera.nn.norm.DeepNorm;
 import dev.tessera.nn.norm.NormPlacement;
 import dev.tessera.nn.position.LearnedPositions;
@@ -43,13 +45,16 @@ import java.util.List;
  * (POST with α-weighted skips and β-scaled init), the FFN kind and activation, the attention
  * kernel, QK-norm ({@code self_attn.q_norm}/{@code k_norm}), attention and final-logit soft caps,
  * and the positional scheme (RoPE either pairing, or an added learned table
- * {@code model.embed_positions.weight}, or a sinusoidal one, or none for ALiBi).
+ * {@code model.embed_positions.weight}, or a sinusoidal one, or none for ALiBi). A token mixer
+ * (issue 17, {@code model.layers.N.mixer}, e.g. E11 LRU) may replace {@code self_attn} in every
+ * layer; each layer then decodes from a recurrent state carried in its cache slot.
  */
 public final class Llama extends Module implements LanguageModel {
 
     /** One decoder layer (Hugging Face {@code LlamaDecoderLayer}). */
     static final class Block extends Module implements PerceiverAr.Block {
-        private final MultiHeadAttention attn;
+        private final MultiHeadAttention attn; // null when a token mixer replaces attention
+        private final TokenMixer mixer; // issue 17: null for attention
         private final FeedForward mlp;
         private final NormPlacement placement;
         private final Layer n1;
@@ -65,7 +70,8 @@ public final class Llama extends Module implements LanguageModel {
                 case ROPE_INTERLEAVED -> RotaryEmbedding.Convention.INTERLEAVED;
                 default -> null;
             };
-            attn = child("self_attn", new MultiHeadAttention(new MultiHeadAttention.Config(c.dim(), c.heads(), c.kvHeads(), c.headDim(),
+            mixer = c.mixer() == null ? null : (TokenMixer) child("mixer", c.mixer().create(c.dim(), c.dtype(), g));
+            attn = mixer != null ? null : child("self_attn", new MultiHeadAttention(new MultiHeadAttention.Config(c.dim(), c.heads(), c.kvHeads(), c.headDim(),
                     c.bias(), rope, c.ropeTheta(), c.contextLength(), c.qkNorm() ? c.normKind() : null, c.normEps(),
                     c.attentionSoftCap(), c.dropout(), c.dtype(), c.attentionKind(), c.attentionOptions()), layer, g));
             mlp = child("mlp", new FeedForward(new FeedForward.Config(c.dim(), c.ffnHidden(), c.ffnKind(), c.activation(), c.bias(),
@@ -112,7 +118,7 @@ public final class Llama extends Module implements LanguageModel {
                     yield h.add(drop.forward(mlp.forward(n2.forward(h))));
                 }
                 case POST -> {
-                    Variable h = n1.forward(skip(xq).add(drop.forward(attn.forward(xq, xkv, mask, cache)))); // (B, N, C)
+                    Variable h = n1.forward(skip(xq).add(drop.forward(mix(xq, xkv, mask, cache)))); // (B, N, C)
                     yield n2.forward(skip(h).add(drop.forward(mlp.forward(h))));
                 }
                 case SANDWICH -> {
@@ -124,7 +130,12 @@ public final class Llama extends Module implements LanguageModel {
 
         private Variable attend(Layer norm, Variable xq, Variable xkv, AttentionMask mask, KvCache cache) {
             Variable kv = norm.forward(xkv);
-            return attn.forward(xq == xkv ? kv : norm.forward(xq), kv, mask, cache);
+            return mix(xq == xkv ? kv : norm.forward(xq), kv, mask, cache);
+        }
+
+        /** Attention, or the token mixer in its place (xq = xkv there: no Perceiver AR), its recurrent state as the layer's cache. */
+        private Variable mix(Variable xq, Variable xkv, AttentionMask mask, KvCache cache) {
+            return mixer == null ? attn.forward(xq, xkv, mask, cache) : mixer.forward(xq, mask, MixerState.of(cache));
         }
 
         private Variable skip(Variable x) {

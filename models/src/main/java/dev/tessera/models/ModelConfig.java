@@ -8,6 +8,7 @@ import dev.tessera.nn.block.Hourglass;
 import dev.tessera.nn.ffn.Activation;
 import dev.tessera.nn.ffn.ConditionalFeedForward;
 import dev.tessera.nn.ffn.FeedForward;
+import dev.tessera.nn.mixer.MixerKind;
 import dev.tessera.nn.norm.NormKind;
 import dev.tessera.nn.norm.NormPlacement;
 import dev.tessera.tensor.DType;
@@ -42,12 +43,16 @@ import java.nio.file.Path;
  *     takes ffnHidden), null for every other kind; config.json {@code tessera.ffn_options}
  * @param hourglass B27: the layers split as pre@1, shortened@k, post@1 with the middle ones on a sequence shortened k times
  *     ({@link Hourglass}), or null for a plain stack; config.json {@code tessera.hourglass}, {@code --hourglass} on the command line
+ * @param mixer issue 17: a token mixer ({@link MixerKind}, e.g. E11 LRU) in place of attention in every layer of a Llama or GPT-2, decoding
+ *     with a recurrent state in place of the KV cache, or null for attention; config.json {@code tessera.mixer} and
+ *     {@code tessera.mixer_options}, {@code --mixer lru --mixer-option r_min=0.9} on the command line
  */
 public record ModelConfig(Architecture architecture, int vocabSize, int contextLength, int layers, int dim, int heads, int kvHeads,
         int headDim, int ffnHidden, NormKind normKind, double normEps, NormPlacement normPlacement, FeedForward.Kind ffnKind,
         Activation activation, AttentionKind attentionKind, Positional positional, double ropeTheta, boolean tieEmbeddings,
         boolean bias, boolean qkNorm, double attentionSoftCap, double finalSoftCap, double zLoss, boolean deepNorm, double dropout,
-        double initStd, DType dtype, Record attentionOptions, ConditionalFeedForward.Options ffnOptions, Hourglass.Options hourglass) {
+        double initStd, DType dtype, Record attentionOptions, ConditionalFeedForward.Options ffnOptions, Hourglass.Options hourglass,
+        MixerKind.Spec mixer) {
 
     /** The model families this package builds; each is one file. BERT is the encoder (I3), trained by masked-LM. */
     public enum Architecture { LLAMA, GPT2, BERT }
@@ -111,6 +116,13 @@ public record ModelConfig(Architecture architecture, int vocabSize, int contextL
                     + " full-length and shortened layers)");
             require(attentionKind != AttentionKind.PERCEIVER_AR, "hourglass does not combine with perceiver_ar (both reshape the layer stack)");
         }
+        if (mixer != null) {
+            require(architecture != Architecture.BERT, "mixer " + mixer.kind().configName() + " replaces attention in the causal decoders,"
+                    + " not bert");
+            require(attentionKind == AttentionKind.SOFTMAX && hourglass == null, "mixer " + mixer.kind().configName()
+                    + " replaces attention in every layer; it does not combine with attention " + attentionKind.configName()
+                    + (hourglass == null ? "" : " or hourglass"));
+        }
         if (architecture == Architecture.GPT2) {
             require(kvHeads == heads, "GPT2 has no grouped-query attention: kvHeads " + kvHeads + " != heads " + heads);
             require(heads * headDim == dim, "GPT2 needs heads·headDim == dim, got " + heads + "·" + headDim + " != " + dim);
@@ -146,7 +158,7 @@ public record ModelConfig(Architecture architecture, int vocabSize, int contextL
             double initStd, DType dtype, Record attentionOptions) {
         this(architecture, vocabSize, contextLength, layers, dim, heads, kvHeads, headDim, ffnHidden, normKind, normEps, normPlacement,
                 ffnKind, activation, attentionKind, positional, ropeTheta, tieEmbeddings, bias, qkNorm, attentionSoftCap, finalSoftCap,
-                zLoss, deepNorm, dropout, initStd, dtype, attentionOptions, null, null);
+                zLoss, deepNorm, dropout, initStd, dtype, attentionOptions, null, null, null);
     }
 
     /**
@@ -266,6 +278,7 @@ public record ModelConfig(Architecture architecture, int vocabSize, int contextL
         private Record attentionOptions;
         private Hourglass.Options hourglass;
         private ConditionalFeedForward.Options ffnOptions;
+        private MixerKind.Spec mixer;
 
         private Builder(ModelConfig c) {
             architecture = c.architecture; vocabSize = c.vocabSize; contextLength = c.contextLength; layers = c.layers; dim = c.dim;
@@ -275,7 +288,7 @@ public record ModelConfig(Architecture architecture, int vocabSize, int contextL
             bias = c.bias; qkNorm = c.qkNorm; attentionSoftCap = c.attentionSoftCap; finalSoftCap = c.finalSoftCap; zLoss = c.zLoss;
             deepNorm = c.deepNorm; dropout = c.dropout; initStd = c.initStd; dtype = c.dtype;
             attentionOptions = c.attentionOptions; ffnOptions = c.ffnOptions;
-            hourglass = c.hourglass;
+            hourglass = c.hourglass; mixer = c.mixer;
         }
 
         public Builder architecture(Architecture v) { architecture = v; return this; }
@@ -319,6 +332,8 @@ public record ModelConfig(Architecture architecture, int vocabSize, int contextL
         public Builder dtype(DType v) { dtype = v; return this; }
         /** B27: the hourglass split (pre + shortened + post must equal {@code layers}), or null for a plain stack. */
         public Builder hourglass(Hourglass.Options v) { hourglass = v; return this; }
+        /** Issue 17: a token mixer in place of attention in every layer, or null for attention. */
+        public Builder mixer(MixerKind.Spec v) { mixer = v; return this; }
 
         public ModelConfig build() {
             Record options;
@@ -330,7 +345,7 @@ public record ModelConfig(Architecture architecture, int vocabSize, int contextL
             return new ModelConfig(architecture, vocabSize, contextLength, layers, dim, heads, kvHeads, headDim, ffnHidden, normKind,
                     normEps, normPlacement, ffnKind, activation, attentionKind, positional, ropeTheta, tieEmbeddings, bias, qkNorm,
                     attentionSoftCap, finalSoftCap, zLoss, deepNorm, dropout, initStd, dtype, options, ffnOptions != null || ffnKind == null
-                    || !ffnKind.routed() ? ffnOptions : defaultFfnOptions(ffnHidden), hourglass);
+                    || !ffnKind.routed() ? ffnOptions : defaultFfnOptions(ffnHidden), hourglass, mixer);
         }
     }
 }

@@ -69,4 +69,27 @@ final class Fixtures {
         }
         return new double[] {first, last};
     }
+
+    /** The next {@code n} greedy tokens after {@code prompt}, each recomputed by a full uncached forward (the reference for cached generation). */
+    static int[] greedyByRecomputation(LanguageModel m, int[] prompt, int n) {
+        java.util.List<Long> seq = new java.util.ArrayList<>();
+        for (int tok : prompt) {
+            seq.add((long) tok);
+        }
+        int[] out = new int[n];
+        try (var s = dev.tessera.autograd.GradMode.noGrad()) {
+            for (int i = 0; i < n; i++) {
+                long[] data = seq.stream().mapToLong(Long::longValue).toArray();
+                float[] last = m.forward(Tensor.of(dev.tessera.tensor.Storage.wrap(DType.I64, data), 1, data.length), null).data()
+                        .select(0, 0).select(0, data.length - 1).toFloatArray();
+                int best = 0;
+                for (int v = 1; v < last.length; v++) {
+                    best = last[v] > last[best] ? v : best;
+                }
+                out[i] = best;
+                seq.add((long) best);
+            }
+        }
+        return out;
+    }
 }

@@ -13,7 +13,6 @@ import dev.tessera.nn.attention.KvCache;
 import dev.tessera.nn.block.Hourglass;
 import dev.tessera.tensor.DType;
 import dev.tessera.tensor.Generator;
-import dev.tessera.tensor.Storage;
 import dev.tessera.tensor.Tensor;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -134,25 +133,7 @@ class HourglassModelTest {
         LanguageModel m = Models.create(c, new Generator(48));
         int[] prompt = {3, 1, 4, 1};
         int[] cached = new TextGenerator(m).generate(prompt, 10, Sampler.greedy(), new Generator(1), -1, tok -> { }).tokens();
-        List<Long> seq = new ArrayList<>();
-        for (int tok : prompt) {
-            seq.add((long) tok);
-        }
-        int[] recomputed = new int[10];
-        try (var s = GradMode.noGrad()) {
-            for (int i = 0; i < 10; i++) {
-                long[] data = seq.stream().mapToLong(Long::longValue).toArray();
-                Tensor logits = m.forward(Tensor.of(Storage.wrap(DType.I64, data), 1, data.length), null).data();
-                float[] last = logits.select(0, 0).select(0, data.length - 1).toFloatArray();
-                int best = 0;
-                for (int v = 1; v < last.length; v++) {
-                    best = last[v] > last[best] ? v : best;
-                }
-                recomputed[i] = best;
-                seq.add((long) best);
-            }
-        }
-        assertArrayEquals(recomputed, cached);
+        assertArrayEquals(Fixtures.greedyByRecomputation(m, prompt, 10), cached);
         var longer = new TextGenerator(m).generate(prompt, 30, Sampler.greedy(), new Generator(1), -1, tok -> { });
         assertEquals(30, longer.tokens().length);
         assertTrue(longer.contextShifts() > 0, "the cache refill after the context (a new hourglass stream) was exercised");

@@ -418,7 +418,11 @@ public final class Catalog {
             todo("E10", "S4D / S5 diagonal state spaces, parallel scan",
                     "Gu et al. 2022, On the Parameterization and Initialization of Diagonal State Space Models; "
                             + "Smith et al. 2023, Simplified State Space Layers"),
-            todo("E11", "LRU (Resurrecting RNNs)", "Orvieto et al. 2023, Resurrecting Recurrent Neural Networks for Long Sequences"),
+            done("E11", "LRU (Resurrecting RNNs)", "Orvieto et al. 2023, Resurrecting Recurrent Neural Networks for Long Sequences",
+                    NN + "mixer.Lru", "--mixer lru [--mixer-option state=N] [--mixer-option r_min=r] [--mixer-option r_max=r]"
+                            + " [--mixer-option max_phase=φ]", NN + "mixer.LruTest",
+                    "replaces attention in every layer of Llama or GPT-2 (models.LruModelTest); parallel scan == recurrence == chunked; O(1) recurrent-state"
+                            + " decoding; restarts at packed documents; no golden: the exact LRU is paper-only (REFERENCES.md)"),
             todo("E12", "RWKV time mix / channel mix", "Peng et al. 2023, RWKV: Reinventing RNNs for the Transformer Era"),
             todo("E13", "SRU / SRU++",
                     "Lei et al. 2018, Simple Recurrent Units for Highly Parallelizable Recurrence; "

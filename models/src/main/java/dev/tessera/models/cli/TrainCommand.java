@@ -20,6 +20,7 @@ import dev.tessera.models.train.Trainer;
 import dev.tessera.nn.attention.AttentionKind;
 import dev.tessera.nn.attention.KernelOptions;
 import dev.tessera.nn.block.Hourglass;
+import dev.tessera.nn.mixer.MixerKind;
 import dev.tessera.tensor.Device;
 import dev.tessera.tensor.Generator;
 import dev.tessera.tensor.Parallel;
@@ -134,6 +135,14 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--hourglass", paramLabel = "SPEC", description = "B27 Hourglass: pre@1,shortened@k,post@1[/avg|linear[/repeat|linear]],"
             + " e.g. 1@1,2@2,1@1/linear/linear: the middle layers run on a sequence shortened k times (sets the layer count).")
     String hourglass;
+
+    @Option(names = "--mixer", description = "A token mixer in place of attention in every layer (llama, gpt2): lru (E11, decodes with an"
+            + " O(1) recurrent state).")
+    String mixer;
+
+    @Option(names = "--mixer-option", paramLabel = "NAME=VALUE", description = "An option of the mixer (repeatable), e.g. r_min=0.9"
+            + " or state=128 for lru.")
+    Map<String, String> mixerOptions;
 
     @Option(names = "--cache-dir", description = "Tokenized-corpus cache (default: ~/.cache/tessera/tokens).")
     Path cacheDir;
@@ -276,6 +285,9 @@ final class TrainCommand implements Callable<Integer> {
             Hourglass.Options h = hourglassOption();
             modelConfig = modelConfig.toBuilder().layers(h.layers()).hourglass(h).build();
         }
+        if (mixer != null || mixerOptions != null) {
+            modelConfig = modelConfig.toBuilder().mixer(mixerOption(modelConfig.mixer())).build();
+        }
         int batch = batchSize != null ? batchSize : p.batchSize();
         TrainConfig cfg = new TrainConfig(steps, batch, gradAccum, optimizer, lr, minLr != null ? minLr : lr / 10,
                 warmup != null ? warmup : Math.min(100, steps / 10), weightDecay, clip, zLoss, evalEvery, evalBatches, checkpointEvery, keep,
@@ -320,6 +332,10 @@ final class TrainCommand implements Callable<Integer> {
             throw contradiction("--hourglass " + hourglass, configFile, saved.hourglass() == null ? "no hourglass" : "hourglass "
                     + saved.hourglass());
         }
+        if ((given("--mixer") || given("--mixer-option")) && !mixerOption(saved.mixer()).equals(saved.mixer())) {
+            throw contradiction("--mixer " + (mixer == null ? "" : mixer + " ") + (mixerOptions == null ? "" : mixerOptions), configFile,
+                    saved.mixer() == null ? "no mixer" : "mixer " + saved.mixer());
+        }
         if (given("--model") && isBert(presetModel(Preset.TINY)) != isBert(saved)) {
             throw contradiction("--model " + model, configFile, saved.architecture().name().toLowerCase(Locale.ROOT));
         }
@@ -327,7 +343,7 @@ final class TrainCommand implements Callable<Integer> {
             ModelConfig base = given("--model-config") ? readModelConfig(modelConfigFile) : presetModel(Preset.of(preset));
             ModelConfig aligned = base.toBuilder().attentionKind(saved.attentionKind()).attentionOptions(saved.attentionOptions())
                     .positional(saved.positional())
-                    .layers(saved.hourglass() != null ? saved.layers() : base.layers()).hourglass(saved.hourglass())
+                    .layers(saved.hourglass() != null ? saved.layers() : base.layers()).hourglass(saved.hourglass()).mixer(saved.mixer())
                     .vocabSize(saved.vocabSize()).build();
             if (!aligned.equals(saved)) {
                 throw contradiction(given("--model-config") ? "--model-config " + modelConfigFile : "--preset " + preset, configFile,
@@ -453,6 +469,26 @@ final class TrainCommand implements Callable<Integer> {
             return Hourglass.Options.parse(hourglass);
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("train: --hourglass: " + e.getMessage(), e);
+        }
+    }
+
+    /** The --mixer kind (else {@code base}'s) with the --mixer-option values over {@code base}'s when the kind is the same; one-line errors. */
+    private MixerKind.Spec mixerOption(MixerKind.Spec base) {
+        try {
+            if (mixer == null && base == null) {
+                throw new IllegalArgumentException("--mixer-option needs --mixer (kinds: lru)");
+            }
+            MixerKind kind = mixer != null ? MixerKind.parse(mixer) : base.kind();
+            Map<String, Object> values = new LinkedHashMap<>();
+            if (base != null && base.kind() == kind) {
+                values.putAll(KernelOptions.values(base.options()));
+            }
+            if (mixerOptions != null) {
+                values.putAll(mixerOptions);
+            }
+            return MixerKind.Spec.of(kind.configName(), values);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("train: " + e.getMessage(), e);
         }
     }
 

@@ -27,7 +27,7 @@ public final class KernelOptions {
      * a name that is not a component, a missing value or an unparsable one is a one-line error naming
      * {@code owner} and the valid names.
      */
-    static <R extends Record> R bind(String owner, Class<R> type, Map<String, String> defaults, Map<String, ?> given) {
+    public static <R extends Record> R bind(String owner, Class<R> type, Map<String, String> defaults, Map<String, ?> given) {
         RecordComponent[] components = type.getRecordComponents();
         String valid = names(type);
         for (String name : given.keySet()) {
@@ -57,7 +57,7 @@ public final class KernelOptions {
     }
 
     /** The option names of {@code type}, comma separated, or "none". */
-    static String names(Class<? extends Record> type) {
+    public static String names(Class<? extends Record> type) {
         String names = Arrays.stream(type.getRecordComponents()).map(KernelOptions::optionName).collect(Collectors.joining(", "));
         return names.isEmpty() ? "none" : names;
     }

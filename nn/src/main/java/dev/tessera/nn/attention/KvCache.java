@@ -25,6 +25,19 @@ public final class KvCache {
     private int keep = -1; // sliding window: positions kept between appends (W − 1); −1 otherwise
     private Variable tailK;
     private Variable tailV;
+    private Recurrent recurrent; // a recurrent token mixer's state held in place of keys/values; null otherwise
+
+    /**
+     * A recurrent token mixer's per-layer state (issue 17, {@code nn.mixer}), carried through the
+     * models' per-layer cache lists in place of keys and values, so generation needs no second list.
+     */
+    public interface Recurrent {
+        /** Number of positions folded into the state. */
+        int length();
+
+        /** Back to the zero state. */
+        void reset();
+    }
 
     private KvCache(int maxT, Tensor keys, Tensor values) {
         this.maxT = maxT;
@@ -58,6 +71,18 @@ public final class KvCache {
         return c;
     }
 
+    /** A layer cache that holds a recurrent mixer's state {@code state} instead of keys and values. */
+    public static KvCache recurrent(Recurrent state) {
+        KvCache c = new KvCache(Integer.MAX_VALUE, null, null);
+        c.recurrent = java.util.Objects.requireNonNull(state, "KvCache: recurrent state");
+        return c;
+    }
+
+    /** The recurrent mixer state, or null for a key/value cache. */
+    public Recurrent state() {
+        return recurrent;
+    }
+
     /** Positions actually held (at most W − 1 for a sliding-window cache, else {@link #length()}). */
     public int stored() {
         return keep < 0 ? length : tailK == null ? 0 : tailK.size(2);
@@ -65,7 +90,7 @@ public final class KvCache {
 
     /** Number of cached positions. */
     public int length() {
-        return length;
+        return recurrent != null ? recurrent.length() : length;
     }
 
     public boolean isPreallocated() {
@@ -75,11 +100,17 @@ public final class KvCache {
     /** Forgets every cached position (the buffers are kept). */
     public void reset() {
         length = 0;
+        if (recurrent != null) {
+            recurrent.reset();
+        }
         growK = growV = tailK = tailV = null;
     }
 
     /** Appends k, v (B, KV, T, D) and returns all cached keys and values (B, KV, length, D). */
     public Variable[] append(Variable k, Variable v) {
+        if (recurrent != null) {
+            throw new IllegalStateException("KvCache: a recurrent mixer's cache holds a state, not keys and values");
+        }
         int t = k.size(2);
         if (length + t > maxT) {
             throw new IllegalStateException("KvCache: appending " + t + " positions to " + length + " exceeds capacity " + maxT);
