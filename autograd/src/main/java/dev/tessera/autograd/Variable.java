@@ -327,6 +327,13 @@ public final class Variable {
     // ------------------------------------------------------------------ indexing and spectral
 
     public Variable gather(int dim, Tensor index) { return IndexFunctions.gather(this, dim, index); }
+    /**
+     * The k largest (smallest) values along dim, as {@code torch.topk(...).values}: a gather at the
+     * indices of {@code data().topk}, so the gradient flows back to the chosen elements only.
+     */
+    public Variable topk(int k, int dim, boolean largest) { return gather(dim, data.topk(k, dim, largest).indices()); }
+    /** The values sorted along dim, as {@code torch.sort(...).values}; the permutation is {@code data().argsort}. */
+    public Variable sort(int dim, boolean descending) { return gather(dim, data.argsort(dim, descending)); }
     public Variable indexSelect(int dim, Tensor index) { return IndexFunctions.indexSelect(this, dim, index); }
     public Variable scatter(int dim, Tensor index, Variable src) { return IndexFunctions.scatter(this, dim, index, src); }
     public Variable scatterAdd(int dim, Tensor index, Variable src) { return IndexFunctions.scatterAdd(this, dim, index, src); }
@@ -355,6 +362,7 @@ public final class Variable {
     public Variable flatten(int start, int end) { return ViewFunctions.reshapeLike("flatten", this, data.flatten(start, end)); }
     public Variable unflatten(int dim, int... sizes) { return ViewFunctions.reshapeLike("unflatten", this, data.unflatten(dim, sizes)); }
     public Variable expand(int... sizes) { return ViewFunctions.expand(this, sizes); }
+    public Variable expandAs(Variable other) { return expand(other.shape()); }
     public Variable narrow(int dim, int start, int length) { return ViewFunctions.slice(this, dim, start, start + length, 1, true); }
     public Variable slice(int dim, int start, int end, int step) { return ViewFunctions.slice(this, dim, start, end, step, false); }
     public Variable select(int dim, int index) { return ViewFunctions.select(this, dim, index); }

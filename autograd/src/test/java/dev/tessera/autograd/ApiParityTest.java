@@ -33,9 +33,7 @@ class ApiParityTest {
             "eq", "ne", "lt", "le", "gt", "ge", "logicalAnd", "logicalNot", "logicalOr", "argmax", "argmin", "argsort", "multinomial",
             "oneHot",
             // kernels that Variable ops call from their backward
-            "maskedSoftmax", "softmaxBackward",
-            // not yet differentiable (issue 16): values of topk/sort with their gradient, expandAs
-            "sort", "topk", "expandAs");
+            "maskedSoftmax", "softmaxBackward");
 
     /** Variable-only names: the autograd machinery itself. */
     private static final Set<String> VARIABLE_ONLY = Set.of("backward", "constant", "data", "detach", "grad", "isLeaf", "named", "opName",
@@ -57,6 +55,20 @@ class ApiParityTest {
         variableOnly.removeAll(tensor);
         assertEquals(new TreeSet<>(TENSOR_ONLY), tensorOnly, "Tensor-only methods");
         assertEquals(new TreeSet<>(VARIABLE_ONLY), variableOnly, "Variable-only methods");
+    }
+
+    /** topk and sort values are gathers at the tensor's indices: equal values, gradient only to the chosen elements. */
+    @Test
+    void topkAndSortAreDifferentiable() {
+        Tensor data = Tensor.of(new double[] {0.3, -1.2, 2.5, 0.9, -0.4, 1.7}, 2, 3);
+        Variable x = Variable.of(data, true);
+        Variable top = x.topk(2, 1, true);
+        assertArrayEquals(data.topk(2, 1, true).values().toDoubleArray(), top.data().toDoubleArray(), 0);
+        assertArrayEquals(data.sort(1, false).values().toDoubleArray(), x.sort(1, false).data().toDoubleArray(), 0);
+        top.sum().backward();
+        assertArrayEquals(new double[] {1, 0, 1, 1, 0, 1}, x.grad().toDoubleArray(), 0);
+        GradCheck.check(in -> in[0].topk(2, 1, false).mul(in[0].sort(1, true).narrow(1, 0, 2)), data);
+        assertArrayEquals(new int[] {2, 3}, Variable.constant(Tensor.of(new double[] {1, 2, 3}, 1, 3)).expandAs(x).shape());
     }
 
     @Test
