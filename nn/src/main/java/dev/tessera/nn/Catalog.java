@@ -427,7 +427,11 @@ public final class Catalog {
             todo("E13", "SRU / SRU++",
                     "Lei et al. 2018, Simple Recurrent Units for Highly Parallelizable Recurrence; "
                             + "Lei 2021, When Attention Meets Fast Recurrence"),
-            todo("E14", "QRNN", "Bradbury et al. 2017, Quasi-Recurrent Neural Networks"),
+            done("E14", "QRNN", "Bradbury et al. 2017, Quasi-Recurrent Neural Networks", NN + "mixer.Qrnn",
+                    "--mixer qrnn [--mixer-option window=k] [--mixer-option hidden=H]", NN + "mixer.QrnnTest",
+                    "replaces attention in every layer of Llama or GPT-2 (models.QrnnModelTest); causal conv + fo-pooling as a parallel scan =="
+                            + " naive loop == token-by-token == chunked; O(1) state (c, last k-1 inputs); restarts at packed documents;"
+                            + " output projection only when hidden != C; no golden: paper-only"),
             todo("E15", "LMU", "Voelker et al. 2019, Legendre Memory Units"),
             todo("E16", "mixture of experts with top-k routing",
                     "Shazeer et al. 2017, Outrageously Large Neural Networks; Fedus et al. 2022, Switch Transformers"),

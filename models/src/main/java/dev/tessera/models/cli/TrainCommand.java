@@ -136,8 +136,8 @@ final class TrainCommand implements Callable<Integer> {
             + " e.g. 1@1,2@2,1@1/linear/linear: the middle layers run on a sequence shortened k times (sets the layer count).")
     String hourglass;
 
-    @Option(names = "--mixer", description = "A token mixer in place of attention in every layer (llama, gpt2): lru (E11, decodes with an"
-            + " O(1) recurrent state).")
+    @Option(names = "--mixer", description = "A token mixer in place of attention in every layer (llama, gpt2): lru (E11), qrnn (E14); each"
+            + " decodes with an O(1) recurrent state.")
     String mixer;
 
     @Option(names = "--mixer-option", paramLabel = "NAME=VALUE", description = "An option of the mixer (repeatable), e.g. r_min=0.9"
