@@ -38,11 +38,16 @@ class LruModelTest {
     @Test
     void recurrentStateDecodingEqualsTheFullForward() {
         for (ModelConfig c : List.of(lru(Map.of("state", "12")), gpt2(Map.of("state", "12")))) {
-            decodes(c);
+            decodes(c, state -> assertArrayEquals(new int[] {2, 1, 12}, state[0].shape(), "O(1): the state is (B, 1, N) whatever the position"));
         }
     }
 
-    private static void decodes(ModelConfig c) {
+    /**
+     * Decodes 13 tokens of {@code c}'s model in chunks from the per-layer recurrent states and checks
+     * the logits against the full forward, the cache lengths, and {@code stateCheck} on each layer's
+     * state tensors after each chunk.
+     */
+    static void decodes(ModelConfig c, java.util.function.Consumer<Tensor[]> stateCheck) {
         LanguageModel m = Models.create(c, new Generator(61));
         m.module().eval();
         int t = 13;
@@ -59,8 +64,7 @@ class LruModelTest {
                 p += n;
                 for (KvCache cache : caches) {
                     assertEquals(p, cache.length());
-                    Tensor[] state = ((MixerState) cache.state()).tensors();
-                    assertArrayEquals(new int[] {2, 1, 12}, state[0].shape(), "O(1): the state is (B, 1, N) whatever the position");
+                    stateCheck.accept(((MixerState) cache.state()).tensors());
                 }
             }
             assertTrue(worst < 1e-4, c.architecture() + ": cached logits differ by " + worst);

@@ -73,7 +73,7 @@ class LruTest {
         return y;
     }
 
-    private static void close(double[] want, double[] got, double tol) {
+    static void close(double[] want, double[] got, double tol) {
         assertEquals(want.length, got.length);
         for (int i = 0; i < want.length; i++) {
             assertEquals(want[i], got[i], tol * (1 + Math.abs(want[i])), "element " + i);
@@ -94,22 +94,31 @@ class LruTest {
         Tensor u = Ref.randn(4, 1, 2, 23, 6);
         double[] full = Ref.d(m.forward(Variable.constant(u), null, null).data());
         close(Ref.d(m.recurrence(Variable.constant(u)).data()), full, 1e-12);
+        close(full, decodeInChunks(m, u, new int[] {5, 1, 1, 7, 1, 8}, state -> { }), 1e-12);
+    }
+
+    /**
+     * {@code m} run over {@code u} (B, T, C) in {@code chunks} from one recurrent state through
+     * {@link KvCache#recurrent}, checking the cache length and {@code check} on the state after each
+     * chunk and that a reset empties it; the concatenated outputs.
+     */
+    static double[] decodeInChunks(TokenMixer m, Tensor u, int[] chunks, java.util.function.Consumer<MixerState> check) {
         MixerState state = new MixerState();
         KvCache cache = KvCache.recurrent(state);
         List<Variable> parts = new ArrayList<>();
-        int[] chunks = {5, 1, 1, 7, 1, 8};
         int at = 0;
         try (var scope = GradMode.noGrad()) {
             for (int c : chunks) {
                 parts.add(m.forward(Variable.constant(u.narrow(1, at, c)), AttentionMask.causalOnly(), MixerState.of(cache)));
                 at += c;
                 assertEquals(at, cache.length());
+                check.accept(state);
             }
         }
-        close(full, Ref.d(Variable.cat(1, parts.toArray(Variable[]::new)).data()), 1e-12);
         cache.reset();
         assertEquals(0, cache.length());
         assertEquals(null, state.tensors());
+        return Ref.d(Variable.cat(1, parts.toArray(Variable[]::new)).data());
     }
 
     /** Packed rows: each document's outputs are those of the document alone (the state restarts at its first token). */

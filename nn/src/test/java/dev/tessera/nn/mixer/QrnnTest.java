@@ -3,13 +3,12 @@ package dev.tessera.nn.mixer;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static dev.tessera.nn.mixer.LruTest.close;
 
-import dev.tessera.autograd.GradMode;
 import dev.tessera.autograd.Variable;
 import dev.tessera.nn.ParamGradCheck;
 import dev.tessera.nn.Ref;
 import dev.tessera.nn.attention.AttentionMask;
-import dev.tessera.nn.attention.KvCache;
 import dev.tessera.tensor.DType;
 import dev.tessera.tensor.Generator;
 import dev.tessera.tensor.Tensor;
@@ -73,13 +72,6 @@ class QrnnTest {
         return y;
     }
 
-    private static void close(double[] want, double[] got, double tol) {
-        assertEquals(want.length, got.length);
-        for (int i = 0; i < want.length; i++) {
-            assertEquals(want[i], got[i], tol * (1 + Math.abs(want[i])), "element " + i);
-        }
-    }
-
     @Property(tries = 30)
     void parallelScanMatchesNaiveLoop(@ForAll long seed, @ForAll @IntRange(min = 1, max = 3) int b,
             @ForAll @IntRange(min = 1, max = 19) int t, @ForAll @IntRange(min = 1, max = 5) int c,
@@ -95,28 +87,15 @@ class QrnnTest {
             Qrnn m = qrnn(6, k, 5, 3);
             Tensor x = Ref.randn(4, 1, 2, 23, 6);
             double[] full = Ref.d(m.forward(Variable.constant(x), null, null).data());
-            for (int[] chunks : new int[][] {{5, 1, 1, 7, 1, 8}, new int[23]}) {
-                if (chunks[0] == 0) {
-                    java.util.Arrays.fill(chunks, 1); // token by token
-                }
-                MixerState state = new MixerState();
-                KvCache cache = KvCache.recurrent(state);
-                List<Variable> parts = new ArrayList<>();
-                int at = 0;
-                try (var scope = GradMode.noGrad()) {
-                    for (int n : chunks) {
-                        parts.add(m.forward(Variable.constant(x.narrow(1, at, n)), AttentionMask.causalOnly(), MixerState.of(cache)));
-                        at += n;
-                        assertEquals(at, cache.length());
-                        assertArrayEquals(new int[] {2, 1, 5}, state.tensors()[0].shape(), "O(1): c is (B, 1, H)");
-                        if (k > 1) {
-                            assertArrayEquals(new int[] {2, k - 1, 6}, state.tensors()[1].shape(), "the last k - 1 inputs");
-                        }
+            int[] tokenByToken = new int[23];
+            java.util.Arrays.fill(tokenByToken, 1);
+            for (int[] chunks : new int[][] {{5, 1, 1, 7, 1, 8}, tokenByToken}) {
+                close(full, LruTest.decodeInChunks(m, x, chunks, state -> {
+                    assertArrayEquals(new int[] {2, 1, 5}, state.tensors()[0].shape(), "O(1): c is (B, 1, H)");
+                    if (k > 1) {
+                        assertArrayEquals(new int[] {2, k - 1, 6}, state.tensors()[1].shape(), "the last k - 1 inputs");
                     }
-                }
-                close(full, Ref.d(Variable.cat(1, parts.toArray(Variable[]::new)).data()), 1e-12);
-                cache.reset();
-                assertEquals(null, state.tensors());
+                }), 1e-12);
             }
         }
     }
