@@ -18,7 +18,9 @@ public enum MixerKind {
     /** E11: Linear Recurrent Unit (Orvieto et al. 2023). */
     LRU("lru", Lru.Options.class, Map.of("state", "0", "r_min", "0.9", "r_max", "0.999", "max_phase", String.valueOf(2 * Math.PI))),
     /** E14: Quasi-Recurrent Neural Network (Bradbury et al. 2017). */
-    QRNN("qrnn", Qrnn.Options.class, Map.of("window", "2", "hidden", "0"));
+    QRNN("qrnn", Qrnn.Options.class, Map.of("window", "2", "hidden", "0")),
+    /** E13: Simple Recurrent Unit (Lei et al. 2018), with the v ⊙ c peephole terms. */
+    SRU("sru", Sru.Options.class, Map.of("forget_bias", "0"));
 
     /** A chosen kind with its options record (of the kind's {@link #optionsType()}). */
     public record Spec(MixerKind kind, Record options) {
@@ -92,6 +94,7 @@ public enum MixerKind {
         return switch (this) {
             case LRU -> new Lru(dim, (Lru.Options) options, dtype, g);
             case QRNN -> new Qrnn(dim, (Qrnn.Options) options, dtype, g);
+            case SRU -> new Sru(dim, (Sru.Options) options, dtype, g);
         };
     }
 }
