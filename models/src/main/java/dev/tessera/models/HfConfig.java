@@ -322,7 +322,7 @@ final class HfConfig {
         if (t.hasNonNull("mixer")) {
             b.mixer(mixer(t));
         } else if (t.has("mixer_options")) {
-            throw new IllegalArgumentException("config.json: tessera.mixer_options needs tessera.mixer (kinds: lru, qrnn)");
+            throw new IllegalArgumentException("config.json: tessera.mixer_options needs tessera.mixer (kinds: lru, qrnn, sru)");
         }
         Map<String, Object> options = new LinkedHashMap<>();
         if (t.has("attention_window")) options.put("window", integer(t, "attention_window", 0)); // written before attention_options

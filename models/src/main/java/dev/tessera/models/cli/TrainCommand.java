@@ -136,7 +136,7 @@ final class TrainCommand implements Callable<Integer> {
             + " e.g. 1@1,2@2,1@1/linear/linear: the middle layers run on a sequence shortened k times (sets the layer count).")
     String hourglass;
 
-    @Option(names = "--mixer", description = "A token mixer in place of attention in every layer (llama, gpt2): lru (E11), qrnn (E14); each"
+    @Option(names = "--mixer", description = "A token mixer in place of attention in every layer (llama, gpt2): lru (E11), qrnn (E14), sru (E13); each"
             + " decodes with an O(1) recurrent state.")
     String mixer;
 
@@ -476,7 +476,7 @@ final class TrainCommand implements Callable<Integer> {
     private MixerKind.Spec mixerOption(MixerKind.Spec base) {
         try {
             if (mixer == null && base == null) {
-                throw new IllegalArgumentException("--mixer-option needs --mixer (kinds: lru, qrnn)");
+                throw new IllegalArgumentException("--mixer-option needs --mixer (kinds: lru, qrnn, sru)");
             }
             MixerKind kind = mixer != null ? MixerKind.parse(mixer) : base.kind();
             Map<String, Object> values = new LinkedHashMap<>();
