@@ -424,9 +424,13 @@ public final class Catalog {
                     "replaces attention in every layer of Llama or GPT-2 (models.LruModelTest); parallel scan == recurrence == chunked; O(1) recurrent-state"
                             + " decoding; restarts at packed documents; no golden: the exact LRU is paper-only (REFERENCES.md)"),
             todo("E12", "RWKV time mix / channel mix", "Peng et al. 2023, RWKV: Reinventing RNNs for the Transformer Era"),
-            todo("E13", "SRU / SRU++",
+            partial("E13", "SRU / SRU++",
                     "Lei et al. 2018, Simple Recurrent Units for Highly Parallelizable Recurrence; "
-                            + "Lei 2021, When Attention Meets Fast Recurrence"),
+                            + "Lei 2021, When Attention Meets Fast Recurrence",
+                    NN + "mixer.Sru", "--mixer sru [--mixer-option forget_bias=b]", NN + "mixer.SruTest",
+                    "SRU++ not started; SRU (2018 form, v⊙c peepholes) replaces attention in every layer of Llama (models.SruModelTest):"
+                            + " elementwise loop over time == naive loop == token-by-token == chunked; O(1) state c; restarts at packed"
+                            + " documents; no golden: paper-only"),
             done("E14", "QRNN", "Bradbury et al. 2017, Quasi-Recurrent Neural Networks", NN + "mixer.Qrnn",
                     "--mixer qrnn [--mixer-option window=k] [--mixer-option hidden=H]", NN + "mixer.QrnnTest",
                     "replaces attention in every layer of Llama or GPT-2 (models.QrnnModelTest); causal conv + fo-pooling as a parallel scan =="
