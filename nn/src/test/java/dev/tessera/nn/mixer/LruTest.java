@@ -124,24 +124,36 @@ class LruTest {
     /** Packed rows: each document's outputs are those of the document alone (the state restarts at its first token). */
     @Test
     void documentIdsRestartTheRecurrence() {
-        Lru m = lru(4, 3, 11);
-        Tensor u = Ref.randn(12, 1, 2, 17, 4);
-        long[] docs = new long[34];
-        int[][] starts = {{0, 1, 6, 13}, {0, 9}};
-        for (int b = 0; b < 2; b++) {
+        restartsAtDocuments(lru(4, 3, 11), Ref.randn(12, 1, 2, 17, 4), new int[][] {{0, 1, 6, 13}, {0, 9}}, "mixer lru");
+    }
+
+    /**
+     * Checks that {@code m} on rows packed with documents starting at {@code starts[b]} (alternating ids, so only
+     * changes mark a start) gives each document's outputs as if it ran alone, and refuses a non-causal mask naming {@code who}.
+     */
+    static void restartsAtDocuments(TokenMixer m, Tensor x, int[][] starts, String who) {
+        int bs = x.size(0);
+        int t = x.size(1);
+        long[] docs = new long[bs * t];
+        for (int b = 0; b < bs; b++) {
             for (int i = 0; i < starts[b].length; i++) {
-                int end = i + 1 < starts[b].length ? starts[b][i + 1] : 17;
-                for (int t = starts[b][i]; t < end; t++) {
-                    docs[b * 17 + t] = i % 2; // alternating ids: only changes mark a start
+                int end = i + 1 < starts[b].length ? starts[b][i + 1] : t;
+                for (int s = starts[b][i]; s < end; s++) {
+                    docs[b * t + s] = i % 2;
                 }
-                Tensor alone = u.narrow(0, b, 1).narrow(1, starts[b][i], end - starts[b][i]).contiguous();
-                Tensor packed = m.forward(Variable.constant(u), new AttentionMask(true, Tensor.of(docs, 2, 17), 0), null).data();
+            }
+        }
+        Tensor packed = m.forward(Variable.constant(x), new AttentionMask(true, Tensor.of(docs, bs, t), 0), null).data();
+        for (int b = 0; b < bs; b++) {
+            for (int i = 0; i < starts[b].length; i++) {
+                int end = i + 1 < starts[b].length ? starts[b][i + 1] : t;
+                Tensor alone = x.narrow(0, b, 1).narrow(1, starts[b][i], end - starts[b][i]).contiguous();
                 close(Ref.d(m.forward(Variable.constant(alone), null, null).data()),
                         Ref.d(packed.narrow(0, b, 1).narrow(1, starts[b][i], end - starts[b][i])), 1e-12);
             }
         }
-        var e = assertThrows(IllegalArgumentException.class, () -> m.forward(Variable.constant(u), AttentionMask.NONE, null));
-        assertEquals("mixer lru: a token mixer is causal; got a non-causal mask", e.getMessage());
+        var e = assertThrows(IllegalArgumentException.class, () -> m.forward(Variable.constant(x), AttentionMask.NONE, null));
+        assertEquals(who + ": a token mixer is causal; got a non-causal mask", e.getMessage());
     }
 
     @Test

@@ -84,29 +84,7 @@ class SruTest {
     /** Packed rows: each document's outputs are those of the document alone (the cell restarts). */
     @Test
     void documentIdsRestartTheCell() {
-        Sru m = sru(4, 11);
-        Tensor x = Ref.randn(12, 1, 2, 17, 4);
-        long[] docs = new long[34];
-        int[][] starts = {{0, 1, 6, 7, 13}, {0, 9}};
-        for (int b = 0; b < 2; b++) {
-            for (int i = 0; i < starts[b].length; i++) {
-                int end = i + 1 < starts[b].length ? starts[b][i + 1] : 17;
-                for (int t = starts[b][i]; t < end; t++) {
-                    docs[b * 17 + t] = i % 2;
-                }
-            }
-        }
-        Tensor packed = m.forward(Variable.constant(x), new AttentionMask(true, Tensor.of(docs, 2, 17), 0), null).data();
-        for (int b = 0; b < 2; b++) {
-            for (int i = 0; i < starts[b].length; i++) {
-                int end = i + 1 < starts[b].length ? starts[b][i + 1] : 17;
-                Tensor alone = x.narrow(0, b, 1).narrow(1, starts[b][i], end - starts[b][i]).contiguous();
-                close(Ref.d(m.forward(Variable.constant(alone), null, null).data()),
-                        Ref.d(packed.narrow(0, b, 1).narrow(1, starts[b][i], end - starts[b][i])), 1e-12);
-            }
-        }
-        var e = assertThrows(IllegalArgumentException.class, () -> m.forward(Variable.constant(x), AttentionMask.NONE, null));
-        assertEquals("mixer sru: a token mixer is causal; got a non-causal mask", e.getMessage());
+        LruTest.restartsAtDocuments(sru(4, 11), Ref.randn(12, 1, 2, 17, 4), new int[][] {{0, 1, 6, 7, 13}, {0, 9}}, "mixer sru");
     }
 
     @Test
