@@ -127,6 +127,15 @@ class LruTest {
         restartsAtDocuments(lru(4, 3, 11), Ref.randn(12, 1, 2, 17, 4), new int[][] {{0, 1, 6, 13}, {0, 9}}, "mixer lru");
     }
 
+    /** Central-difference checks of {@code m}'s gradients in its parameters and x (2, 6, C), without and with packed documents. */
+    static <M extends dev.tessera.nn.Module & TokenMixer> void gradientsMatch(M m, Variable x) {
+        List<Variable> leaves = new ArrayList<>(m.parameters());
+        leaves.add(x);
+        ParamGradCheck.check(() -> m.forward(x, null, null), leaves);
+        AttentionMask docs = new AttentionMask(true, Tensor.of(new long[] {0, 0, 1, 1, 1, 2, 0, 0, 0, 0, 0, 1}, 2, 6), 0);
+        ParamGradCheck.check(() -> m.forward(x, docs, null), leaves);
+    }
+
     /**
      * Checks that {@code m} on rows packed with documents starting at {@code starts[b]} (alternating ids, so only
      * changes mark a start) gives each document's outputs as if it ran alone, and refuses a non-causal mask naming {@code who}.
