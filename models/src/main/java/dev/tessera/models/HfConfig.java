@@ -322,18 +322,12 @@ final class HfConfig {
         if (t.hasNonNull("mixer")) {
             b.mixer(mixer(t));
         } else if (t.has("mixer_options")) {
-            throw new IllegalArgumentException("config.json: tessera.mixer_options needs tessera.mixer (kinds: lru, qrnn, sru)");
+            throw new IllegalArgumentException("config.json: tessera.mixer_options needs tessera.mixer (kinds: " + MixerKind.names() + ")");
         }
         Map<String, Object> options = new LinkedHashMap<>();
         if (t.has("attention_window")) options.put("window", integer(t, "attention_window", 0)); // written before attention_options
         if (t.has("attention_top_k")) options.put("k", integer(t, "attention_top_k", 0));
-        JsonNode given = t.get("attention_options");
-        if (given != null && !given.isObject()) {
-            throw new IllegalArgumentException("config.json: tessera.attention_options must be an object, got " + given);
-        }
-        if (given != null) {
-            given.properties().forEach(e -> options.put(e.getKey(), e.getValue().isValueNode() ? e.getValue().asText() : e.getValue()));
-        }
+        options.putAll(optionValues(t, "attention_options"));
         if (!options.isEmpty()) {
             AttentionKind kind = t.has("attention_kind") ? enumValue(t, "attention_kind", AttentionKind.class) : AttentionKind.SOFTMAX;
             try {
@@ -346,19 +340,27 @@ final class HfConfig {
 
     /** Issue 17: {@code tessera.mixer} by name with {@code tessera.mixer_options} (an object) over the kind's defaults. */
     private static MixerKind.Spec mixer(JsonNode t) {
-        JsonNode given = t.get("mixer_options");
-        if (given != null && !given.isObject()) {
-            throw new IllegalArgumentException("config.json: tessera.mixer_options must be an object, got " + given);
-        }
-        Map<String, Object> options = new LinkedHashMap<>();
-        if (given != null) {
-            given.properties().forEach(e -> options.put(e.getKey(), e.getValue().asText()));
-        }
         try {
-            return MixerKind.Spec.of(t.get("mixer").asText(), options);
+            return MixerKind.Spec.of(t.get("mixer").asText(), optionValues(t, "mixer_options"));
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("config.json: tessera." + e.getMessage(), e);
         }
+    }
+
+    /**
+     * The object {@code tessera.<field>} as option name → value (scalars as their text, for
+     * {@code KernelOptions} to parse), empty when absent; a one-line error when it is not an object.
+     */
+    private static Map<String, Object> optionValues(JsonNode t, String field) {
+        JsonNode given = t.get(field);
+        if (given != null && !given.isObject()) {
+            throw new IllegalArgumentException("config.json: tessera." + field + " must be an object, got " + given);
+        }
+        Map<String, Object> options = new LinkedHashMap<>();
+        if (given != null) {
+            given.properties().forEach(e -> options.put(e.getKey(), e.getValue().isValueNode() ? e.getValue().asText() : e.getValue()));
+        }
+        return options;
     }
 
     /** B24: {@code tessera.ffn_options} of ffn conditional, {"light_hidden": h, "routed": m}. */

@@ -476,7 +476,7 @@ final class TrainCommand implements Callable<Integer> {
     private MixerKind.Spec mixerOption(MixerKind.Spec base) {
         try {
             if (mixer == null && base == null) {
-                throw new IllegalArgumentException("--mixer-option needs --mixer (kinds: lru, qrnn, sru)");
+                throw new IllegalArgumentException("--mixer-option needs --mixer (kinds: " + MixerKind.names() + ")");
             }
             MixerKind kind = mixer != null ? MixerKind.parse(mixer) : base.kind();
             Map<String, Object> values = new LinkedHashMap<>();

@@ -73,8 +73,12 @@ public enum MixerKind {
                 return k;
             }
         }
-        throw new IllegalArgumentException("mixer: unknown kind '" + name + "' (kinds: "
-                + Arrays.stream(values()).map(MixerKind::configName).collect(Collectors.joining(", ")) + ")");
+        throw new IllegalArgumentException("mixer: unknown kind '" + name + "' (kinds: " + names() + ")");
+    }
+
+    /** Every kind's config name, comma separated, for one-line errors. */
+    public static String names() {
+        return Arrays.stream(values()).map(MixerKind::configName).collect(Collectors.joining(", "));
     }
 
     /** This kind's options from {@code given} over the defaults; one-line errors name the valid options. */
