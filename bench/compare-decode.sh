@@ -2,13 +2,13 @@
 # Single-stream greedy decoding, ours (`tessera bench decode`) and PyTorch CPU eager
 # (transformers, bench/decode_peer.py) on the same random-weight Hugging Face model, in one run.
 # Usage: bench/compare-decode.sh [model] [threads...]      model: small (default) or gpt2
-# PYTHON names an interpreter with torch + transformers (default: python3). WARMUP untimed
+# PYTHON names an interpreter with torch >= 2 + transformers (default ~/venvs/peers/bin/python). WARMUP untimed
 # generations of 64 tokens come first on both sides (default 10: the JIT needs a few hundred tokens).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 model=${1:-small}; shift || true
 threads=${*:-1 2}
-py=${PYTHON:-python3}
+. bench/peer-python.sh
 warm=${WARMUP:-10}
 dir=${TMPDIR:-/tmp}/tessera-decode/$model
 [ -f "$dir/config.json" ] || "$py" bench/decode_peer.py make "$dir" --model "$model" >/dev/null

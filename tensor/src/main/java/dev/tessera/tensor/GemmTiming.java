@@ -7,7 +7,8 @@ import java.util.SplittableRandom;
  * warmed up, best of several repetitions, reported in GFLOP/s ({@code 2 n^3 / seconds / 1e9}).
  *
  * <p>{@code java --add-modules jdk.incubator.vector -cp tensor/target/classes
- * dev.tessera.tensor.GemmTiming [n=1024,2048] [threads=1,2] [layouts=NN,NT,TN] [dtype=f32]}
+ * dev.tessera.tensor.GemmTiming [n=1024,2048] [threads=1,2] [layouts=NN,NT,TN] [dtype=f32]}, or
+ * {@code ... GemmTiming shapes=2048x768x256:NT,256x768x2048:TN threads=1} for m x n x k products.
  */
 public final class GemmTiming {
     private GemmTiming() {}
@@ -70,10 +71,39 @@ public final class GemmTiming {
             default -> throw new IllegalArgumentException("GemmTiming.gflops: unknown dtype " + dtype
                     + " (expected f32, f64, bf16 or f16)");
         }
+        return best(op, 2.0 * n * n * n, threads);
+    }
+
+    /**
+     * Best GFLOP/s of one f32 product C (m x n) = A (m x k) · B (k x n) in {@code layout} (as for
+     * square products): the shapes a training step makes, e.g. 2048x768x256 for a Linear layer's
+     * forward on B·T = 2048 rows.
+     */
+    public static double gflops(int m, int n, int k, int threads, String layout) {
+        if (m < 1 || n < 1 || k < 1 || threads < 1 || !layout.matches("[NT][NT]")) {
+            throw new IllegalArgumentException("GemmTiming.gflops: need m, n, k, threads >= 1 and layout NN|NT|TN|TT, got " + m + "x" + n + "x" + k
+                    + " threads=" + threads + " layout=" + layout);
+        }
+        boolean ta = layout.charAt(0) == 'T';
+        boolean tb = layout.charAt(1) == 'T';
+        SplittableRandom rnd = new SplittableRandom(42);
+        float[] a = new float[m * k];
+        float[] b = new float[k * n];
+        float[] c = new float[m * n];
+        for (int i = 0; i < a.length; i++) {
+            a[i] = (float) rnd.nextDouble(-1, 1);
+        }
+        for (int i = 0; i < b.length; i++) {
+            b[i] = (float) rnd.nextDouble(-1, 1);
+        }
+        Runnable op = () -> Gemm.sgemm(m, n, k, a, 0, ta ? 1 : k, ta ? m : 1, b, 0, tb ? 1 : n, tb ? k : 1, c, 0, n, false);
+        return best(op, 2.0 * m * n * k, threads);
+    }
+
+    private static double best(Runnable op, double flops, int threads) {
         int saved = Parallel.threads();
         Parallel.setThreads(threads);
         try {
-            double flops = 2.0 * n * n * n;
             int reps = (int) Math.max(1, Math.min(50, 1.5e9 / flops));
             // warm-up: enough calls for C2 to compile the kernels
             long warmEnd = System.nanoTime() + 1_500_000_000L;
@@ -107,6 +137,7 @@ public final class GemmTiming {
         String ts = "1,2";
         String ls = "NN,NT,TN";
         String dtype = "f32";
+        String shapes = null;
         for (String arg : args) {
             String[] kv = arg.split("=", 2);
             switch (kv[0]) {
@@ -114,8 +145,20 @@ public final class GemmTiming {
                 case "threads" -> ts = kv[1];
                 case "layouts" -> ls = kv[1];
                 case "dtype" -> dtype = kv[1];
+                case "shapes" -> shapes = kv[1];
                 default -> throw new IllegalArgumentException("GemmTiming: unknown argument " + arg);
             }
+        }
+        if (shapes != null) {
+            for (String shape : shapes.split(",")) {
+                String[] dims = shape.split("[x:]");
+                for (String t : ts.split(",")) {
+                    double g = gflops(Integer.parseInt(dims[0]), Integer.parseInt(dims[1]), Integer.parseInt(dims[2]), Integer.parseInt(t),
+                            dims.length > 3 ? dims[3] : "NN");
+                    System.out.printf("tessera f32 threads=%s shape=%s gflops=%.1f%n", t, shape, g);
+                }
+            }
+            return;
         }
         for (String n : ns.split(",")) {
             for (String t : ts.split(",")) {
