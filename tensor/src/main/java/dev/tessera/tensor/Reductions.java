@@ -498,24 +498,7 @@ final class Reductions {
             }
             return sum;
         }
-        int upper = S.loopBound(n);
-        int lanes = S.length();
-        FloatVector acc = FloatVector.zero(S);
-        for (int i = 0; i < upper; i += lanes) {
-            FloatVector e = VectorMath.exp(FloatVector.fromArray(S, a, ao + i).sub(shift));
-            e.intoArray(y, yo + i);
-            acc = acc.add(e);
-        }
-        if (upper < n) {
-            float[] tail = new float[lanes];
-            java.util.Arrays.fill(tail, Float.NEGATIVE_INFINITY); // exp(−inf − shift) = 0 in the padding
-            System.arraycopy(a, ao + upper, tail, 0, n - upper);
-            FloatVector e = VectorMath.exp(FloatVector.fromArray(S, tail, 0).sub(shift));
-            e.intoArray(tail, 0);
-            System.arraycopy(tail, 0, y, yo + upper, n - upper);
-            acc = acc.add(e);
-        }
-        return Simd.sumLanes(acc);
+        return VectorMath.expShifted(a, ao, shift, y, yo, n);
     }
 
     /** The double row: as {@link #softmaxRowF32}, (x − m) − lse and exp(x − m)/Σ. */

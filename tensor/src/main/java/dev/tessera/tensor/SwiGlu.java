@@ -1,6 +1,7 @@
 package dev.tessera.tensor;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -43,17 +44,7 @@ public final class SwiGlu {
                     }
                     return;
                 }
-                int body = S.loopBound(to - from);
-                forwardVectors(xa, xo + from, ua, uo + from, ya, from, body);
-                int rest = to - from - body;
-                if (rest > 0) { // the tail through lane-padded buffers: the same vector code for every element
-                    int lanes = S.length();
-                    float[] t = new float[3 * lanes];
-                    System.arraycopy(xa, xo + from + body, t, 0, rest);
-                    System.arraycopy(ua, uo + from + body, t, lanes, rest);
-                    forwardVectors(t, 0, t, lanes, t, 2 * lanes, lanes);
-                    System.arraycopy(t, 2 * lanes, ya, from + body, rest);
-                }
+                forwardVectors(xa, xo + from, ua, uo + from, ya, from, to - from);
             });
         } else {
             double[] xa = x.storage().doubles();
@@ -95,21 +86,7 @@ public final class SwiGlu {
                     }
                     return;
                 }
-                int body = S.loopBound(to - from);
-                backwardVectors(xa, xo + from, ua, uo + from, ga, go + from, dav, dbv, from, body);
-                int rest = to - from - body;
-                if (rest > 0) { // the tail through lane-padded buffers: the same vector code for every element
-                    int lanes = S.length();
-                    float[] t = new float[3 * lanes];
-                    System.arraycopy(xa, xo + from + body, t, 0, rest);
-                    System.arraycopy(ua, uo + from + body, t, lanes, rest);
-                    System.arraycopy(ga, go + from + body, t, 2 * lanes, rest);
-                    float[] tda = new float[lanes];
-                    float[] tdb = new float[lanes];
-                    backwardVectors(t, 0, t, lanes, t, 2 * lanes, tda, tdb, 0, lanes);
-                    System.arraycopy(tda, 0, dav, from + body, rest);
-                    System.arraycopy(tdb, 0, dbv, from + body, rest);
-                }
+                backwardVectors(xa, xo + from, ua, uo + from, ga, go + from, dav, dbv, from, to - from);
             });
         } else {
             double[] xa = x.storage().doubles();
@@ -127,29 +104,31 @@ public final class SwiGlu {
         return new Tensor[] {da.to(a.dtype()), db.to(b.dtype())};
     }
 
-    /** y = SiLU(x)·u over {@code count} elements (a multiple of the lanes); SiLU as {@link UnaryOp#SILU}'s vector form. */
+    /** y = SiLU(x)·u over {@code count} elements; SiLU as {@link UnaryOp#SILU}'s vector form. */
     private static void forwardVectors(float[] x, int xo, float[] u, int uo, float[] y, int yo, int count) {
+        VectorMath.timesSigmoid(x, xo, x, xo, y, yo, count);
         for (int i = 0; i < count; i += S.length()) {
-            FloatVector v = FloatVector.fromArray(S, x, xo + i);
-            VectorMath.timesSigmoid(v, v).mul(FloatVector.fromArray(S, u, uo + i)).intoArray(y, yo + i);
+            VectorMask<Float> tail = VectorMath.tail(i, count);
+            VectorMath.store(VectorMath.load(y, yo + i, tail).mul(VectorMath.load(u, uo + i, tail)), y, yo + i, tail);
         }
     }
 
     /**
-     * da = g·u·σ(x)·(1 + x·(1 − σ(x))) and db = g·x·σ(x) over {@code count} elements (a multiple of
-     * the lanes), written from {@code o} on in da and db.
+     * da = g·u·σ(x)·(1 + x·(1 − σ(x))) and db = g·x·σ(x) over {@code count} elements, written from
+     * {@code o} on in da and db (σ(x) passes through da).
      */
     private static void backwardVectors(float[] x, int xo, float[] u, int uo, float[] g, int go, float[] da, float[] db, int o,
             int count) {
-        FloatVector one = FloatVector.broadcast(S, 1f);
+        VectorMath.timesSigmoid(null, 0, x, xo, da, o, count);
         for (int i = 0; i < count; i += S.length()) {
-            FloatVector v = FloatVector.fromArray(S, x, xo + i);
-            FloatVector sig = VectorMath.timesSigmoid(one, v);
-            FloatVector gv = FloatVector.fromArray(S, g, go + i);
+            VectorMask<Float> tail = VectorMath.tail(i, count);
+            FloatVector v = VectorMath.load(x, xo + i, tail);
+            FloatVector sig = VectorMath.load(da, o + i, tail);
+            FloatVector gv = VectorMath.load(g, go + i, tail);
             FloatVector dsilu = sig.mul(v.mul(sig.neg().add(1f)).add(1f));
-            FloatVector uv = FloatVector.fromArray(S, u, uo + i);
-            gv.mul(uv).mul(dsilu).intoArray(da, o + i);
-            gv.mul(v.mul(sig)).intoArray(db, o + i);
+            FloatVector uv = VectorMath.load(u, uo + i, tail);
+            VectorMath.store(gv.mul(uv).mul(dsilu), da, o + i, tail);
+            VectorMath.store(gv.mul(v.mul(sig)), db, o + i, tail);
         }
     }
 

@@ -4,6 +4,7 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
 
 /**
  * exp, tanh and m·σ(z) on float vectors from add, multiply and bit operations only (Cephes'
@@ -12,6 +13,7 @@ import jdk.incubator.vector.VectorOperators;
  * the same bits in every tier, which keeps results reproducible run to run.
  */
 final class VectorMath {
+    private static final VectorSpecies<Float> S = Simd.F32;
     private static final float LOG2E = 1.44269504088896341f;
     private static final float LN2_HI = 0.693359375f;
     private static final float LN2_LO = -2.12194440e-4f;
@@ -24,6 +26,67 @@ final class VectorMath {
     private static final float ROUNDER = 12582912f;
 
     private VectorMath() {}
+
+    /*
+     * Kernels over arrays. The vector functions below take and return FloatVector and must be
+     * inlined into a loop to run as vector instructions; where C2 does not inline them (a caller
+     * compiled into a big method hits its inlining budget, or the function was compiled on its own
+     * and is "too large" to inline), every call boxes its vectors and runs the Java fallback: JFR
+     * found ~40% of a training step's allocation there (SwiGLU 3–5× slower than when inlined). These
+     * kernels keep the loop and the math in one small method and pass only arrays across their
+     * boundary, so failing to inline one of them costs a call per chunk, not a box per vector. The
+     * last, partial vector goes through masked loads and stores: every element takes the same
+     * vector code, so the bits do not depend on where a chunk ends.
+     */
+
+    /** The lanes of count − i still to do as a mask, or null for a whole vector. */
+    static VectorMask<Float> tail(int i, int count) {
+        return i + S.length() <= count ? null : S.indexInRange(i, count);
+    }
+
+    /** a[i..] (lanes outside {@code tail} read as 0). */
+    static FloatVector load(float[] a, int i, VectorMask<Float> tail) {
+        return tail == null ? FloatVector.fromArray(S, a, i) : FloatVector.fromArray(S, a, i, tail);
+    }
+
+    static void store(FloatVector v, float[] a, int i, VectorMask<Float> tail) {
+        if (tail == null) {
+            v.intoArray(a, i);
+        } else {
+            v.intoArray(a, i, tail);
+        }
+    }
+
+    /** y = e^(x − shift) over {@code count} elements; returns Σ y (vector lanes summed in order, in double). */
+    static double expShifted(float[] x, int xo, float shift, float[] y, int yo, int count) {
+        FloatVector zero = FloatVector.zero(S);
+        FloatVector acc = zero;
+        for (int i = 0; i < count; i += S.length()) {
+            VectorMask<Float> tail = tail(i, count);
+            if (tail == null) {
+                FloatVector e = exp(FloatVector.fromArray(S, x, xo + i).sub(shift));
+                e.intoArray(y, yo + i);
+                acc = acc.add(e);
+            } else {
+                // padding lanes read shift (e⁰ = 1: −inf there would send every row tail down exp's rare
+                // full-range path) and are zeroed after the exp
+                FloatVector v = FloatVector.broadcast(S, shift).blend(load(x, xo + i, tail), tail);
+                FloatVector e = zero.blend(exp(v.sub(shift)), tail);
+                store(e, y, yo + i, tail);
+                acc = acc.add(e);
+            }
+        }
+        return Simd.sumLanes(acc);
+    }
+
+    /** y = m·σ(z) over {@code count} elements (σ(z) where m is null); y may be m or z. */
+    static void timesSigmoid(float[] m, int mo, float[] z, int zo, float[] y, int yo, int count) {
+        FloatVector one = FloatVector.broadcast(S, 1f);
+        for (int i = 0; i < count; i += S.length()) {
+            VectorMask<Float> tail = tail(i, count);
+            store(timesSigmoid(m == null ? one : load(m, mo + i, tail), load(z, zo + i, tail)), y, yo + i, tail);
+        }
+    }
 
     /**
      * eˣ within about 1 ulp; +inf above 88.72, 0 below −103.97, NaN stays NaN. Vectors whose lanes

@@ -66,6 +66,12 @@ final class BenchCommand implements Callable<Integer> {
         }
     }
 
+    /** Bytes allocated on the Java heap so far by all threads (HotSpot), or 0 where not available. */
+    static long allocatedBytes() {
+        return java.lang.management.ManagementFactory.getThreadMXBean() instanceof com.sun.management.ThreadMXBean hs
+                ? hs.getTotalThreadAllocatedBytes() : 0;
+    }
+
     /** VmHWM from /proc/self/status (Linux), or -1 where it is not available. */
     static long peakRssMb() {
         try {
@@ -129,16 +135,18 @@ final class BenchCommand implements Callable<Integer> {
             step.run();
             step.run();
             double[] times = new double[steps];
+            long allocatedBefore = allocatedBytes();
             for (int i = 0; i < steps; i++) {
                 long s = System.nanoTime();
                 step.run();
                 times[i] = (System.nanoTime() - s) / 1e9;
             }
+            long allocatedPerStep = (allocatedBytes() - allocatedBefore) / steps;
             java.util.Arrays.sort(times);
             double med = times[steps / 2];
             PrintWriter out = spec.commandLine().getOut();
-            out.printf(Locale.ROOT, "tessera preset=%s params=%d device=cpu dtype=fp32 threads=%d step_s=%.4f peak_rss_mb=%d tokens_per_s=%.0f%n",
-                    preset, model.module().parameterCount(), threads, med, peakRssMb(), b * t / med);
+            out.printf(Locale.ROOT, "tessera preset=%s params=%d device=cpu dtype=fp32 threads=%d step_s=%.4f peak_rss_mb=%d alloc_mb_per_step=%d tokens_per_s=%.0f%n",
+                    preset, model.module().parameterCount(), threads, med, peakRssMb(), allocatedPerStep >> 20, b * t / med);
             out.flush();
             return 0;
         }
