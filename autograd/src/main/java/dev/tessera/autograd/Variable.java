@@ -160,7 +160,14 @@ public final class Variable {
 
     void accumulateGrad(Tensor g) {
         Tensor converted = g.dtype() == data.dtype() ? g : g.to(data.dtype());
-        grad = grad == null ? converted.contiguous().copy() : grad.add(converted);
+        if (grad != null) {
+            grad = grad.add(converted);
+            return;
+        }
+        // the first gradient is kept as a private contiguous copy; contiguous() of a strided view (a
+        // Linear weight's gradient arrives as the transpose of xᵀg) already is one, so copy only once
+        Tensor dense = converted.contiguous();
+        grad = dense == converted || dense.storage() == converted.storage() ? dense.copy() : dense;
     }
 
     List<UnaryOperator<Tensor>> leafHooks() {
