@@ -16,8 +16,6 @@ import dev.tessera.nn.ffn.MixtureOfExperts;
 import dev.tessera.tensor.Generator;
 import dev.tessera.tensor.Tensor;
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -111,22 +109,12 @@ class MoeModelTest {
         assertEquals(FeedForward.Kind.MOE, c.ffnKind());
         assertEquals(FeedForwardKinds.options(FeedForward.Kind.MOE, Map.of("experts", "4", "top_k", "1")), c.ffnOptions());
         assertEquals("tessera: train: ffn moe: unknown option 'expert' (options: experts, top_k, hidden, capacity_factor, aux_loss, z_loss,"
-                + " renormalize)", fails("train", "--ffn", "moe", "--ffn-option", "expert=2", "--runs-dir", dir.toString(), "--data", dir.toString()));
+                + " renormalize)", LruModelTest.fails("train", "--ffn", "moe", "--ffn-option", "expert=2", "--runs-dir", dir.toString(), "--data", dir.toString()));
         assertEquals("tessera: train: ffn: unknown kind 'moa' (kinds: mlp, glu, reglu, geglu, swiglu, conditional, moe)",
-                fails("train", "--ffn", "moa", "--runs-dir", dir.toString(), "--data", dir.toString()));
+                LruModelTest.fails("train", "--ffn", "moa", "--runs-dir", dir.toString(), "--data", dir.toString()));
         String resume = dir.resolve("runs/r/config.json").toString();
-        String err = fails("train", "--data", dir.resolve("data.txt").toString(), "--runs-dir", dir.resolve("runs").toString(), "--cache-dir",
-                dir.resolve("cache").toString(), "--name", "r", "--steps", "4", "--resume", "--ffn-option", "experts=5");
+        String err = LruModelTest.fails("train", "--data", dir.resolve("data.txt").toString(), "--runs-dir", dir.resolve("runs").toString(),
+                "--cache-dir", dir.resolve("cache").toString(), "--name", "r", "--steps", "4", "--resume", "--ffn-option", "experts=5");
         assertTrue(err.contains("contradicts the run's " + resume + " (ffn moe {experts=4, top_k=1,") && err.lines().count() == 1, err);
-    }
-
-    /** Runs the CLI, which must fail; its one-line error. */
-    private static String fails(String... args) {
-        StringWriter err = new StringWriter();
-        var cl = dev.tessera.models.cli.Tessera.commandLine();
-        cl.setOut(new PrintWriter(new StringWriter()));
-        cl.setErr(new PrintWriter(err));
-        assertTrue(cl.execute(args) != 0, String.join(" ", args));
-        return err.toString().strip();
     }
 }

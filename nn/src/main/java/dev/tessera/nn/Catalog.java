@@ -437,8 +437,13 @@ public final class Catalog {
                             + " naive loop == token-by-token == chunked; O(1) state (c, last k-1 inputs); restarts at packed documents;"
                             + " output projection only when hidden != C; no golden: paper-only"),
             todo("E15", "LMU", "Voelker et al. 2019, Legendre Memory Units"),
-            todo("E16", "mixture of experts with top-k routing",
-                    "Shazeer et al. 2017, Outrageously Large Neural Networks; Fedus et al. 2022, Switch Transformers"),
+            done("E16", "mixture of experts with top-k routing",
+                    "Shazeer et al. 2017, Outrageously Large Neural Networks; Fedus et al. 2022, Switch Transformers",
+                    NN + "ffn.MixtureOfExperts", "--ffn moe [--ffn-option experts=E] [--ffn-option top_k=k] [--ffn-option capacity_factor=c]"
+                            + " [--ffn-option aux_loss=a] [--ffn-option z_loss=z] [--ffn-option renormalize=false]", NN + "ffn.MixtureOfExpertsTest",
+                    "replaces the FFN of every layer of Llama or GPT-2 (models.MoeModelTest); SwiGLU experts dispatched by gathered token"
+                            + " blocks; load-balancing loss and router z-loss as a Regularizer; capacity drops in position order (causal);"
+                            + " golden vs transformers MixtralSparseMoeBlock, load_balancing_loss_func and SwitchTransformersTop1Router"),
             todo("E17", "sparse MLP", "Yu et al. 2022, Efficient Language Modeling with Sparse all-MLP"),
             todo("E18", "MetaFormer / PoolFormer pooling mixer", "Yu et al. 2022, MetaFormer Is Actually What You Need for Vision"),
             todo("E19", "Branchformer (parallel attention and cgMLP branches, learned merge)",
