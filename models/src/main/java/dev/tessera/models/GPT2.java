@@ -151,7 +151,7 @@ public final class GPT2 extends Module implements LanguageModel {
             mixer = c.mixer() == null ? null : (TokenMixer) child("mixer", c.mixer().create(c.dim(), c.dtype(), g));
             attn = mixer != null ? null : child("attn", new Attention(c, layer, g));
             ln2 = (Layer) child("ln_2", c.normKind().create(c.dim(), c.normEps(), c.bias(), c.dtype()));
-            mlp = c.ffnKind().hasOptions() ? (Layer) child("mlp", (Module) FeedForwardKinds.create(c.ffnKind(), c.dim(), c.ffnHidden(),
+            mlp = FeedForwardKinds.inLayer(c.ffnKind(), c.ffnOptions(), layer) ? (Layer) child("mlp", (Module) FeedForwardKinds.create(c.ffnKind(), c.dim(), c.ffnHidden(),
                     c.activation(), c.bias(), c.ffnOptions(), c.dtype(), g)) : child("mlp", new Mlp(c));
             drop = child("resid_dropout", new Dropout(c.dropout(), c.dropout() > 0 ? g : null));
             post = c.normPlacement() == NormPlacement.POST;

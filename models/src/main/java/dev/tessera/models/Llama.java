@@ -75,10 +75,10 @@ public final class Llama extends Module implements LanguageModel {
             attn = mixer != null ? null : child("self_attn", new MultiHeadAttention(new MultiHeadAttention.Config(c.dim(), c.heads(), c.kvHeads(), c.headDim(),
                     c.bias(), rope, c.ropeTheta(), c.contextLength(), c.qkNorm() ? c.normKind() : null, c.normEps(),
                     c.attentionSoftCap(), c.dropout(), c.dtype(), c.attentionKind(), c.attentionOptions()), layer, g));
-            mlp = c.ffnKind().hasOptions() ? (Layer) child("mlp", (Module) FeedForwardKinds.create(c.ffnKind(), c.dim(), c.ffnHidden(),
+            mlp = FeedForwardKinds.inLayer(c.ffnKind(), c.ffnOptions(), layer) ? (Layer) child("mlp", (Module) FeedForwardKinds.create(c.ffnKind(), c.dim(), c.ffnHidden(),
                     c.activation(), c.bias(), c.ffnOptions(), c.dtype(), g))
-                    : child("mlp", new FeedForward(new FeedForward.Config(c.dim(), c.ffnHidden(), c.ffnKind(), c.activation(), c.bias(),
-                    c.dtype()), g));
+                    : child("mlp", new FeedForward(new FeedForward.Config(c.dim(), c.ffnHidden(), c.ffnKind().hasOptions()
+                    ? FeedForward.Kind.SWIGLU : c.ffnKind(), c.activation(), c.bias(), c.dtype()), g)); // E1's other layers: SwiGLU
             placement = c.normPlacement();
             // Names: Llama's two pre-norms; post-norm reuses nn.TransformerBlock's names; sandwich is Gemma 2's four.
             switch (placement) {

@@ -147,11 +147,12 @@ final class TrainCommand implements Callable<Integer> {
     Map<String, String> mixerOptions;
 
     @Option(names = "--ffn", description = "The feed-forward kind of every layer: mlp, glu, reglu, geglu, swiglu, conditional (B24, bert),"
-            + " moe (E16: top-k routed SwiGLU experts; llama, gpt2) (default: the preset's).")
+            + " moe (E16: top-k routed SwiGLU experts; llama, gpt2), pkm (E1: product-key memory in the layers of its option layers)"
+            + " (default: the preset's).")
     String ffn;
 
     @Option(names = "--ffn-option", paramLabel = "NAME=VALUE", description = "An option of the FFN kind (repeatable), e.g. experts=8, top_k=2,"
-            + " capacity_factor=1.25 or aux_loss=0.01 for moe; `tessera components` names each kind's options.")
+            + " capacity_factor=1.25 or aux_loss=0.01 for moe, keys=32 or layers=1 for pkm; `tessera components` names each kind's options.")
     Map<String, String> ffnOptions;
 
     @Option(names = "--cache-dir", description = "Tokenized-corpus cache (default: ~/.cache/tessera/tokens).")

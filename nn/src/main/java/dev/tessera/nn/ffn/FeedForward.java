@@ -34,7 +34,9 @@ public final class FeedForward extends Module implements Layer {
          */
         CONDITIONAL(null),
         /** E16: a sparse mixture of SwiGLU experts with top-k routing ({@link MixtureOfExperts}, which this class does not build). */
-        MOE(null);
+        MOE(null),
+        /** E1: a product-key memory ({@link ProductKeyMemory}, which this class does not build) in the chosen layers. */
+        PKM(null);
 
         private final Activation gate;
 

@@ -26,6 +26,7 @@ public final class FeedForwardKinds {
         return switch (kind) {
             case CONDITIONAL -> ConditionalFeedForward.Options.class;
             case MOE -> MixtureOfExperts.Options.class;
+            case PKM -> ProductKeyMemory.Options.class;
             default -> null;
         };
     }
@@ -35,6 +36,7 @@ public final class FeedForwardKinds {
         return switch (kind) {
             case MOE -> Map.of("experts", "8", "top_k", "2", "hidden", "0", "capacity_factor", "0", "aux_loss", "0.01",
                     "z_loss", "0.001", "renormalize", "true");
+            case PKM -> Map.of("keys", "32", "top_k", "8", "heads", "4", "key_dim", "32", "layers", "all");
             default -> Map.of();
         };
     }
@@ -71,6 +73,11 @@ public final class FeedForwardKinds {
         return KernelOptions.bind("ffn " + configName(kind), type, defaults(kind), given);
     }
 
+    /** Whether layer {@code layer} (from 0) takes the kind's own layer; the others keep a dense FFN (E1's memory goes in chosen layers). */
+    public static boolean inLayer(FeedForward.Kind kind, Record options, int layer) {
+        return kind.hasOptions() && (!(options instanceof ProductKeyMemory.Options p) || p.inLayer(layer));
+    }
+
     /**
      * A layer of {@code kind} (one with options) for width {@code dim} and FFN width {@code hidden}:
      * the dense kinds' {@code activation} and {@code bias} apply to conditional's branches; MoE experts are SwiGLU without biases.
@@ -86,6 +93,7 @@ public final class FeedForwardKinds {
             case CONDITIONAL -> new ConditionalFeedForward(new FeedForward.Config(dim, hidden, FeedForward.Kind.MLP, activation, bias, dtype),
                     (ConditionalFeedForward.Options) options, g);
             case MOE -> new MixtureOfExperts(dim, hidden, (MixtureOfExperts.Options) options, dtype, g);
+            case PKM -> new ProductKeyMemory(dim, (ProductKeyMemory.Options) options, dtype, g);
             default -> throw new IllegalStateException("ffn " + configName(kind) + " has no layer of its own");
         };
         return (Layer) m;
