@@ -402,7 +402,12 @@ public final class Catalog {
             todo("D11", "simplified transformer blocks (no skip, value, projection params)",
                     "He & Hofmann 2023, Simplifying Transformer Blocks"),
             // E. Feed-forward and token mixers
-            todo("E1", "product-key memory (PKM)", "Lample et al. 2019, Large Memory Layers with Product Keys"),
+            done("E1", "product-key memory (PKM)", "Lample et al. 2019, Large Memory Layers with Product Keys", NN + "ffn.ProductKeyMemory",
+                    "--ffn pkm [--ffn-option keys=n] [--ffn-option top_k=k] [--ffn-option heads=H] [--ffn-option key_dim=d]"
+                            + " [--ffn-option layers=1,3]", NN + "ffn.ProductKeyMemoryTest",
+                    "in place of the FFN of the chosen layers (option layers) of Llama or GPT-2 (models.PkmModelTest); k² candidates from two"
+                            + " sub-key top-k == exhaustive top-k over all n² keys (jqwik, F64); multi-head, softmax-weighted EmbeddingBag of"
+                            + " values; no BatchNorm on the queries (departure, for causal decoding); paper only, no golden"),
             todo("E2", "gMLP spatial gating unit", "Liu et al. 2021, Pay Attention to MLPs"),
             todo("E3", "MLP-Mixer token mixing", "Tolstikhin et al. 2021, MLP-Mixer: An all-MLP Architecture for Vision"),
             todo("E4", "S2-MLP spatial shift / ShiftViT / token shift",
