@@ -28,7 +28,7 @@ import java.nio.file.Path;
  * @param ffnHidden the feed-forward hidden width (gated kinds: the width of gate/up projections)
  * @param normPlacement A1: PRE (Llama, GPT-2), POST (with {@code deepNorm}, D1) or SANDWICH (Gemma 2)
  * @param ffnKind A5: MLP (GPT-2) or a gated unit (SWIGLU for Llama); B24: CONDITIONAL (BERT only, with ffnOptions); E16: MOE
- *     and E1: PKM (decoders, with ffnOptions)
+ *     E1: PKM and E6: DELIGHT (decoders, with ffnOptions)
  * @param activation A4: the MLP's activation, or the gate's activation of a gated unit
  * @param positional C1/A7: how positions enter the model
  * @param qkNorm A11: a per-head norm (of {@code normKind}) on queries and keys
@@ -106,7 +106,7 @@ public record ModelConfig(Architecture architecture, int vocabSize, int contextL
         Class<? extends Record> ffnOptionsType = FeedForwardKinds.optionsType(ffnKind);
         require(ffnKind.hasOptions() == (ffnOptions != null), ffnKind.hasOptions() ? "ffn " + FeedForwardKinds.configName(ffnKind)
                 + " needs ffnOptions (" + dev.tessera.nn.attention.KernelOptions.names(ffnOptionsType) + ")"
-                : "ffnOptions are for ffn conditional, moe or pkm, got ffn " + ffnKind.name().toLowerCase(java.util.Locale.ROOT));
+                : "ffnOptions are for ffn conditional, moe, pkm or delight, got ffn " + ffnKind.name().toLowerCase(java.util.Locale.ROOT));
         require(ffnOptions == null || ffnOptions.getClass() == ffnOptionsType, "ffn " + FeedForwardKinds.configName(ffnKind) + " takes "
                 + (ffnOptionsType == null ? "no" : ffnOptionsType.getSimpleName()) + " options, got " + ffnOptions);
         require(architecture != Architecture.BERT || attentionKind != AttentionKind.PERCEIVER_AR,
@@ -134,8 +134,8 @@ public record ModelConfig(Architecture architecture, int vocabSize, int contextL
             require(kvHeads == heads, "GPT2 has no grouped-query attention: kvHeads " + kvHeads + " != heads " + heads);
             require(heads * headDim == dim, "GPT2 needs heads·headDim == dim, got " + heads + "·" + headDim + " != " + dim);
             require(!positional.rope(), "GPT2 does not support " + positional + "; use LEARNED, SINUSOIDAL or NONE (or architecture LLAMA)");
-            require(ffnKind == FeedForward.Kind.MLP || ffnKind == FeedForward.Kind.MOE || ffnKind == FeedForward.Kind.PKM, "GPT2's mlp is"
-                    + " c_fc → act → c_proj; ffnKind must be MLP (or MOE, PKM), got " + ffnKind);
+            require(ffnKind == FeedForward.Kind.MLP || ffnKind.hasOptions() && !ffnKind.routed(), "GPT2's mlp is c_fc → act → c_proj;"
+                    + " ffnKind must be MLP (or MOE, PKM, DELIGHT), got " + ffnKind);
             require(normPlacement != NormPlacement.SANDWICH, "GPT2 supports normPlacement PRE or POST, got SANDWICH");
         }
         if (architecture == Architecture.BERT) {

@@ -147,7 +147,8 @@ final class TrainCommand implements Callable<Integer> {
     Map<String, String> mixerOptions;
 
     @Option(names = "--ffn", description = "The feed-forward kind of every layer: mlp, glu, reglu, geglu, swiglu, conditional (B24, bert),"
-            + " moe (E16: top-k routed SwiGLU experts; llama, gpt2), pkm (E1: product-key memory in the layers of its option layers)"
+            + " moe (E16: top-k routed SwiGLU experts; llama, gpt2), pkm (E1: product-key memory in the layers of its option layers),"
+            + " delight (E6: DeLighT's DExTra + light FFN)"
             + " (default: the preset's).")
     String ffn;
 

@@ -36,7 +36,9 @@ public final class FeedForward extends Module implements Layer {
         /** E16: a sparse mixture of SwiGLU experts with top-k routing ({@link MixtureOfExperts}, which this class does not build). */
         MOE(null),
         /** E1: a product-key memory ({@link ProductKeyMemory}, which this class does not build) in the chosen layers. */
-        PKM(null);
+        PKM(null),
+        /** E6: DeLighT's DExTra and light-weight FFN ({@link Delight}, which this class does not build). */
+        DELIGHT(null);
 
         private final Activation gate;
 

@@ -27,6 +27,7 @@ public final class FeedForwardKinds {
             case CONDITIONAL -> ConditionalFeedForward.Options.class;
             case MOE -> MixtureOfExperts.Options.class;
             case PKM -> ProductKeyMemory.Options.class;
+            case DELIGHT -> Delight.Options.class;
             default -> null;
         };
     }
@@ -37,6 +38,7 @@ public final class FeedForwardKinds {
             case MOE -> Map.of("experts", "8", "top_k", "2", "hidden", "0", "capacity_factor", "0", "aux_loss", "0.01",
                     "z_loss", "0.001", "renormalize", "true");
             case PKM -> Map.of("keys", "32", "top_k", "8", "heads", "4", "key_dim", "32", "layers", "all");
+            case DELIGHT -> Map.of("depth", "4", "width_mult", "2", "max_groups", "4", "reduction", "4");
             default -> Map.of();
         };
     }
@@ -94,6 +96,7 @@ public final class FeedForwardKinds {
                     (ConditionalFeedForward.Options) options, g);
             case MOE -> new MixtureOfExperts(dim, hidden, (MixtureOfExperts.Options) options, dtype, g);
             case PKM -> new ProductKeyMemory(dim, (ProductKeyMemory.Options) options, dtype, g);
+            case DELIGHT -> new Delight(dim, (Delight.Options) options, dtype, g);
             default -> throw new IllegalStateException("ffn " + configName(kind) + " has no layer of its own");
         };
         return (Layer) m;

@@ -1,0 +1,66 @@
+package dev.tessera.models;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.tessera.autograd.GradMode;
+import dev.tessera.nn.attention.KvCache;
+import dev.tessera.nn.ffn.Delight;
+import dev.tessera.nn.ffn.FeedForward;
+import dev.tessera.nn.ffn.FeedForwardKinds;
+import dev.tessera.tensor.Generator;
+import dev.tessera.tensor.Tensor;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** E6 DeLighT's DExTra + light FFN in place of the FFN of Llama and GPT-2: cached decoding, training, config.json and CLI. */
+class DelightModelTest {
+
+    private static ModelConfig delight(ModelConfig base, Map<String, ?> options) {
+        return base.toBuilder().ffnKind(FeedForward.Kind.DELIGHT).ffnOptions(FeedForwardKinds.options(FeedForward.Kind.DELIGHT, options))
+                .build();
+    }
+
+    @Test
+    void cachedDecodingEqualsTheFullForward() {
+        for (ModelConfig c : List.of(delight(Fixtures.llama(), Map.of()), delight(Fixtures.gpt2(), Map.of("depth", "3")))) {
+            LanguageModel m = Models.create(c, new Generator(91));
+            m.module().eval();
+            Tensor ids = Fixtures.ids(92, 2, 9, c.vocabSize());
+            try (var s = GradMode.noGrad()) {
+                Tensor full = m.forward(ids, null).data(); // (B, T, V)
+                List<KvCache> caches = m.newCaches(2, c.contextLength());
+                double worst = Fixtures.maxAbsDiff(m.forward(ids.narrow(1, 0, 3).contiguous(), null, caches).data(), full.narrow(1, 0, 3));
+                for (int p = 3; p < 9; p++) {
+                    worst = Math.max(worst, Fixtures.maxAbsDiff(m.forward(ids.narrow(1, p, 1).contiguous(), null, caches).data(),
+                            full.narrow(1, p, 1)));
+                }
+                assertTrue(worst < 1e-4, c.architecture() + ": cached logits differ by " + worst);
+            }
+        }
+    }
+
+    @Test
+    void shortTrainingRunLowersTheLoss() {
+        for (ModelConfig c : List.of(delight(Fixtures.llama(), Map.of()), delight(Fixtures.gpt2(), Map.of()))) {
+            LanguageModel m = Models.create(c, new Generator(94));
+            double[] loss = Fixtures.train(m, 20, 1e-2, 95);
+            assertTrue(loss[1] < 0.7 * loss[0], c.architecture() + ": loss " + loss[0] + " -> " + loss[1]);
+        }
+    }
+
+    @Test
+    void configJsonRoundTripAndCommandLine(@TempDir Path dir) throws IOException {
+        ModelConfig c = delight(Fixtures.llama(), Map.of("depth", "5"));
+        assertEquals("delight", c.toHuggingFace().get("tessera").get("ffn_kind").asText());
+        assertEquals(c, ModelConfig.fromJson(c.toJson()));
+        assertEquals(new Delight.Options(5, 2, 4, 4), c.ffnOptions());
+        assertTrue(Models.create(c, new Generator(1)).stateDict().containsKey("model.layers.1.mlp.glt4_weight"));
+        ModelConfig cli = CliTrainRun.trainedConfig(dir, 96, "--ffn", "delight", "--ffn-option", "depth=2");
+        assertEquals(new Delight.Options(2, 2, 4, 4), cli.ffnOptions());
+    }
+}
