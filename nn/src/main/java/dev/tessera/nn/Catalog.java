@@ -414,7 +414,13 @@ public final class Catalog {
                     "Yu et al. 2022, S2-MLP: Spatial-Shift MLP Architecture for Vision; "
                             + "Wang et al. 2022, When Shift Operation Meets Vision Transformer"),
             todo("E5", "HyperMixer", "Mai et al. 2023, HyperMixer: An MLP-based Low Cost Alternative to Transformers"),
-            todo("E6", "DeLighT / DeFINE", "Mehta et al. 2021, DeLighT: Deep and Light-weight Transformer; Mehta et al. 2020, DeFINE"),
+            partial("E6", "DeLighT / DeFINE", "Mehta et al. 2021, DeLighT: Deep and Light-weight Transformer; Mehta et al. 2020, DeFINE",
+                    NN + "ffn.Delight", "--ffn delight [--ffn-option depth=N] [--ffn-option width_mult=w] [--ffn-option max_groups=g]"
+                            + " [--ffn-option reduction=r]", NN + "ffn.DelightTest",
+                    "SwiGLU/MLP FFN slot of Llama or GPT-2 replaced by DExTra (N group linear transforms, expand to w_m·d_m then reduce,"
+                            + " groups min(2^(l-1), g_max) mirrored, channel shuffle, input mixer) + the light FFN d_m → d_m/r → d_m"
+                            + " (models.DelightModelTest); missing: block-wise scaling across layers and the attention-side DExTra"
+                            + " (d_m → d_m/2 before single-head attention); paper only"),
             todo("E7", "FNet (FFT mixing)", "Lee-Thorp et al. 2022, FNet: Mixing Tokens with Fourier Transforms"),
             todo("E8", "Global filter / AFNO (FFT filters)",
                     "Rao et al. 2021, Global Filter Networks; Guibas et al. 2022, Adaptive Fourier Neural Operators"),
