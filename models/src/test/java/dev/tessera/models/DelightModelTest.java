@@ -3,13 +3,10 @@ package dev.tessera.models;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.tessera.autograd.GradMode;
-import dev.tessera.nn.attention.KvCache;
 import dev.tessera.nn.ffn.Delight;
 import dev.tessera.nn.ffn.FeedForward;
 import dev.tessera.nn.ffn.FeedForwardKinds;
 import dev.tessera.tensor.Generator;
-import dev.tessera.tensor.Tensor;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
@@ -27,21 +24,8 @@ class DelightModelTest {
 
     @Test
     void cachedDecodingEqualsTheFullForward() {
-        for (ModelConfig c : List.of(delight(Fixtures.llama(), Map.of()), delight(Fixtures.gpt2(), Map.of("depth", "3")))) {
-            LanguageModel m = Models.create(c, new Generator(91));
-            m.module().eval();
-            Tensor ids = Fixtures.ids(92, 2, 9, c.vocabSize());
-            try (var s = GradMode.noGrad()) {
-                Tensor full = m.forward(ids, null).data(); // (B, T, V)
-                List<KvCache> caches = m.newCaches(2, c.contextLength());
-                double worst = Fixtures.maxAbsDiff(m.forward(ids.narrow(1, 0, 3).contiguous(), null, caches).data(), full.narrow(1, 0, 3));
-                for (int p = 3; p < 9; p++) {
-                    worst = Math.max(worst, Fixtures.maxAbsDiff(m.forward(ids.narrow(1, p, 1).contiguous(), null, caches).data(),
-                            full.narrow(1, p, 1)));
-                }
-                assertTrue(worst < 1e-4, c.architecture() + ": cached logits differ by " + worst);
-            }
-        }
+        MoeModelTest.decodesLikeTheFullForward(delight(Fixtures.llama(), Map.of()), 91, 9, 3);
+        MoeModelTest.decodesLikeTheFullForward(delight(Fixtures.gpt2(), Map.of("depth", "3")), 91, 9, 3);
     }
 
     @Test

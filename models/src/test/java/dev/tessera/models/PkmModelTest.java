@@ -3,13 +3,10 @@ package dev.tessera.models;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.tessera.autograd.GradMode;
-import dev.tessera.nn.attention.KvCache;
 import dev.tessera.nn.ffn.FeedForward;
 import dev.tessera.nn.ffn.FeedForwardKinds;
 import dev.tessera.nn.ffn.ProductKeyMemory;
 import dev.tessera.tensor.Generator;
-import dev.tessera.tensor.Tensor;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
@@ -26,22 +23,8 @@ class PkmModelTest {
 
     @Test
     void cachedDecodingEqualsTheFullForward() {
-        for (ModelConfig c : List.of(pkm(Fixtures.llama(), Map.of("keys", "8", "top_k", "4", "layers", "1")), pkm(Fixtures.gpt2(),
-                Map.of("keys", "6", "top_k", "3", "heads", "2")))) {
-            LanguageModel m = Models.create(c, new Generator(81));
-            m.module().eval();
-            Tensor ids = Fixtures.ids(82, 2, 11, c.vocabSize());
-            try (var s = GradMode.noGrad()) {
-                Tensor full = m.forward(ids, null).data(); // (B, T, V)
-                List<KvCache> caches = m.newCaches(2, c.contextLength());
-                double worst = Fixtures.maxAbsDiff(m.forward(ids.narrow(1, 0, 4).contiguous(), null, caches).data(), full.narrow(1, 0, 4));
-                for (int p = 4; p < 11; p++) {
-                    worst = Math.max(worst, Fixtures.maxAbsDiff(m.forward(ids.narrow(1, p, 1).contiguous(), null, caches).data(),
-                            full.narrow(1, p, 1)));
-                }
-                assertTrue(worst < 1e-4, c.architecture() + ": cached logits differ by " + worst);
-            }
-        }
+        MoeModelTest.decodesLikeTheFullForward(pkm(Fixtures.llama(), Map.of("keys", "8", "top_k", "4", "layers", "1")), 81, 11, 4);
+        MoeModelTest.decodesLikeTheFullForward(pkm(Fixtures.gpt2(), Map.of("keys", "6", "top_k", "3", "heads", "2")), 81, 11, 4);
     }
 
     @Test
