@@ -177,7 +177,7 @@ public final class Bert extends Module implements LanguageModel {
             if (c.ffnKind().routed()) {
                 intermediate = null;
                 conditional = child("conditional_ffn", new ConditionalFeedForward(new FeedForward.Config(c.dim(), c.ffnHidden(),
-                        FeedForward.Kind.MLP, c.activation(), true, c.dtype()), c.ffnOptions(), g));
+                        FeedForward.Kind.MLP, c.activation(), true, c.dtype()), (ConditionalFeedForward.Options) c.ffnOptions(), g));
                 output = child("output", new AddNorm(c, g, 0));
             } else {
                 intermediate = child("intermediate", new Intermediate(c));

@@ -16,6 +16,7 @@ import dev.tessera.nn.block.Hourglass;
 import dev.tessera.nn.block.LmHead;
 import dev.tessera.nn.block.TokenEmbedding;
 import dev.tessera.nn.ffn.Activation;
+import dev.tessera.nn.ffn.FeedForwardKinds;
 import dev.tessera.nn.mixer.MixerState;
 import dev.tessera.nn.mixer.TokenMixer;
 import dev.tessera.nn.norm.DeepNorm;
@@ -117,7 +118,7 @@ public final class GPT2 extends Module implements LanguageModel {
     }
 
     /** The position-wise MLP (Hugging Face {@code GPT2MLP}). */
-    static final class Mlp extends Module {
+    static final class Mlp extends Module implements Layer {
         private final Linear cFc;
         private final Linear cProj;
         private final Activation act;
@@ -128,7 +129,8 @@ public final class GPT2 extends Module implements LanguageModel {
             act = c.activation();
         }
 
-        Variable forward(Variable x) {
+        @Override
+        public Variable forward(Variable x) {
             return cProj.forward(act.apply(cFc.forward(x))); // (B, T, C)
         }
     }
@@ -139,7 +141,7 @@ public final class GPT2 extends Module implements LanguageModel {
         private final Attention attn; // null when a token mixer replaces attention
         private final TokenMixer mixer; // issue 17: null for attention
         private final Layer ln2;
-        private final Mlp mlp;
+        private final Layer mlp; // Mlp, or the FFN kind's own layer (E16 MoE)
         private final Dropout drop;
         private final boolean post;
         private final double alpha; // DeepNorm's skip weight; 1 otherwise
@@ -149,7 +151,8 @@ public final class GPT2 extends Module implements LanguageModel {
             mixer = c.mixer() == null ? null : (TokenMixer) child("mixer", c.mixer().create(c.dim(), c.dtype(), g));
             attn = mixer != null ? null : child("attn", new Attention(c, layer, g));
             ln2 = (Layer) child("ln_2", c.normKind().create(c.dim(), c.normEps(), c.bias(), c.dtype()));
-            mlp = child("mlp", new Mlp(c));
+            mlp = FeedForwardKinds.inLayer(c.ffnKind(), c.ffnOptions(), layer) ? (Layer) child("mlp", (Module) FeedForwardKinds.create(c.ffnKind(), c.dim(), c.ffnHidden(),
+                    c.activation(), c.bias(), c.ffnOptions(), c.dtype(), g)) : child("mlp", new Mlp(c));
             drop = child("resid_dropout", new Dropout(c.dropout(), c.dropout() > 0 ? g : null));
             post = c.normPlacement() == NormPlacement.POST;
             alpha = c.deepNorm() ? DeepNorm.alpha(c.layers(), DeepNorm.Arch.DECODER_ONLY) : 1;

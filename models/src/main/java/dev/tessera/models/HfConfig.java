@@ -13,6 +13,7 @@ import dev.tessera.nn.attention.SlidingWindowAttention;
 import dev.tessera.nn.block.Hourglass;
 import dev.tessera.nn.ffn.Activation;
 import dev.tessera.nn.ffn.ConditionalFeedForward;
+import dev.tessera.nn.ffn.FeedForwardKinds;
 import dev.tessera.nn.ffn.FeedForward;
 import dev.tessera.nn.mixer.MixerKind;
 import dev.tessera.nn.norm.NormKind;
@@ -116,7 +117,7 @@ final class HfConfig {
             t.set("mixer_options", JSON.valueToTree(KernelOptions.values(c.mixer().options())));
         }
         if (c.ffnOptions() != null) {
-            t.set("ffn_options", JSON.valueToTree(KernelOptions.values(c.ffnOptions()))); // B24: light_hidden, routed
+            t.set("ffn_options", JSON.valueToTree(KernelOptions.values(c.ffnOptions()))); // B24: light_hidden, routed; E16: experts, top_k, ...
         }
         return o;
     }
@@ -300,7 +301,7 @@ final class HfConfig {
         if (t.has("norm_kind")) b.normKind(enumValue(t, "norm_kind", NormKind.class));
         if (t.has("norm_placement")) b.normPlacement(enumValue(t, "norm_placement", NormPlacement.class));
         if (t.has("ffn_kind")) b.ffnKind(enumValue(t, "ffn_kind", FeedForward.Kind.class));
-        if (t.has("ffn_options")) b.ffnOptions(ffnOptions(t.get("ffn_options")));
+        if (t.has("ffn_options")) b.ffnOptions(ffnOptions(t));
         if (t.has("activation")) b.activation(enumValue(t, "activation", Activation.class));
         if (t.has("attention_kind")) b.attentionKind(enumValue(t, "attention_kind", AttentionKind.class));
         if (t.has("positional")) b.positional(enumValue(t, "positional", Positional.class));
@@ -363,8 +364,20 @@ final class HfConfig {
         return options;
     }
 
-    /** B24: {@code tessera.ffn_options} of ffn conditional, {"light_hidden": h, "routed": m}. */
-    private static ConditionalFeedForward.Options ffnOptions(JsonNode o) {
+    /**
+     * {@code tessera.ffn_options}: of ffn conditional (B24) {"light_hidden": h, "routed": m}; of another kind with options
+     * (E16 moe) an object over the kind's defaults.
+     */
+    private static Record ffnOptions(JsonNode t) {
+        FeedForward.Kind kind = t.has("ffn_kind") ? enumValue(t, "ffn_kind", FeedForward.Kind.class) : FeedForward.Kind.CONDITIONAL;
+        if (kind != FeedForward.Kind.CONDITIONAL) {
+            try {
+                return FeedForwardKinds.options(kind, optionValues(t, "ffn_options"));
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("config.json: tessera.ffn_options: " + e.getMessage(), e);
+            }
+        }
+        JsonNode o = t.get("ffn_options");
         if (!o.isObject() || o.size() != 2 || !o.has("light_hidden") || !o.has("routed")) {
             throw new IllegalArgumentException("config.json: tessera.ffn_options must be {\"light_hidden\": h, \"routed\": m}, got " + o);
         }

@@ -14,6 +14,7 @@ import dev.tessera.nn.block.Hourglass;
 import dev.tessera.nn.block.LmHead;
 import dev.tessera.nn.block.TokenEmbedding;
 import dev.tessera.nn.ffn.FeedForward;
+import dev.tessera.nn.ffn.FeedForwardKinds;
 import dev.tessera.nn.mixer.MixerState;
 import dev.tessera.nn.mixer.TokenMixer;
 import dev.tessera.nn.norm.DeepNorm;
@@ -55,7 +56,7 @@ public final class Llama extends Module implements LanguageModel {
     static final class Block extends Module implements PerceiverAr.Block {
         private final MultiHeadAttention attn; // null when a token mixer replaces attention
         private final TokenMixer mixer; // issue 17: null for attention
-        private final FeedForward mlp;
+        private final Layer mlp; // FeedForward, or the FFN kind's own layer (E16 MoE)
         private final NormPlacement placement;
         private final Layer n1;
         private final Layer n1post;
@@ -74,8 +75,10 @@ public final class Llama extends Module implements LanguageModel {
             attn = mixer != null ? null : child("self_attn", new MultiHeadAttention(new MultiHeadAttention.Config(c.dim(), c.heads(), c.kvHeads(), c.headDim(),
                     c.bias(), rope, c.ropeTheta(), c.contextLength(), c.qkNorm() ? c.normKind() : null, c.normEps(),
                     c.attentionSoftCap(), c.dropout(), c.dtype(), c.attentionKind(), c.attentionOptions()), layer, g));
-            mlp = child("mlp", new FeedForward(new FeedForward.Config(c.dim(), c.ffnHidden(), c.ffnKind(), c.activation(), c.bias(),
-                    c.dtype()), g));
+            mlp = FeedForwardKinds.inLayer(c.ffnKind(), c.ffnOptions(), layer) ? (Layer) child("mlp", (Module) FeedForwardKinds.create(c.ffnKind(), c.dim(), c.ffnHidden(),
+                    c.activation(), c.bias(), c.ffnOptions(), c.dtype(), g))
+                    : child("mlp", new FeedForward(new FeedForward.Config(c.dim(), c.ffnHidden(), c.ffnKind().hasOptions()
+                    ? FeedForward.Kind.SWIGLU : c.ffnKind(), c.activation(), c.bias(), c.dtype()), g)); // E1's other layers: SwiGLU
             placement = c.normPlacement();
             // Names: Llama's two pre-norms; post-norm reuses nn.TransformerBlock's names; sandwich is Gemma 2's four.
             switch (placement) {

@@ -8,6 +8,7 @@ import dev.tessera.nn.block.Hourglass;
 import dev.tessera.nn.ffn.Activation;
 import dev.tessera.nn.ffn.ConditionalFeedForward;
 import dev.tessera.nn.ffn.FeedForward;
+import dev.tessera.nn.ffn.FeedForwardKinds;
 import dev.tessera.nn.mixer.MixerKind;
 import dev.tessera.nn.norm.NormKind;
 import dev.tessera.nn.norm.NormPlacement;
@@ -26,7 +27,8 @@ import java.nio.file.Path;
  * @param headDim HS; usually dim / heads, but Llama-family configs may set it apart ({@code head_dim})
  * @param ffnHidden the feed-forward hidden width (gated kinds: the width of gate/up projections)
  * @param normPlacement A1: PRE (Llama, GPT-2), POST (with {@code deepNorm}, D1) or SANDWICH (Gemma 2)
- * @param ffnKind A5: MLP (GPT-2) or a gated unit (SWIGLU for Llama); B24: CONDITIONAL (BERT only, with ffnOptions)
+ * @param ffnKind A5: MLP (GPT-2) or a gated unit (SWIGLU for Llama); B24: CONDITIONAL (BERT only, with ffnOptions); E16: MOE
+ *     E1: PKM and E6: DELIGHT (decoders, with ffnOptions)
  * @param activation A4: the MLP's activation, or the gate's activation of a gated unit
  * @param positional C1/A7: how positions enter the model
  * @param qkNorm A11: a per-head norm (of {@code normKind}) on queries and keys
@@ -39,8 +41,9 @@ import java.nio.file.Path;
  * @param attentionOptions the attention kind's own options record ({@link AttentionKind#optionsType()}), e.g. the
  *     window W of SLIDING_WINDOW (B5; Hugging Face's {@code sliding_window}) or the k of TOPK (B9); config.json
  *     {@code tessera.attention_options}, {@code --attention-option name=value} on the command line
- * @param ffnOptions B24: the light branch's width and the routed token count of ffnKind CONDITIONAL (the heavy branch
- *     takes ffnHidden), null for every other kind; config.json {@code tessera.ffn_options}
+ * @param ffnOptions the options record of a kind that is its own layer ({@link FeedForwardKinds#optionsType}), null for the
+ *     dense kinds: B24's light branch width and routed token count of CONDITIONAL (the heavy branch takes ffnHidden), E16's
+ *     experts, top-k, capacity and loss weights of MOE; config.json {@code tessera.ffn_options}, {@code --ffn-option} on the command line
  * @param hourglass B27: the layers split as pre@1, shortened@k, post@1 with the middle ones on a sequence shortened k times
  *     ({@link Hourglass}), or null for a plain stack; config.json {@code tessera.hourglass}, {@code --hourglass} on the command line
  * @param mixer issue 17: a token mixer ({@link MixerKind}, e.g. E11 LRU) in place of attention in every layer of a Llama or GPT-2, decoding
@@ -51,7 +54,7 @@ public record ModelConfig(Architecture architecture, int vocabSize, int contextL
         int headDim, int ffnHidden, NormKind normKind, double normEps, NormPlacement normPlacement, FeedForward.Kind ffnKind,
         Activation activation, AttentionKind attentionKind, Positional positional, double ropeTheta, boolean tieEmbeddings,
         boolean bias, boolean qkNorm, double attentionSoftCap, double finalSoftCap, double zLoss, boolean deepNorm, double dropout,
-        double initStd, DType dtype, Record attentionOptions, ConditionalFeedForward.Options ffnOptions, Hourglass.Options hourglass,
+        double initStd, DType dtype, Record attentionOptions, Record ffnOptions, Hourglass.Options hourglass,
         MixerKind.Spec mixer) {
 
     /** The model families this package builds; each is one file. BERT is the encoder (I3), trained by masked-LM. */
@@ -100,8 +103,12 @@ public record ModelConfig(Architecture architecture, int vocabSize, int contextL
                 + architecture.name().toLowerCase(java.util.Locale.ROOT) + " is a causal decoder");
         require(architecture == Architecture.BERT || !ffnKind.routed(), "ffn " + ffnKind.name().toLowerCase(java.util.Locale.ROOT)
                 + " is bidirectional only; " + architecture.name().toLowerCase(java.util.Locale.ROOT) + " is a causal decoder");
-        require(ffnKind.routed() == (ffnOptions != null), ffnKind.routed() ? "ffn conditional needs ffnOptions (light_hidden, routed)"
-                : "ffnOptions are for ffn conditional, got ffn " + ffnKind.name().toLowerCase(java.util.Locale.ROOT));
+        Class<? extends Record> ffnOptionsType = FeedForwardKinds.optionsType(ffnKind);
+        require(ffnKind.hasOptions() == (ffnOptions != null), ffnKind.hasOptions() ? "ffn " + FeedForwardKinds.configName(ffnKind)
+                + " needs ffnOptions (" + dev.tessera.nn.attention.KernelOptions.names(ffnOptionsType) + ")"
+                : "ffnOptions are for ffn conditional, moe, pkm or delight, got ffn " + ffnKind.name().toLowerCase(java.util.Locale.ROOT));
+        require(ffnOptions == null || ffnOptions.getClass() == ffnOptionsType, "ffn " + FeedForwardKinds.configName(ffnKind) + " takes "
+                + (ffnOptionsType == null ? "no" : ffnOptionsType.getSimpleName()) + " options, got " + ffnOptions);
         require(architecture != Architecture.BERT || attentionKind != AttentionKind.PERCEIVER_AR,
                 "attention perceiver_ar predicts the last positions of a causal decoder; bert is an encoder");
         require(attentionOptions.getClass() == attentionKind.optionsType(), "attention " + attentionKind.configName() + " takes "
@@ -127,7 +134,8 @@ public record ModelConfig(Architecture architecture, int vocabSize, int contextL
             require(kvHeads == heads, "GPT2 has no grouped-query attention: kvHeads " + kvHeads + " != heads " + heads);
             require(heads * headDim == dim, "GPT2 needs heads·headDim == dim, got " + heads + "·" + headDim + " != " + dim);
             require(!positional.rope(), "GPT2 does not support " + positional + "; use LEARNED, SINUSOIDAL or NONE (or architecture LLAMA)");
-            require(ffnKind == FeedForward.Kind.MLP, "GPT2's mlp is c_fc → act → c_proj; ffnKind must be MLP, got " + ffnKind);
+            require(ffnKind == FeedForward.Kind.MLP || ffnKind.hasOptions() && !ffnKind.routed(), "GPT2's mlp is c_fc → act → c_proj;"
+                    + " ffnKind must be MLP (or MOE, PKM, DELIGHT), got " + ffnKind);
             require(normPlacement != NormPlacement.SANDWICH, "GPT2 supports normPlacement PRE or POST, got SANDWICH");
         }
         if (architecture == Architecture.BERT) {
@@ -277,7 +285,7 @@ public record ModelConfig(Architecture architecture, int vocabSize, int contextL
         private DType dtype;
         private Record attentionOptions;
         private Hourglass.Options hourglass;
-        private ConditionalFeedForward.Options ffnOptions;
+        private Record ffnOptions;
         private MixerKind.Spec mixer;
 
         private Builder(ModelConfig c) {
@@ -305,10 +313,14 @@ public record ModelConfig(Architecture architecture, int vocabSize, int contextL
         public Builder normKind(NormKind v) { normKind = v; return this; }
         public Builder normEps(double v) { normEps = v; return this; }
         public Builder normPlacement(NormPlacement v) { normPlacement = v; return this; }
-        /** Another FFN kind; its options are kept for CONDITIONAL (defaults at build when none were set), dropped otherwise. */
-        public Builder ffnKind(FeedForward.Kind v) { ffnOptions = v != null && v.routed() ? ffnOptions : null; ffnKind = v; return this; }
-        /** B24: the conditional FFN's light width and routed token count. */
-        public Builder ffnOptions(ConditionalFeedForward.Options v) { ffnOptions = v; return this; }
+        /** Another FFN kind; its options are kept when they are the new kind's type (defaults at build when none were set), else dropped. */
+        public Builder ffnKind(FeedForward.Kind v) {
+            ffnOptions = v != null && ffnOptions != null && ffnOptions.getClass() == FeedForwardKinds.optionsType(v) ? ffnOptions : null;
+            ffnKind = v;
+            return this;
+        }
+        /** The FFN kind's options record: B24's {@link ConditionalFeedForward.Options}, E16's MixtureOfExperts.Options. */
+        public Builder ffnOptions(Record v) { ffnOptions = v; return this; }
         public Builder activation(Activation v) { activation = v; return this; }
         /** Another attention kind; its options are kept if they are the new kind's type, else reset to its defaults. */
         public Builder attentionKind(AttentionKind v) {
@@ -345,7 +357,8 @@ public record ModelConfig(Architecture architecture, int vocabSize, int contextL
             return new ModelConfig(architecture, vocabSize, contextLength, layers, dim, heads, kvHeads, headDim, ffnHidden, normKind,
                     normEps, normPlacement, ffnKind, activation, attentionKind, positional, ropeTheta, tieEmbeddings, bias, qkNorm,
                     attentionSoftCap, finalSoftCap, zLoss, deepNorm, dropout, initStd, dtype, options, ffnOptions != null || ffnKind == null
-                    || !ffnKind.routed() ? ffnOptions : defaultFfnOptions(ffnHidden), hourglass, mixer);
+                    || !ffnKind.hasOptions() ? ffnOptions : ffnKind.routed() ? defaultFfnOptions(ffnHidden)
+                    : FeedForwardKinds.options(ffnKind, java.util.Map.of()), hourglass, mixer);
         }
     }
 }

@@ -38,7 +38,8 @@ public final class Models {
         RealFormerAttention.link(model); // B16: each layer's kernel hands its scores to the next (no-op for other kinds)
         for (Map.Entry<String, Variable> e : model.namedParameters().entrySet()) {
             Tensor p = e.getValue().data();
-            if (p.rank() == 2 && e.getKey().endsWith("weight")) {
+            if (p.rank() == 2 && e.getKey().endsWith("weight") || e.getKey().endsWith(".experts.gate_up_proj")
+                    || e.getKey().endsWith(".experts.down_proj")) { // E16's stacked experts, as transformers' Mixtral
                 p.copyFromInPlace(Init.normal(g, c.initStd(), p.shape()));
             } else if (e.getKey().endsWith(".bias")) {
                 p.fillInPlace(0);

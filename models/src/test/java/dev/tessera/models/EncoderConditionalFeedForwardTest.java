@@ -101,7 +101,7 @@ class EncoderConditionalFeedForwardTest {
                 () -> ModelConfig.llama(VOCAB, T, 1, 32, 4, 4, 64).toBuilder().ffnKind(FeedForward.Kind.CONDITIONAL).build()).getMessage());
         assertEquals("ModelConfig: ffn conditional is bidirectional only; gpt2 is a causal decoder", assertThrows(IllegalArgumentException.class,
                 () -> ModelConfig.gpt2(VOCAB, T, 1, 32, 4).toBuilder().ffnKind(FeedForward.Kind.CONDITIONAL).build()).getMessage());
-        assertEquals("ModelConfig: ffnOptions are for ffn conditional, got ffn mlp", assertThrows(IllegalArgumentException.class,
+        assertEquals("ModelConfig: ffnOptions are for ffn conditional, moe, pkm or delight, got ffn mlp", assertThrows(IllegalArgumentException.class,
                 () -> ModelConfig.bert(VOCAB, T, 1, 32, 4, 64).toBuilder().ffnOptions(new ConditionalFeedForward.Options(8, 2)).build())
                 .getMessage());
         assertEquals("bert: ffn conditional routes tokens across the whole row, so it cannot keep the documents of packed training data"

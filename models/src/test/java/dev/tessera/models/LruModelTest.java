@@ -124,8 +124,8 @@ class LruModelTest {
                 + 2 * Math.PI + "}); a resume rebuilds the run as it was created: drop the option") && err.lines().count() == 1, err);
     }
 
-    /** Runs the CLI, which must fail; its one-line error. */
-    private static String fails(String... args) {
+    /** Runs the CLI, which must fail; its one-line error (also MoeModelTest's). */
+    static String fails(String... args) {
         StringWriter err = new StringWriter();
         var cl = dev.tessera.models.cli.Tessera.commandLine();
         cl.setOut(new PrintWriter(new StringWriter()));

@@ -402,14 +402,25 @@ public final class Catalog {
             todo("D11", "simplified transformer blocks (no skip, value, projection params)",
                     "He & Hofmann 2023, Simplifying Transformer Blocks"),
             // E. Feed-forward and token mixers
-            todo("E1", "product-key memory (PKM)", "Lample et al. 2019, Large Memory Layers with Product Keys"),
+            done("E1", "product-key memory (PKM)", "Lample et al. 2019, Large Memory Layers with Product Keys", NN + "ffn.ProductKeyMemory",
+                    "--ffn pkm [--ffn-option keys=n] [--ffn-option top_k=k] [--ffn-option heads=H] [--ffn-option key_dim=d]"
+                            + " [--ffn-option layers=1,3]", NN + "ffn.ProductKeyMemoryTest",
+                    "in place of the FFN of the chosen layers (option layers) of Llama or GPT-2 (models.PkmModelTest); k² candidates from two"
+                            + " sub-key top-k == exhaustive top-k over all n² keys (jqwik, F64); multi-head, softmax-weighted EmbeddingBag of"
+                            + " values; no BatchNorm on the queries (departure, for causal decoding); paper only, no golden"),
             todo("E2", "gMLP spatial gating unit", "Liu et al. 2021, Pay Attention to MLPs"),
             todo("E3", "MLP-Mixer token mixing", "Tolstikhin et al. 2021, MLP-Mixer: An all-MLP Architecture for Vision"),
             todo("E4", "S2-MLP spatial shift / ShiftViT / token shift",
                     "Yu et al. 2022, S2-MLP: Spatial-Shift MLP Architecture for Vision; "
                             + "Wang et al. 2022, When Shift Operation Meets Vision Transformer"),
             todo("E5", "HyperMixer", "Mai et al. 2023, HyperMixer: An MLP-based Low Cost Alternative to Transformers"),
-            todo("E6", "DeLighT / DeFINE", "Mehta et al. 2021, DeLighT: Deep and Light-weight Transformer; Mehta et al. 2020, DeFINE"),
+            partial("E6", "DeLighT / DeFINE", "Mehta et al. 2021, DeLighT: Deep and Light-weight Transformer; Mehta et al. 2020, DeFINE",
+                    NN + "ffn.Delight", "--ffn delight [--ffn-option depth=N] [--ffn-option width_mult=w] [--ffn-option max_groups=g]"
+                            + " [--ffn-option reduction=r]", NN + "ffn.DelightTest",
+                    "SwiGLU/MLP FFN slot of Llama or GPT-2 replaced by DExTra (N group linear transforms, expand to w_m·d_m then reduce,"
+                            + " groups min(2^(l-1), g_max) mirrored, channel shuffle, input mixer) + the light FFN d_m → d_m/r → d_m"
+                            + " (models.DelightModelTest); missing: block-wise scaling across layers and the attention-side DExTra"
+                            + " (d_m → d_m/2 before single-head attention); paper only"),
             todo("E7", "FNet (FFT mixing)", "Lee-Thorp et al. 2022, FNet: Mixing Tokens with Fourier Transforms"),
             todo("E8", "Global filter / AFNO (FFT filters)",
                     "Rao et al. 2021, Global Filter Networks; Guibas et al. 2022, Adaptive Fourier Neural Operators"),
@@ -437,8 +448,13 @@ public final class Catalog {
                             + " naive loop == token-by-token == chunked; O(1) state (c, last k-1 inputs); restarts at packed documents;"
                             + " output projection only when hidden != C; no golden: paper-only"),
             todo("E15", "LMU", "Voelker et al. 2019, Legendre Memory Units"),
-            todo("E16", "mixture of experts with top-k routing",
-                    "Shazeer et al. 2017, Outrageously Large Neural Networks; Fedus et al. 2022, Switch Transformers"),
+            done("E16", "mixture of experts with top-k routing",
+                    "Shazeer et al. 2017, Outrageously Large Neural Networks; Fedus et al. 2022, Switch Transformers",
+                    NN + "ffn.MixtureOfExperts", "--ffn moe [--ffn-option experts=E] [--ffn-option top_k=k] [--ffn-option capacity_factor=c]"
+                            + " [--ffn-option aux_loss=a] [--ffn-option z_loss=z] [--ffn-option renormalize=false]", NN + "ffn.MixtureOfExpertsTest",
+                    "replaces the FFN of every layer of Llama or GPT-2 (models.MoeModelTest); SwiGLU experts dispatched by gathered token"
+                            + " blocks; load-balancing loss and router z-loss as a Regularizer; capacity drops in position order (causal);"
+                            + " golden vs transformers MixtralSparseMoeBlock, load_balancing_loss_func and SwitchTransformersTop1Router"),
             todo("E17", "sparse MLP", "Yu et al. 2022, Efficient Language Modeling with Sparse all-MLP"),
             todo("E18", "MetaFormer / PoolFormer pooling mixer", "Yu et al. 2022, MetaFormer Is Actually What You Need for Vision"),
             todo("E19", "Branchformer (parallel attention and cgMLP branches, learned merge)",

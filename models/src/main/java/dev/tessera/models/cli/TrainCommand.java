@@ -20,6 +20,8 @@ import dev.tessera.models.train.Trainer;
 import dev.tessera.nn.attention.AttentionKind;
 import dev.tessera.nn.attention.KernelOptions;
 import dev.tessera.nn.block.Hourglass;
+import dev.tessera.nn.ffn.FeedForward;
+import dev.tessera.nn.ffn.FeedForwardKinds;
 import dev.tessera.nn.mixer.MixerKind;
 import dev.tessera.tensor.Device;
 import dev.tessera.tensor.Generator;
@@ -143,6 +145,16 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--mixer-option", paramLabel = "NAME=VALUE", description = "An option of the mixer (repeatable), e.g. r_min=0.9"
             + " or state=128 for lru.")
     Map<String, String> mixerOptions;
+
+    @Option(names = "--ffn", description = "The feed-forward kind of every layer: mlp, glu, reglu, geglu, swiglu, conditional (B24, bert),"
+            + " moe (E16: top-k routed SwiGLU experts; llama, gpt2), pkm (E1: product-key memory in the layers of its option layers),"
+            + " delight (E6: DeLighT's DExTra + light FFN)"
+            + " (default: the preset's).")
+    String ffn;
+
+    @Option(names = "--ffn-option", paramLabel = "NAME=VALUE", description = "An option of the FFN kind (repeatable), e.g. experts=8, top_k=2,"
+            + " capacity_factor=1.25 or aux_loss=0.01 for moe, keys=32 or layers=1 for pkm; `tessera components` names each kind's options.")
+    Map<String, String> ffnOptions;
 
     @Option(names = "--cache-dir", description = "Tokenized-corpus cache (default: ~/.cache/tessera/tokens).")
     Path cacheDir;
@@ -288,6 +300,9 @@ final class TrainCommand implements Callable<Integer> {
         if (mixer != null || mixerOptions != null) {
             modelConfig = modelConfig.toBuilder().mixer(mixerOption(modelConfig.mixer())).build();
         }
+        if (ffn != null || ffnOptions != null) {
+            modelConfig = ffnOption(modelConfig);
+        }
         int batch = batchSize != null ? batchSize : p.batchSize();
         TrainConfig cfg = new TrainConfig(steps, batch, gradAccum, optimizer, lr, minLr != null ? minLr : lr / 10,
                 warmup != null ? warmup : Math.min(100, steps / 10), weightDecay, clip, zLoss, evalEvery, evalBatches, checkpointEvery, keep,
@@ -336,6 +351,10 @@ final class TrainCommand implements Callable<Integer> {
             throw contradiction("--mixer " + (mixer == null ? "" : mixer + " ") + (mixerOptions == null ? "" : mixerOptions), configFile,
                     saved.mixer() == null ? "no mixer" : "mixer " + saved.mixer());
         }
+        if ((given("--ffn") || given("--ffn-option")) && !ffnOption(saved).equals(saved)) {
+            throw contradiction("--ffn " + (ffn == null ? "" : ffn + " ") + (ffnOptions == null ? "" : ffnOptions), configFile, "ffn "
+                    + saved.ffnKind().name().toLowerCase(Locale.ROOT) + (saved.ffnOptions() == null ? "" : " " + KernelOptions.values(saved.ffnOptions())));
+        }
         if (given("--model") && isBert(presetModel(Preset.TINY)) != isBert(saved)) {
             throw contradiction("--model " + model, configFile, saved.architecture().name().toLowerCase(Locale.ROOT));
         }
@@ -344,6 +363,7 @@ final class TrainCommand implements Callable<Integer> {
             ModelConfig aligned = base.toBuilder().attentionKind(saved.attentionKind()).attentionOptions(saved.attentionOptions())
                     .positional(saved.positional())
                     .layers(saved.hourglass() != null ? saved.layers() : base.layers()).hourglass(saved.hourglass()).mixer(saved.mixer())
+                    .ffnKind(saved.ffnKind()).ffnOptions(saved.ffnOptions())
                     .vocabSize(saved.vocabSize()).build();
             if (!aligned.equals(saved)) {
                 throw contradiction(given("--model-config") ? "--model-config " + modelConfigFile : "--preset " + preset, configFile,
@@ -487,6 +507,28 @@ final class TrainCommand implements Callable<Integer> {
                 values.putAll(mixerOptions);
             }
             return MixerKind.Spec.of(kind.configName(), values);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("train: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * {@code base} with the --ffn kind (else its own) and the --ffn-option values over its options when the kind is the same
+     * (over the defaults otherwise); one-line errors name the valid kinds and options.
+     */
+    private ModelConfig ffnOption(ModelConfig base) {
+        try {
+            FeedForward.Kind kind = ffn != null ? FeedForwardKinds.parse(ffn) : base.ffnKind();
+            Map<String, Object> values = new LinkedHashMap<>();
+            if (kind == base.ffnKind() && base.ffnOptions() != null) {
+                values.putAll(KernelOptions.values(base.ffnOptions()));
+            } else if (kind.routed()) {
+                values.putAll(KernelOptions.values(ModelConfig.defaultFfnOptions(base.ffnHidden())));
+            }
+            if (ffnOptions != null) {
+                values.putAll(ffnOptions);
+            }
+            return base.toBuilder().ffnKind(kind).ffnOptions(FeedForwardKinds.options(kind, values)).build();
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("train: " + e.getMessage(), e);
         }

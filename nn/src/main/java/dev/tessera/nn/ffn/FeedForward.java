@@ -32,7 +32,13 @@ public final class FeedForward extends Module implements Layer {
          * router's top-m tokens ({@link ConditionalFeedForward}, which this class does not build).
          * Routing ranks the whole sequence, so it is bidirectional only.
          */
-        CONDITIONAL(null);
+        CONDITIONAL(null),
+        /** E16: a sparse mixture of SwiGLU experts with top-k routing ({@link MixtureOfExperts}, which this class does not build). */
+        MOE(null),
+        /** E1: a product-key memory ({@link ProductKeyMemory}, which this class does not build) in the chosen layers. */
+        PKM(null),
+        /** E6: DeLighT's DExTra and light-weight FFN ({@link Delight}, which this class does not build). */
+        DELIGHT(null);
 
         private final Activation gate;
 
@@ -47,6 +53,11 @@ public final class FeedForward extends Module implements Layer {
         /** Whether the kind routes tokens across the sequence ({@link ConditionalFeedForward}) rather than acting on each alone. */
         public boolean routed() {
             return this == CONDITIONAL;
+        }
+
+        /** Whether the kind is its own class with an options record ({@link FeedForwardKinds}) rather than built here. */
+        public boolean hasOptions() {
+            return FeedForwardKinds.optionsType(this) != null;
         }
     }
 
@@ -65,6 +76,10 @@ public final class FeedForward extends Module implements Layer {
             if (kind.routed()) {
                 throw new IllegalArgumentException("FeedForward.Config: kind conditional routes tokens across the sequence; build a"
                         + " ConditionalFeedForward");
+            }
+            if (kind.hasOptions()) {
+                throw new IllegalArgumentException("FeedForward.Config: kind " + kind.name().toLowerCase(java.util.Locale.ROOT)
+                        + " is its own layer; build it with FeedForwardKinds.create");
             }
             if (kind == Kind.MLP && activation == null) {
                 throw new IllegalArgumentException("FeedForward.Config: an MLP needs an activation");

@@ -28,7 +28,7 @@ class ConditionalFeedForwardTest {
             @ForAll @IntRange(min = 1, max = 5) int dim, @ForAll @IntRange(min = 1, max = 4) int lightHidden,
             @ForAll @IntRange(min = 1, max = 6) int hidden, @ForAll @IntRange(min = 1, max = 10) int m,
             @ForAll @IntRange(min = 1, max = 1000) int seed) {
-        Assume.that(!kind.routed());
+        Assume.that(!kind.hasOptions());
         var heavy = new FeedForward.Config(dim, hidden, kind, kind == FeedForward.Kind.MLP ? Activation.GELU_ERF : null, bias, DType.F64);
         var light = new FeedForward.Config(dim, lightHidden, heavy.kind(), heavy.activation(), bias, DType.F64);
         var f = new ConditionalFeedForward(heavy, new ConditionalFeedForward.Options(lightHidden, m), new Generator(seed));
