@@ -230,6 +230,7 @@ public final class GPT2 extends Module implements LanguageModel {
             } else {
                 for (int l = 0; l < h.size(); l++) {
                     x = h.get(l).forward(x, mask, caches == null ? null : caches.get(l)); // (B, T, C)
+                    dev.tessera.nn.Probe.layerOutput(x);
                 }
             }
             return lnF == null ? x : lnF.forward(x);
@@ -264,6 +265,12 @@ public final class GPT2 extends Module implements LanguageModel {
     @Override
     public List<KvCache> newCaches(int batch, int maxT) {
         return PerceiverAr.latents(config) > 0 ? PerceiverAr.newCaches(config, batch, maxT) : LanguageModel.super.newCaches(batch, maxT);
+    }
+
+    @Override
+    public Variable readOut(Variable hidden) {
+        Variable x = transformer.lnF == null ? hidden : transformer.lnF.forward(hidden);
+        return SoftCap.apply(head.forward(x), config.finalSoftCap());
     }
 
     @Override

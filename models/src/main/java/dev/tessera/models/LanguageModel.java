@@ -28,6 +28,14 @@ public interface LanguageModel {
      */
     Variable forward(Tensor ids, AttentionMask mask, List<KvCache> caches);
 
+    /**
+     * The logit lens (nostalgebraist 2020): the final norm and the LM head applied to a hidden
+     * state (B, T, C) taken after any layer, as if the layers above it were skipped → (B, T, V).
+     */
+    default Variable readOut(Variable hidden) {
+        throw new UnsupportedOperationException(getClass().getSimpleName() + ": no logit lens (read-out of a hidden state)");
+    }
+
     /** The module tree (parameters, train/eval mode, state dict). */
     Module module();
 

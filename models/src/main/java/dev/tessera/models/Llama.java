@@ -196,6 +196,7 @@ public final class Llama extends Module implements LanguageModel {
             } else {
                 for (int l = 0; l < layers.size(); l++) {
                     x = layers.get(l).forward(x, mask, caches == null ? null : caches.get(l)); // (B, T, C)
+                    dev.tessera.nn.Probe.layerOutput(x);
                 }
             }
             return norm == null ? x : norm.forward(x);
@@ -224,6 +225,12 @@ public final class Llama extends Module implements LanguageModel {
         Variable x = model.forward(ids, m, caches, past); // (B, T, C)
         Variable logits = head.forward(x); // (B, T, V); Perceiver AR: (B, n, V) of the last n positions
         return SoftCap.apply(logits, config.finalSoftCap());
+    }
+
+    @Override
+    public Variable readOut(Variable hidden) {
+        Variable x = model.norm == null ? hidden : model.norm.forward(hidden);
+        return SoftCap.apply(head.forward(x), config.finalSoftCap());
     }
 
     @Override

@@ -12,7 +12,7 @@ import picocli.CommandLine.Command;
 @Command(name = "tessera", mixinStandardHelpOptions = true, version = "tessera 0.1.0",
         description = "A pure-Java tensor and autograd framework: train and run language models on the JVM.",
         subcommands = {InfoCommand.class, TrainCommand.class, EvalCommand.class, SampleCommand.class, GenerateCommand.class,
-                TokenizerCommand.class, BenchCommand.class, ComponentsCommand.class, CommandLine.HelpCommand.class})
+                TokenizerCommand.class, BenchCommand.class, ComponentsCommand.class, InspectCommand.class, CommandLine.HelpCommand.class})
 public final class Tessera implements Callable<Integer> {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;

@@ -53,6 +53,9 @@ public final class SoftmaxAttention extends Module implements AttentionKernel {
         int t = q.size(2);
         int s = k.size(2);
         double alpha = Double.isNaN(scale) ? LogitScale.inverseSqrt(q.size(-1)) : scale;
+        if (dev.tessera.nn.Probe.active()) {
+            dev.tessera.nn.Probe.attentionProbabilities(probabilities(q.data(), k.data(), mask, alpha));
+        }
         if (softCap == 0 && mask != null && mask.causal() && mask.queryOffset() == 0 && t == s && t > causalBlock
                 && (dropout.p() == 0 || !dropout.isTraining())) { // training's case: causal, no cache, no dropout
             return new CausalBlockAttention(alpha, mask, causalBlock).call(q, k, v);
@@ -63,6 +66,18 @@ public final class SoftmaxAttention extends Module implements AttentionKernel {
             return p.matmul(v); // (B, H, T, D)
         }
         return attendComposite(q, k, v, mask);
+    }
+
+    /** softmax over keys of the capped, scaled, masked scores (B, H, T, S): the weights this kernel applies, for {@link dev.tessera.nn.Probe}. */
+    private Tensor probabilities(Tensor q, Tensor k, AttentionMask mask, double alpha) {
+        Tensor scores = q.matmul(k.mT()).mul(alpha); // (B, H, T, S)
+        if (softCap > 0) {
+            scores = scores.mul(1 / softCap).tanh().mul(softCap);
+        }
+        if (mask != null && mask.masksAnything()) {
+            return scores.maskedSoftmax(mask.allowedMatrix(q.size(0), q.size(2), k.size(2)), 1);
+        }
+        return scores.softmax(-1);
     }
 
     /** For tests: a smaller block makes short sequences take the causal-block path. */
