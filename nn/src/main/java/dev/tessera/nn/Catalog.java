@@ -410,7 +410,11 @@ public final class Catalog {
                             + "Wang et al. 2022, When Shift Operation Meets Vision Transformer"),
             todo("E5", "HyperMixer", "Mai et al. 2023, HyperMixer: An MLP-based Low Cost Alternative to Transformers"),
             todo("E6", "DeLighT / DeFINE", "Mehta et al. 2021, DeLighT: Deep and Light-weight Transformer; Mehta et al. 2020, DeFINE"),
-            todo("E7", "FNet (FFT mixing)", "Lee-Thorp et al. 2022, FNet: Mixing Tokens with Fourier Transforms"),
+            done("E7", "FNet (FFT mixing)", "Lee-Thorp et al. 2022, FNet: Mixing Tokens with Fourier Transforms", NN + "mixer.FNet",
+                    "--model bert --mixer fnet", NN + "mixer.FNetTest",
+                    "bidirectional only: replaces attention in every BERT layer (models.MlpMixersModelTest, masked-LM); decoders refuse it;"
+                            + " Re(FFT2) as DFT matrix products; each packed document / padding run transformed alone;"
+                            + " golden: transformers FNetBasicFourierTransform"),
             todo("E8", "Global filter / AFNO (FFT filters)",
                     "Rao et al. 2021, Global Filter Networks; Guibas et al. 2022, Adaptive Fourier Neural Operators"),
             todo("E9", "Hyena and H3 (long convolutions, FFT conv)",

@@ -1,0 +1,120 @@
+package dev.tessera.nn.mixer;
+
+import dev.tessera.nn.attention.AttentionMask;
+import dev.tessera.tensor.DType;
+import dev.tessera.tensor.Tensor;
+
+/**
+ * The documents of a batch for the sequence-length mixers (FNet, gMLP, MLP-Mixer, pooling): each
+ * row split into contiguous runs of equal document id (packed training rows, or BERT's padding
+ * mask, whose padding run becomes a document of its own), or one run per row when the mask has no
+ * ids. A mixer that mixes over the whole sequence applies itself to each run alone, as attention's
+ * document mask keeps packed documents apart; so a position has a local index within its run and
+ * the run's length. Runs are contiguous (a change of id starts one), as the packers and padding
+ * masks make them; ids that recur after a gap are separate runs.
+ */
+final class Segments {
+    final int batch;
+    final int time;
+    /** Per (b, t): the run's first position, its length (B·T each). */
+    private final int[] start;
+    private final int[] length;
+    private final boolean whole;
+
+    private Segments(int batch, int time, int[] start, int[] length, boolean whole) {
+        this.batch = batch;
+        this.time = time;
+        this.start = start;
+        this.length = length;
+        this.whole = whole;
+    }
+
+    /** The runs of {@code mask}'s document ids for (B, T) inputs, or whole rows; one-line error naming {@code who} for ids that do not fit. */
+    static Segments of(String who, AttentionMask mask, int batch, int time) {
+        Tensor docs = mask == null ? null : mask.documentIds();
+        int[] start = new int[batch * time];
+        int[] length = new int[batch * time];
+        if (docs == null) {
+            java.util.Arrays.fill(length, time);
+            return new Segments(batch, time, start, length, true);
+        }
+        if (docs.size(0) != batch || docs.size(1) != time) {
+            throw new IllegalArgumentException(who + ": document ids " + java.util.Arrays.toString(docs.shape()) + " do not fit (" + batch
+                    + ", " + time + ")");
+        }
+        long[] ids = docs.contiguous().toLongArray();
+        for (int b = 0; b < batch; b++) {
+            int s = 0;
+            for (int t = 1; t <= time; t++) {
+                if (t == time || ids[b * time + t] != ids[b * time + t - 1]) {
+                    for (int u = s; u < t; u++) {
+                        start[b * time + u] = s;
+                        length[b * time + u] = t - s;
+                    }
+                    s = t;
+                }
+            }
+        }
+        return new Segments(batch, time, start, length, false);
+    }
+
+    /** Whether every row is one run (no document ids): the mixing matrix is the same for all rows. */
+    boolean whole() {
+        return whole;
+    }
+
+    /** Position t's index within its run. */
+    int local(int b, int t) {
+        return t - start[b * time + t];
+    }
+
+    /** The length of position t's run. */
+    int length(int b, int t) {
+        return length[b * time + t];
+    }
+
+    /** Whether positions t and u of row b are in the same run. */
+    boolean same(int b, int t, int u) {
+        return start[b * time + t] == start[b * time + u];
+    }
+
+    /** The longest run. */
+    int longest() {
+        int m = 0;
+        for (int l : length) {
+            m = Math.max(m, l);
+        }
+        return m;
+    }
+
+    /** Rows the mixing matrices need: 1 for whole rows (broadcast over B), else B. */
+    int rows() {
+        return whole ? 1 : batch;
+    }
+
+    /** A (rows, T, T) matrix M[b, t, u] = f(b, t, u) within a run, 0 across runs, in {@code dtype}. */
+    Tensor matrix(DType dtype, Entry f) {
+        int rows = rows();
+        double[] m = new double[rows * time * time];
+        for (int b = 0; b < rows; b++) {
+            for (int t = 0; t < time; t++) {
+                for (int u = 0; u < time; u++) {
+                    if (same(b, t, u)) {
+                        m[(b * time + t) * time + u] = f.at(b, t, u);
+                    }
+                }
+            }
+        }
+        return Tensor.of(m, rows, time, time).to(dtype);
+    }
+
+    /** (rows, T, T) flat indices of W[local t, local u] into a row-major (n, n) weight, within a run; 0 (with a zero mask) across runs. */
+    Tensor localIndex(int n) {
+        return matrix(DType.F64, (b, t, u) -> (double) local(b, t) * n + local(b, u)).to(DType.I64).reshape(rows() * time * time);
+    }
+
+    /** One entry of a per-run matrix. */
+    interface Entry {
+        double at(int b, int t, int u);
+    }
+}

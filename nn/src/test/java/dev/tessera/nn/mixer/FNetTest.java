@@ -1,0 +1,96 @@
+package dev.tessera.nn.mixer;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+
+import dev.tessera.autograd.Variable;
+import dev.tessera.nn.ParamGradCheck;
+import dev.tessera.nn.Ref;
+import dev.tessera.nn.attention.AttentionMask;
+import dev.tessera.tensor.Tensor;
+import java.util.List;
+import java.util.Map;
+import net.jqwik.api.ForAll;
+import net.jqwik.api.Property;
+import net.jqwik.api.constraints.IntRange;
+import org.junit.jupiter.api.Test;
+
+class FNetTest {
+
+    /** Re(FFT₂) by its definition, y[t, c] = Σ_s Σ_d x[s, d] cos(2π(ts/T + cd/C)), in doubles. */
+    static double[] naive(double[] x, int b, int t, int c) {
+        double[] y = new double[b * t * c];
+        for (int r = 0; r < b; r++) {
+            for (int i = 0; i < t; i++) {
+                for (int k = 0; k < c; k++) {
+                    double s = 0;
+                    for (int j = 0; j < t; j++) {
+                        for (int d = 0; d < c; d++) {
+                            s += x[(r * t + j) * c + d] * Math.cos(2 * Math.PI * ((double) i * j / t + (double) k * d / c));
+                        }
+                    }
+                    y[(r * t + i) * c + k] = s;
+                }
+            }
+        }
+        return y;
+    }
+
+    @Property(tries = 30)
+    void matchesTheNaiveTwoDimensionalDft(@ForAll long seed, @ForAll @IntRange(min = 1, max = 3) int b,
+            @ForAll @IntRange(min = 1, max = 13) int t, @ForAll @IntRange(min = 1, max = 7) int c) {
+        Tensor x = Ref.randn(seed, 1, b, t, c);
+        LruTest.close(naive(Ref.d(x), b, t, c), Ref.d(new FNet(c).forward(Variable.constant(x), null, null).data()), 1e-10);
+    }
+
+    @Test
+    void matchesTransformersFNetBasicFourierTransform() throws Exception {
+        Map<String, Tensor> g = MixerGolden.load("/golden/e7/fnet.safetensors");
+        FNet m = new FNet(g.get("x").size(2));
+        MixerGolden.check(g, m, x -> m.forward(x, AttentionMask.NONE, null), 1e-12);
+    }
+
+    /** Packed documents and padding runs are each transformed alone, over their own length. */
+    @Test
+    void eachDocumentRunIsTransformedAlone() {
+        FNet m = new FNet(5);
+        Tensor x = Ref.randn(3, 1, 2, 11, 5);
+        long[] ids = {4, 4, 4, 7, 7, 7, 7, 7, 2, 2, 2, /* row 1: real tokens then padding */ 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0};
+        Tensor out = m.forward(Variable.constant(x), new AttentionMask(false, Tensor.of(ids, 2, 11), 0), null).data();
+        int[][] runs = {{0, 3, 8, 11}, {0, 8, 11}};
+        for (int b = 0; b < 2; b++) {
+            for (int i = 0; i + 1 < runs[b].length; i++) {
+                int s = runs[b][i];
+                int len = runs[b][i + 1] - s;
+                Tensor alone = x.narrow(0, b, 1).narrow(1, s, len).contiguous();
+                LruTest.close(naive(Ref.d(alone), 1, len, 5), Ref.d(out.narrow(0, b, 1).narrow(1, s, len)), 1e-10);
+            }
+        }
+    }
+
+    @Test
+    void gradientsMatchFiniteDifferences() {
+        FNet m = new FNet(4);
+        Variable x = Variable.of(Ref.randn(8, 1, 2, 6, 4), true);
+        ParamGradCheck.check(() -> m.forward(x, null, null), List.of(x));
+        AttentionMask docs = new AttentionMask(false, Tensor.of(new long[] {0, 0, 1, 1, 1, 2, 1, 1, 1, 1, 0, 0}, 2, 6), 0);
+        ParamGradCheck.check(() -> m.forward(x, docs, null), List.of(x));
+    }
+
+    @Test
+    void bidirectionalOnlyWithOneLineErrors() {
+        assertFalse(MixerKind.FNET.causal());
+        assertFalse(MixerKind.Spec.of("fnet", Map.of()).causal());
+        FNet m = new FNet(3);
+        Variable x = Variable.constant(Ref.randn(1, 1, 1, 4, 3));
+        var c = assertThrows(IllegalArgumentException.class, () -> m.forward(x, AttentionMask.causalOnly(), null));
+        assertEquals("mixer fnet: mixes the whole sequence both ways (an encoder's mixer); got a causal mask", c.getMessage());
+        var s = assertThrows(IllegalArgumentException.class, () -> m.forward(x, null, new MixerState()));
+        assertEquals("mixer fnet: mixes the whole sequence both ways; it cannot decode token by token from a state", s.getMessage());
+        var w = assertThrows(IllegalArgumentException.class, () -> m.forward(Variable.constant(Ref.randn(1, 1, 1, 4, 2)), null, null));
+        assertEquals("mixer fnet: input must be (B, T, 3) with T >= 1, got [1, 4, 2]", w.getMessage());
+        var o = assertThrows(IllegalArgumentException.class, () -> MixerKind.FNET.options(Map.of("causal", "true")));
+        assertEquals("mixer fnet takes no options, got 'causal'", o.getMessage());
+    }
+}
