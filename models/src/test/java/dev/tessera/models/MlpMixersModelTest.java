@@ -1,11 +1,14 @@
 package dev.tessera.models;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.tessera.autograd.GradMode;
 import dev.tessera.models.cli.Tessera;
+import dev.tessera.models.generate.Sampler;
+import dev.tessera.models.generate.TextGenerator;
 import dev.tessera.nn.attention.AttentionMask;
 import dev.tessera.nn.mixer.MixerKind;
 import dev.tessera.tensor.Generator;
@@ -15,6 +18,7 @@ import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
@@ -32,7 +36,33 @@ class MlpMixersModelTest {
     private static final int T = 16;
 
     static Stream<MixerKind.Spec> bidirectional() {
-        return Stream.of(MixerKind.Spec.of("fnet", Map.of()));
+        return Stream.of(MixerKind.Spec.of("fnet", Map.of()), MixerKind.Spec.of("gmlp", Map.of("length", "16", "causal", "false")));
+    }
+
+    /** The causal forms, sized to the fixtures' context of 16. */
+    static Stream<MixerKind.Spec> causal() {
+        return Stream.of(MixerKind.Spec.of("gmlp", Map.of("length", "16")));
+    }
+
+    /** Llama and GPT-2 with the causal mixer: chunked decoding through the cache list == the full forward; greedy generation == recomputation. */
+    @ParameterizedTest
+    @MethodSource("causal")
+    void decodingFromTheCacheEqualsTheFullForward(MixerKind.Spec mixer) {
+        for (ModelConfig c : List.of(Fixtures.llama().toBuilder().mixer(mixer).build(), Fixtures.gpt2().toBuilder().mixer(mixer).build())) {
+            LruModelTest.decodes(c, state -> assertTrue(state.length >= 1 && state[0].size(0) == 2, mixer + ": per-layer state"));
+        }
+        LanguageModel m = Models.create(Fixtures.llama().toBuilder().mixer(mixer).build(), new Generator(63));
+        int[] prompt = {3, 1, 4, 1};
+        int[] cached = new TextGenerator(m).generate(prompt, 10, Sampler.greedy(), new Generator(1), -1, tok -> { }).tokens();
+        assertArrayEquals(Fixtures.greedyByRecomputation(m, prompt, 10), cached);
+    }
+
+    /** 20 steps on one batch cut a Llama's loss by 30%. */
+    @ParameterizedTest
+    @MethodSource("causal")
+    void aShortDecoderRunLowersTheLoss(MixerKind.Spec mixer) {
+        double[] loss = Fixtures.train(Models.create(Fixtures.llama().toBuilder().mixer(mixer).build(), new Generator(64)), 20, 1e-2, 50);
+        assertTrue(loss[1] < 0.7 * loss[0], mixer + ": loss " + loss[0] + " -> " + loss[1]);
     }
 
     static ModelConfig bert(MixerKind.Spec mixer) {
@@ -69,6 +99,9 @@ class MlpMixersModelTest {
         assertEquals("ModelConfig: mixer fnet {} mixes the whole sequence both ways; llama is a causal decoder (train it in bert)", e.getMessage());
         var g = assertThrows(IllegalArgumentException.class, () -> Fixtures.gpt2().toBuilder().mixer(MixerKind.Spec.of("fnet", Map.of())).build());
         assertTrue(g.getMessage().endsWith("gpt2 is a causal decoder (train it in bert)"), g.getMessage());
+        var b = assertThrows(IllegalArgumentException.class, () -> bert(MixerKind.Spec.of("gmlp", Map.of())));
+        assertEquals("ModelConfig: mixer gmlp replaces attention in the causal decoders, not bert (set causal=false for its bidirectional form)",
+                b.getMessage());
         ModelConfig c = bert(MixerKind.Spec.of("fnet", Map.of()));
         assertEquals("fnet", c.toHuggingFace().get("tessera").get("mixer").asText());
         assertEquals(c, ModelConfig.fromJson(c.toJson()));
@@ -77,7 +110,7 @@ class MlpMixersModelTest {
                 names.toString());
     }
 
-    /** {@code tessera train --model-config bert.json --mixer fnet}: the run's config.json names the mixer. */
+    /** {@code tessera train --model-config bert.json --mixer fnet} and a Llama with {@code --mixer gmlp}: the runs' config.json name the mixer. */
     @Test
     void switchedOnFromTheCommandLine(@TempDir Path dir) throws IOException {
         StringBuilder text = new StringBuilder();
@@ -98,5 +131,7 @@ class MlpMixersModelTest {
         ModelConfig saved = ModelConfig.fromHuggingFace(dir.resolve("runs/r/config.json"));
         assertEquals(MixerKind.Spec.of("fnet", Map.of()), saved.mixer());
         assertEquals(ModelConfig.Architecture.BERT, saved.architecture());
+        ModelConfig decoder = CliTrainRun.trainedConfig(Files.createDirectories(dir.resolve("llama")), 9, "--mixer", "gmlp", "--mixer-option", "length=16");
+        assertEquals(MixerKind.Spec.of("gmlp", Map.of("length", "16")), decoder.mixer());
     }
 }

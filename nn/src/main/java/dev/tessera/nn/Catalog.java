@@ -403,7 +403,9 @@ public final class Catalog {
                     "He & Hofmann 2023, Simplifying Transformer Blocks"),
             // E. Feed-forward and token mixers
             todo("E1", "product-key memory (PKM)", "Lample et al. 2019, Large Memory Layers with Product Keys"),
-            todo("E2", "gMLP spatial gating unit", "Liu et al. 2021, Pay Attention to MLPs"),
+            done("E2", "gMLP spatial gating unit", "Liu et al. 2021, Pay Attention to MLPs", NN + "mixer.Gmlp",
+                    "--mixer gmlp [--mixer-option length=n] [--mixer-option hidden=F] [--mixer-option causal=false]", NN + "mixer.GmlpTest",
+                    "causal (default; lower-triangular W) in Llama/GPT-2 or causal=false in BERT (models.MlpMixersModelTest); full forward == chunked decoding from cached LN(Z2) rows (O(t) per token, state <= length rows: W reads every past position); each packed document / padding run uses W, b from its own start; paper init W~0, b=1; golden: timm GatedMlp + SpatialGatingUnit"),
             todo("E3", "MLP-Mixer token mixing", "Tolstikhin et al. 2021, MLP-Mixer: An all-MLP Architecture for Vision"),
             todo("E4", "S2-MLP spatial shift / ShiftViT / token shift",
                     "Yu et al. 2022, S2-MLP: Spatial-Shift MLP Architecture for Vision; "

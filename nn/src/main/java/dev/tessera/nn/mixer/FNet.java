@@ -48,7 +48,7 @@ public final class FNet extends Module implements TokenMixer {
      */
     @Override
     public Variable forward(Variable x, AttentionMask mask, MixerState state) {
-        Segments s = Bidirectional.segments(WHO, x, dim, mask, state);
+        Segments s = Directions.segments(WHO, false, x, dim, mask, state);
         DType dt = x.dtype();
         Variable cosT = Variable.constant(s.matrix(dt, (b, t, u) -> cos(s.local(b, t), s.local(b, u), s.length(b, t)))); // (1|B, T, T)
         Variable sinT = Variable.constant(s.matrix(dt, (b, t, u) -> sin(s.local(b, t), s.local(b, u), s.length(b, t)))); // (1|B, T, T)

@@ -23,7 +23,9 @@ public enum MixerKind {
     /** E13: Simple Recurrent Unit (Lei et al. 2018), with the v ⊙ c peephole terms. */
     SRU("sru", Sru.Options.class, Map.of("forget_bias", "0")),
     /** E7: FNet's Fourier mixing Re(FFT₂(x)) (Lee-Thorp et al. 2022); bidirectional only. */
-    FNET("fnet", KernelOptions.None.class, Map.of());
+    FNET("fnet", KernelOptions.None.class, Map.of()),
+    /** E2: gMLP's spatial gating unit (Liu et al. 2021); causal=false for the encoder. */
+    GMLP("gmlp", Gmlp.Options.class, Map.of("length", "512", "hidden", "0", "causal", "true"));
 
     /** A chosen kind with its options record (of the kind's {@link #optionsType()}). */
     public record Spec(MixerKind kind, Record options) {
@@ -127,6 +129,7 @@ public enum MixerKind {
             case QRNN -> new Qrnn(dim, (Qrnn.Options) options, dtype, g);
             case SRU -> new Sru(dim, (Sru.Options) options, dtype, g);
             case FNET -> new FNet(dim);
+            case GMLP -> new Gmlp(dim, (Gmlp.Options) options, dtype, g);
         };
     }
 }

@@ -113,6 +113,17 @@ final class Segments {
         return matrix(DType.F64, (b, t, u) -> (double) local(b, t) * n + local(b, u)).to(DType.I64).reshape(rows() * time * time);
     }
 
+    /** (rows·T) each position's index within its run (I64), to gather per-position weights. */
+    Tensor localPositions() {
+        long[] p = new long[rows() * time];
+        for (int b = 0; b < rows(); b++) {
+            for (int t = 0; t < time; t++) {
+                p[b * time + t] = local(b, t);
+            }
+        }
+        return Tensor.of(p, rows() * time);
+    }
+
     /** One entry of a per-run matrix. */
     interface Entry {
         double at(int b, int t, int u);

@@ -54,19 +54,8 @@ class FNetTest {
     /** Packed documents and padding runs are each transformed alone, over their own length. */
     @Test
     void eachDocumentRunIsTransformedAlone() {
-        FNet m = new FNet(5);
-        Tensor x = Ref.randn(3, 1, 2, 11, 5);
         long[] ids = {4, 4, 4, 7, 7, 7, 7, 7, 2, 2, 2, /* row 1: real tokens then padding */ 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0};
-        Tensor out = m.forward(Variable.constant(x), new AttentionMask(false, Tensor.of(ids, 2, 11), 0), null).data();
-        int[][] runs = {{0, 3, 8, 11}, {0, 8, 11}};
-        for (int b = 0; b < 2; b++) {
-            for (int i = 0; i + 1 < runs[b].length; i++) {
-                int s = runs[b][i];
-                int len = runs[b][i + 1] - s;
-                Tensor alone = x.narrow(0, b, 1).narrow(1, s, len).contiguous();
-                LruTest.close(naive(Ref.d(alone), 1, len, 5), Ref.d(out.narrow(0, b, 1).narrow(1, s, len)), 1e-10);
-            }
-        }
+        MixerChecks.eachRunAlone(new FNet(5), Ref.randn(3, 1, 2, 11, 5), ids, false);
     }
 
     @Test
