@@ -406,7 +406,9 @@ public final class Catalog {
             done("E2", "gMLP spatial gating unit", "Liu et al. 2021, Pay Attention to MLPs", NN + "mixer.Gmlp",
                     "--mixer gmlp [--mixer-option length=n] [--mixer-option hidden=F] [--mixer-option causal=false]", NN + "mixer.GmlpTest",
                     "causal (default; lower-triangular W) in Llama/GPT-2 or causal=false in BERT (models.MlpMixersModelTest); full forward == chunked decoding from cached LN(Z2) rows (O(t) per token, state <= length rows: W reads every past position); each packed document / padding run uses W, b from its own start; paper init W~0, b=1; golden: timm GatedMlp + SpatialGatingUnit"),
-            todo("E3", "MLP-Mixer token mixing", "Tolstikhin et al. 2021, MLP-Mixer: An all-MLP Architecture for Vision"),
+            done("E3", "MLP-Mixer token mixing", "Tolstikhin et al. 2021, MLP-Mixer: An all-MLP Architecture for Vision", NN + "mixer.MlpMixer",
+                    "--mixer mlp_mixer [--mixer-option length=n] [--mixer-option hidden=D] [--mixer-option causal=false]",
+                    NN + "mixer.MlpMixerTest", "causal (default; hidden = length, lower-triangular W1, W2) in Llama/GPT-2 or causal=false in BERT (models.MlpMixersModelTest); full forward == chunked decoding from cached inputs and hidden rows (O(t) per token, state <= length rows); each packed document / padding run mixed alone; golden: timm MixerBlock.mlp_tokens"),
             todo("E4", "S2-MLP spatial shift / ShiftViT / token shift",
                     "Yu et al. 2022, S2-MLP: Spatial-Shift MLP Architecture for Vision; "
                             + "Wang et al. 2022, When Shift Operation Meets Vision Transformer"),

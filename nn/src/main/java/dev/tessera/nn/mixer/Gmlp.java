@@ -29,8 +29,8 @@ import dev.tessera.tensor.Tensor;
  * {@code fc2}). A sequence shorter than n uses W[:T, :T] and b[:T] (timm fixes T = n).
  *
  * <p>{@code causal=true} (the default; the decoders take it): W is masked lower-triangular, so
- * position t reads LN(Z₂) at positions ≤ t only — the causal form the gMLP paper leaves to its
- * autoregressive successors. Decoding caches the past LN(Z₂) rows in the {@link MixerState}: a
+ * position t reads LN(Z₂) at positions ≤ t only (a masking of ours for the decoders: the paper
+ * trains its gMLPs bidirectionally). Decoding caches the past LN(Z₂) rows in the {@link MixerState}: a
  * token costs O(t·F) and the state grows to at most n rows, like a bounded KV cache (not O(1): the
  * spatial weight reads every past position). {@code causal=false}: the paper's bidirectional gate,
  * for the BERT encoder. Packed documents (and padding runs) each use W and b from their own first
@@ -104,15 +104,11 @@ public final class Gmlp extends Module implements TokenMixer, PaperInit {
             int p = state.length();
             Directions.fits(who, p + t, n);
             Variable all = p == 0 ? v : Variable.cat(1, Variable.constant(state.tensors()[0]), v); // (B, p+T, F)
-            Variable w = gate.proj.weight().narrow(0, p, t).narrow(1, 0, p + t).tril(p); // (T, p+T)
-            mixed = w.matmul(all).add(gate.proj.bias().narrow(0, p, t).reshape(t, 1)); // (B, T, F)
+            mixed = Segments.decodingRows(gate.proj.weight(), p, t).matmul(all).add(gate.proj.bias().narrow(0, p, t).reshape(t, 1)); // (B, T, F)
             state.advance(new Tensor[] {all.data().contiguous()}, t);
         } else {
             Directions.fits(who, s.longest(), n);
-            Variable w = gate.proj.weight().reshape(n * n).indexSelect(0, s.localIndex(n)).reshape(s.rows(), t, t)
-                    .mul(Variable.constant(s.matrix(x.dtype(), (b, i, j) -> !causal || j <= i ? 1 : 0))); // (1|B, T, T)
-            Variable bias = gate.proj.bias().indexSelect(0, s.localPositions()).reshape(s.rows(), t, 1); // (1|B, T, 1)
-            mixed = w.matmul(v).add(bias); // (B, T, F)
+            mixed = s.perRun(gate.proj.weight(), causal).matmul(v).add(s.perRunBias(gate.proj.bias())); // (B, T, F)
         }
         return fc2.forward(u.mul(mixed)); // (B, T, C)
     }

@@ -25,7 +25,9 @@ public enum MixerKind {
     /** E7: FNet's Fourier mixing Re(FFT₂(x)) (Lee-Thorp et al. 2022); bidirectional only. */
     FNET("fnet", KernelOptions.None.class, Map.of()),
     /** E2: gMLP's spatial gating unit (Liu et al. 2021); causal=false for the encoder. */
-    GMLP("gmlp", Gmlp.Options.class, Map.of("length", "512", "hidden", "0", "causal", "true"));
+    GMLP("gmlp", Gmlp.Options.class, Map.of("length", "512", "hidden", "0", "causal", "true")),
+    /** E3: MLP-Mixer's token-mixing MLP (Tolstikhin et al. 2021); causal=false for the encoder. */
+    MLP_MIXER("mlp_mixer", MlpMixer.Options.class, Map.of("length", "512", "hidden", "0", "causal", "true"));
 
     /** A chosen kind with its options record (of the kind's {@link #optionsType()}). */
     public record Spec(MixerKind kind, Record options) {
@@ -130,6 +132,7 @@ public enum MixerKind {
             case SRU -> new Sru(dim, (Sru.Options) options, dtype, g);
             case FNET -> new FNet(dim);
             case GMLP -> new Gmlp(dim, (Gmlp.Options) options, dtype, g);
+            case MLP_MIXER -> new MlpMixer(dim, (MlpMixer.Options) options, dtype, g);
         };
     }
 }

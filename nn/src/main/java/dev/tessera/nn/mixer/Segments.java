@@ -1,5 +1,6 @@
 package dev.tessera.nn.mixer;
 
+import dev.tessera.autograd.Variable;
 import dev.tessera.nn.attention.AttentionMask;
 import dev.tessera.tensor.DType;
 import dev.tessera.tensor.Tensor;
@@ -122,6 +123,26 @@ final class Segments {
             }
         }
         return Tensor.of(p, rows() * time);
+    }
+
+    /**
+     * A learned (n, n) position-by-position weight laid out per run: (rows, T, T) with entry
+     * W[local t, local u] within a run (lower-triangular there if {@code causal}), 0 across runs.
+     */
+    Variable perRun(Variable weight, boolean causal) {
+        int n = weight.size(0);
+        return weight.reshape(n * n).indexSelect(0, localIndex(n)).reshape(rows(), time, time)
+                .mul(Variable.constant(matrix(weight.dtype(), (b, t, u) -> !causal || u <= t ? 1 : 0))); // (1|B, T, T)
+    }
+
+    /** A learned per-position bias (n) laid out per run: (rows, T, 1) with entry b[local t]. */
+    Variable perRunBias(Variable bias) {
+        return bias.indexSelect(0, localPositions()).reshape(rows(), time, 1);
+    }
+
+    /** Rows p … p+t−1 of a causal (n, n) weight over columns 0 … p+t−1, lower-triangular: (t, p+t), for decoding from p cached positions. */
+    static Variable decodingRows(Variable weight, int p, int t) {
+        return weight.narrow(0, p, t).narrow(1, 0, p + t).tril(p);
     }
 
     /** One entry of a per-run matrix. */

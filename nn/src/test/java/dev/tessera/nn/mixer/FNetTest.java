@@ -5,11 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 
 import dev.tessera.autograd.Variable;
-import dev.tessera.nn.ParamGradCheck;
 import dev.tessera.nn.Ref;
 import dev.tessera.nn.attention.AttentionMask;
 import dev.tessera.tensor.Tensor;
-import java.util.List;
 import java.util.Map;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
@@ -60,11 +58,7 @@ class FNetTest {
 
     @Test
     void gradientsMatchFiniteDifferences() {
-        FNet m = new FNet(4);
-        Variable x = Variable.of(Ref.randn(8, 1, 2, 6, 4), true);
-        ParamGradCheck.check(() -> m.forward(x, null, null), List.of(x));
-        AttentionMask docs = new AttentionMask(false, Tensor.of(new long[] {0, 0, 1, 1, 1, 2, 1, 1, 1, 1, 0, 0}, 2, 6), 0);
-        ParamGradCheck.check(() -> m.forward(x, docs, null), List.of(x));
+        MixerChecks.gradientsMatch(new FNet(4), Variable.of(Ref.randn(8, 1, 2, 6, 4), true), false);
     }
 
     @Test

@@ -1,21 +1,17 @@
 package dev.tessera.nn.mixer;
 
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.tessera.autograd.Variable;
-import dev.tessera.nn.ParamGradCheck;
 import dev.tessera.nn.Ref;
 import dev.tessera.nn.attention.AttentionMask;
 import dev.tessera.nn.ffn.Activation;
 import dev.tessera.tensor.DType;
 import dev.tessera.tensor.Generator;
 import dev.tessera.tensor.Tensor;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Map;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
@@ -82,17 +78,7 @@ class GmlpTest {
     /** Causal form: the full forward == chunked decoding from the cached LN(Z₂) rows; the state grows by the chunk. */
     @Test
     void fullForwardEqualsChunkedDecoding() {
-        Gmlp m = gmlp(5, 16, 3, true, 4);
-        Tensor x = Ref.randn(5, 1, 2, 16, 5);
-        double[] full = Ref.d(m.forward(Variable.constant(x), null, null).data());
-        int[] at = {0};
-        int[] chunks = {5, 1, 1, 7, 2};
-        int[] seen = {0};
-        double[] chunked = LruTest.decodeInChunks(m, x, chunks, state -> {
-            seen[0] += chunks[at[0]++];
-            assertArrayEquals(new int[] {2, seen[0], 3}, state.tensors()[0].shape());
-        });
-        LruTest.close(full, chunked, 1e-12);
+        MixerChecks.decodesInChunks(gmlp(5, 16, 3, true, 4), Ref.randn(5, 1, 2, 16, 5), 0, 3);
     }
 
     @Test
@@ -106,13 +92,7 @@ class GmlpTest {
     @Test
     void gradientsMatchFiniteDifferences() {
         for (boolean causal : new boolean[] {true, false}) {
-            Gmlp m = gmlp(3, 7, 2, causal, 9);
-            Variable x = Variable.of(Ref.randn(10, 1, 2, 6, 3), true);
-            List<Variable> leaves = new ArrayList<>(m.parameters());
-            leaves.add(x);
-            ParamGradCheck.check(() -> m.forward(x, null, null), leaves);
-            AttentionMask docs = new AttentionMask(causal, Tensor.of(new long[] {0, 0, 1, 1, 1, 2, 1, 1, 1, 1, 0, 0}, 2, 6), 0);
-            ParamGradCheck.check(() -> m.forward(x, docs, null), leaves);
+            MixerChecks.gradientsMatch(gmlp(3, 7, 2, causal, 9), Variable.of(Ref.randn(10, 1, 2, 6, 3), true), causal);
         }
     }
 

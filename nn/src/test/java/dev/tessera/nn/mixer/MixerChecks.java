@@ -39,4 +39,30 @@ final class MixerChecks {
             }
         }
     }
+
+    /**
+     * Checks that the causal {@code m}'s full forward over x (2, 16, C) equals decoding it in chunks of 5, 1, 1, 7, 2
+     * through {@link dev.tessera.nn.attention.KvCache#recurrent}, and that state tensor {@code which} holds every
+     * position so far, {@code width} wide (the bounded cache of the sequence-length mixers).
+     */
+    static void decodesInChunks(TokenMixer m, Tensor x, int which, int width) {
+        double[] full = Ref.d(m.forward(Variable.constant(x), null, null).data());
+        int[] chunks = {5, 1, 1, 7, 2};
+        int[] at = {0};
+        int[] seen = {0};
+        double[] chunked = LruTest.decodeInChunks(m, x, chunks, state -> {
+            seen[0] += chunks[at[0]++];
+            org.junit.jupiter.api.Assertions.assertArrayEquals(new int[] {x.size(0), seen[0], width}, state.tensors()[which].shape());
+        });
+        LruTest.close(full, chunked, 1e-12);
+    }
+
+    /** Central-difference checks of {@code m}'s gradients in its parameters and x (2, 6, C), without and with packed documents. */
+    static <M extends Module & TokenMixer> void gradientsMatch(M m, Variable x, boolean causal) {
+        java.util.List<Variable> leaves = new java.util.ArrayList<>(m.parameters());
+        leaves.add(x);
+        dev.tessera.nn.ParamGradCheck.check(() -> m.forward(x, null, null), leaves);
+        AttentionMask docs = new AttentionMask(causal, Tensor.of(new long[] {0, 0, 1, 1, 1, 2, 1, 1, 1, 1, 0, 0}, 2, 6), 0);
+        dev.tessera.nn.ParamGradCheck.check(() -> m.forward(x, docs, null), leaves);
+    }
 }
