@@ -409,9 +409,11 @@ public final class Catalog {
             done("E3", "MLP-Mixer token mixing", "Tolstikhin et al. 2021, MLP-Mixer: An all-MLP Architecture for Vision", NN + "mixer.MlpMixer",
                     "--mixer mlp_mixer [--mixer-option length=n] [--mixer-option hidden=D] [--mixer-option causal=false]",
                     NN + "mixer.MlpMixerTest", "causal (default; hidden = length, lower-triangular W1, W2) in Llama/GPT-2 or causal=false in BERT (models.MlpMixersModelTest); full forward == chunked decoding from cached inputs and hidden rows (O(t) per token, state <= length rows); each packed document / padding run mixed alone; golden: timm MixerBlock.mlp_tokens"),
-            todo("E4", "S2-MLP spatial shift / ShiftViT / token shift",
+            done("E4", "S2-MLP spatial shift / ShiftViT / token shift",
                     "Yu et al. 2022, S2-MLP: Spatial-Shift MLP Architecture for Vision; "
-                            + "Wang et al. 2022, When Shift Operation Meets Vision Transformer"),
+                            + "Wang et al. 2022, When Shift Operation Meets Vision Transformer", NN + "mixer.Shift",
+                    "--mixer shift [--mixer-option mode=token|spatial] [--mixer-option causal=false]", NN + "mixer.ShiftTest",
+                    "mode token (RWKV token shift + output projection, causal, O(1) state: the last token; golden: fla token_shift_ref, batched and varlen) and mode spatial (S2-MLP shift between two channel projections, 1-D: half the channels from t-1, half from t+1, or t-2 when causal, O(1) state: two rows) in Llama/GPT-2 or BERT (models.MlpMixersModelTest); documents shift in zeros at their ends; ShiftViT's 2-D shift is the same operation on images (not built: no 2-D inputs)"),
             todo("E5", "HyperMixer", "Mai et al. 2023, HyperMixer: An MLP-based Low Cost Alternative to Transformers"),
             todo("E6", "DeLighT / DeFINE", "Mehta et al. 2021, DeLighT: Deep and Light-weight Transformer; Mehta et al. 2020, DeFINE"),
             done("E7", "FNet (FFT mixing)", "Lee-Thorp et al. 2022, FNet: Mixing Tokens with Fourier Transforms", NN + "mixer.FNet",

@@ -27,7 +27,9 @@ public enum MixerKind {
     /** E2: gMLP's spatial gating unit (Liu et al. 2021); causal=false for the encoder. */
     GMLP("gmlp", Gmlp.Options.class, Map.of("length", "512", "hidden", "0", "causal", "true")),
     /** E3: MLP-Mixer's token-mixing MLP (Tolstikhin et al. 2021); causal=false for the encoder. */
-    MLP_MIXER("mlp_mixer", MlpMixer.Options.class, Map.of("length", "512", "hidden", "0", "causal", "true"));
+    MLP_MIXER("mlp_mixer", MlpMixer.Options.class, Map.of("length", "512", "hidden", "0", "causal", "true")),
+    /** E4: RWKV token shift (mode token) or S²-MLP spatial shift (mode spatial; causal=false for the encoder). */
+    SHIFT("shift", Shift.Options.class, Map.of("mode", "token", "causal", "true"));
 
     /** A chosen kind with its options record (of the kind's {@link #optionsType()}). */
     public record Spec(MixerKind kind, Record options) {
@@ -133,6 +135,7 @@ public enum MixerKind {
             case FNET -> new FNet(dim);
             case GMLP -> new Gmlp(dim, (Gmlp.Options) options, dtype, g);
             case MLP_MIXER -> new MlpMixer(dim, (MlpMixer.Options) options, dtype, g);
+            case SHIFT -> new Shift(dim, (Shift.Options) options, dtype, g);
         };
     }
 }

@@ -145,6 +145,17 @@ final class Segments {
         return weight.narrow(0, p, t).narrow(1, 0, p + t).tril(p);
     }
 
+    /** (rows, T, 1): 1 where position t − d (d &lt; 0: t + |d|) is in t's run, else 0, in {@code dtype}. */
+    Tensor keep(DType dtype, int d) {
+        double[] m = new double[rows() * time];
+        for (int b = 0; b < rows(); b++) {
+            for (int t = 0; t < time; t++) {
+                m[b * time + t] = d > 0 ? (local(b, t) >= d ? 1 : 0) : (local(b, t) - d < length(b, t) ? 1 : 0);
+            }
+        }
+        return Tensor.of(m, rows(), time, 1).to(dtype);
+    }
+
     /** One entry of a per-run matrix. */
     interface Entry {
         double at(int b, int t, int u);

@@ -42,17 +42,17 @@ final class MixerChecks {
 
     /**
      * Checks that the causal {@code m}'s full forward over x (2, 16, C) equals decoding it in chunks of 5, 1, 1, 7, 2
-     * through {@link dev.tessera.nn.attention.KvCache#recurrent}, and that state tensor {@code which} holds every
-     * position so far, {@code width} wide (the bounded cache of the sequence-length mixers).
+     * through {@link dev.tessera.nn.attention.KvCache#recurrent}, and that state tensor {@code which} holds
+     * {@code rows(positions so far)} rows, {@code width} wide.
      */
-    static void decodesInChunks(TokenMixer m, Tensor x, int which, int width) {
+    static void decodesInChunks(TokenMixer m, Tensor x, int which, int width, java.util.function.IntUnaryOperator rows) {
         double[] full = Ref.d(m.forward(Variable.constant(x), null, null).data());
         int[] chunks = {5, 1, 1, 7, 2};
         int[] at = {0};
         int[] seen = {0};
         double[] chunked = LruTest.decodeInChunks(m, x, chunks, state -> {
             seen[0] += chunks[at[0]++];
-            org.junit.jupiter.api.Assertions.assertArrayEquals(new int[] {x.size(0), seen[0], width}, state.tensors()[which].shape());
+            org.junit.jupiter.api.Assertions.assertArrayEquals(new int[] {x.size(0), rows.applyAsInt(seen[0]), width}, state.tensors()[which].shape());
         });
         LruTest.close(full, chunked, 1e-12);
     }
