@@ -38,13 +38,13 @@ class MlpMixersModelTest {
     static Stream<MixerKind.Spec> bidirectional() {
         return Stream.of(MixerKind.Spec.of("fnet", Map.of()), MixerKind.Spec.of("gmlp", Map.of("length", "16", "causal", "false")),
                 MixerKind.Spec.of("mlp_mixer", Map.of("length", "16", "hidden", "8", "causal", "false")),
-                MixerKind.Spec.of("shift", Map.of("mode", "spatial", "causal", "false")));
+                MixerKind.Spec.of("shift", Map.of("mode", "spatial", "causal", "false")), MixerKind.Spec.of("pool", Map.of("causal", "false")));
     }
 
     /** The causal forms, sized to the fixtures' context of 16. */
     static Stream<MixerKind.Spec> causal() {
         return Stream.of(MixerKind.Spec.of("gmlp", Map.of("length", "16")), MixerKind.Spec.of("mlp_mixer", Map.of("length", "16")),
-                MixerKind.Spec.of("shift", Map.of()), MixerKind.Spec.of("shift", Map.of("mode", "spatial")));
+                MixerKind.Spec.of("shift", Map.of()), MixerKind.Spec.of("shift", Map.of("mode", "spatial")), MixerKind.Spec.of("pool", Map.of()));
     }
 
     /** Llama and GPT-2 with the causal mixer: chunked decoding through the cache list == the full forward; greedy generation == recomputation. */

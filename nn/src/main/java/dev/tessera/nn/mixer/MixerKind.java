@@ -29,7 +29,9 @@ public enum MixerKind {
     /** E3: MLP-Mixer's token-mixing MLP (Tolstikhin et al. 2021); causal=false for the encoder. */
     MLP_MIXER("mlp_mixer", MlpMixer.Options.class, Map.of("length", "512", "hidden", "0", "causal", "true")),
     /** E4: RWKV token shift (mode token) or S²-MLP spatial shift (mode spatial; causal=false for the encoder). */
-    SHIFT("shift", Shift.Options.class, Map.of("mode", "token", "causal", "true"));
+    SHIFT("shift", Shift.Options.class, Map.of("mode", "token", "causal", "true")),
+    /** E18: PoolFormer's pooling, average minus input (Yu et al. 2022); causal=false for the encoder. */
+    POOL("pool", Pooling.Options.class, Map.of("pool_size", "3", "causal", "true"));
 
     /** A chosen kind with its options record (of the kind's {@link #optionsType()}). */
     public record Spec(MixerKind kind, Record options) {
@@ -136,6 +138,7 @@ public enum MixerKind {
             case GMLP -> new Gmlp(dim, (Gmlp.Options) options, dtype, g);
             case MLP_MIXER -> new MlpMixer(dim, (MlpMixer.Options) options, dtype, g);
             case SHIFT -> new Shift(dim, (Shift.Options) options, dtype, g);
+            case POOL -> new Pooling(dim, (Pooling.Options) options);
         };
     }
 }

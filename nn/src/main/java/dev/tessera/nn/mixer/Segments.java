@@ -156,6 +156,35 @@ final class Segments {
         return Tensor.of(m, rows(), time, 1).to(dtype);
     }
 
+    /** v after the k rows before it: the state's (decoding) or zeros, (B, k+T, C). */
+    static Variable withPast(Variable v, MixerState state, int k) {
+        Tensor[] held = state == null ? null : state.tensors();
+        Tensor past = held != null ? held[0] : Tensor.zeros(v.dtype(), v.size(0), k, v.size(2));
+        return Variable.cat(1, Variable.constant(past), v);
+    }
+
+    /** v between k zero rows on each side, (B, k+T+k, C). */
+    static Variable padded(Variable v, int k) {
+        Variable zeros = Variable.constant(Tensor.zeros(v.dtype(), v.size(0), k, v.size(2)));
+        return Variable.cat(1, zeros, v, zeros);
+    }
+
+    /**
+     * Rows t − d (d &lt; 0: t + |d|) of {@code all} = ({@code before} rows, then the T positions, then any after):
+     * (B, T, C), zero where t − d falls outside t's run.
+     */
+    Variable delayed(Variable all, int before, int d, int t) {
+        Variable out = all.narrow(1, before - d, t);
+        return whole ? out : out.mul(Variable.constant(keep(all.dtype(), d))); // whole rows: the padding already shifted in zeros
+    }
+
+    /** The state keeps the last k rows of {@code all} (k+T rows): O(1) whatever the position. */
+    static void advance(MixerState state, Variable all, int t, int k) {
+        if (state != null) {
+            state.advance(new Tensor[] {all.data().narrow(1, t, k).contiguous()}, t);
+        }
+    }
+
     /** One entry of a per-run matrix. */
     interface Entry {
         double at(int b, int t, int u);

@@ -89,9 +89,9 @@ public final class Shift extends Module implements TokenMixer {
         Segments s = Directions.segments(who, o.causal(), x, dim, mask, state);
         int t = x.size(1);
         if (o.mode() == Mode.TOKEN) {
-            Variable all = withPast(x, state, 1); // (B, 1+T, C)
-            Variable prev = delayed(all, 1, 1, t, s); // (B, T, C): x_{t−1}
-            advance(state, all, t, 1);
+            Variable all = Segments.withPast(x, state, 1); // (B, 1+T, C)
+            Variable prev = s.delayed(all, 1, 1, t); // (B, T, C): x_{t−1}
+            Segments.advance(state, all, t, 1);
             return output.forward(x.add(timeMix.mul(prev.sub(x)))); // (B, T, C)
         }
         Variable h = fc1.forward(x).gelu(); // (B, T, C)
@@ -99,36 +99,16 @@ public final class Shift extends Module implements TokenMixer {
         Variable first;
         Variable second;
         if (o.causal()) {
-            Variable all = withPast(h, state, 2); // (B, 2+T, C)
-            first = delayed(all, 2, 1, t, s); // h_{t−1}
-            second = delayed(all, 2, 2, t, s); // h_{t−2}
-            advance(state, all, t, 2);
+            Variable all = Segments.withPast(h, state, 2); // (B, 2+T, C)
+            first = s.delayed(all, 2, 1, t); // h_{t−1}
+            second = s.delayed(all, 2, 2, t); // h_{t−2}
+            Segments.advance(state, all, t, 2);
         } else {
-            first = delayed(withPast(h, null, 1), 1, 1, t, s); // h_{t−1}
-            Variable ahead = Variable.cat(1, h, Variable.constant(Tensor.zeros(h.dtype(), h.size(0), 1, dim))).narrow(1, 1, t); // h_{t+1}
-            second = s.whole() ? ahead : ahead.mul(Variable.constant(s.keep(h.dtype(), -1)));
+            Variable all = Segments.padded(h, 1); // (B, 1+T+1, C)
+            first = s.delayed(all, 1, 1, t); // h_{t−1}
+            second = s.delayed(all, 1, -1, t); // h_{t+1}
         }
         return fc2.forward(Variable.cat(2, first.narrow(2, 0, half), second.narrow(2, half, dim - half))); // (B, T, C)
-    }
-
-    /** v after the k rows before it: the state's (decoding) or zeros, (B, k+T, C). */
-    private static Variable withPast(Variable v, MixerState state, int k) {
-        Tensor[] held = state == null ? null : state.tensors();
-        Tensor past = held != null ? held[0] : Tensor.zeros(v.dtype(), v.size(0), k, v.size(2));
-        return Variable.cat(1, Variable.constant(past), v);
-    }
-
-    /** Rows t − d of {@code all} = (k rows before, then T): (B, T, C), zero where t − d falls before its run. */
-    private static Variable delayed(Variable all, int k, int d, int t, Segments s) {
-        Variable out = all.narrow(1, k - d, t);
-        return s.whole() ? out : out.mul(Variable.constant(s.keep(all.dtype(), d)));
-    }
-
-    /** The state keeps the last k rows of {@code all} (k+T rows): O(1) whatever the position. */
-    private static void advance(MixerState state, Variable all, int t, int k) {
-        if (state != null) {
-            state.advance(new Tensor[] {all.data().narrow(1, t, k).contiguous()}, t);
-        }
     }
 
     @Override
