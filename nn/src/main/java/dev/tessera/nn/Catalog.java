@@ -421,8 +421,10 @@ public final class Catalog {
                     "bidirectional only: replaces attention in every BERT layer (models.MlpMixersModelTest, masked-LM); decoders refuse it;"
                             + " Re(FFT2) as DFT matrix products; each packed document / padding run transformed alone;"
                             + " golden: transformers FNetBasicFourierTransform"),
-            todo("E8", "Global filter / AFNO (FFT filters)",
-                    "Rao et al. 2021, Global Filter Networks; Guibas et al. 2022, Adaptive Fourier Neural Operators"),
+            partial("E8", "Global filter / AFNO (FFT filters)",
+                    "Rao et al. 2021, Global Filter Networks; Guibas et al. 2022, Adaptive Fourier Neural Operators", NN + "mixer.GlobalFilter",
+                    "--model bert --mixer global_filter [--mixer-option length=n]", NN + "mixer.GlobalFilterTest",
+                    "AFNO (block-diagonal complex MLP + soft-shrink) not started; the global filter (rFFT, learnable complex K, inverse) is done: bidirectional only, in BERT (models.MlpMixersModelTest); 1-D over time, sequences zero-padded to the option length; each packed document / padding run filtered alone; no golden: paper-only"),
             todo("E9", "Hyena and H3 (long convolutions, FFT conv)",
                     "Poli et al. 2023, Hyena Hierarchy; Fu et al. 2023, Hungry Hungry Hippos"),
             todo("E10", "S4D / S5 diagonal state spaces, parallel scan",

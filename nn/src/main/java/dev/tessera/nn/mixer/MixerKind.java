@@ -31,7 +31,9 @@ public enum MixerKind {
     /** E4: RWKV token shift (mode token) or S²-MLP spatial shift (mode spatial; causal=false for the encoder). */
     SHIFT("shift", Shift.Options.class, Map.of("mode", "token", "causal", "true")),
     /** E18: PoolFormer's pooling, average minus input (Yu et al. 2022); causal=false for the encoder. */
-    POOL("pool", Pooling.Options.class, Map.of("pool_size", "3", "causal", "true"));
+    POOL("pool", Pooling.Options.class, Map.of("pool_size", "3", "causal", "true")),
+    /** E8: the Global Filter Network's learnable frequency filter (Rao et al. 2021); bidirectional only. */
+    GLOBAL_FILTER("global_filter", GlobalFilter.Options.class, Map.of("length", "512"));
 
     /** A chosen kind with its options record (of the kind's {@link #optionsType()}). */
     public record Spec(MixerKind kind, Record options) {
@@ -96,7 +98,7 @@ public enum MixerKind {
      */
     public boolean causal() {
         return switch (this) {
-            case FNET -> false;
+            case FNET, GLOBAL_FILTER -> false;
             default -> true;
         };
     }
@@ -139,6 +141,7 @@ public enum MixerKind {
             case MLP_MIXER -> new MlpMixer(dim, (MlpMixer.Options) options, dtype, g);
             case SHIFT -> new Shift(dim, (Shift.Options) options, dtype, g);
             case POOL -> new Pooling(dim, (Pooling.Options) options);
+            case GLOBAL_FILTER -> new GlobalFilter(dim, (GlobalFilter.Options) options, dtype, g);
         };
     }
 }

@@ -7,8 +7,6 @@ import dev.tessera.nn.attention.AttentionMask;
 import dev.tessera.tensor.DType;
 import dev.tessera.tensor.Generator;
 import dev.tessera.tensor.Tensor;
-import java.util.ArrayList;
-import java.util.List;
 
 /**
  * E3: MLP-Mixer's token-mixing MLP (Tolstikhin, Houlsby, Kolesnikov, Beyer, Zhai, Unterthiner,
@@ -89,18 +87,7 @@ public final class MlpMixer extends Module implements TokenMixer {
             Variable h = s.perRun(fc1.weight(), true).matmul(x).add(s.perRunBias(fc1.bias())).gelu(); // (B, T, C)
             return s.perRun(fc2.weight(), true).matmul(h).add(s.perRunBias(fc2.bias())); // (B, T, C)
         }
-        if (s.whole()) {
-            return mix(x);
-        }
-        List<Variable> rows = new ArrayList<>();
-        for (int b = 0; b < x.size(0); b++) { // each run alone: its hidden units are its own
-            List<Variable> runs = new ArrayList<>();
-            for (int i = 0; i < t; i += s.length(b, i)) {
-                runs.add(mix(x.narrow(0, b, 1).narrow(1, i, s.length(b, i))));
-            }
-            rows.add(Variable.cat(1, runs.toArray(Variable[]::new)));
-        }
-        return Variable.cat(0, rows.toArray(Variable[]::new)); // (B, T, C)
+        return s.eachRun(x, this::mix); // (B, T, C), each packed document / padding run alone
     }
 
     /** The bidirectional token MLP on x (B, L, C), L ≤ n. */

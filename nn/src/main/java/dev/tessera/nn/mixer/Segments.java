@@ -185,6 +185,22 @@ final class Segments {
         }
     }
 
+    /** {@code f} applied to each run of x (B, T, C) alone, (1, L, C) → (1, L, C), or to x at once for whole rows: (B, T, C). */
+    Variable eachRun(Variable x, java.util.function.UnaryOperator<Variable> f) {
+        if (whole) {
+            return f.apply(x);
+        }
+        Variable[] rows = new Variable[batch];
+        for (int b = 0; b < batch; b++) {
+            java.util.List<Variable> runs = new java.util.ArrayList<>();
+            for (int t = 0; t < time; t += length(b, t)) {
+                runs.add(f.apply(x.narrow(0, b, 1).narrow(1, t, length(b, t))));
+            }
+            rows[b] = Variable.cat(1, runs.toArray(Variable[]::new));
+        }
+        return Variable.cat(0, rows);
+    }
+
     /** One entry of a per-run matrix. */
     interface Entry {
         double at(int b, int t, int u);
