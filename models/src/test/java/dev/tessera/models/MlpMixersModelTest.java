@@ -39,7 +39,8 @@ class MlpMixersModelTest {
         return Stream.of(MixerKind.Spec.of("fnet", Map.of()), MixerKind.Spec.of("gmlp", Map.of("length", "16", "causal", "false")),
                 MixerKind.Spec.of("mlp_mixer", Map.of("length", "16", "hidden", "8", "causal", "false")),
                 MixerKind.Spec.of("shift", Map.of("mode", "spatial", "causal", "false")), MixerKind.Spec.of("pool", Map.of("causal", "false")),
-                MixerKind.Spec.of("global_filter", Map.of("length", "16")));
+                MixerKind.Spec.of("global_filter", Map.of("length", "16")),
+                MixerKind.Spec.of("global_filter", Map.of("length", "16", "mode", "afno", "blocks", "4")));
     }
 
     /** The causal forms, sized to the fixtures' context of 16. */

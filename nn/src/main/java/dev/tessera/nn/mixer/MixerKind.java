@@ -32,8 +32,8 @@ public enum MixerKind {
     SHIFT("shift", Shift.Options.class, Map.of("mode", "token", "causal", "true")),
     /** E18: PoolFormer's pooling, average minus input (Yu et al. 2022); causal=false for the encoder. */
     POOL("pool", Pooling.Options.class, Map.of("pool_size", "3", "causal", "true")),
-    /** E8: the Global Filter Network's learnable frequency filter (Rao et al. 2021); bidirectional only. */
-    GLOBAL_FILTER("global_filter", GlobalFilter.Options.class, Map.of("length", "512"));
+    /** E8: the Global Filter Network's frequency filter (Rao et al. 2021) or AFNO (Guibas et al. 2022, mode afno); bidirectional only. */
+    GLOBAL_FILTER("global_filter", GlobalFilter.Options.class, Map.of("length", "512", "mode", "filter", "blocks", "1", "shrink", "0.01"));
 
     /** A chosen kind with its options record (of the kind's {@link #optionsType()}). */
     public record Spec(MixerKind kind, Record options) {
