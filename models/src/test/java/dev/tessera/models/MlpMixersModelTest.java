@@ -40,7 +40,7 @@ class MlpMixersModelTest {
                 MixerKind.Spec.of("mlp_mixer", Map.of("length", "16", "hidden", "8", "causal", "false")),
                 MixerKind.Spec.of("shift", Map.of("mode", "spatial", "causal", "false")), MixerKind.Spec.of("pool", Map.of("causal", "false")),
                 MixerKind.Spec.of("global_filter", Map.of("length", "16")),
-                MixerKind.Spec.of("global_filter", Map.of("length", "16", "mode", "afno", "blocks", "4")));
+                MixerKind.Spec.of("global_filter", Map.of("length", "16", "mode", "afno", "blocks", "4")), MixerKind.Spec.of("fno", Map.of("modes", "4")));
     }
 
     /** The causal forms, sized to the fixtures' context of 16. */

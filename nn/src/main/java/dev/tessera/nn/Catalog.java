@@ -490,8 +490,11 @@ public final class Catalog {
             todo("E27", "graph convolution and graph transformer layers (GCN, GTN)",
                     "Kipf & Welling 2017, Semi-Supervised Classification with Graph Convolutional Networks; "
                             + "Yun et al. 2019, Graph Transformer Networks"),
-            todo("E28", "FNO spectral convolution",
-                    "Li et al. 2021, Fourier Neural Operator for Parametric Partial Differential Equations"),
+            done("E28", "FNO spectral convolution", "Li et al. 2021, Fourier Neural Operator for Parametric Partial Differential Equations",
+                    NN + "mixer.SpectralConv", "--model bert --mixer fno [--mixer-option modes=k]", NN + "mixer.SpectralConvTest",
+                    "bidirectional only, in BERT (models.MlpMixersModelTest): rFFT over the sequence's own length, complex channel"
+                            + " mixing R on the lowest k modes, inverse, plus the pointwise W v + b; the paper's sigma after the sum is left"
+                            + " to the block's FFN; each packed document / padding run transformed alone; no golden: paper-only"),
             // F. Memory and recurrence
             todo("F1", "Transformer-XL memory", "Dai et al. 2019, Transformer-XL: Attentive Language Models Beyond a Fixed-Length Context"),
             todo("F2", "Compressive Transformer", "Rae et al. 2020, Compressive Transformers for Long-Range Sequence Modelling"),

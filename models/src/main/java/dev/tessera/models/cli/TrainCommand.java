@@ -138,7 +138,7 @@ final class TrainCommand implements Callable<Integer> {
 
     @Option(names = "--mixer", description = "A token mixer in place of attention in every layer (llama, gpt2): lru (E11), qrnn (E14), sru (E13); each"
             + " decodes with an O(1) recurrent state. gmlp (E2), mlp_mixer (E3), shift (E4) and"
-            + " pool (E18) have a causal form too. In bert: a bidirectional mixer, fnet (E7), global_filter (E8), or gmlp / mlp_mixer / shift mode=spatial / pool"
+            + " pool (E18) have a causal form too. In bert: a bidirectional mixer, fnet (E7), global_filter (E8), fno (E28), or gmlp / mlp_mixer / shift mode=spatial / pool"
             + " with causal=false.")
     String mixer;
 

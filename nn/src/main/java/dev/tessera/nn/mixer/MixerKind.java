@@ -33,7 +33,9 @@ public enum MixerKind {
     /** E18: PoolFormer's pooling, average minus input (Yu et al. 2022); causal=false for the encoder. */
     POOL("pool", Pooling.Options.class, Map.of("pool_size", "3", "causal", "true")),
     /** E8: the Global Filter Network's frequency filter (Rao et al. 2021) or AFNO (Guibas et al. 2022, mode afno); bidirectional only. */
-    GLOBAL_FILTER("global_filter", GlobalFilter.Options.class, Map.of("length", "512", "mode", "filter", "blocks", "1", "shrink", "0.01"));
+    GLOBAL_FILTER("global_filter", GlobalFilter.Options.class, Map.of("length", "512", "mode", "filter", "blocks", "1", "shrink", "0.01")),
+    /** E28: the Fourier Neural Operator's spectral convolution (Li et al. 2021); bidirectional only. */
+    FNO("fno", SpectralConv.Options.class, Map.of("modes", "8"));
 
     /** A chosen kind with its options record (of the kind's {@link #optionsType()}). */
     public record Spec(MixerKind kind, Record options) {
@@ -98,7 +100,7 @@ public enum MixerKind {
      */
     public boolean causal() {
         return switch (this) {
-            case FNET, GLOBAL_FILTER -> false;
+            case FNET, GLOBAL_FILTER, FNO -> false;
             default -> true;
         };
     }
@@ -142,6 +144,7 @@ public enum MixerKind {
             case SHIFT -> new Shift(dim, (Shift.Options) options, dtype, g);
             case POOL -> new Pooling(dim, (Pooling.Options) options);
             case GLOBAL_FILTER -> new GlobalFilter(dim, (GlobalFilter.Options) options, dtype, g);
+            case FNO -> new SpectralConv(dim, (SpectralConv.Options) options, dtype, g);
         };
     }
 }
