@@ -40,13 +40,15 @@ class MlpMixersModelTest {
                 MixerKind.Spec.of("mlp_mixer", Map.of("length", "16", "hidden", "8", "causal", "false")),
                 MixerKind.Spec.of("shift", Map.of("mode", "spatial", "causal", "false")), MixerKind.Spec.of("pool", Map.of("causal", "false")),
                 MixerKind.Spec.of("global_filter", Map.of("length", "16")),
-                MixerKind.Spec.of("global_filter", Map.of("length", "16", "mode", "afno", "blocks", "4")), MixerKind.Spec.of("fno", Map.of("modes", "4")));
+                MixerKind.Spec.of("global_filter", Map.of("length", "16", "mode", "afno", "blocks", "4")), MixerKind.Spec.of("fno", Map.of("modes", "4")),
+                MixerKind.Spec.of("hypermixer", Map.of("length", "16", "causal", "false")));
     }
 
     /** The causal forms, sized to the fixtures' context of 16. */
     static Stream<MixerKind.Spec> causal() {
         return Stream.of(MixerKind.Spec.of("gmlp", Map.of("length", "16")), MixerKind.Spec.of("mlp_mixer", Map.of("length", "16")),
-                MixerKind.Spec.of("shift", Map.of()), MixerKind.Spec.of("shift", Map.of("mode", "spatial")), MixerKind.Spec.of("pool", Map.of()));
+                MixerKind.Spec.of("shift", Map.of()), MixerKind.Spec.of("shift", Map.of("mode", "spatial")), MixerKind.Spec.of("pool", Map.of()),
+                MixerKind.Spec.of("hypermixer", Map.of("length", "16")));
     }
 
     /** Llama and GPT-2 with the causal mixer: chunked decoding through the cache list == the full forward; greedy generation == recomputation. */

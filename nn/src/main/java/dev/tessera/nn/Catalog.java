@@ -425,7 +425,13 @@ public final class Catalog {
                             + " 1-D: half the channels from t-1, half from t+1, or t-2 when causal, O(1) state: two rows) in Llama/GPT-2"
                             + " or BERT (models.MlpMixersModelTest); documents shift in zeros at their ends; ShiftViT's 2-D shift is the"
                             + " same operation on images (not built: no 2-D inputs)"),
-            todo("E5", "HyperMixer", "Mai et al. 2023, HyperMixer: An MLP-based Low Cost Alternative to Transformers"),
+            done("E5", "HyperMixer", "Mai et al. 2023, HyperMixer: An MLP-based Low Cost Alternative to Transformers", NN + "mixer.HyperMixer",
+                    "--mixer hypermixer [--mixer-option length=n] [--mixer-option hidden=D] [--mixer-option causal=false]",
+                    NN + "mixer.HyperMixerTest",
+                    "causal (default; the token sum over the past, a prefix sum: O(1) state S, D x C) in Llama/GPT-2 or"
+                            + " causal=false (the paper's) in BERT (models.MlpMixersModelTest); full forward == chunked decoding;"
+                            + " learned positions; untied hypernetworks; each packed document / padding run mixed alone; no golden:"
+                            + " paper-only"),
             todo("E6", "DeLighT / DeFINE", "Mehta et al. 2021, DeLighT: Deep and Light-weight Transformer; Mehta et al. 2020, DeFINE"),
             done("E7", "FNet (FFT mixing)", "Lee-Thorp et al. 2022, FNet: Mixing Tokens with Fourier Transforms", NN + "mixer.FNet",
                     "--model bert --mixer fnet", NN + "mixer.FNetTest",

@@ -35,7 +35,9 @@ public enum MixerKind {
     /** E8: the Global Filter Network's frequency filter (Rao et al. 2021) or AFNO (Guibas et al. 2022, mode afno); bidirectional only. */
     GLOBAL_FILTER("global_filter", GlobalFilter.Options.class, Map.of("length", "512", "mode", "filter", "blocks", "1", "shrink", "0.01")),
     /** E28: the Fourier Neural Operator's spectral convolution (Li et al. 2021); bidirectional only. */
-    FNO("fno", SpectralConv.Options.class, Map.of("modes", "8"));
+    FNO("fno", SpectralConv.Options.class, Map.of("modes", "8")),
+    /** E5: HyperMixer, token mixing with hypernetwork-generated weights (Mai et al. 2023); causal=false for the encoder. */
+    HYPERMIXER("hypermixer", HyperMixer.Options.class, Map.of("length", "512", "hidden", "0", "causal", "true"));
 
     /** A chosen kind with its options record (of the kind's {@link #optionsType()}). */
     public record Spec(MixerKind kind, Record options) {
@@ -145,6 +147,7 @@ public enum MixerKind {
             case POOL -> new Pooling(dim, (Pooling.Options) options);
             case GLOBAL_FILTER -> new GlobalFilter(dim, (GlobalFilter.Options) options, dtype, g);
             case FNO -> new SpectralConv(dim, (SpectralConv.Options) options, dtype, g);
+            case HYPERMIXER -> new HyperMixer(dim, (HyperMixer.Options) options, dtype, g);
         };
     }
 }
