@@ -16,6 +16,7 @@ import dev.tessera.nn.block.TokenEmbedding;
 import dev.tessera.nn.ffn.Activation;
 import dev.tessera.nn.ffn.ConditionalFeedForward;
 import dev.tessera.nn.ffn.FeedForward;
+import dev.tessera.nn.mixer.TokenMixer;
 import dev.tessera.nn.norm.LayerNorm;
 import dev.tessera.nn.position.LearnedPositions;
 import dev.tessera.tensor.DType;
@@ -49,7 +50,10 @@ import java.util.Map;
  * no real position and no loss term (labels −100), so logits at real positions, the loss and every
  * gradient are the same. Any {@link AttentionKind} that accepts a non-causal mask may replace
  * softmax; its extra parameters sit under {@code attention.self.kernel}. The feed-forward may be
- * CoLT5's conditional one (ffn CONDITIONAL, B24; see {@link Layer}). The body ({@link Body})
+ * CoLT5's conditional one (ffn CONDITIONAL, B24; see {@link Layer}). A bidirectional token mixer
+ * (issue 17, e.g. E7 FNet; {@link ModelConfig#mixer()}) may replace attention in every layer:
+ * {@code encoder.layer.N.mixer}, then {@code mixer_output} (dropout, residual, LayerNorm, no dense),
+ * given the same non-causal mask, whose document ids (packed rows, padding) it mixes within only. The body ({@link Body})
  * is shared with {@link Electra}. Vocabulary: the run's tokenizer plus one {@code [MASK]} id at
  * the end ({@link #maskTokenId}).
  */
@@ -167,13 +171,17 @@ public final class Bert extends Module implements LanguageModel {
      * MLPs of the same activation and a router, followed by {@code output}'s dropout, residual and LayerNorm.
      */
     static final class Layer extends Module {
-        private final Attention attention;
+        private final Attention attention; // null when a token mixer replaces attention
+        private final TokenMixer mixer; // issue 17: null for attention
+        private final AddNorm mixerOutput;
         private final Intermediate intermediate;
         private final ConditionalFeedForward conditional;
         private final AddNorm output;
 
         Layer(ModelConfig c, int layerIndex, Generator g) {
-            attention = child("attention", new Attention(c, layerIndex, g));
+            mixer = c.mixer() == null ? null : (TokenMixer) child("mixer", c.mixer().create(c.dim(), c.dtype(), g));
+            mixerOutput = mixer == null ? null : child("mixer_output", new AddNorm(c, g, 0)); // LN(x + drop(mixer(x))), as FNet
+            attention = mixer != null ? null : child("attention", new Attention(c, layerIndex, g));
             if (c.ffnKind().routed()) {
                 intermediate = null;
                 conditional = child("conditional_ffn", new ConditionalFeedForward(new FeedForward.Config(c.dim(), c.ffnHidden(),
@@ -187,7 +195,7 @@ public final class Bert extends Module implements LanguageModel {
         }
 
         Variable forward(Variable x, AttentionMask mask) {
-            Variable a = attention.forward(x, mask); // (B, T, C)
+            Variable a = mixer != null ? mixerOutput.forward(mixer.forward(x, mask, null), x) : attention.forward(x, mask); // (B, T, C)
             return output.forward(conditional != null ? conditional.forward(a) : intermediate.forward(a), a); // (B, T, C)
         }
     }
@@ -364,6 +372,9 @@ public final class Bert extends Module implements LanguageModel {
         if (c.ffnKind().routed()) {
             throw new IllegalArgumentException("bert: ffn conditional routes tokens across the whole row, so it cannot keep the documents"
                     + " of packed training data apart; train it through the API on one document per row");
+        }
+        if (c.mixer() != null) {
+            return; // a bidirectional mixer transforms each document run alone (ModelConfig refused causal ones)
         }
         AttentionKind kind = c.attentionKind();
         AttentionKernel k = kind.create(kernelConfig(c), 1, new Generator(0)); // layer 1: per-layer kinds show their odd layers

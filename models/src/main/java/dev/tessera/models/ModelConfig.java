@@ -48,7 +48,8 @@ import java.nio.file.Path;
  *     ({@link Hourglass}), or null for a plain stack; config.json {@code tessera.hourglass}, {@code --hourglass} on the command line
  * @param mixer issue 17: a token mixer ({@link MixerKind}, e.g. E11 LRU) in place of attention in every layer of a Llama or GPT-2, decoding
  *     with a recurrent state in place of the KV cache, or null for attention; config.json {@code tessera.mixer} and
- *     {@code tessera.mixer_options}, {@code --mixer lru --mixer-option r_min=0.9} on the command line
+ *     {@code tessera.mixer_options}, {@code --mixer lru --mixer-option r_min=0.9} on the command line; a bidirectional mixer
+ *     ({@link MixerKind.Spec#causal()} false, e.g. E7 FNet) replaces attention in every layer of BERT instead
  */
 public record ModelConfig(Architecture architecture, int vocabSize, int contextLength, int layers, int dim, int heads, int kvHeads,
         int headDim, int ffnHidden, NormKind normKind, double normEps, NormPlacement normPlacement, FeedForward.Kind ffnKind,
@@ -124,8 +125,13 @@ public record ModelConfig(Architecture architecture, int vocabSize, int contextL
             require(attentionKind != AttentionKind.PERCEIVER_AR, "hourglass does not combine with perceiver_ar (both reshape the layer stack)");
         }
         if (mixer != null) {
-            require(architecture != Architecture.BERT, "mixer " + mixer.kind().configName() + " replaces attention in the causal decoders,"
-                    + " not bert");
+            if (architecture == Architecture.BERT) { // issue 17: a bidirectional mixer (fnet, or causal=false) replaces bert's attention
+                require(!mixer.causal(), "mixer " + mixer.kind().configName() + " replaces attention in the causal decoders, not bert"
+                        + (mixer.options() instanceof MixerKind.Directional ? " (set causal=false for its bidirectional form)" : ""));
+            } else {
+                require(mixer.causal(), "mixer " + mixer + " mixes the whole sequence both ways; "
+                        + architecture.name().toLowerCase(java.util.Locale.ROOT) + " is a causal decoder (train it in bert)");
+            }
             require(attentionKind == AttentionKind.SOFTMAX && hourglass == null, "mixer " + mixer.kind().configName()
                     + " replaces attention in every layer; it does not combine with attention " + attentionKind.configName()
                     + (hourglass == null ? "" : " or hourglass"));

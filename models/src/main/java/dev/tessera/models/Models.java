@@ -45,6 +45,11 @@ public final class Models {
                 p.fillInPlace(0);
             }
         }
+        model.apply(m -> { // issue 17: a mixer whose paper prescribes its own initialisation (gMLP's identity gate) keeps it
+            if (m instanceof dev.tessera.nn.mixer.PaperInit p) {
+                p.initialiseAsPaper(g);
+            }
+        });
         if (c.deepNorm()) {
             DeepNorm.initialise(model, DeepNorm.beta(c.layers(), DeepNorm.Arch.DECODER_ONLY), g);
         } else if (c.architecture() == ModelConfig.Architecture.GPT2) {

@@ -408,12 +408,35 @@ public final class Catalog {
                     "in place of the FFN of the chosen layers (option layers) of Llama or GPT-2 (models.PkmModelTest); k² candidates from two"
                             + " sub-key top-k == exhaustive top-k over all n² keys (jqwik, F64); multi-head, softmax-weighted EmbeddingBag of"
                             + " values; no BatchNorm on the queries (departure, for causal decoding); paper only, no golden"),
-            todo("E2", "gMLP spatial gating unit", "Liu et al. 2021, Pay Attention to MLPs"),
-            todo("E3", "MLP-Mixer token mixing", "Tolstikhin et al. 2021, MLP-Mixer: An all-MLP Architecture for Vision"),
-            todo("E4", "S2-MLP spatial shift / ShiftViT / token shift",
+            done("E2", "gMLP spatial gating unit", "Liu et al. 2021, Pay Attention to MLPs", NN + "mixer.Gmlp",
+                    "--mixer gmlp [--mixer-option length=n] [--mixer-option hidden=F] [--mixer-option causal=false]", NN + "mixer.GmlpTest",
+                    "causal (default; lower-triangular W) in Llama/GPT-2 or causal=false in BERT (models.MlpMixersModelTest);"
+                            + " full forward == chunked decoding from cached LN(Z2) rows (O(t) per token, state <= length rows: W reads"
+                            + " every past position); each packed document / padding run uses W, b from its own start; paper init W~0,"
+                            + " b=1; golden: timm GatedMlp + SpatialGatingUnit"),
+            done("E3", "MLP-Mixer token mixing", "Tolstikhin et al. 2021, MLP-Mixer: An all-MLP Architecture for Vision", NN + "mixer.MlpMixer",
+                    "--mixer mlp_mixer [--mixer-option length=n] [--mixer-option hidden=D] [--mixer-option causal=false]",
+                    NN + "mixer.MlpMixerTest",
+                    "causal (default; hidden = length, lower-triangular W1, W2) in Llama/GPT-2 or causal=false in BERT"
+                            + " (models.MlpMixersModelTest); full forward == chunked decoding from cached inputs and hidden rows (O(t)"
+                            + " per token, state <= length rows); each packed document / padding run mixed alone; golden: timm"
+                            + " MixerBlock.mlp_tokens"),
+            done("E4", "S2-MLP spatial shift / ShiftViT / token shift",
                     "Yu et al. 2022, S2-MLP: Spatial-Shift MLP Architecture for Vision; "
-                            + "Wang et al. 2022, When Shift Operation Meets Vision Transformer"),
-            todo("E5", "HyperMixer", "Mai et al. 2023, HyperMixer: An MLP-based Low Cost Alternative to Transformers"),
+                            + "Wang et al. 2022, When Shift Operation Meets Vision Transformer", NN + "mixer.Shift",
+                    "--mixer shift [--mixer-option mode=token|spatial] [--mixer-option causal=false]", NN + "mixer.ShiftTest",
+                    "mode token (RWKV token shift + output projection, causal, O(1) state: the last token; golden: fla"
+                            + " token_shift_ref, batched and varlen) and mode spatial (S2-MLP shift between two channel projections,"
+                            + " 1-D: half the channels from t-1, half from t+1, or t-2 when causal, O(1) state: two rows) in Llama/GPT-2"
+                            + " or BERT (models.MlpMixersModelTest); documents shift in zeros at their ends; ShiftViT's 2-D shift is the"
+                            + " same operation on images (not built: no 2-D inputs)"),
+            done("E5", "HyperMixer", "Mai et al. 2023, HyperMixer: An MLP-based Low Cost Alternative to Transformers", NN + "mixer.HyperMixer",
+                    "--mixer hypermixer [--mixer-option length=n] [--mixer-option hidden=D] [--mixer-option causal=false]",
+                    NN + "mixer.HyperMixerTest",
+                    "causal (default; the token sum over the past, a prefix sum: O(1) state S, D x C) in Llama/GPT-2 or"
+                            + " causal=false (the paper's) in BERT (models.MlpMixersModelTest); full forward == chunked decoding;"
+                            + " learned positions; untied hypernetworks; each packed document / padding run mixed alone; no golden:"
+                            + " paper-only"),
             partial("E6", "DeLighT / DeFINE", "Mehta et al. 2021, DeLighT: Deep and Light-weight Transformer; Mehta et al. 2020, DeFINE",
                     NN + "ffn.Delight", "--ffn delight [--ffn-option depth=N] [--ffn-option width_mult=w] [--ffn-option max_groups=g]"
                             + " [--ffn-option reduction=r]", NN + "ffn.DelightTest",
@@ -421,9 +444,19 @@ public final class Catalog {
                             + " groups min(2^(l-1), g_max) mirrored, channel shuffle, input mixer) + the light FFN d_m → d_m/r → d_m"
                             + " (models.DelightModelTest); missing: block-wise scaling across layers and the attention-side DExTra"
                             + " (d_m → d_m/2 before single-head attention); paper only"),
-            todo("E7", "FNet (FFT mixing)", "Lee-Thorp et al. 2022, FNet: Mixing Tokens with Fourier Transforms"),
-            todo("E8", "Global filter / AFNO (FFT filters)",
-                    "Rao et al. 2021, Global Filter Networks; Guibas et al. 2022, Adaptive Fourier Neural Operators"),
+            done("E7", "FNet (FFT mixing)", "Lee-Thorp et al. 2022, FNet: Mixing Tokens with Fourier Transforms", NN + "mixer.FNet",
+                    "--model bert --mixer fnet", NN + "mixer.FNetTest",
+                    "bidirectional only: replaces attention in every BERT layer (models.MlpMixersModelTest, masked-LM); decoders refuse it;"
+                            + " Re(FFT2) as DFT matrix products; each packed document / padding run transformed alone;"
+                            + " golden: transformers FNetBasicFourierTransform"),
+            done("E8", "Global filter / AFNO (FFT filters)",
+                    "Rao et al. 2021, Global Filter Networks; Guibas et al. 2022, Adaptive Fourier Neural Operators", NN + "mixer.GlobalFilter",
+                    "--model bert --mixer global_filter [--mixer-option length=n] [--mixer-option mode=filter|afno] [--mixer-option blocks=nb]"
+                            + " [--mixer-option shrink=λ]", NN + "mixer.GlobalFilterTest",
+                    "mode filter (GFNet: rFFT, learnable complex K, inverse) and mode afno (block-diagonal complex MLP, ReLU,"
+                            + " soft-shrink): bidirectional only, in BERT (models.MlpMixersModelTest); 1-D over time, sequences"
+                            + " zero-padded to the option length; each packed document / padding run transformed alone; AFNO without"
+                            + " mode truncation (all modes kept), hidden factor 1; no golden: paper-only"),
             todo("E9", "Hyena and H3 (long convolutions, FFT conv)",
                     "Poli et al. 2023, Hyena Hierarchy; Fu et al. 2023, Hungry Hungry Hippos"),
             todo("E10", "S4D / S5 diagonal state spaces, parallel scan",
@@ -456,7 +489,12 @@ public final class Catalog {
                             + " blocks; load-balancing loss and router z-loss as a Regularizer; capacity drops in position order (causal);"
                             + " golden vs transformers MixtralSparseMoeBlock, load_balancing_loss_func and SwitchTransformersTop1Router"),
             todo("E17", "sparse MLP", "Yu et al. 2022, Efficient Language Modeling with Sparse all-MLP"),
-            todo("E18", "MetaFormer / PoolFormer pooling mixer", "Yu et al. 2022, MetaFormer Is Actually What You Need for Vision"),
+            done("E18", "MetaFormer / PoolFormer pooling mixer", "Yu et al. 2022, MetaFormer Is Actually What You Need for Vision",
+                    NN + "mixer.Pooling", "--mixer pool [--mixer-option pool_size=k] [--mixer-option causal=false]", NN + "mixer.PoolingTest",
+                    "pool(x) - x over a 1-D window cut at the ends (count_include_pad=False); causal (default; window ending"
+                            + " at t, O(1) state: the last k-1 inputs) in Llama/GPT-2 or centred (causal=false) in BERT"
+                            + " (models.MlpMixersModelTest); documents are cut out of each other's windows; golden: timm"
+                            + " metaformer.Pooling on a one-row image; the MetaFormer block itself is the models' pre-norm block"),
             todo("E19", "Branchformer (parallel attention and cgMLP branches, learned merge)",
                     "Peng et al. 2022, Branchformer: Parallel MLP-Attention Architectures"),
             todo("E20", "BiGS bidirectional gated SSM", "Wang et al. 2023, Pretraining Without Attention"),
@@ -474,8 +512,11 @@ public final class Catalog {
             todo("E27", "graph convolution and graph transformer layers (GCN, GTN)",
                     "Kipf & Welling 2017, Semi-Supervised Classification with Graph Convolutional Networks; "
                             + "Yun et al. 2019, Graph Transformer Networks"),
-            todo("E28", "FNO spectral convolution",
-                    "Li et al. 2021, Fourier Neural Operator for Parametric Partial Differential Equations"),
+            done("E28", "FNO spectral convolution", "Li et al. 2021, Fourier Neural Operator for Parametric Partial Differential Equations",
+                    NN + "mixer.SpectralConv", "--model bert --mixer fno [--mixer-option modes=k]", NN + "mixer.SpectralConvTest",
+                    "bidirectional only, in BERT (models.MlpMixersModelTest): rFFT over the sequence's own length, complex channel"
+                            + " mixing R on the lowest k modes, inverse, plus the pointwise W v + b; the paper's sigma after the sum is left"
+                            + " to the block's FFN; each packed document / padding run transformed alone; no golden: paper-only"),
             // F. Memory and recurrence
             todo("F1", "Transformer-XL memory", "Dai et al. 2019, Transformer-XL: Attentive Language Models Beyond a Fixed-Length Context"),
             todo("F2", "Compressive Transformer", "Rae et al. 2020, Compressive Transformers for Long-Range Sequence Modelling"),

@@ -139,7 +139,9 @@ final class TrainCommand implements Callable<Integer> {
     String hourglass;
 
     @Option(names = "--mixer", description = "A token mixer in place of attention in every layer (llama, gpt2): lru (E11), qrnn (E14), sru (E13); each"
-            + " decodes with an O(1) recurrent state.")
+            + " decodes with an O(1) recurrent state. gmlp (E2), mlp_mixer (E3), shift (E4), pool (E18) and hypermixer (E5) have a causal form"
+            + " too. In bert: a bidirectional mixer, fnet (E7), global_filter (E8), fno (E28), or gmlp / mlp_mixer / shift mode=spatial / pool"
+            + " / hypermixer with causal=false.")
     String mixer;
 
     @Option(names = "--mixer-option", paramLabel = "NAME=VALUE", description = "An option of the mixer (repeatable), e.g. r_min=0.9"

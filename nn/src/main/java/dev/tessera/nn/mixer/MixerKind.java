@@ -10,7 +10,8 @@ import java.util.Map;
 import java.util.stream.Collectors;
 
 /**
- * The token mixers that may replace a causal decoder's attention, by config name (config.json
+ * The token mixers that may replace attention (a causal decoder's, or for the bidirectional ones,
+ * {@link Spec#causal()} false, the BERT encoder's), by config name (config.json
  * {@code tessera.mixer} and {@code tessera.mixer_options}, {@code tessera train --mixer lru
  * --mixer-option r_min=0.9}). Each kind's options are one record bound by {@link KernelOptions}.
  */
@@ -20,7 +21,23 @@ public enum MixerKind {
     /** E14: Quasi-Recurrent Neural Network (Bradbury et al. 2017). */
     QRNN("qrnn", Qrnn.Options.class, Map.of("window", "2", "hidden", "0")),
     /** E13: Simple Recurrent Unit (Lei et al. 2018), with the v ⊙ c peephole terms. */
-    SRU("sru", Sru.Options.class, Map.of("forget_bias", "0"));
+    SRU("sru", Sru.Options.class, Map.of("forget_bias", "0")),
+    /** E7: FNet's Fourier mixing Re(FFT₂(x)) (Lee-Thorp et al. 2022); bidirectional only. */
+    FNET("fnet", KernelOptions.None.class, Map.of()),
+    /** E2: gMLP's spatial gating unit (Liu et al. 2021); causal=false for the encoder. */
+    GMLP("gmlp", Gmlp.Options.class, Map.of("length", "512", "hidden", "0", "causal", "true")),
+    /** E3: MLP-Mixer's token-mixing MLP (Tolstikhin et al. 2021); causal=false for the encoder. */
+    MLP_MIXER("mlp_mixer", MlpMixer.Options.class, Map.of("length", "512", "hidden", "0", "causal", "true")),
+    /** E4: RWKV token shift (mode token) or S²-MLP spatial shift (mode spatial; causal=false for the encoder). */
+    SHIFT("shift", Shift.Options.class, Map.of("mode", "token", "causal", "true")),
+    /** E18: PoolFormer's pooling, average minus input (Yu et al. 2022); causal=false for the encoder. */
+    POOL("pool", Pooling.Options.class, Map.of("pool_size", "3", "causal", "true")),
+    /** E8: the Global Filter Network's frequency filter (Rao et al. 2021) or AFNO (Guibas et al. 2022, mode afno); bidirectional only. */
+    GLOBAL_FILTER("global_filter", GlobalFilter.Options.class, Map.of("length", "512", "mode", "filter", "blocks", "1", "shrink", "0.01")),
+    /** E28: the Fourier Neural Operator's spectral convolution (Li et al. 2021); bidirectional only. */
+    FNO("fno", SpectralConv.Options.class, Map.of("modes", "8")),
+    /** E5: HyperMixer, token mixing with hypernetwork-generated weights (Mai et al. 2023); causal=false for the encoder. */
+    HYPERMIXER("hypermixer", HyperMixer.Options.class, Map.of("length", "512", "hidden", "0", "causal", "true"));
 
     /** A chosen kind with its options record (of the kind's {@link #optionsType()}). */
     public record Spec(MixerKind kind, Record options) {
@@ -42,10 +59,23 @@ public enum MixerKind {
             return kind.create(dim, options, dtype, g);
         }
 
+        /**
+         * Whether this mixer reads only the past, so a causal decoder may take it: the kind has a causal
+         * form and, for kinds with both ({@link Directional}), the options chose it. Else it is an encoder's.
+         */
+        public boolean causal() {
+            return kind.causal() && !(options instanceof Directional d && !d.causal());
+        }
+
         @Override
         public String toString() {
             return kind.configName + " " + KernelOptions.values(options);
         }
+    }
+
+    /** The options of a kind with both a causal and a bidirectional form: option {@code causal=true|false}. */
+    public interface Directional {
+        boolean causal();
     }
 
     private final String configName;
@@ -64,6 +94,17 @@ public enum MixerKind {
 
     public Class<? extends Record> optionsType() {
         return optionsType;
+    }
+
+    /**
+     * Whether the kind has a causal form (like {@code AttentionKind.causal()}): false for the mixers that
+     * only mix the whole sequence both ways (FNet), which only the BERT encoder takes.
+     */
+    public boolean causal() {
+        return switch (this) {
+            case FNET, GLOBAL_FILTER, FNO -> false;
+            default -> true;
+        };
     }
 
     /** The kind named {@code name}, or a one-line error listing the valid names. */
@@ -99,6 +140,14 @@ public enum MixerKind {
             case LRU -> new Lru(dim, (Lru.Options) options, dtype, g);
             case QRNN -> new Qrnn(dim, (Qrnn.Options) options, dtype, g);
             case SRU -> new Sru(dim, (Sru.Options) options, dtype, g);
+            case FNET -> new FNet(dim);
+            case GMLP -> new Gmlp(dim, (Gmlp.Options) options, dtype, g);
+            case MLP_MIXER -> new MlpMixer(dim, (MlpMixer.Options) options, dtype, g);
+            case SHIFT -> new Shift(dim, (Shift.Options) options, dtype, g);
+            case POOL -> new Pooling(dim, (Pooling.Options) options);
+            case GLOBAL_FILTER -> new GlobalFilter(dim, (GlobalFilter.Options) options, dtype, g);
+            case FNO -> new SpectralConv(dim, (SpectralConv.Options) options, dtype, g);
+            case HYPERMIXER -> new HyperMixer(dim, (HyperMixer.Options) options, dtype, g);
         };
     }
 }
