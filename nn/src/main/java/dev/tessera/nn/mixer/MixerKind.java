@@ -20,7 +20,9 @@ public enum MixerKind {
     /** E14: Quasi-Recurrent Neural Network (Bradbury et al. 2017). */
     QRNN("qrnn", Qrnn.Options.class, Map.of("window", "2", "hidden", "0")),
     /** E13: Simple Recurrent Unit (Lei et al. 2018), with the v ⊙ c peephole terms. */
-    SRU("sru", Sru.Options.class, Map.of("forget_bias", "0"));
+    SRU("sru", Sru.Options.class, Map.of("forget_bias", "0")),
+    /** E22: simple long convolutions (Fu et al. 2023), squash and smooth regularised. */
+    LONG_CONV("long_conv", LongConv.Options.class, Map.of("length", "1024", "lambda", "0.001", "smooth", "1"));
 
     /** A chosen kind with its options record (of the kind's {@link #optionsType()}). */
     public record Spec(MixerKind kind, Record options) {
@@ -99,6 +101,7 @@ public enum MixerKind {
             case LRU -> new Lru(dim, (Lru.Options) options, dtype, g);
             case QRNN -> new Qrnn(dim, (Qrnn.Options) options, dtype, g);
             case SRU -> new Sru(dim, (Sru.Options) options, dtype, g);
+            case LONG_CONV -> new LongConv(dim, (LongConv.Options) options, dtype, g);
         };
     }
 }
