@@ -446,8 +446,13 @@ public final class Catalog {
             todo("E20", "BiGS bidirectional gated SSM", "Wang et al. 2023, Pretraining Without Attention"),
             todo("E21", "SGConv structured global convolution",
                     "Li et al. 2023, What Makes Convolutional Models Great on Long Sequence Modeling?"),
-            todo("E22", "simple long convolutions (FlashButterfly-style)",
-                    "Fu et al. 2023, Simple Hardware-Efficient Long Convolutions for Sequence Modeling"),
+            done("E22", "simple long convolutions (FlashButterfly-style)",
+                    "Fu et al. 2023, Simple Hardware-Efficient Long Convolutions for Sequence Modeling", NN + "mixer.LongConv",
+                    "--mixer long_conv [--mixer-option length=K] [--mixer-option lambda=λ] [--mixer-option smooth=p]", NN + "mixer.LongConvTest",
+                    "replaces attention in every layer of Llama or GPT-2 (models.LongConvModelTest); learned per-tap kernel with the paper's smooth"
+                            + " and squash regularisers (fla omits them); FFT conv (tensor FftConv) == naive loop == token-by-token == chunked;"
+                            + " decoding holds the last min(K, t) inputs, O(min(K, t)) per token (a learned kernel has no recurrence);"
+                            + " restarts at packed documents; golden vs fla LongConvolution (LongConvGoldenTest); no FlashButterfly"),
             todo("E23", "TaLK time-aware large-kernel convolutions", "Lioutas & Guo 2020, Time-aware Large Kernel Convolutions"),
             todo("E24", "continuous-kernel convolutions (CKConv, FlexConv, CCNN)",
                     "Romero et al. 2022, CKConv: Continuous Kernel Convolution for Sequential Data; Romero et al. 2022, FlexConv"),
