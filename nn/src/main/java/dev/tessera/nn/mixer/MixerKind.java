@@ -22,7 +22,10 @@ public enum MixerKind {
     /** E13: Simple Recurrent Unit (Lei et al. 2018), with the v ⊙ c peephole terms. */
     SRU("sru", Sru.Options.class, Map.of("forget_bias", "0")),
     /** E22: simple long convolutions (Fu et al. 2023), squash and smooth regularised. */
-    LONG_CONV("long_conv", LongConv.Options.class, Map.of("length", "1024", "lambda", "0.001", "smooth", "1"));
+    LONG_CONV("long_conv", LongConv.Options.class, Map.of("length", "1024", "lambda", "0.001", "smooth", "1")),
+    /** E9: Hyena operator of order N (Poli et al. 2023), implicit filters, FFT long convolutions. */
+    HYENA("hyena", Hyena.Options.class, Map.of("order", "2", "length", "1024", "emb", "3", "hidden", "16", "depth", "2", "activation", "sin",
+            "decay", "true"));
 
     /** A chosen kind with its options record (of the kind's {@link #optionsType()}). */
     public record Spec(MixerKind kind, Record options) {
@@ -102,6 +105,7 @@ public enum MixerKind {
             case QRNN -> new Qrnn(dim, (Qrnn.Options) options, dtype, g);
             case SRU -> new Sru(dim, (Sru.Options) options, dtype, g);
             case LONG_CONV -> new LongConv(dim, (LongConv.Options) options, dtype, g);
+            case HYENA -> new Hyena(dim, (Hyena.Options) options, dtype, g);
         };
     }
 }
