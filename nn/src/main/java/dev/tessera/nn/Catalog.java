@@ -413,8 +413,16 @@ public final class Catalog {
             todo("E7", "FNet (FFT mixing)", "Lee-Thorp et al. 2022, FNet: Mixing Tokens with Fourier Transforms"),
             todo("E8", "Global filter / AFNO (FFT filters)",
                     "Rao et al. 2021, Global Filter Networks; Guibas et al. 2022, Adaptive Fourier Neural Operators"),
-            todo("E9", "Hyena and H3 (long convolutions, FFT conv)",
-                    "Poli et al. 2023, Hyena Hierarchy; Fu et al. 2023, Hungry Hungry Hippos"),
+            partial("E9", "Hyena and H3 (long convolutions, FFT conv)",
+                    "Poli et al. 2023, Hyena Hierarchy; Fu et al. 2023, Hungry Hungry Hippos", NN + "mixer.Hyena",
+                    "--mixer hyena [--mixer-option order=N] [--mixer-option length=L] [--mixer-option emb=E] [--mixer-option hidden=H]"
+                            + " [--mixer-option depth=d] [--mixer-option activation=sin|relu] [--mixer-option decay=true|false]",
+                    NN + "mixer.HyenaTest",
+                    "H3 (shift + diagonal SSMs) not started; Hyena of order N (implicit Sin-MLP filters on positional features with the"
+                            + " exponential decay window, short conv, gating recursion, FFT long conv) replaces attention in every layer of Llama"
+                            + " or GPT-2 (models.HyenaModelTest): == naive loop == token-by-token == chunked; decoding holds the last"
+                            + " min(L, t) inputs of each convolution, O(N·min(L, t)) per token; restarts at packed documents; golden for the"
+                            + " implicit filter and fft_conv vs fla ImplicitLongConvolution (HyenaGoldenTest)"),
             todo("E10", "S4D / S5 diagonal state spaces, parallel scan",
                     "Gu et al. 2022, On the Parameterization and Initialization of Diagonal State Space Models; "
                             + "Smith et al. 2023, Simplified State Space Layers"),
