@@ -1,6 +1,7 @@
 package dev.tessera.nn.mixer;
 
 import dev.tessera.autograd.Variable;
+import dev.tessera.nn.attention.AttentionMask;
 import dev.tessera.tensor.Tensor;
 import java.util.ArrayList;
 import java.util.List;
@@ -17,6 +18,26 @@ import java.util.List;
  */
 final class CausalLongConv {
     private CausalLongConv() {}
+
+    /**
+     * A whole explicit-kernel mixer step, y = K * x + D ⊙ x for x (B, T, C), kernel (C, K) and skip D
+     * (C): checks the input, restarts at documents, and trains (state null) or decodes from the held
+     * inputs in {@code state}; {@code who} names the mixer in one-line errors.
+     */
+    static Variable mix(String who, Variable x, AttentionMask mask, MixerState state, Variable kernel, Variable d) {
+        int c = kernel.size(0);
+        if (x.rank() != 3 || x.size(2) != c || x.size(1) == 0) {
+            throw new IllegalArgumentException(who + ": input must be (B, T, " + c + ") with T >= 1, got " + java.util.Arrays.toString(x.shape()));
+        }
+        Tensor keep = TokenMixer.carry(who, mask, x.size(0), x.size(1), state, x.dtype()); // (B, T, 1) or null
+        Variable skip = x.mul(d);
+        if (state == null) {
+            return train(x, kernel, keep).add(skip);
+        }
+        Tensor[] next = decode(state.tensors() == null ? null : state.tensors()[0], x.data(), kernel.data());
+        state.advance(new Tensor[] {next[1]}, x.size(1));
+        return Variable.constant(next[0]).add(skip);
+    }
 
     /** y (B, T, C) for x (B, T, C) and kernel (C, K); {@code keep} (B, T, 1) from {@link TokenMixer#carry} or null. */
     static Variable train(Variable x, Variable kernel, Tensor keep) {

@@ -88,19 +88,7 @@ public final class LongConv extends Module implements TokenMixer {
 
     @Override
     public Variable forward(Variable x, AttentionMask mask, MixerState state) {
-        if (x.rank() != 3 || x.size(2) != c || x.size(1) == 0) {
-            throw new IllegalArgumentException("mixer long_conv: input must be (B, T, " + c + ") with T >= 1, got "
-                    + java.util.Arrays.toString(x.shape()));
-        }
-        Tensor keep = TokenMixer.carry("mixer long_conv", mask, x.size(0), x.size(1), state, x.dtype()); // (B, T, 1) or null
-        Variable skip = x.mul(d);
-        if (state == null) {
-            return CausalLongConv.train(x, kernel(), keep).add(skip);
-        }
-        Tensor past = state.tensors() == null ? null : state.tensors()[0];
-        Tensor[] next = CausalLongConv.decode(past, x.data(), kernel().data());
-        state.advance(new Tensor[] {next[1]}, x.size(1));
-        return Variable.constant(next[0]).add(skip);
+        return CausalLongConv.mix("mixer long_conv", x, mask, state, kernel(), d);
     }
 
     @Override
