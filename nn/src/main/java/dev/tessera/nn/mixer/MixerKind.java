@@ -25,7 +25,9 @@ public enum MixerKind {
     LONG_CONV("long_conv", LongConv.Options.class, Map.of("length", "1024", "lambda", "0.001", "smooth", "1")),
     /** E9: Hyena operator of order N (Poli et al. 2023), implicit filters, FFT long convolutions. */
     HYENA("hyena", Hyena.Options.class, Map.of("order", "2", "length", "1024", "emb", "3", "hidden", "16", "depth", "2", "activation", "sin",
-            "decay", "true"));
+            "decay", "true")),
+    /** E21: SGConv structured global convolution (Li et al. 2022). */
+    SGCONV("sgconv", SgConv.Options.class, Map.of("length", "1024", "size", "32", "alpha", "0.5"));
 
     /** A chosen kind with its options record (of the kind's {@link #optionsType()}). */
     public record Spec(MixerKind kind, Record options) {
@@ -106,6 +108,7 @@ public enum MixerKind {
             case SRU -> new Sru(dim, (Sru.Options) options, dtype, g);
             case LONG_CONV -> new LongConv(dim, (LongConv.Options) options, dtype, g);
             case HYENA -> new Hyena(dim, (Hyena.Options) options, dtype, g);
+            case SGCONV -> new SgConv(dim, (SgConv.Options) options, dtype, g);
         };
     }
 }
