@@ -452,8 +452,13 @@ public final class Catalog {
             todo("E19", "Branchformer (parallel attention and cgMLP branches, learned merge)",
                     "Peng et al. 2022, Branchformer: Parallel MLP-Attention Architectures"),
             todo("E20", "BiGS bidirectional gated SSM", "Wang et al. 2023, Pretraining Without Attention"),
-            todo("E21", "SGConv structured global convolution",
-                    "Li et al. 2023, What Makes Convolutional Models Great on Long Sequence Modeling?"),
+            done("E21", "SGConv structured global convolution",
+                    "Li et al. 2023, What Makes Convolutional Models Great on Long Sequence Modeling?", NN + "mixer.SgConv",
+                    "--mixer sgconv [--mixer-option length=L] [--mixer-option size=d] [--mixer-option alpha=α]", NN + "mixer.SgConvTest",
+                    "replaces attention in every layer of Llama or GPT-2 (models.SgConvModelTest); kernel = concat of linearly upsampled"
+                            + " sub-kernels, scale i damped by α^i, normalised by its initial norm; FFT conv == naive loop == token-by-token =="
+                            + " chunked; decoding holds the last min(L, t) inputs, O(min(L, t)) per token (no recurrence); restarts at packed"
+                            + " documents; causal only (no bidirectional kernel); no golden: paper-only"),
             done("E22", "simple long convolutions (FlashButterfly-style)",
                     "Fu et al. 2023, Simple Hardware-Efficient Long Convolutions for Sequence Modeling", NN + "mixer.LongConv",
                     "--mixer long_conv [--mixer-option length=K] [--mixer-option lambda=λ] [--mixer-option smooth=p]", NN + "mixer.LongConvTest",
