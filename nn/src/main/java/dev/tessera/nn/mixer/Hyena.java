@@ -84,17 +84,6 @@ public final class Hyena extends Module implements TokenMixer {
     private final Variable d;
     private final Linear outProj;
 
-    /** A named group of parameters and layers, for HF-style dotted names ({@code filter.in.weight}). */
-    private static final class Group extends Module {
-        Variable add(String name, Tensor initial) {
-            return parameter(name, initial);
-        }
-
-        <M extends Module> M add(String name, M module) {
-            return child(name, module);
-        }
-    }
-
     public Hyena(int dim, Options o, DType dtype, Generator g) {
         if (dim <= 0) {
             throw new IllegalArgumentException("mixer hyena: width must be positive, got " + dim);
