@@ -27,7 +27,9 @@ public enum MixerKind {
     HYENA("hyena", Hyena.Options.class, Map.of("order", "2", "length", "1024", "emb", "3", "hidden", "16", "depth", "2", "activation", "sin",
             "decay", "true")),
     /** E21: SGConv structured global convolution (Li et al. 2022). */
-    SGCONV("sgconv", SgConv.Options.class, Map.of("length", "1024", "size", "32", "alpha", "0.5"));
+    SGCONV("sgconv", SgConv.Options.class, Map.of("length", "1024", "size", "32", "alpha", "0.5")),
+    /** E26: ByteNet decoder stack of masked dilated convolutions (Kalchbrenner et al. 2016). */
+    BYTENET("bytenet", ByteNet.Options.class, Map.of("width", "3", "hidden", "0", "max_dilation", "16", "stacks", "1"));
 
     /** A chosen kind with its options record (of the kind's {@link #optionsType()}). */
     public record Spec(MixerKind kind, Record options) {
@@ -109,6 +111,7 @@ public enum MixerKind {
             case LONG_CONV -> new LongConv(dim, (LongConv.Options) options, dtype, g);
             case HYENA -> new Hyena(dim, (Hyena.Options) options, dtype, g);
             case SGCONV -> new SgConv(dim, (SgConv.Options) options, dtype, g);
+            case BYTENET -> new ByteNet(dim, (ByteNet.Options) options, dtype, g);
         };
     }
 }
