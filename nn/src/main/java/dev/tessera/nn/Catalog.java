@@ -471,8 +471,15 @@ public final class Catalog {
                     "Romero et al. 2022, CKConv: Continuous Kernel Convolution for Sequential Data; Romero et al. 2022, FlexConv"),
             todo("E25", "recurrent fast weight programmers (DeltaNet recurrence)",
                     "Irie et al. 2021, Going Beyond Linear Transformers with Recurrent Fast Weight Programmers"),
-            todo("E26", "ByteNet dilated convolutions with dynamic unfolding",
-                    "Kalchbrenner et al. 2016, Neural Machine Translation in Linear Time"),
+            partial("E26", "ByteNet dilated convolutions with dynamic unfolding",
+                    "Kalchbrenner et al. 2016, Neural Machine Translation in Linear Time", NN + "mixer.ByteNet",
+                    "--mixer bytenet [--mixer-option width=k] [--mixer-option hidden=H] [--mixer-option max_dilation=r]"
+                            + " [--mixer-option stacks=s]", NN + "mixer.ByteNetTest",
+                    "dynamic unfolding not implemented (it belongs to the source-target translation setup); the decoder's residual blocks"
+                            + " with masked dilated convolutions (dilation doubling 1..16) replace attention in every layer of Llama or GPT-2"
+                            + " (models.ByteNetModelTest): == naive loop == token-by-token == chunked; O(1) decoding from fixed windows of the"
+                            + " last (k-1)·r inputs per unit; restarts at packed documents; golden: the dilated conv vs torch Conv1d(dilation=r)"
+                            + " with left padding (ByteNetGoldenTest)"),
             todo("E27", "graph convolution and graph transformer layers (GCN, GTN)",
                     "Kipf & Welling 2017, Semi-Supervised Classification with Graph Convolutional Networks; "
                             + "Yun et al. 2019, Graph Transformer Networks"),
