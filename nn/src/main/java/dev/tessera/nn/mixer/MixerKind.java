@@ -29,7 +29,9 @@ public enum MixerKind {
     /** E21: SGConv structured global convolution (Li et al. 2022). */
     SGCONV("sgconv", SgConv.Options.class, Map.of("length", "1024", "size", "32", "alpha", "0.5")),
     /** E26: ByteNet decoder stack of masked dilated convolutions (Kalchbrenner et al. 2016). */
-    BYTENET("bytenet", ByteNet.Options.class, Map.of("width", "3", "hidden", "0", "max_dilation", "16", "stacks", "1"));
+    BYTENET("bytenet", ByteNet.Options.class, Map.of("width", "3", "hidden", "0", "max_dilation", "16", "stacks", "1")),
+    /** E24: CKConv continuous kernel convolution (Romero et al. 2022), with FlexConv's Gaussian mask by default. */
+    CKCONV("ckconv", CkConv.Options.class, Map.of("length", "1024", "hidden", "32", "omega", "30", "mask", "true"));
 
     /** A chosen kind with its options record (of the kind's {@link #optionsType()}). */
     public record Spec(MixerKind kind, Record options) {
@@ -112,6 +114,7 @@ public enum MixerKind {
             case HYENA -> new Hyena(dim, (Hyena.Options) options, dtype, g);
             case SGCONV -> new SgConv(dim, (SgConv.Options) options, dtype, g);
             case BYTENET -> new ByteNet(dim, (ByteNet.Options) options, dtype, g);
+            case CKCONV -> new CkConv(dim, (CkConv.Options) options, dtype, g);
         };
     }
 }
