@@ -137,7 +137,7 @@ final class TrainCommand implements Callable<Integer> {
     String hourglass;
 
     @Option(names = "--mixer", description = "A token mixer in place of attention in every layer (llama, gpt2): lru (E11), qrnn (E14), sru (E13), bytenet (E26); each"
-            + " decodes with an O(1) recurrent state; long_conv (E22), hyena (E9) and sgconv (E21) decode from their last K inputs.")
+            + " decodes with an O(1) recurrent state; long_conv (E22), hyena (E9), sgconv (E21) and ckconv (E24) decode from their last K inputs.")
     String mixer;
 
     @Option(names = "--mixer-option", paramLabel = "NAME=VALUE", description = "An option of the mixer (repeatable), e.g. r_min=0.9"
