@@ -467,8 +467,14 @@ public final class Catalog {
                             + " decoding holds the last min(K, t) inputs, O(min(K, t)) per token (a learned kernel has no recurrence);"
                             + " restarts at packed documents; golden vs fla LongConvolution (LongConvGoldenTest); no FlashButterfly"),
             todo("E23", "TaLK time-aware large-kernel convolutions", "Lioutas & Guo 2020, Time-aware Large Kernel Convolutions"),
-            todo("E24", "continuous-kernel convolutions (CKConv, FlexConv, CCNN)",
-                    "Romero et al. 2022, CKConv: Continuous Kernel Convolution for Sequential Data; Romero et al. 2022, FlexConv"),
+            partial("E24", "continuous-kernel convolutions (CKConv, FlexConv, CCNN)",
+                    "Romero et al. 2022, CKConv: Continuous Kernel Convolution for Sequential Data; Romero et al. 2022, FlexConv",
+                    NN + "mixer.CkConv", "--mixer ckconv [--mixer-option length=L] [--mixer-option hidden=H] [--mixer-option omega=ω]"
+                            + " [--mixer-option mask=true|false]", NN + "mixer.CkConvTest",
+                    "CCNN's residual network and FlexConv's kernel cropping not implemented; CKConv (SIREN MLP of the relative position) with"
+                            + " FlexConv's learnable Gaussian mask, depthwise + pointwise, replaces attention in every layer of Llama or GPT-2"
+                            + " (models.CkConvModelTest): FFT conv == naive loop == token-by-token == chunked; decoding holds the last min(L, t)"
+                            + " inputs, O(min(L, t)) per token; restarts at packed documents; no golden: paper-only"),
             todo("E25", "recurrent fast weight programmers (DeltaNet recurrence)",
                     "Irie et al. 2021, Going Beyond Linear Transformers with Recurrent Fast Weight Programmers"),
             partial("E26", "ByteNet dilated convolutions with dynamic unfolding",
