@@ -31,7 +31,9 @@ public enum MixerKind {
     /** E26: ByteNet decoder stack of masked dilated convolutions (Kalchbrenner et al. 2016). */
     BYTENET("bytenet", ByteNet.Options.class, Map.of("width", "3", "hidden", "0", "max_dilation", "16", "stacks", "1")),
     /** E24: CKConv continuous kernel convolution (Romero et al. 2022), with FlexConv's Gaussian mask by default. */
-    CKCONV("ckconv", CkConv.Options.class, Map.of("length", "1024", "hidden", "32", "omega", "30", "mask", "true"));
+    CKCONV("ckconv", CkConv.Options.class, Map.of("length", "1024", "hidden", "32", "omega", "30", "mask", "true")),
+    /** E23: TaLK time-aware large kernel convolution (Lioutas and Guo 2020), causal. */
+    TALK("talk", Talk.Options.class, Map.of("heads", "1", "max_left", "15"));
 
     /** A chosen kind with its options record (of the kind's {@link #optionsType()}). */
     public record Spec(MixerKind kind, Record options) {
@@ -115,6 +117,7 @@ public enum MixerKind {
             case SGCONV -> new SgConv(dim, (SgConv.Options) options, dtype, g);
             case BYTENET -> new ByteNet(dim, (ByteNet.Options) options, dtype, g);
             case CKCONV -> new CkConv(dim, (CkConv.Options) options, dtype, g);
+            case TALK -> new Talk(dim, (Talk.Options) options, dtype, g);
         };
     }
 }
