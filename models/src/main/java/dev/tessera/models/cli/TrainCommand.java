@@ -136,7 +136,7 @@ final class TrainCommand implements Callable<Integer> {
             + " e.g. 1@1,2@2,1@1/linear/linear: the middle layers run on a sequence shortened k times (sets the layer count).")
     String hourglass;
 
-    @Option(names = "--mixer", description = "A token mixer in place of attention in every layer (llama, gpt2): lru (E11), qrnn (E14), sru (E13), bytenet (E26); each"
+    @Option(names = "--mixer", description = "A token mixer in place of attention in every layer (llama, gpt2): lru (E11), qrnn (E14), sru (E13), bytenet (E26), talk (E23); each"
             + " decodes with an O(1) recurrent state; long_conv (E22), hyena (E9), sgconv (E21) and ckconv (E24) decode from their last K inputs.")
     String mixer;
 
