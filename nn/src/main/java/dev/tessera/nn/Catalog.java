@@ -466,7 +466,12 @@ public final class Catalog {
                             + " and squash regularisers (fla omits them); FFT conv (tensor FftConv) == naive loop == token-by-token == chunked;"
                             + " decoding holds the last min(K, t) inputs, O(min(K, t)) per token (a learned kernel has no recurrence);"
                             + " restarts at packed documents; golden vs fla LongConvolution (LongConvGoldenTest); no FlashButterfly"),
-            todo("E23", "TaLK time-aware large-kernel convolutions", "Lioutas & Guo 2020, Time-aware Large Kernel Convolutions"),
+            done("E23", "TaLK time-aware large-kernel convolutions", "Lioutas & Guo 2020, Time-aware Large Kernel Convolutions",
+                    NN + "mixer.Talk", "--mixer talk [--mixer-option heads=H] [--mixer-option max_left=l]", NN + "mixer.TalkTest",
+                    "causal form (right offset 0) replaces attention in every layer of Llama or GPT-2 (models.TalkModelTest): per-token"
+                            + " per-head predicted left offsets, window mean from prefix sums with the interpolated far end == naive weighted sum =="
+                            + " token-by-token == chunked; O(1) decoding from the last ceil(l_max) + 2 prefix sums; restarts at packed documents;"
+                            + " no GLU input projection or offset dropout; no golden: paper-only"),
             partial("E24", "continuous-kernel convolutions (CKConv, FlexConv, CCNN)",
                     "Romero et al. 2022, CKConv: Continuous Kernel Convolution for Sequential Data; Romero et al. 2022, FlexConv",
                     NN + "mixer.CkConv", "--mixer ckconv [--mixer-option length=L] [--mixer-option hidden=H] [--mixer-option omega=ω]"
