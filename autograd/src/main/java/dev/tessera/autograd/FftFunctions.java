@@ -1,12 +1,15 @@
 package dev.tessera.autograd;
 
 import dev.tessera.tensor.DType;
+import dev.tessera.tensor.FftConv;
 import dev.tessera.tensor.Tensor;
 
 /**
  * rfft and irfft are linear, so each backward is the other's adjoint. With c_k = 1 for the DC and
  * (even n) Nyquist bins and 2 for the others:
  * rfft: dx = n · irfft(G / c, n); irfft: dY_k = (c_k / n) · rfft(g)_k.
+ * The causal convolution's backward is two correlations with the output gradient, computed by
+ * {@link FftConv#causalConvBackward} (two more FFT products).
  */
 final class FftFunctions {
     private FftFunctions() {}
@@ -68,5 +71,15 @@ final class FftFunctions {
             }
             return new Tensor[] {fitted.mul(w).div((double) length).contiguous().to(in.dtype())};
         }, new Tensor[0], spectrum);
+    }
+
+    static Variable causalConv(Variable x, Variable kernel) {
+        Tensor in = x.data();
+        Tensor k = kernel.data();
+        Tensor out = in.causalConv(k);
+        return Variable.record("causalConv", out, g -> {
+            Tensor[] d = FftConv.causalConvBackward(g, in, k);
+            return new Tensor[] {d[0].to(in.dtype()), d[1].to(k.dtype())};
+        }, new Tensor[] {in, k}, x, kernel);
     }
 }

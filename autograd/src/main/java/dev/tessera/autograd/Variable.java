@@ -350,6 +350,8 @@ public final class Variable {
     public Variable triu(int diagonal) { return IndexFunctions.tril(this, diagonal, false); }
     public Variable rfft(int dim) { return FftFunctions.rfft(this, dim); }
     public Variable irfft(int n, int dim) { return FftFunctions.irfft(this, n, dim); }
+    /** This (B, C, L) causally convolved per channel with kernel (C, K), differentiable in both (FftConv). */
+    public Variable causalConv(Variable kernel) { return FftFunctions.causalConv(this, kernel); }
 
     // ------------------------------------------------------------------ linear algebra
 

@@ -457,8 +457,16 @@ public final class Catalog {
                             + " soft-shrink): bidirectional only, in BERT (models.MlpMixersModelTest); 1-D over time, sequences"
                             + " zero-padded to the option length; each packed document / padding run transformed alone; AFNO without"
                             + " mode truncation (all modes kept), hidden factor 1; no golden: paper-only"),
-            todo("E9", "Hyena and H3 (long convolutions, FFT conv)",
-                    "Poli et al. 2023, Hyena Hierarchy; Fu et al. 2023, Hungry Hungry Hippos"),
+            partial("E9", "Hyena and H3 (long convolutions, FFT conv)",
+                    "Poli et al. 2023, Hyena Hierarchy; Fu et al. 2023, Hungry Hungry Hippos", NN + "mixer.Hyena",
+                    "--mixer hyena [--mixer-option order=N] [--mixer-option length=L] [--mixer-option emb=E] [--mixer-option hidden=H]"
+                            + " [--mixer-option depth=d] [--mixer-option activation=sin|relu] [--mixer-option decay=true|false]",
+                    NN + "mixer.HyenaTest",
+                    "H3 (shift + diagonal SSMs) not started; Hyena of order N (implicit Sin-MLP filters on positional features with the"
+                            + " exponential decay window, short conv, gating recursion, FFT long conv) replaces attention in every layer of Llama"
+                            + " or GPT-2 (models.HyenaModelTest): == naive loop == token-by-token == chunked; decoding holds the last"
+                            + " min(L, t) inputs of each convolution, O(N·min(L, t)) per token; restarts at packed documents; golden for the"
+                            + " implicit filter and fft_conv vs fla ImplicitLongConvolution (HyenaGoldenTest)"),
             todo("E10", "S4D / S5 diagonal state spaces, parallel scan",
                     "Gu et al. 2022, On the Parameterization and Initialization of Diagonal State Space Models; "
                             + "Smith et al. 2023, Simplified State Space Layers"),
@@ -498,17 +506,45 @@ public final class Catalog {
             todo("E19", "Branchformer (parallel attention and cgMLP branches, learned merge)",
                     "Peng et al. 2022, Branchformer: Parallel MLP-Attention Architectures"),
             todo("E20", "BiGS bidirectional gated SSM", "Wang et al. 2023, Pretraining Without Attention"),
-            todo("E21", "SGConv structured global convolution",
-                    "Li et al. 2023, What Makes Convolutional Models Great on Long Sequence Modeling?"),
-            todo("E22", "simple long convolutions (FlashButterfly-style)",
-                    "Fu et al. 2023, Simple Hardware-Efficient Long Convolutions for Sequence Modeling"),
-            todo("E23", "TaLK time-aware large-kernel convolutions", "Lioutas & Guo 2020, Time-aware Large Kernel Convolutions"),
-            todo("E24", "continuous-kernel convolutions (CKConv, FlexConv, CCNN)",
-                    "Romero et al. 2022, CKConv: Continuous Kernel Convolution for Sequential Data; Romero et al. 2022, FlexConv"),
+            done("E21", "SGConv structured global convolution",
+                    "Li et al. 2023, What Makes Convolutional Models Great on Long Sequence Modeling?", NN + "mixer.SgConv",
+                    "--mixer sgconv [--mixer-option length=L] [--mixer-option size=d] [--mixer-option alpha=α]", NN + "mixer.SgConvTest",
+                    "replaces attention in every layer of Llama or GPT-2 (models.SgConvModelTest); kernel = concat of linearly upsampled"
+                            + " sub-kernels, scale i damped by α^i, normalised by its initial norm; FFT conv == naive loop == token-by-token =="
+                            + " chunked; decoding holds the last min(L, t) inputs, O(min(L, t)) per token (no recurrence); restarts at packed"
+                            + " documents; causal only (no bidirectional kernel); no golden: paper-only"),
+            done("E22", "simple long convolutions (FlashButterfly-style)",
+                    "Fu et al. 2023, Simple Hardware-Efficient Long Convolutions for Sequence Modeling", NN + "mixer.LongConv",
+                    "--mixer long_conv [--mixer-option length=K] [--mixer-option lambda=λ] [--mixer-option smooth=p]", NN + "mixer.LongConvTest",
+                    "replaces attention in every layer of Llama or GPT-2 (models.LongConvModelTest); learned per-tap kernel with the paper's smooth"
+                            + " and squash regularisers (fla omits them); FFT conv (tensor FftConv) == naive loop == token-by-token == chunked;"
+                            + " decoding holds the last min(K, t) inputs, O(min(K, t)) per token (a learned kernel has no recurrence);"
+                            + " restarts at packed documents; golden vs fla LongConvolution (LongConvGoldenTest); no FlashButterfly"),
+            done("E23", "TaLK time-aware large-kernel convolutions", "Lioutas & Guo 2020, Time-aware Large Kernel Convolutions",
+                    NN + "mixer.Talk", "--mixer talk [--mixer-option heads=H] [--mixer-option max_left=l]", NN + "mixer.TalkTest",
+                    "causal form (right offset 0) replaces attention in every layer of Llama or GPT-2 (models.TalkModelTest): per-token"
+                            + " per-head predicted left offsets, window mean from prefix sums with the interpolated far end == naive weighted sum =="
+                            + " token-by-token == chunked; O(1) decoding from the last ceil(l_max) + 2 prefix sums; restarts at packed documents;"
+                            + " no GLU input projection or offset dropout; no golden: paper-only"),
+            partial("E24", "continuous-kernel convolutions (CKConv, FlexConv, CCNN)",
+                    "Romero et al. 2022, CKConv: Continuous Kernel Convolution for Sequential Data; Romero et al. 2022, FlexConv",
+                    NN + "mixer.CkConv", "--mixer ckconv [--mixer-option length=L] [--mixer-option hidden=H] [--mixer-option omega=ω]"
+                            + " [--mixer-option mask=true|false]", NN + "mixer.CkConvTest",
+                    "CCNN's residual network and FlexConv's kernel cropping not implemented; CKConv (SIREN MLP of the relative position) with"
+                            + " FlexConv's learnable Gaussian mask, depthwise + pointwise, replaces attention in every layer of Llama or GPT-2"
+                            + " (models.CkConvModelTest): FFT conv == naive loop == token-by-token == chunked; decoding holds the last min(L, t)"
+                            + " inputs, O(min(L, t)) per token; restarts at packed documents; no golden: paper-only"),
             todo("E25", "recurrent fast weight programmers (DeltaNet recurrence)",
                     "Irie et al. 2021, Going Beyond Linear Transformers with Recurrent Fast Weight Programmers"),
-            todo("E26", "ByteNet dilated convolutions with dynamic unfolding",
-                    "Kalchbrenner et al. 2016, Neural Machine Translation in Linear Time"),
+            partial("E26", "ByteNet dilated convolutions with dynamic unfolding",
+                    "Kalchbrenner et al. 2016, Neural Machine Translation in Linear Time", NN + "mixer.ByteNet",
+                    "--mixer bytenet [--mixer-option width=k] [--mixer-option hidden=H] [--mixer-option max_dilation=r]"
+                            + " [--mixer-option stacks=s]", NN + "mixer.ByteNetTest",
+                    "dynamic unfolding not implemented (it belongs to the source-target translation setup); the decoder's residual blocks"
+                            + " with masked dilated convolutions (dilation doubling 1..16) replace attention in every layer of Llama or GPT-2"
+                            + " (models.ByteNetModelTest): == naive loop == token-by-token == chunked; O(1) decoding from fixed windows of the"
+                            + " last (k-1)·r inputs per unit; restarts at packed documents; golden: the dilated conv vs torch Conv1d(dilation=r)"
+                            + " with left padding (ByteNetGoldenTest)"),
             todo("E27", "graph convolution and graph transformer layers (GCN, GTN)",
                     "Kipf & Welling 2017, Semi-Supervised Classification with Graph Convolutional Networks; "
                             + "Yun et al. 2019, Graph Transformer Networks"),

@@ -870,6 +870,8 @@ public final class Tensor {
     public Tensor rfft(int dim) { return Fft.rfft(this, dim); }
     /** Inverse of rfft: this holds complex bins (trailing size-2 dim); the result is real with length n. */
     public Tensor irfft(int n, int dim) { return Fft.irfft(this, n, dim); }
+    /** This (B, C, L) causally convolved per channel with kernel (C, K): y[b,c,t] = Σ_j k[c,j] x[b,c,t−j] (FFT for long kernels). */
+    public Tensor causalConv(Tensor kernel) { return FftConv.causalConv(this, kernel); }
 
     // ---------------------------------------------------------------- linear algebra
 

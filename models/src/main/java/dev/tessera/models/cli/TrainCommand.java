@@ -138,8 +138,9 @@ final class TrainCommand implements Callable<Integer> {
             + " e.g. 1@1,2@2,1@1/linear/linear: the middle layers run on a sequence shortened k times (sets the layer count).")
     String hourglass;
 
-    @Option(names = "--mixer", description = "A token mixer in place of attention in every layer (llama, gpt2): lru (E11), qrnn (E14), sru (E13); each"
-            + " decodes with an O(1) recurrent state. gmlp (E2), mlp_mixer (E3), shift (E4), pool (E18) and hypermixer (E5) have a causal form"
+    @Option(names = "--mixer", description = "A token mixer in place of attention in every layer (llama, gpt2): lru (E11), qrnn (E14), sru (E13),"
+            + " bytenet (E26), talk (E23); each decodes with an O(1) recurrent state; long_conv (E22), hyena (E9), sgconv (E21) and ckconv (E24)"
+            + " decode from their last K inputs. gmlp (E2), mlp_mixer (E3), shift (E4), pool (E18) and hypermixer (E5) have a causal form"
             + " too. In bert: a bidirectional mixer, fnet (E7), global_filter (E8), fno (E28), or gmlp / mlp_mixer / shift mode=spatial / pool"
             + " / hypermixer with causal=false.")
     String mixer;

@@ -37,7 +37,20 @@ public enum MixerKind {
     /** E28: the Fourier Neural Operator's spectral convolution (Li et al. 2021); bidirectional only. */
     FNO("fno", SpectralConv.Options.class, Map.of("modes", "8")),
     /** E5: HyperMixer, token mixing with hypernetwork-generated weights (Mai et al. 2023); causal=false for the encoder. */
-    HYPERMIXER("hypermixer", HyperMixer.Options.class, Map.of("length", "512", "hidden", "0", "causal", "true"));
+    HYPERMIXER("hypermixer", HyperMixer.Options.class, Map.of("length", "512", "hidden", "0", "causal", "true")),
+    /** E22: simple long convolutions (Fu et al. 2023), squash and smooth regularised. */
+    LONG_CONV("long_conv", LongConv.Options.class, Map.of("length", "1024", "lambda", "0.001", "smooth", "1")),
+    /** E9: Hyena operator of order N (Poli et al. 2023), implicit filters, FFT long convolutions. */
+    HYENA("hyena", Hyena.Options.class, Map.of("order", "2", "length", "1024", "emb", "3", "hidden", "16", "depth", "2", "activation", "sin",
+            "decay", "true")),
+    /** E21: SGConv structured global convolution (Li et al. 2022). */
+    SGCONV("sgconv", SgConv.Options.class, Map.of("length", "1024", "size", "32", "alpha", "0.5")),
+    /** E26: ByteNet decoder stack of masked dilated convolutions (Kalchbrenner et al. 2016). */
+    BYTENET("bytenet", ByteNet.Options.class, Map.of("width", "3", "hidden", "0", "max_dilation", "16", "stacks", "1")),
+    /** E24: CKConv continuous kernel convolution (Romero et al. 2022), with FlexConv's Gaussian mask by default. */
+    CKCONV("ckconv", CkConv.Options.class, Map.of("length", "1024", "hidden", "32", "omega", "30", "mask", "true")),
+    /** E23: TaLK time-aware large kernel convolution (Lioutas and Guo 2020), causal. */
+    TALK("talk", Talk.Options.class, Map.of("heads", "1", "max_left", "15"));
 
     /** A chosen kind with its options record (of the kind's {@link #optionsType()}). */
     public record Spec(MixerKind kind, Record options) {
@@ -148,6 +161,12 @@ public enum MixerKind {
             case GLOBAL_FILTER -> new GlobalFilter(dim, (GlobalFilter.Options) options, dtype, g);
             case FNO -> new SpectralConv(dim, (SpectralConv.Options) options, dtype, g);
             case HYPERMIXER -> new HyperMixer(dim, (HyperMixer.Options) options, dtype, g);
+            case LONG_CONV -> new LongConv(dim, (LongConv.Options) options, dtype, g);
+            case HYENA -> new Hyena(dim, (Hyena.Options) options, dtype, g);
+            case SGCONV -> new SgConv(dim, (SgConv.Options) options, dtype, g);
+            case BYTENET -> new ByteNet(dim, (ByteNet.Options) options, dtype, g);
+            case CKCONV -> new CkConv(dim, (CkConv.Options) options, dtype, g);
+            case TALK -> new Talk(dim, (Talk.Options) options, dtype, g);
         };
     }
 }

@@ -1,0 +1,71 @@
+package dev.tessera.models;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.tessera.models.generate.Sampler;
+import dev.tessera.models.generate.TextGenerator;
+import dev.tessera.nn.mixer.LongConv;
+import dev.tessera.nn.mixer.MixerKind;
+import dev.tessera.tensor.Generator;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * E22 simple long convolutions in place of attention in Llama and GPT-2: decoding from the held
+ * inputs equals the full (FFT) forward, greedy generation equals recomputation, config.json and
+ * CLI switch, it learns.
+ */
+class LongConvModelTest {
+
+    private static ModelConfig llama(Map<String, ?> options) {
+        return Fixtures.llama().toBuilder().mixer(MixerKind.Spec.of("long_conv", options)).build();
+    }
+
+    @Test
+    void decodingFromHeldInputsEqualsTheFullForward() {
+        ModelConfig gpt2 = Fixtures.gpt2().toBuilder().mixer(MixerKind.Spec.of("long_conv", Map.of("length", "16"))).build();
+        for (ModelConfig c : List.of(llama(Map.of("length", "6")), gpt2)) {
+            int k = ((LongConv.Options) c.mixer().options()).length();
+            LruModelTest.decodes(c, state -> assertTrue(state[0].size(1) <= k, "at most the last K inputs, got " + state[0].size(1)));
+        }
+    }
+
+    @Test
+    void generationFromTheStateEqualsRecomputation() {
+        LanguageModel m = Models.create(llama(Map.of("length", "8")), new Generator(63));
+        int[] prompt = {3, 1, 4, 1};
+        int[] cached = new TextGenerator(m).generate(prompt, 10, Sampler.greedy(), new Generator(1), -1, tok -> { }).tokens();
+        assertArrayEquals(Fixtures.greedyByRecomputation(m, prompt, 10), cached);
+    }
+
+    @Test
+    void shortTrainingRunLowersTheLoss() {
+        LanguageModel m = Models.create(llama(Map.of("length", "16")), new Generator(64));
+        double[] loss = Fixtures.train(m, 20, 1e-2, 50);
+        assertTrue(loss[1] < 0.7 * loss[0], "loss " + loss[0] + " -> " + loss[1]);
+    }
+
+    @Test
+    void configJsonRoundTripAndParameterNames() {
+        ModelConfig c = llama(Map.of("length", "12", "lambda", "0.01", "smooth", "2"));
+        assertEquals("long_conv", c.toHuggingFace().get("tessera").get("mixer").asText());
+        assertEquals(c, ModelConfig.fromJson(c.toJson()));
+        assertEquals(new LongConv.Options(12, 0.01, 2), c.mixer().options());
+        var state = Models.create(c, new Generator(1)).stateDict();
+        assertArrayEquals(new int[] {c.dim(), 12}, state.get("model.layers.0.mixer.filter").shape());
+        assertTrue(state.containsKey("model.layers.1.mixer.D") && state.keySet().stream().noneMatch(n -> n.contains("self_attn")),
+                state.keySet().toString());
+    }
+
+    @Test
+    void switchedOnFromTheCommandLine(@TempDir Path dir) throws IOException {
+        ModelConfig c = CliTrainRun.trainedConfig(dir, 65, "--mixer", "long_conv", "--mixer-option", "length=8");
+        assertEquals(MixerKind.Spec.of("long_conv", Map.of("length", "8")), c.mixer());
+    }
+}

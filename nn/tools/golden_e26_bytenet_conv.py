@@ -1,0 +1,42 @@
+"""Golden fixture for E26 ByteNet's masked dilated convolution: torch.nn.Conv1d(H, H, k, dilation=r)
+on the input left-padded by (k - 1) * r (causal), read by ByteNetGoldenTest. ByteNet itself is paper
+only (Kalchbrenner et al. 2016, REFERENCES.md); this checks the convolution it is built on.
+
+Run by hand (not in CI), from the repository root:
+    ~/venvs/peers/bin/python nn/tools/golden_e26_bytenet_conv.py
+Writes nn/src/test/resources/golden/e26/dilated_conv.safetensors (F64, layout (B, T, H)), for each
+dilation r in 1, 2, 4 (prefix "r<r>."):
+  weight (H, H, k), bias (H)   the Conv1d's parameters
+  x            the input (B, T, H)
+  out_weight   w, the loss is L = sum(out * w)
+  out          Conv1d(F.pad(x^T, ((k-1) r, 0)))^T          (B, T, H)
+  grad.x, grad.weight, grad.bias   dL/d(...)
+"""
+import os
+import torch
+import torch.nn.functional as F
+from safetensors.torch import save_file
+
+GOLDEN = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "src", "test", "resources", "golden")
+
+
+def main():
+    torch.manual_seed(26)
+    B, T, H, K = 2, 11, 3, 3
+    tensors = {}
+    for r in (1, 2, 4):
+        conv = torch.nn.Conv1d(H, H, K, dilation=r).double()
+        x = torch.randn(B, T, H, dtype=torch.float64, requires_grad=True)
+        w = torch.randn(B, T, H, dtype=torch.float64)
+        out = conv(F.pad(x.transpose(1, 2), ((K - 1) * r, 0))).transpose(1, 2)
+        (out * w).sum().backward()
+        for name, t in {"weight": conv.weight, "bias": conv.bias, "x": x, "out_weight": w, "out": out, "grad.x": x.grad,
+                        "grad.weight": conv.weight.grad, "grad.bias": conv.bias.grad}.items():
+            tensors["r%d.%s" % (r, name)] = t.detach().contiguous()
+    target = os.path.join(GOLDEN, "e26")
+    os.makedirs(target, exist_ok=True)
+    save_file(tensors, os.path.join(target, "dilated_conv.safetensors"), metadata={"source": "torch.nn.Conv1d(dilation=r), left padding"})
+
+
+if __name__ == "__main__":
+    main()
