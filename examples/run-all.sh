@@ -23,7 +23,7 @@ start=$SECONDS
 # build's one run of javadoc, so a doc comment javadoc rejects fails CI, not the next release
 "${mvn[@]}" -f "$root/pom.xml" -pl '!bench' -Dmaven.test.skip=true -Dtessera.javadoc install
 
-build() { "${mvn[@]}" -f "$root/examples/$1/pom.xml" -Dtessera.version="$version" -Dmaven.test.skip=true package; }
+build() { "${mvn[@]}" -f "$root/examples/$1/pom.xml" -Dtessera.version="$version" -Dmaven.test.skip=true clean package; }
 java=("$JAVA_HOME/bin/java")
 
 # (a) MLP, on the module path: its module-info requires dev.tessera.nn, which brings autograd, tensor
@@ -42,6 +42,14 @@ build hf-service
 build custom-function
 ( cd "$root/examples/custom-function" && "${java[@]}" --add-modules jdk.incubator.vector \
     -cp "target/tessera-example-custom-function-1.0.jar:target/lib/*" example.custom.Main )
+
+# what the artifacts pull into an application at run time: no test framework (a dependency that
+# declares one in compile scope must be excluded in Tessera's POMs)
+leaked=$(cd "$root/examples" && ls */target/lib | grep -E '^(junit|opentest4j|apiguardian|jqwik)' | sort -u || true)
+if [ -n "$leaked" ]; then
+  echo "examples: test libraries on an application's runtime class path: $(echo $leaked)" >&2
+  exit 1
+fi
 
 if [ "$had_home_tessera" = no ] && [ -e "$home_repo/dev/tessera" ]; then
   rm -rf "$home_repo/dev/tessera"
