@@ -49,13 +49,13 @@ public final class Init {
         return t;
     }
 
-    /** Glorot & Bengio 2010: U(±gain·√(6/(fanIn+fanOut))). */
+    /** Glorot &amp; Bengio 2010: U(±gain·√(6/(fanIn+fanOut))). */
     public static Tensor xavierUniform(Generator g, double gain, int fanOut, int fanIn) {
         double bound = gain * Math.sqrt(6.0 / (fanIn + fanOut));
         return uniform(g, -bound, bound, fanOut, fanIn);
     }
 
-    /** Glorot & Bengio 2010: N(0, gain²·2/(fanIn+fanOut)). */
+    /** Glorot &amp; Bengio 2010: N(0, gain²·2/(fanIn+fanOut)). */
     public static Tensor xavierNormal(Generator g, double gain, int fanOut, int fanIn) {
         return normal(g, gain * Math.sqrt(2.0 / (fanIn + fanOut)), fanOut, fanIn);
     }
