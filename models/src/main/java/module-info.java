@@ -12,6 +12,9 @@ module dev.tessera.models {
     requires info.picocli;
     requires org.knowm.xchart;
     requires java.desktop; // LossPlot writes PNGs through java.awt.image
+    // bench train reports heap bytes allocated per step through HotSpot's ThreadMXBean where the JDK has it
+    requires java.management;
+    requires static jdk.management;
 
     exports dev.tessera.models;
     exports dev.tessera.models.cli;

@@ -90,10 +90,17 @@ public final class Tensor {
         return full(value, DType.F32);
     }
 
+    /**
+     * A tensor holding a copy of {@code data} in {@code shape}. Without a shape: one value gives a
+     * 0-d tensor (shape {@code []}, PyTorch's {@code torch.tensor(v)}, read with {@link #item()};
+     * {@code getDouble(0)} throws because there is no dimension 0), more values a 1-d tensor. Pass
+     * the shape for a 1-d tensor of one element: {@code Tensor.of(new float[] {v}, 1)}.
+     */
     public static Tensor of(float[] data, int... shape) {
         return of(Storage.wrap(DType.F32, data.clone()), shape.length == 0 && data.length != 1 ? new int[] {data.length} : shape);
     }
 
+    /** As {@link #of(float[], int...)}: one value and no shape is 0-d. */
     public static Tensor of(double[] data, int... shape) {
         return of(Storage.wrap(DType.F64, data.clone()), shape.length == 0 && data.length != 1 ? new int[] {data.length} : shape);
     }
@@ -102,6 +109,7 @@ public final class Tensor {
         return of(Storage.wrap(DType.I32, data.clone()), shape.length == 0 && data.length != 1 ? new int[] {data.length} : shape);
     }
 
+    /** As {@link #of(float[], int...)}: one value and no shape is 0-d. */
     public static Tensor of(long[] data, int... shape) {
         return of(Storage.wrap(DType.I64, data.clone()), shape.length == 0 && data.length != 1 ? new int[] {data.length} : shape);
     }
@@ -825,6 +833,14 @@ public final class Tensor {
 
     // ---------------------------------------------------------------- reductions
 
+    /*
+     * Reductions. dims: the dimensions to reduce (negative counts from the end); none reduces all of
+     * them, to a 0-d tensor (as torch.sum(x) does). keepDim, where given, comes first and keeps each
+     * reduced dimension with size 1, so the result broadcasts against this tensor. max/min return the
+     * values only (argmax/argmin give the indices).
+     */
+
+    /** Σ over {@code dims} (all of them, to a 0-d tensor, when none are given). */
     public Tensor sum(int... dims) { return Reductions.reduce(ReduceOp.SUM, this, dims, false); }
     public Tensor sum(boolean keepDim, int... dims) { return Reductions.reduce(ReduceOp.SUM, this, dims, keepDim); }
     public Tensor prod(boolean keepDim, int... dims) { return Reductions.reduce(ReduceOp.PROD, this, dims, keepDim); }

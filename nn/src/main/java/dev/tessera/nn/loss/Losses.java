@@ -35,8 +35,9 @@ public final class Losses {
      * ∂loss/∂z_{n,c} = (p_{n,c} − (1 − ε)·[c = t_n] − ε/C) / count on kept rows, 0 on ignored ones.
      * {@link #crossEntropyFused} computes the same in one pass with less memory.
      *
-     * @param logits (N, C) or (B, T, C), floating
-     * @param targets (N) or (B, T) class ids, I64 (or I32), each in [0, C) or {@code ignoreIndex}
+     * @param logits (..., C), floating: classes in the last dimension, any leading shape ((C), (N, C), (B, T, C), ...)
+     * @param targets the leading shape of the logits (0-d for (C) logits), class ids, I64 (or I32), each in [0, C) or
+     *     {@code ignoreIndex}
      */
     public static Variable crossEntropy(Variable logits, Tensor targets, int ignoreIndex, double labelSmoothing) {
         return crossEntropy(logits, targets, ignoreIndex, labelSmoothing, Reduction.MEAN);
@@ -98,8 +99,8 @@ public final class Losses {
     /** Validates the arguments and returns the targets as longs in row order. */
     private static long[] checkCrossEntropy(Variable logits, Tensor targets, int ignoreIndex, double labelSmoothing) {
         String op = "crossEntropy";
-        if (logits.rank() != 2 && logits.rank() != 3) {
-            throw new IllegalArgumentException(op + ": logits must be (N, C) or (B, T, C), got " + Arrays.toString(logits.shape()));
+        if (logits.rank() < 1) {
+            throw new IllegalArgumentException(op + ": logits must have a class dimension (..., C), got a 0-d tensor");
         }
         if (!logits.dtype().isFloating()) {
             throw new IllegalArgumentException(op + ": logits must be floating, got " + logits.dtype());

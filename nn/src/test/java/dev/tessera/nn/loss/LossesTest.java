@@ -121,6 +121,26 @@ class LossesTest {
         assertThrows(IllegalArgumentException.class, () -> Losses.crossEntropy(Variable.constant(Tensor.zeros(DType.F32, 4)), t));
     }
 
+    /** Classes in the last dimension, any leading shape: (C) with a 0-d target, and (2, 3, 2, C) equal to its flattened (12, C). */
+    @Test
+    void crossEntropyTakesAnyLeadingShape() {
+        Generator g = new Generator(7);
+        Tensor logits = Tensor.randn(g, DType.F64, 2, 3, 2, 5);
+        Tensor targets = Tensor.randint(g, 0, 5, DType.I64, 2, 3, 2);
+        double flat = Losses.crossEntropy(Variable.constant(logits.reshape(12, 5)), targets.reshape(12)).item();
+        assertEquals(flat, Losses.crossEntropy(Variable.constant(logits), targets).item(), 1e-12);
+        assertEquals(flat, Losses.crossEntropyFused(Variable.constant(logits), targets, -100, 0).item(), 1e-12);
+        Variable none = Losses.crossEntropy(Variable.constant(logits), targets, -100, 0, Losses.Reduction.NONE);
+        assertArrayEquals(new int[] {2, 3, 2}, none.shape());
+        GradCheck.check(v -> Losses.crossEntropy(v[0], targets), logits);
+
+        Tensor one = Tensor.of(new double[] {0.5, -1, 2}, 3);
+        double expected = -(-1 - Math.log(Math.exp(0.5) + Math.exp(-1) + Math.exp(2)));
+        assertEquals(expected, Losses.crossEntropy(Variable.constant(one), Tensor.of(new long[] {1})).item(), 1e-12, "(C) logits, 0-d target");
+        var zeroD = assertThrows(IllegalArgumentException.class, () -> Losses.crossEntropy(Variable.constant(Tensor.scalar(1.0)), Tensor.of(new long[] {0})));
+        assertEquals("crossEntropy: logits must have a class dimension (..., C), got a 0-d tensor", zeroD.getMessage());
+    }
+
     @Property(tries = 50)
     void zLossMatchesReference(@ForAll long seed) {
         Generator g = new Generator(seed);
