@@ -77,6 +77,11 @@ public final class FlashAttention {
         return packed + 4L * BR * BC + (long) BR * p.valueDim + 3L * p.queries;
     }
 
+    /** The largest single scratch array a task allocates, in floats: packed Kᵀ or Vᵀ, a block, or a per-row vector. */
+    public static long largestArrayFloats(Problem p) {
+        return Math.max(Math.max((long) p.headDim, p.valueDim) * p.paddedKeys(), Math.max((long) BR * Math.max(BC, p.valueDim), p.queries));
+    }
+
     /** out (B, H, T, Dv) and the rows' logsumexps lse (B, H, T); −∞ and a zero row where a row may see no key. */
     public static void forward(Problem p, float[] q, float[] k, float[] v, float[] out, float[] lse) {
         int[][] spans = spans(p);
