@@ -83,8 +83,8 @@ public final class SoftmaxAttention extends Module implements AttentionKernel {
         return this;
     }
 
-    /** For tests and A/B: whether training's causal F32 case takes the fused kernel. */
-    SoftmaxAttention withFlash(boolean on) {
+    /** For tests and A/B benchmarks: whether training's causal F32 case takes the fused kernel. */
+    public SoftmaxAttention withFlash(boolean on) {
         flash = on;
         return this;
     }
