@@ -25,8 +25,8 @@ import jdk.incubator.vector.VectorSpecies;
  *   dS = P ⊙ (dP − Δ);   dQ_r += α·dS·K_c;   dK_c += α·dSᵀ·Q_r
  * </pre>
  * Every product is one small GEMM, C += A·B with B's rows contiguous: the scores use Kᵀ packed
- * once per head (D × S, zero-padded to whole key blocks) and dP uses Vᵀ likewise, so a 4-row ×
- * 2-vector register tile broadcasts four A scalars against each loaded B vector. Exponentials are
+ * once per head (D × S, zero-padded to whole key blocks) and dP uses Vᵀ likewise, so a 6-row ×
+ * 2-vector register tile broadcasts six A scalars against each loaded B vector. Exponentials are
  * {@link VectorMath#exp}, which gives the same bits in every JIT tier. Only the logsumexp L (B·H·T)
  * is kept between forward and backward; scratch is O(D·S + BR·BC) per (batch, head), never T×S.
  *
@@ -141,7 +141,6 @@ public final class FlashAttention {
         private final long[] doc;
         private final float[] scores = new float[BR * BC];
         private final float[] probs = new float[BR * BC];
-        private final float[] transposed = new float[BC * BR];
 
         Task(Problem p, int bh, int[] lo, int[] hi) {
             this.p = p;
@@ -186,7 +185,7 @@ public final class FlashAttention {
                             scale(acc, r * dv, dv, correction);
                         }
                     }
-                    mulAdd(probs, 0, BC, v, vBase + c0 * dv, dv, acc, 0, dv, rows, dv, cols);
+                    mulAdd(probs, 0, BC, 1, v, vBase + c0 * dv, dv, acc, 0, dv, rows, dv, cols);
                 }
                 for (int r = 0; r < rows; r++) {
                     int row = r0 + r;
@@ -236,19 +235,17 @@ public final class FlashAttention {
                             expShifted(r, rowLse, padded(cols));
                         }
                     }
-                    transpose(probs, rows, cols);
-                    mulAdd(transposed, 0, BR, dOut, (rowBase + r0) * dv, dv, dvv, vBase + c0 * dv, dv, cols, dv, rows);
+                    mulAdd(probs, 0, 1, BC, dOut, (rowBase + r0) * dv, dv, dvv, vBase + c0 * dv, dv, cols, dv, rows); // Pᵀ·dO
                     Arrays.fill(dp, 0f);
-                    mulAdd(dOut, (rowBase + r0) * dv, dv, vt, c0, sp, dp, 0, BC, rows, padded(cols), dv);
+                    mulAdd(dOut, (rowBase + r0) * dv, dv, 1, vt, c0, sp, dp, 0, BC, rows, padded(cols), dv);
                     for (int r = 0; r < rows; r++) {
                         float dl = delta[r0 + r];
                         for (int c = r * BC, end = c + cols; c < end; c++) {
                             probs[c] = alpha * probs[c] * (dp[c] - dl); // α·dS, in place of P
                         }
                     }
-                    mulAdd(probs, 0, BC, k, kBase + c0 * d, d, dq, qBase + r0 * d, d, rows, d, cols);
-                    transpose(probs, rows, cols);
-                    mulAdd(transposed, 0, BR, q, qBase + r0 * d, d, dk, kBase + c0 * d, d, cols, d, rows);
+                    mulAdd(probs, 0, BC, 1, k, kBase + c0 * d, d, dq, qBase + r0 * d, d, rows, d, cols);
+                    mulAdd(probs, 0, 1, BC, q, qBase + r0 * d, d, dk, kBase + c0 * d, d, cols, d, rows); // α·dSᵀ·Q
                 }
             }
         }
@@ -274,7 +271,7 @@ public final class FlashAttention {
         /** scores[r][·] = rows r0 … of q times keys c0 … c0+BC−1 (padded Kᵀ columns give 0). */
         private void scores(float[] q, float[] kt, int r0, int rows, int c0) {
             Arrays.fill(scores, 0f);
-            mulAdd(q, qBase + r0 * d, d, kt, c0, sp, scores, 0, BC, rows, padded(Math.min(BC, s - c0)), d);
+            mulAdd(q, qBase + r0 * d, d, 1, kt, c0, sp, scores, 0, BC, rows, padded(Math.min(BC, s - c0)), d);
         }
 
         /**
@@ -324,32 +321,27 @@ public final class FlashAttention {
             return max;
         }
 
-        /** probs row r = e^(probs row r − shift) over the block's {@code width} padded columns; returns their sum in key order. */
+        /**
+         * probs row r = e^(probs row r − shift) over the block's {@code width} padded columns; returns
+         * their sum (lane sums of the vectors, the lanes then added in a fixed order; the scalar twin in key order).
+         */
         private double expShifted(int r, float shift, int width) {
             int base = r * BC;
-            int c = 0;
             if (Simd.ENABLED) {
-                for (; c < width; c += S.length()) {
-                    VectorMath.exp(FloatVector.fromArray(S, probs, base + c).sub(shift)).intoArray(probs, base + c);
+                FloatVector sum = FloatVector.zero(S);
+                for (int c = 0; c < width; c += S.length()) {
+                    FloatVector e = VectorMath.exp(FloatVector.fromArray(S, probs, base + c).sub(shift));
+                    e.intoArray(probs, base + c);
+                    sum = sum.add(e);
                 }
-            }
-            for (; c < width; c++) {
-                probs[base + c] = (float) StrictMath.exp(probs[base + c] - shift);
+                return Simd.sumLanesInOrder(sum);
             }
             double sum = 0;
-            for (int j = base; j < base + width; j++) {
-                sum += probs[j];
+            for (int c = base; c < base + width; c++) {
+                probs[c] = (float) StrictMath.exp(probs[c] - shift);
+                sum += probs[c];
             }
             return sum;
-        }
-
-        /** transposed (cols × BR) = probs (rows × BC)ᵀ, only the block's real rows and columns. */
-        private void transpose(float[] a, int rows, int cols) {
-            for (int r = 0; r < rows; r++) {
-                for (int c = 0; c < cols; c++) {
-                    transposed[c * BR + r] = a[r * BC + c];
-                }
-            }
         }
 
         /** (n × sp) = the (s × n) rows at base transposed, zero past s. */
@@ -377,27 +369,29 @@ public final class FlashAttention {
     }
 
     /**
-     * C (m × n, row stride ldc) += A (m × kk, stride lda) · B (kk × n, stride ldb): 4 rows × 2
-     * vectors per register tile, then single rows and vectors, then scalar columns. Each C element
+     * C (m × n, row stride ldc) += A (m × kk) · B (kk × n, row stride ldb), A's element (i, x) at
+     * {@code ao + i·ars + x·acs} (so ars = 1, acs = lda reads a stored matrix transposed): 6 rows ×
+     * 2 vectors per register tile, then single rows and vectors, then scalar columns. Each C element
      * accumulates its kk products in order, one fused multiply-add each.
      */
-    static void mulAdd(float[] a, int ao, int lda, float[] b, int bo, int ldb, float[] c, int co, int ldc, int m, int n, int kk) {
+    static void mulAdd(float[] a, int ao, int ars, int acs, float[] b, int bo, int ldb, float[] c, int co, int ldc, int m, int n,
+            int kk) {
         int j = 0;
         if (Simd.ENABLED) {
             int lanes = S.length();
             for (; j + 2 * lanes <= n; j += 2 * lanes) {
                 int i = 0;
-                for (; i + 4 <= m; i += 4) {
-                    tile4x2(a, ao + i * lda, lda, b, bo + j, ldb, c, co + i * ldc + j, ldc, kk);
+                for (; i + 6 <= m; i += 6) {
+                    tile6x2(a, ao + i * ars, ars, acs, b, bo + j, ldb, c, co + i * ldc + j, ldc, kk);
                 }
                 for (; i < m; i++) {
-                    tile1x1(a, ao + i * lda, b, bo + j, ldb, c, co + i * ldc + j, kk);
-                    tile1x1(a, ao + i * lda, b, bo + j + lanes, ldb, c, co + i * ldc + j + lanes, kk);
+                    tile1x1(a, ao + i * ars, acs, b, bo + j, ldb, c, co + i * ldc + j, kk);
+                    tile1x1(a, ao + i * ars, acs, b, bo + j + lanes, ldb, c, co + i * ldc + j + lanes, kk);
                 }
             }
             for (; j + lanes <= n; j += lanes) {
                 for (int i = 0; i < m; i++) {
-                    tile1x1(a, ao + i * lda, b, bo + j, ldb, c, co + i * ldc + j, kk);
+                    tile1x1(a, ao + i * ars, acs, b, bo + j, ldb, c, co + i * ldc + j, kk);
                 }
             }
         }
@@ -405,34 +399,43 @@ public final class FlashAttention {
             for (int jj = j; jj < n; jj++) {
                 float sum = c[co + i * ldc + jj];
                 for (int x = 0; x < kk; x++) {
-                    sum = Math.fma(a[ao + i * lda + x], b[bo + x * ldb + jj], sum);
+                    sum = Math.fma(a[ao + i * ars + x * acs], b[bo + x * ldb + jj], sum);
                 }
                 c[co + i * ldc + jj] = sum;
             }
         }
     }
 
-    private static void tile4x2(float[] a, int ao, int lda, float[] b, int bo, int ldb, float[] c, int co, int ldc, int kk) {
+    private static void tile6x2(float[] a, int ao, int ars, int acs, float[] b, int bo, int ldb, float[] c, int co, int ldc, int kk) {
         int l = S.length();
         FloatVector c00 = FloatVector.fromArray(S, c, co), c01 = FloatVector.fromArray(S, c, co + l);
         FloatVector c10 = FloatVector.fromArray(S, c, co + ldc), c11 = FloatVector.fromArray(S, c, co + ldc + l);
         FloatVector c20 = FloatVector.fromArray(S, c, co + 2 * ldc), c21 = FloatVector.fromArray(S, c, co + 2 * ldc + l);
         FloatVector c30 = FloatVector.fromArray(S, c, co + 3 * ldc), c31 = FloatVector.fromArray(S, c, co + 3 * ldc + l);
+        FloatVector c40 = FloatVector.fromArray(S, c, co + 4 * ldc), c41 = FloatVector.fromArray(S, c, co + 4 * ldc + l);
+        FloatVector c50 = FloatVector.fromArray(S, c, co + 5 * ldc), c51 = FloatVector.fromArray(S, c, co + 5 * ldc + l);
         for (int x = 0; x < kk; x++) {
             int bx = bo + x * ldb;
+            int ax = ao + x * acs;
             FloatVector b0 = FloatVector.fromArray(S, b, bx), b1 = FloatVector.fromArray(S, b, bx + l);
-            FloatVector a0 = FloatVector.broadcast(S, a[ao + x]);
+            FloatVector a0 = FloatVector.broadcast(S, a[ax]);
             c00 = b0.fma(a0, c00);
             c01 = b1.fma(a0, c01);
-            FloatVector a1 = FloatVector.broadcast(S, a[ao + lda + x]);
+            FloatVector a1 = FloatVector.broadcast(S, a[ax + ars]);
             c10 = b0.fma(a1, c10);
             c11 = b1.fma(a1, c11);
-            FloatVector a2 = FloatVector.broadcast(S, a[ao + 2 * lda + x]);
+            FloatVector a2 = FloatVector.broadcast(S, a[ax + 2 * ars]);
             c20 = b0.fma(a2, c20);
             c21 = b1.fma(a2, c21);
-            FloatVector a3 = FloatVector.broadcast(S, a[ao + 3 * lda + x]);
+            FloatVector a3 = FloatVector.broadcast(S, a[ax + 3 * ars]);
             c30 = b0.fma(a3, c30);
             c31 = b1.fma(a3, c31);
+            FloatVector a4 = FloatVector.broadcast(S, a[ax + 4 * ars]);
+            c40 = b0.fma(a4, c40);
+            c41 = b1.fma(a4, c41);
+            FloatVector a5 = FloatVector.broadcast(S, a[ax + 5 * ars]);
+            c50 = b0.fma(a5, c50);
+            c51 = b1.fma(a5, c51);
         }
         c00.intoArray(c, co);
         c01.intoArray(c, co + l);
@@ -442,12 +445,16 @@ public final class FlashAttention {
         c21.intoArray(c, co + 2 * ldc + l);
         c30.intoArray(c, co + 3 * ldc);
         c31.intoArray(c, co + 3 * ldc + l);
+        c40.intoArray(c, co + 4 * ldc);
+        c41.intoArray(c, co + 4 * ldc + l);
+        c50.intoArray(c, co + 5 * ldc);
+        c51.intoArray(c, co + 5 * ldc + l);
     }
 
-    private static void tile1x1(float[] a, int ao, float[] b, int bo, int ldb, float[] c, int co, int kk) {
+    private static void tile1x1(float[] a, int ao, int acs, float[] b, int bo, int ldb, float[] c, int co, int kk) {
         FloatVector acc = FloatVector.fromArray(S, c, co);
         for (int x = 0; x < kk; x++) {
-            acc = FloatVector.fromArray(S, b, bo + x * ldb).fma(FloatVector.broadcast(S, a[ao + x]), acc);
+            acc = FloatVector.fromArray(S, b, bo + x * ldb).fma(FloatVector.broadcast(S, a[ao + x * acs]), acc);
         }
         acc.intoArray(c, co);
     }

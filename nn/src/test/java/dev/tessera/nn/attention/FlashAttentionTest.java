@@ -35,7 +35,7 @@ class FlashAttentionTest {
         return Arbitraries.of(16, 64, 5);
     }
 
-    @Property(tries = 12)
+    @Property(tries = 8)
     void trainingCaseEqualsComposite(@ForAll @IntRange(min = 1, max = 2) int b, @ForAll @IntRange(min = 1, max = 2) int h,
             @ForAll @IntRange(min = 1, max = 150) int t, @ForAll("headDims") int d, @ForAll boolean documents, @ForAll long seed) {
         Generator g = new Generator(seed);
@@ -45,7 +45,7 @@ class FlashAttentionTest {
         assertMatchesComposite(g, fused, b, h, t, t, d, d, mask, "flash_attention");
     }
 
-    @Property(tries = 12)
+    @Property(tries = 8)
     void generalMasksEqualComposite(@ForAll @IntRange(min = 1, max = 70) int t, @ForAll @IntRange(min = 0, max = 80) int extraKeys,
             @ForAll("headDims") int d, @ForAll @IntRange(min = 1, max = 20) int dv, @ForAll boolean causal,
             @ForAll boolean documents, @ForAll long seed) {
