@@ -3,6 +3,7 @@ package dev.tessera.nn.attention;
 import dev.tessera.autograd.CustomFunction;
 import dev.tessera.autograd.Variable;
 import dev.tessera.tensor.DType;
+import dev.tessera.tensor.FlashAttention;
 import dev.tessera.tensor.Parallel;
 import dev.tessera.tensor.Tensor;
 import java.util.concurrent.atomic.AtomicLong;
@@ -31,8 +32,10 @@ import java.util.concurrent.atomic.AtomicLong;
  * each (batch, head) task holds one block of {@code keyBlock} scores and one D-vector accumulator:
  * O(T·D + block), never O(T·S), in forward and in backward alike. Every scratch array goes through
  * one allocator that records the largest request ({@link #peakScratchElements()}), which the tests
- * use to show no T×S buffer exists. Arithmetic is in double (inputs are read exactly, so F64 inputs
- * compute in F64); outputs and gradients come back in the inputs' dtype. A fully masked row yields
+ * use to show no T×S buffer exists. F32 inputs take {@link FlashAttention}, the same algorithm in
+ * F32 on the Vector API (FlashAttention-2's loop order, 64-row × 64-key blocks as register-tiled
+ * GEMMs; see {@link FlashAttentionFunction}), whose largest scratch array is recorded likewise. F64
+ * inputs take the scalar kernel below, in double; outputs and gradients come back in the inputs' dtype. A fully masked row yields
  * zeros (naive softmax would give NaN). (batch, head) pairs run in parallel, each sequentially, so
  * results are bitwise deterministic for any thread count.
  */
@@ -44,6 +47,7 @@ public final class MemoryEfficientAttention implements AttentionKernel {
         this(64);
     }
 
+    /** @param keyBlock keys per block of the double kernel (F64 inputs); F32 inputs take {@link FlashAttention}'s fixed blocks */
     public MemoryEfficientAttention(int keyBlock) {
         if (keyBlock <= 0) {
             throw new IllegalArgumentException("MemoryEfficientAttention: keyBlock must be positive, got " + keyBlock);
@@ -63,6 +67,14 @@ public final class MemoryEfficientAttention implements AttentionKernel {
     @Override
     public Variable attend(Variable q, Variable k, Variable v, AttentionMask mask) {
         KernelSupport.checkShapes("MemoryEfficientAttention", q, k, v, mask);
+        if (q.dtype() == DType.F32) { // the Vector-API kernel, in fixed 64-key blocks
+            FlashAttentionFunction fn = new FlashAttentionFunction(1 / Math.sqrt(q.size(3)), mask);
+            long outputs = (long) q.size(0) * q.size(1) * q.size(2) * v.size(3);
+            long inputs = Math.max(q.data().numel(), Math.max(k.data().numel(), v.data().numel()));
+            long kernel = FlashAttention.largestArrayFloats(fn.problem(q.shape(), k.size(2), v.size(3)));
+            peakScratch.accumulateAndGet(Math.max(kernel, Math.max(inputs, outputs)), Math::max);
+            return fn.call(q, k, v);
+        }
         return new Fn(mask).call(q, k, v);
     }
 

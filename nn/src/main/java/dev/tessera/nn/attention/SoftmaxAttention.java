@@ -3,6 +3,7 @@ package dev.tessera.nn.attention;
 import dev.tessera.autograd.Variable;
 import dev.tessera.nn.Dropout;
 import dev.tessera.nn.Module;
+import dev.tessera.tensor.DType;
 import dev.tessera.tensor.Generator;
 import dev.tessera.tensor.Tensor;
 
@@ -23,10 +24,18 @@ public final class SoftmaxAttention extends Module implements AttentionKernel {
      */
     static final int CAUSAL_BLOCK = Integer.getInteger("tessera.attention.causalBlock", 128);
 
+    /**
+     * Whether training's causal F32 attention takes the fused kernel ({@link FlashAttentionFunction})
+     * rather than {@link CausalBlockAttention}'s batched GEMMs: {@code -Dtessera.attention.flash=false}
+     * selects the latter, for A/B runs.
+     */
+    static final boolean FLASH = Boolean.parseBoolean(System.getProperty("tessera.attention.flash", "true"));
+
     private final double scale;
     private final double softCap;
     private final Dropout dropout;
     private int causalBlock = CAUSAL_BLOCK;
+    private boolean flash = FLASH;
 
     /**
      * @param scale the score scale α, or NaN for 1/√d of the given queries
@@ -58,6 +67,9 @@ public final class SoftmaxAttention extends Module implements AttentionKernel {
         }
         if (softCap == 0 && mask != null && mask.causal() && mask.queryOffset() == 0 && t == s && t > causalBlock
                 && (dropout.p() == 0 || !dropout.isTraining())) { // training's case: causal, no cache, no dropout
+            if (flash && q.dtype() == DType.F32 && k.dtype() == DType.F32 && v.dtype() == DType.F32) {
+                return new FlashAttentionFunction(alpha, mask).call(q, k, v);
+            }
             return new CausalBlockAttention(alpha, mask, causalBlock).call(q, k, v);
         }
         if (softCap == 0 && mask != null && mask.masksAnything()) { // the common case, fused: scale, mask and softmax at once
@@ -83,6 +95,12 @@ public final class SoftmaxAttention extends Module implements AttentionKernel {
     /** For tests: a smaller block makes short sequences take the causal-block path. */
     SoftmaxAttention withCausalBlock(int rows) {
         causalBlock = rows;
+        return this;
+    }
+
+    /** For tests and A/B benchmarks: whether training's causal F32 case takes the fused kernel. */
+    public SoftmaxAttention withFlash(boolean on) {
+        flash = on;
         return this;
     }
 
