@@ -20,7 +20,11 @@ public enum MixerKind {
     /** E14: Quasi-Recurrent Neural Network (Bradbury et al. 2017). */
     QRNN("qrnn", Qrnn.Options.class, Map.of("window", "2", "hidden", "0")),
     /** E13: Simple Recurrent Unit (Lei et al. 2018), with the v ⊙ c peephole terms. */
-    SRU("sru", Sru.Options.class, Map.of("forget_bias", "0"));
+    SRU("sru", Sru.Options.class, Map.of("forget_bias", "0")),
+    /** E10: S4D diagonal state space (Gu et al. 2022), convolution view for training, recurrence for decoding. */
+    S4D("s4d", S4d.Options.class, Map.of("state", "64", "dt_min", "0.001", "dt_max", "0.1")),
+    /** E10: S5 MIMO diagonal state space with a parallel scan (Smith et al. 2023). */
+    S5("s5", dev.tessera.nn.mixer.S5.Options.class, Map.of("state", "0", "dt_min", "0.001", "dt_max", "0.1"));
 
     /** A chosen kind with its options record (of the kind's {@link #optionsType()}). */
     public record Spec(MixerKind kind, Record options) {
@@ -99,6 +103,8 @@ public enum MixerKind {
             case LRU -> new Lru(dim, (Lru.Options) options, dtype, g);
             case QRNN -> new Qrnn(dim, (Qrnn.Options) options, dtype, g);
             case SRU -> new Sru(dim, (Sru.Options) options, dtype, g);
+            case S4D -> new S4d(dim, (S4d.Options) options, dtype, g);
+            case S5 -> new dev.tessera.nn.mixer.S5(dim, (dev.tessera.nn.mixer.S5.Options) options, dtype, g);
         };
     }
 }
