@@ -415,9 +415,15 @@ public final class Catalog {
                     "Rao et al. 2021, Global Filter Networks; Guibas et al. 2022, Adaptive Fourier Neural Operators"),
             todo("E9", "Hyena and H3 (long convolutions, FFT conv)",
                     "Poli et al. 2023, Hyena Hierarchy; Fu et al. 2023, Hungry Hungry Hippos"),
-            todo("E10", "S4D / S5 diagonal state spaces, parallel scan",
+            done("E10", "S4D / S5 diagonal state spaces, parallel scan",
                     "Gu et al. 2022, On the Parameterization and Initialization of Diagonal State Space Models; "
-                            + "Smith et al. 2023, Simplified State Space Layers"),
+                            + "Smith et al. 2023, Simplified State Space Layers",
+                    NN + "mixer.S4d", "--mixer s4d [--mixer-option state=N] [--mixer-option dt_min=Δ]"
+                            + " [--mixer-option dt_max=Δ] | --mixer s5 [--mixer-option state=P]", NN + "mixer.S4dTest",
+                    "S4D in mixer.S4d, S5 in mixer.S5 (mixer.S5Test); both replace attention in every layer of Llama (models.StateSpaceModelTest, which also trains one from the CLI and"
+                            + " generates from its checkpoint); S4D: FFT convolution with the Vandermonde kernel == recurrent scan =="
+                            + " chunked; S5: parallel scan == sequential recurrence == chunked; O(1) recurrent-state decoding; restart at"
+                            + " packed documents; S5 initialised S4D-Lin, not HiPPO-N (no eigensolver); no golden: paper-only (REFERENCES.md)"),
             done("E11", "LRU (Resurrecting RNNs)", "Orvieto et al. 2023, Resurrecting Recurrent Neural Networks for Long Sequences",
                     NN + "mixer.Lru", "--mixer lru [--mixer-option state=N] [--mixer-option r_min=r] [--mixer-option r_max=r]"
                             + " [--mixer-option max_phase=φ]", NN + "mixer.LruTest",
