@@ -4,7 +4,7 @@ import dev.tessera.autograd.Variable;
 import dev.tessera.tensor.Tensor;
 
 /**
- * The complex diagonal linear recurrence shared by the diagonal state spaces (E10 S4D and S5):
+ * The complex diagonal linear recurrence shared by the diagonal state spaces (E10 S4D and S5, E11 LRU):
  * x_t = a_t ⊙ x_{t−1} + b_t along dim 1 (time) of (B, T, …) tensors held as {real, imaginary}
  * parts, as a Hillis–Steele parallel scan (Blelloch 1990's associative operator
  * (a, b) ∘ (a', b') = (a·a', a·b' + b) applied log₂T times), so training costs log₂T elementwise
