@@ -24,7 +24,9 @@ public enum MixerKind {
     /** E10: S4D diagonal state space (Gu et al. 2022), convolution view for training, recurrence for decoding. */
     S4D("s4d", S4d.Options.class, Map.of("state", "64", "dt_min", "0.001", "dt_max", "0.1")),
     /** E10: S5 MIMO diagonal state space with a parallel scan (Smith et al. 2023). */
-    S5("s5", dev.tessera.nn.mixer.S5.Options.class, Map.of("state", "0", "dt_min", "0.001", "dt_max", "0.1"));
+    S5("s5", dev.tessera.nn.mixer.S5.Options.class, Map.of("state", "0", "dt_min", "0.001", "dt_max", "0.1")),
+    /** E12: RWKV-4 time mix (Peng et al. 2023): token shift + WKV, parallel softmax form for training, stable recurrence for decoding. */
+    RWKV("rwkv", Rwkv.Options.class, Map.of());
 
     /** A chosen kind with its options record (of the kind's {@link #optionsType()}). */
     public record Spec(MixerKind kind, Record options) {
@@ -105,6 +107,7 @@ public enum MixerKind {
             case SRU -> new Sru(dim, (Sru.Options) options, dtype, g);
             case S4D -> new S4d(dim, (S4d.Options) options, dtype, g);
             case S5 -> new dev.tessera.nn.mixer.S5(dim, (dev.tessera.nn.mixer.S5.Options) options, dtype, g);
+            case RWKV -> new Rwkv(dim, (Rwkv.Options) options, dtype, g);
         };
     }
 }
