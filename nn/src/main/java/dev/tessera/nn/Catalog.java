@@ -429,7 +429,12 @@ public final class Catalog {
                             + " [--mixer-option max_phase=φ]", NN + "mixer.LruTest",
                     "replaces attention in every layer of Llama or GPT-2 (models.LruModelTest); parallel scan == recurrence == chunked; O(1) recurrent-state"
                             + " decoding; restarts at packed documents; no golden: the exact LRU is paper-only (REFERENCES.md)"),
-            todo("E12", "RWKV time mix / channel mix", "Peng et al. 2023, RWKV: Reinventing RNNs for the Transformer Era"),
+            partial("E12", "RWKV time mix / channel mix", "Peng et al. 2023, RWKV: Reinventing RNNs for the Transformer Era",
+                    NN + "mixer.Rwkv", "--mixer rwkv", NN + "mixer.RwkvTest",
+                    "the channel mix (mixer.RwkvChannelMix, tested with the time mix) is not wired in place of the models' FFN, whose"
+                            + " blocks keep no per-layer state for its token shift; the RWKV-4 time mix replaces attention in every layer of"
+                            + " Llama or GPT-2 (models.RwkvModelTest): parallel softmax form == stable recurrence == chunked; O(1) state;"
+                            + " restarts at packed documents; golden from transformers RwkvSelfAttention/RwkvFeedForward (mixer.RwkvGoldenTest)"),
             partial("E13", "SRU / SRU++",
                     "Lei et al. 2018, Simple Recurrent Units for Highly Parallelizable Recurrence; "
                             + "Lei 2021, When Attention Meets Fast Recurrence",
