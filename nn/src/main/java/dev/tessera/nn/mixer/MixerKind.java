@@ -26,7 +26,9 @@ public enum MixerKind {
     /** E10: S5 MIMO diagonal state space with a parallel scan (Smith et al. 2023). */
     S5("s5", dev.tessera.nn.mixer.S5.Options.class, Map.of("state", "0", "dt_min", "0.001", "dt_max", "0.1")),
     /** E12: RWKV-4 time mix (Peng et al. 2023): token shift + WKV, parallel softmax form for training, stable recurrence for decoding. */
-    RWKV("rwkv", Rwkv.Options.class, Map.of());
+    RWKV("rwkv", Rwkv.Options.class, Map.of()),
+    /** E15: Legendre Memory Unit (Voelker et al. 2019), the memory-only form: Toeplitz convolution for training, recurrence for decoding. */
+    LMU("lmu", Lmu.Options.class, Map.of("order", "8", "theta", "16", "units", "4"));
 
     /** A chosen kind with its options record (of the kind's {@link #optionsType()}). */
     public record Spec(MixerKind kind, Record options) {
@@ -108,6 +110,7 @@ public enum MixerKind {
             case S4D -> new S4d(dim, (S4d.Options) options, dtype, g);
             case S5 -> new dev.tessera.nn.mixer.S5(dim, (dev.tessera.nn.mixer.S5.Options) options, dtype, g);
             case RWKV -> new Rwkv(dim, (Rwkv.Options) options, dtype, g);
+            case LMU -> new Lmu(dim, (Lmu.Options) options, dtype, g);
         };
     }
 }
