@@ -467,8 +467,13 @@ public final class Catalog {
             todo("E23", "TaLK time-aware large-kernel convolutions", "Lioutas & Guo 2020, Time-aware Large Kernel Convolutions"),
             todo("E24", "continuous-kernel convolutions (CKConv, FlexConv, CCNN)",
                     "Romero et al. 2022, CKConv: Continuous Kernel Convolution for Sequential Data; Romero et al. 2022, FlexConv"),
-            todo("E25", "recurrent fast weight programmers (DeltaNet recurrence)",
-                    "Irie et al. 2021, Going Beyond Linear Transformers with Recurrent Fast Weight Programmers"),
+            done("E25", "recurrent fast weight programmers (DeltaNet recurrence)",
+                    "Irie et al. 2021, Going Beyond Linear Transformers with Recurrent Fast Weight Programmers", NN + "mixer.Rfwp",
+                    "--mixer rfwp [--mixer-option heads=H]", NN + "mixer.RfwpTest",
+                    "the Recurrent Delta Net (q, k, v, β read tanh(y_{t-1}) through per-head R) replaces attention in every layer of Llama"
+                            + " (models.RfwpModelTest); only the sequential form exists (y_{t-1} feeds step t): loop == naive == token-by-token"
+                            + " == chunked; O(1) state (W, y_{t-1}); restarts at packed documents; delta-rule part golden from fla"
+                            + " delta_rule_recurrence (nn/tools/golden_e25_delta_rule.py)"),
             todo("E26", "ByteNet dilated convolutions with dynamic unfolding",
                     "Kalchbrenner et al. 2016, Neural Machine Translation in Linear Time"),
             todo("E27", "graph convolution and graph transformer layers (GCN, GTN)",

@@ -136,7 +136,7 @@ final class TrainCommand implements Callable<Integer> {
             + " e.g. 1@1,2@2,1@1/linear/linear: the middle layers run on a sequence shortened k times (sets the layer count).")
     String hourglass;
 
-    @Option(names = "--mixer", description = "A token mixer in place of attention in every layer (llama, gpt2): lru (E11), qrnn (E14), sru (E13), s4d, s5 (E10), rwkv (E12), lmu (E15); each"
+    @Option(names = "--mixer", description = "A token mixer in place of attention in every layer (llama, gpt2): lru (E11), qrnn (E14), sru (E13), s4d, s5 (E10), rwkv (E12), lmu (E15), rfwp (E25); each"
             + " decodes with an O(1) recurrent state.")
     String mixer;
 
