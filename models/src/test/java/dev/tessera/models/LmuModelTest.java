@@ -24,13 +24,17 @@ class LmuModelTest {
     void recurrentStateDecodingEqualsTheFullForward() {
         LruModelTest.decodes(llama(Map.of("order", "6", "units", "3")),
                 state -> assertArrayEquals(new int[] {2, 1, 3, 6}, state[0].shape(), "O(1): m is (B, 1, U, d) whatever the position"));
+        LruModelTest.decodes(llama(Map.of("order", "4", "units", "2", "feedback", "true")),
+                state -> assertArrayEquals(new int[] {2, 1, 32}, state[1].shape(), "O(1): h is (B, 1, C) whatever the position"));
     }
 
     @Test
     void shortTrainingRunLowersTheLoss() {
-        LanguageModel m = Models.create(llama(Map.of()), new Generator(64));
-        double[] loss = Fixtures.train(m, 20, 1e-2, 50);
-        assertTrue(loss[1] < 0.7 * loss[0], "loss " + loss[0] + " -> " + loss[1]);
+        for (ModelConfig c : java.util.List.of(llama(Map.of()), llama(Map.of("order", "4", "units", "2", "feedback", "true")))) {
+            LanguageModel m = Models.create(c, new Generator(64));
+            double[] loss = Fixtures.train(m, 20, 1e-2, 50);
+            assertTrue(loss[1] < 0.7 * loss[0], c.mixer() + ": loss " + loss[0] + " -> " + loss[1]);
+        }
     }
 
     @Test
@@ -38,7 +42,7 @@ class LmuModelTest {
         ModelConfig c = llama(Map.of("theta", "32", "order", "4"));
         assertEquals("lmu", c.toHuggingFace().get("tessera").get("mixer").asText());
         assertEquals(c, ModelConfig.fromJson(c.toJson()));
-        assertEquals(new Lmu.Options(4, 32, 4), c.mixer().options());
+        assertEquals(new Lmu.Options(4, 32, 4, false), c.mixer().options());
         var names = Models.create(c, new Generator(1)).stateDict().keySet();
         assertTrue(names.contains("model.layers.0.mixer.input_encoders") && names.contains("model.layers.1.mixer.memory_kernel")
                 && names.stream().noneMatch(n -> n.contains("self_attn")), names.toString());

@@ -23,9 +23,16 @@ import dev.tessera.tensor.Tensor;
  *   h_t = tanh(W_x x_t + W_m vec(m_t) + b)                    (B, T, C)
  * </pre>
  *
- * This is the memory-only LMU that Chilkuri and Eliasmith (2021, "Parallelizing Legendre Memory
- * Unit Training", ICML) derive from the 2019 cell: the 2019 cell also feeds h_{t−1} and m_{t−1} into
- * u_t and h_{t−1} into h_t, which makes the whole cell nonlinear in time; without those feedbacks the
+ * By default this is the memory-only LMU that Chilkuri and Eliasmith (2021, "Parallelizing Legendre
+ * Memory Unit Training", ICML) derive from the 2019 cell. With {@code feedback} it is the 2019 cell
+ * itself (eq. 1, 3, 4), whose input and hidden state also read the previous step:
+ *
+ * <pre>
+ *   u_t = E x_t + E_h h_{t−1} + E_m vec(m_{t−1}),   h_t = tanh(W_x x_t + W_h h_{t−1} + W_m vec(m_t) + b)
+ * </pre>
+ *
+ * which is nonlinear in time, so that form runs only as a loop, one step after another (training
+ * and decoding alike; the state is then m and h). Without the feedbacks the
  * memory is a linear time-invariant system, so training runs it as a causal convolution,
  * m_t = Σ_{j≤t} Ā^{t−j} B̄ u_j, here a Toeplitz matrix product (T² · d per input), and decoding runs
  * the recurrence with m (B, 1, U, d) in the {@link MixerState}: O(1) per token. Ā and B̄ come from
@@ -40,8 +47,9 @@ public final class Lmu extends Module implements TokenMixer {
      * @param order d, the number of Legendre coefficients per memory input
      * @param theta θ, the window the memory represents, in steps
      * @param units U, the number of memory inputs
+     * @param feedback the 2019 cell's h_{t−1}, m_{t−1} feedbacks (sequential only), else the memory-only form
      */
-    public record Options(int order, double theta, int units) {
+    public record Options(int order, double theta, int units, boolean feedback) {
         public Options {
             if (order < 1 || !(theta > 0 && Double.isFinite(theta)) || units < 1) {
                 throw new IllegalArgumentException("mixer lmu: need order >= 1, theta > 0 and units >= 1, got order=" + order + " theta="
@@ -59,6 +67,9 @@ public final class Lmu extends Module implements TokenMixer {
     private final Variable inputKernel;
     private final Variable memoryKernel;
     private final Variable bias;
+    private final Variable hiddenEncoders; // E_h (U, C), null without feedback
+    private final Variable memoryEncoders; // E_m (U, U·d)
+    private final Variable hiddenKernel; // W_h (C, C)
 
     /** An LMU over width {@code dim}: its discretised memory from the options, weights N(0, 1/fan-in) from {@code g}. */
     public Lmu(int dim, Options o, DType dtype, Generator g) {
@@ -75,6 +86,9 @@ public final class Lmu extends Module implements TokenMixer {
         inputKernel = parameter("input_kernel", Tensor.randn(g, dtype, c, c).mul(1 / Math.sqrt(c)));
         memoryKernel = parameter("memory_kernel", Tensor.randn(g, dtype, c, u * d).mul(1 / Math.sqrt(u * d)));
         bias = parameter("bias", Tensor.zeros(dtype, c));
+        hiddenEncoders = o.feedback() ? parameter("hidden_encoders", Tensor.randn(g, dtype, u, c).mul(1 / Math.sqrt(c))) : null;
+        memoryEncoders = o.feedback() ? parameter("memory_encoders", Tensor.randn(g, dtype, u, u * d).mul(1 / Math.sqrt(u * d))) : null;
+        hiddenKernel = o.feedback() ? parameter("hidden_kernel", Tensor.randn(g, dtype, c, c).mul(1 / Math.sqrt(c))) : null;
     }
 
     /** The continuous (A, B) of the paper for order d, as {A (d·d row-major), B (d)}. */
@@ -173,6 +187,9 @@ public final class Lmu extends Module implements TokenMixer {
         int b = x.size(0);
         int t = x.size(1);
         Tensor carry = TokenMixer.carry("mixer lmu", mask, b, t, state, x.dtype()); // (B, T, 1) or null
+        if (hiddenKernel != null) {
+            return cell(x, carry, state);
+        }
         Variable in = x.matmul(encoders.mT()); // (B, T, U)
         Variable m;
         if (state == null) {
@@ -188,7 +205,36 @@ public final class Lmu extends Module implements TokenMixer {
     /** The recurrent form from the zero memory, kept in the graph (for the tests: equal to the convolution of {@link #forward}). */
     public Variable recurrence(Variable x) {
         check(x);
-        return hidden(x, recurrent(x.matmul(encoders.mT()), null));
+        return hiddenKernel != null ? cell(x, null, null) : hidden(x, recurrent(x.matmul(encoders.mT()), null));
+    }
+
+    /** The 2019 cell with its feedbacks, one step at a time from {@code state} (m, h) or zero; advances it. */
+    private Variable cell(Variable x, Tensor carry, MixerState state) {
+        int b = x.size(0);
+        int t = x.size(1);
+        Tensor[] held = state == null ? null : state.tensors();
+        Variable m = Variable.constant(held == null ? Tensor.zeros(x.dtype(), b, 1, u, d) : held[0]); // (B, 1, U, d)
+        Variable h = Variable.constant(held == null ? Tensor.zeros(x.dtype(), b, 1, c) : held[1]); // (B, 1, C)
+        Variable aT = Variable.constant(Tensor.of(aBar, d, d).to(x.dtype()).mT().contiguous()); // Āᵀ
+        Variable bRow = Variable.constant(Tensor.of(bBar, d).to(x.dtype())); // B̄ (d)
+        Variable fromX = x.matmul(encoders.mT()); // (B, T, U)
+        Variable xk = x.matmul(inputKernel.mT()).add(bias); // (B, T, C)
+        Variable[] hs = new Variable[t];
+        for (int s = 0; s < t; s++) {
+            if (carry != null) { // a document starts: forget m and h
+                Variable keep = Variable.constant(carry.narrow(1, s, 1)); // (B, 1, 1)
+                m = m.mul(keep.unsqueeze(3));
+                h = h.mul(keep);
+            }
+            Variable in = fromX.narrow(1, s, 1).add(h.matmul(hiddenEncoders.mT())).add(m.reshape(b, 1, u * d).matmul(memoryEncoders.mT()));
+            m = m.matmul(aT).add(in.unsqueeze(3).mul(bRow)); // (B, 1, U, d)
+            h = xk.narrow(1, s, 1).add(h.matmul(hiddenKernel.mT())).add(m.reshape(b, 1, u * d).matmul(memoryKernel.mT())).tanh();
+            hs[s] = h;
+        }
+        if (state != null) {
+            state.advance(new Tensor[] {m.data().copy(), h.data().copy()}, t);
+        }
+        return t == 1 ? hs[0] : Variable.cat(1, hs);
     }
 
     /** h = tanh(W_x x + W_m vec(m) + b) from x (B, T, C) and m (B, T, U, d). */

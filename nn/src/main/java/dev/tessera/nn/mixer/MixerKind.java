@@ -28,7 +28,7 @@ public enum MixerKind {
     /** E12: RWKV-4 time mix (Peng et al. 2023): token shift + WKV, parallel softmax form for training, stable recurrence for decoding. */
     RWKV("rwkv", Rwkv.Options.class, Map.of()),
     /** E15: Legendre Memory Unit (Voelker et al. 2019), the memory-only form: Toeplitz convolution for training, recurrence for decoding. */
-    LMU("lmu", Lmu.Options.class, Map.of("order", "8", "theta", "16", "units", "4")),
+    LMU("lmu", Lmu.Options.class, Map.of("order", "8", "theta", "16", "units", "4", "feedback", "false")),
     /** E25: Recurrent Delta Net, a recurrent fast weight programmer (Irie et al. 2021); sequential form only. */
     RFWP("rfwp", Rfwp.Options.class, Map.of("heads", "0"));
 
