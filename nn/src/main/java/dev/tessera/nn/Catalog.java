@@ -447,12 +447,13 @@ public final class Catalog {
                     "replaces attention in every layer of Llama or GPT-2 (models.QrnnModelTest); causal conv + fo-pooling as a parallel scan =="
                             + " naive loop == token-by-token == chunked; O(1) state (c, last k-1 inputs); restarts at packed documents;"
                             + " output projection only when hidden != C; no golden: paper-only"),
-            partial("E15", "LMU", "Voelker et al. 2019, Legendre Memory Units", NN + "mixer.Lmu",
-                    "--mixer lmu [--mixer-option order=d] [--mixer-option theta=θ] [--mixer-option units=U]", NN + "mixer.LmuTest",
-                    "the 2019 cell's feedback of h_{t-1} and m_{t-1} into u_t and of h_{t-1} into h_t is not implemented: this is the"
-                            + " memory-only LMU (Chilkuri & Eliasmith 2021) whose memory is linear; A, B of the paper, ZOH == scipy"
-                            + " cont2discrete (fixture nn/tools/golden_e15_lmu.py); Toeplitz convolution == recurrence == chunked; O(1) memory"
-                            + " decoding; restarts at packed documents; replaces attention in Llama (models.LmuModelTest)"),
+            done("E15", "LMU", "Voelker et al. 2019, Legendre Memory Units", NN + "mixer.Lmu",
+                    "--mixer lmu [--mixer-option order=d] [--mixer-option theta=θ] [--mixer-option units=U] [--mixer-option feedback=true]",
+                    NN + "mixer.LmuTest",
+                    "replaces attention in every layer of Llama (models.LmuModelTest); A, B of the paper, ZOH == scipy cont2discrete (fixture"
+                            + " nn/tools/golden_e15_lmu.py); default: the memory-only LMU (Chilkuri & Eliasmith 2021), Toeplitz convolution =="
+                            + " recurrence == chunked; feedback=true: the 2019 cell with its h/m feedbacks, sequential only; O(1) state decoding;"
+                            + " restarts at packed documents"),
             todo("E16", "mixture of experts with top-k routing",
                     "Shazeer et al. 2017, Outrageously Large Neural Networks; Fedus et al. 2022, Switch Transformers"),
             todo("E17", "sparse MLP", "Yu et al. 2022, Efficient Language Modeling with Sparse all-MLP"),
