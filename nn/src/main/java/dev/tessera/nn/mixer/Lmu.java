@@ -291,10 +291,7 @@ public final class Lmu extends Module implements TokenMixer {
     }
 
     private void check(Variable x) {
-        if (x.rank() != 3 || x.size(2) != c || x.size(1) == 0) {
-            throw new IllegalArgumentException("mixer lmu: input must be (B, T, " + c + ") with T >= 1, got "
-                    + java.util.Arrays.toString(x.shape()));
-        }
+        MixerInput.check("mixer lmu", x, c);
     }
 
     @Override

@@ -74,10 +74,7 @@ public final class Rfwp extends Module implements TokenMixer {
 
     @Override
     public Variable forward(Variable x, AttentionMask mask, MixerState state) {
-        if (x.rank() != 3 || x.size(2) != c || x.size(1) == 0) {
-            throw new IllegalArgumentException("mixer rfwp: input must be (B, T, " + c + ") with T >= 1, got "
-                    + java.util.Arrays.toString(x.shape()));
-        }
+        MixerInput.check("mixer rfwp", x, c);
         int b = x.size(0);
         int t = x.size(1);
         Tensor carry = TokenMixer.carry("mixer rfwp", mask, b, t, state, x.dtype()); // (B, T, 1) or null

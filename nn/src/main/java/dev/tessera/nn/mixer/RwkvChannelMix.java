@@ -55,10 +55,7 @@ public final class RwkvChannelMix extends Module implements TokenMixer {
 
     @Override
     public Variable forward(Variable x, AttentionMask mask, MixerState state) {
-        if (x.rank() != 3 || x.size(2) != c || x.size(1) == 0) {
-            throw new IllegalArgumentException("rwkv channel mix: input must be (B, T, " + c + ") with T >= 1, got "
-                    + java.util.Arrays.toString(x.shape()));
-        }
+        MixerInput.check("rwkv channel mix", x, c);
         int t = x.size(1);
         Tensor carry = TokenMixer.carry("rwkv channel mix", mask, x.size(0), t, state, x.dtype()); // (B, T, 1) or null
         Tensor[] held = state == null ? null : state.tensors();

@@ -170,10 +170,7 @@ public final class S4d extends Module implements TokenMixer {
     }
 
     private void check(Variable u) {
-        if (u.rank() != 3 || u.size(2) != h || u.size(1) == 0) {
-            throw new IllegalArgumentException("mixer s4d: input must be (B, T, " + h + ") with T >= 1, got "
-                    + java.util.Arrays.toString(u.shape()));
-        }
+        MixerInput.check("mixer s4d", u, h);
     }
 
     @Override

@@ -137,10 +137,7 @@ public final class S5 extends Module implements TokenMixer {
     }
 
     private void check(Variable u) {
-        if (u.rank() != 3 || u.size(2) != h || u.size(1) == 0) {
-            throw new IllegalArgumentException("mixer s5: input must be (B, T, " + h + ") with T >= 1, got "
-                    + java.util.Arrays.toString(u.shape()));
-        }
+        MixerInput.check("mixer s5", u, h);
     }
 
     @Override
