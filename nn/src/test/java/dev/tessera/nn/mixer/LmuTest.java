@@ -102,14 +102,10 @@ class LmuTest {
         Tensor x = Ref.randn(4, 1, 2, 23, 5);
         double[] full = Ref.d(m.forward(Variable.constant(x), null, null).data());
         close(Ref.d(m.recurrence(Variable.constant(x)).data()), full, 1e-12);
-        int[] tokenByToken = new int[23];
-        java.util.Arrays.fill(tokenByToken, 1);
-        for (int[] chunks : new int[][] {{5, 1, 1, 7, 1, 8}, tokenByToken}) {
-            close(full, LruTest.decodeInChunks(m, x, chunks, state -> {
-                assertEquals(1, state.tensors().length, "the state is the memory m");
-                assertArrayEquals(new int[] {2, 1, 3, 6}, state.tensors()[0].shape(), "O(1): m is (B, 1, U, d)");
-            }), 1e-12);
-        }
+        MixerForms.decodesLikeFull(m, x, full, 1e-12, state -> {
+            assertEquals(1, state.tensors().length, "the state is the memory m");
+            assertArrayEquals(new int[] {2, 1, 3, 6}, state.tensors()[0].shape(), "O(1): m is (B, 1, U, d)");
+        });
         Lmu cell = lmu(5, 6, 8, 3, true, 5);
         double[] loop = Ref.d(cell.forward(Variable.constant(x), null, null).data());
         close(loop, LruTest.decodeInChunks(cell, x, new int[] {5, 1, 1, 7, 1, 8}, state -> {

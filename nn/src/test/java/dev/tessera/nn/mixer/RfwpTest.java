@@ -115,14 +115,10 @@ class RfwpTest {
         Rfwp m = rfwp(6, 2, 3);
         Tensor x = Ref.randn(4, 1, 2, 19, 6);
         double[] full = Ref.d(m.forward(Variable.constant(x), null, null).data());
-        int[] tokenByToken = new int[19];
-        java.util.Arrays.fill(tokenByToken, 1);
-        for (int[] chunks : new int[][] {{5, 1, 1, 7, 5}, tokenByToken}) {
-            close(full, LruTest.decodeInChunks(m, x, chunks, state -> {
-                assertArrayEquals(new int[] {2, 2, 3, 3}, state.tensors()[0].shape(), "O(1): W is (B, H, D, D)");
-                assertArrayEquals(new int[] {2, 1, 6}, state.tensors()[1].shape(), "and y_{t-1} (B, 1, C)");
-            }), 1e-12);
-        }
+        MixerForms.decodesLikeFull(m, x, full, 1e-12, state -> {
+            assertArrayEquals(new int[] {2, 2, 3, 3}, state.tensors()[0].shape(), "O(1): W is (B, H, D, D)");
+            assertArrayEquals(new int[] {2, 1, 6}, state.tensors()[1].shape(), "and y_{t-1} (B, 1, C)");
+        });
     }
 
     /** The delta-rule recurrence against flash-linear-attention's delta_rule_recurrence (fixture: nn/tools/golden_e25_delta_rule.py). */

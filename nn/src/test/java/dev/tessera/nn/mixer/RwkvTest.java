@@ -125,16 +125,12 @@ class RwkvTest {
         Tensor x = Ref.randn(4, 1, 2, 23, 6);
         double[] full = Ref.d(m.forward(Variable.constant(x), null, null).data());
         close(Ref.d(m.recurrence(Variable.constant(x)).data()), full, 1e-12);
-        int[] tokenByToken = new int[23];
-        java.util.Arrays.fill(tokenByToken, 1);
-        for (int[] chunks : new int[][] {{5, 1, 1, 7, 1, 8}, tokenByToken}) {
-            close(full, LruTest.decodeInChunks(m, x, chunks, state -> {
-                assertEquals(4, state.tensors().length, "the state is the last input, num, den and the running maximum");
-                for (Tensor s : state.tensors()) {
-                    assertArrayEquals(new int[] {2, 1, 6}, s.shape(), "O(1): (B, 1, C)");
-                }
-            }), 1e-12);
-        }
+        MixerForms.decodesLikeFull(m, x, full, 1e-12, state -> {
+            assertEquals(4, state.tensors().length, "the state is the last input, num, den and the running maximum");
+            for (Tensor s : state.tensors()) {
+                assertArrayEquals(new int[] {2, 1, 6}, s.shape(), "O(1): (B, 1, C)");
+            }
+        });
         RwkvChannelMix cm = channelMix(6, 10, 5);
         double[] cmFull = Ref.d(cm.forward(Variable.constant(x), null, null).data());
         close(cmFull, LruTest.decodeInChunks(cm, x, new int[] {5, 1, 1, 7, 1, 8},

@@ -94,14 +94,10 @@ class S4dTest {
         Tensor u = Ref.randn(4, 1, 2, 23, 5);
         double[] conv = Ref.d(m.forward(Variable.constant(u), null, null).data());
         close(Ref.d(m.recurrence(Variable.constant(u)).data()), conv, 1e-10);
-        int[] tokenByToken = new int[23];
-        java.util.Arrays.fill(tokenByToken, 1);
-        for (int[] chunks : new int[][] {{5, 1, 1, 7, 1, 8}, tokenByToken}) {
-            close(conv, LruTest.decodeInChunks(m, u, chunks, state -> {
-                assertEquals(2, state.tensors().length, "the state is x as real and imaginary parts");
-                assertArrayEquals(new int[] {2, 1, 5, 4}, state.tensors()[0].shape(), "O(1): x is (B, 1, H, N/2)");
-            }), 1e-10);
-        }
+        MixerForms.decodesLikeFull(m, u, conv, 1e-10, state -> {
+            assertEquals(2, state.tensors().length, "the state is x as real and imaginary parts");
+            assertArrayEquals(new int[] {2, 1, 5, 4}, state.tensors()[0].shape(), "O(1): x is (B, 1, H, N/2)");
+        });
     }
 
     /** The kernel's first taps, K_l = 2·Re(Σ_n C_n B̄_n Ā_n^l), from the definition in doubles. */
