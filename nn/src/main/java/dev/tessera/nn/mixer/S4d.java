@@ -35,7 +35,9 @@ import dev.tessera.tensor.Tensor;
  * circular): O(T log T) per channel. Decoding keeps x (B, 1, H, N/2) as real and imaginary parts in
  * the {@link MixerState}: O(1) per token; a chunk of several tokens runs as a {@link DiagonalScan}
  * from the state. Packed training rows (the mask's document ids) restart the recurrence at each
- * document's first token; a single convolution cannot restart, so those rows run the scan form.
+ * document's first token: a single convolution cannot restart, so each document is convolved alone
+ * with the same kernel (the scan form restarts too, but keeps (B, T, H, N/2) complex states per
+ * scan step for the backward pass: gigabytes at the tiny preset's sizes).
  */
 public final class S4d extends Module implements TokenMixer {
 
@@ -122,21 +124,44 @@ public final class S4d extends Module implements TokenMixer {
     public Variable forward(Variable u, AttentionMask mask, MixerState state) {
         check(u);
         Tensor carry = TokenMixer.carry("mixer s4d", mask, u.size(0), u.size(1), state, u.dtype()); // (B, T, 1) or null
-        Variable y = state == null && carry == null ? convolution(u) : scan(u, carry, state);
+        Variable y = state != null ? scan(u, state) : carry == null ? convolution(u, kernel(u.size(1))) : perDocument(u, carry);
         return output(y, u);
     }
 
     /** The recurrent view from the zero state as a parallel scan (for the tests: equal to the convolution). */
     public Variable recurrence(Variable u) {
         check(u);
-        return output(scan(u, null, null), u);
+        return output(scan(u, null), u);
     }
 
-    /** y = K ∗ u causally, by an FFT product of length 2T: (B, T, H). */
-    private Variable convolution(Variable u) {
+    /**
+     * The convolution of each packed document alone (rows split where {@code carry} (B, T, 1) is 0), one kernel for all:
+     * (B, T, H). The scan form would restart too, but it keeps (B, T, H, N/2) complex states per scan step for the
+     * backward pass, gigabytes at training sizes.
+     */
+    private Variable perDocument(Variable u, Tensor carry) {
         int b = u.size(0);
         int t = u.size(1);
         Variable k = kernel(t); // (H, T)
+        Variable[] rows = new Variable[b];
+        for (int r = 0; r < b; r++) {
+            java.util.List<Variable> docs = new java.util.ArrayList<>();
+            int start = 0;
+            for (int q = 1; q <= t; q++) {
+                if (q == t || carry.getDouble(r, q, 0) == 0) {
+                    docs.add(convolution(u.narrow(0, r, 1).narrow(1, start, q - start), k.narrow(1, 0, q - start)));
+                    start = q;
+                }
+            }
+            rows[r] = docs.size() == 1 ? docs.get(0) : Variable.cat(1, docs.toArray(Variable[]::new));
+        }
+        return b == 1 ? rows[0] : Variable.cat(0, rows);
+    }
+
+    /** y = K ∗ u causally for u (B, T, H) and K (H, T), by an FFT product of length 2T: (B, T, H). */
+    private Variable convolution(Variable u, Variable k) {
+        int b = u.size(0);
+        int t = u.size(1);
         Variable uPad = Variable.cat(2, u.transpose(1, 2), Variable.constant(Tensor.zeros(u.dtype(), b, h, t))); // (B, H, 2T)
         Variable kPad = Variable.cat(1, k, Variable.constant(Tensor.zeros(u.dtype(), h, t))); // (H, 2T)
         Variable uf = uPad.rfft(2); // (B, H, T + 1, 2)
@@ -150,13 +175,11 @@ public final class S4d extends Module implements TokenMixer {
     }
 
     /** y = 2·Re(Σ_n C_n x_t,n) with x_t = Ā x_{t−1} + B̄ u_t scanned over the chunk from {@code state}; advances it. */
-    private Variable scan(Variable u, Tensor carry, MixerState state) {
-        int b = u.size(0);
+    private Variable scan(Variable u, MixerState state) {
         int t = u.size(1);
         Variable[] z = discrete();
         Variable u4 = u.unsqueeze(3); // (B, T, H, 1)
-        Tensor carry4 = carry == null ? null : carry.reshape(b, t, 1, 1);
-        Variable[] x = DiagonalScan.scan(u4.mul(z[2]), u4.mul(z[3]), z[0], z[1], carry4, state == null ? null : state.tensors());
+        Variable[] x = DiagonalScan.scan(u4.mul(z[2]), u4.mul(z[3]), z[0], z[1], null, state == null ? null : state.tensors());
         if (state != null) {
             state.advance(DiagonalScan.last(x), t);
         }
