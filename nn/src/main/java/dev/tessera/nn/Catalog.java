@@ -468,15 +468,26 @@ public final class Catalog {
                             + " or GPT-2 (models.HyenaModelTest): == naive loop == token-by-token == chunked; decoding holds the last"
                             + " min(L, t) inputs of each convolution, O(N·min(L, t)) per token; restarts at packed documents; golden for the"
                             + " implicit filter and fft_conv vs fla ImplicitLongConvolution (HyenaGoldenTest)"),
-            todo("E10", "S4D / S5 diagonal state spaces, parallel scan",
+            done("E10", "S4D / S5 diagonal state spaces, parallel scan",
                     "Gu et al. 2022, On the Parameterization and Initialization of Diagonal State Space Models; "
-                            + "Smith et al. 2023, Simplified State Space Layers"),
+                            + "Smith et al. 2023, Simplified State Space Layers",
+                    NN + "mixer.S4d", "--mixer s4d [--mixer-option state=N] [--mixer-option dt_min=Δ]"
+                            + " [--mixer-option dt_max=Δ] | --mixer s5 [--mixer-option state=P]", NN + "mixer.S4dTest",
+                    "S4D in mixer.S4d, S5 in mixer.S5 (mixer.S5Test); both replace attention in every layer of Llama (models.StateSpaceModelTest, which also trains one from the CLI and"
+                            + " generates from its checkpoint); S4D: FFT convolution with the Vandermonde kernel == recurrent scan =="
+                            + " chunked; S5: parallel scan == sequential recurrence == chunked; O(1) recurrent-state decoding; restart at"
+                            + " packed documents; S5 initialised S4D-Lin, not HiPPO-N (no eigensolver); no golden: paper-only (REFERENCES.md)"),
             done("E11", "LRU (Resurrecting RNNs)", "Orvieto et al. 2023, Resurrecting Recurrent Neural Networks for Long Sequences",
                     NN + "mixer.Lru", "--mixer lru [--mixer-option state=N] [--mixer-option r_min=r] [--mixer-option r_max=r]"
                             + " [--mixer-option max_phase=φ]", NN + "mixer.LruTest",
                     "replaces attention in every layer of Llama or GPT-2 (models.LruModelTest); parallel scan == recurrence == chunked; O(1) recurrent-state"
                             + " decoding; restarts at packed documents; no golden: the exact LRU is paper-only (REFERENCES.md)"),
-            todo("E12", "RWKV time mix / channel mix", "Peng et al. 2023, RWKV: Reinventing RNNs for the Transformer Era"),
+            partial("E12", "RWKV time mix / channel mix", "Peng et al. 2023, RWKV: Reinventing RNNs for the Transformer Era",
+                    NN + "mixer.Rwkv", "--mixer rwkv", NN + "mixer.RwkvTest",
+                    "the channel mix (mixer.RwkvChannelMix, tested with the time mix) is not wired in place of the models' FFN, whose"
+                            + " blocks keep no per-layer state for its token shift; the RWKV-4 time mix replaces attention in every layer of"
+                            + " Llama or GPT-2 (models.RwkvModelTest): parallel softmax form == stable recurrence == chunked; O(1) state;"
+                            + " restarts at packed documents; golden from transformers RwkvSelfAttention/RwkvFeedForward (mixer.RwkvGoldenTest)"),
             partial("E13", "SRU / SRU++",
                     "Lei et al. 2018, Simple Recurrent Units for Highly Parallelizable Recurrence; "
                             + "Lei 2021, When Attention Meets Fast Recurrence",
@@ -489,7 +500,13 @@ public final class Catalog {
                     "replaces attention in every layer of Llama or GPT-2 (models.QrnnModelTest); causal conv + fo-pooling as a parallel scan =="
                             + " naive loop == token-by-token == chunked; O(1) state (c, last k-1 inputs); restarts at packed documents;"
                             + " output projection only when hidden != C; no golden: paper-only"),
-            todo("E15", "LMU", "Voelker et al. 2019, Legendre Memory Units"),
+            done("E15", "LMU", "Voelker et al. 2019, Legendre Memory Units", NN + "mixer.Lmu",
+                    "--mixer lmu [--mixer-option order=d] [--mixer-option theta=θ] [--mixer-option units=U] [--mixer-option feedback=true]",
+                    NN + "mixer.LmuTest",
+                    "replaces attention in every layer of Llama (models.LmuModelTest); A, B of the paper, ZOH == scipy cont2discrete (fixture"
+                            + " nn/tools/golden_e15_lmu.py); default: the memory-only LMU (Chilkuri & Eliasmith 2021), Toeplitz convolution =="
+                            + " recurrence == chunked; feedback=true: the 2019 cell with its h/m feedbacks, sequential only; O(1) state decoding;"
+                            + " restarts at packed documents"),
             done("E16", "mixture of experts with top-k routing",
                     "Shazeer et al. 2017, Outrageously Large Neural Networks; Fedus et al. 2022, Switch Transformers",
                     NN + "ffn.MixtureOfExperts", "--ffn moe [--ffn-option experts=E] [--ffn-option top_k=k] [--ffn-option capacity_factor=c]"
@@ -535,8 +552,13 @@ public final class Catalog {
                             + " FlexConv's learnable Gaussian mask, depthwise + pointwise, replaces attention in every layer of Llama or GPT-2"
                             + " (models.CkConvModelTest): FFT conv == naive loop == token-by-token == chunked; decoding holds the last min(L, t)"
                             + " inputs, O(min(L, t)) per token; restarts at packed documents; no golden: paper-only"),
-            todo("E25", "recurrent fast weight programmers (DeltaNet recurrence)",
-                    "Irie et al. 2021, Going Beyond Linear Transformers with Recurrent Fast Weight Programmers"),
+            done("E25", "recurrent fast weight programmers (DeltaNet recurrence)",
+                    "Irie et al. 2021, Going Beyond Linear Transformers with Recurrent Fast Weight Programmers", NN + "mixer.Rfwp",
+                    "--mixer rfwp [--mixer-option heads=H]", NN + "mixer.RfwpTest",
+                    "the Recurrent Delta Net (q, k, v, β read tanh(y_{t-1}) through per-head R) replaces attention in every layer of Llama"
+                            + " (models.RfwpModelTest); only the sequential form exists (y_{t-1} feeds step t): loop == naive == token-by-token"
+                            + " == chunked; O(1) state (W, y_{t-1}); restarts at packed documents; delta-rule part golden from fla"
+                            + " delta_rule_recurrence (nn/tools/golden_e25_delta_rule.py)"),
             partial("E26", "ByteNet dilated convolutions with dynamic unfolding",
                     "Kalchbrenner et al. 2016, Neural Machine Translation in Linear Time", NN + "mixer.ByteNet",
                     "--mixer bytenet [--mixer-option width=k] [--mixer-option hidden=H] [--mixer-option max_dilation=r]"

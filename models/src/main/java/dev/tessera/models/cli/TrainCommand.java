@@ -139,10 +139,10 @@ final class TrainCommand implements Callable<Integer> {
     String hourglass;
 
     @Option(names = "--mixer", description = "A token mixer in place of attention in every layer (llama, gpt2): lru (E11), qrnn (E14), sru (E13),"
-            + " bytenet (E26), talk (E23); each decodes with an O(1) recurrent state; long_conv (E22), hyena (E9), sgconv (E21) and ckconv (E24)"
-            + " decode from their last K inputs. gmlp (E2), mlp_mixer (E3), shift (E4), pool (E18) and hypermixer (E5) have a causal form"
-            + " too. In bert: a bidirectional mixer, fnet (E7), global_filter (E8), fno (E28), or gmlp / mlp_mixer / shift mode=spatial / pool"
-            + " / hypermixer with causal=false.")
+            + " s4d, s5 (E10), rwkv (E12), lmu (E15), rfwp (E25), bytenet (E26), talk (E23); each decodes with an O(1) recurrent state;"
+            + " long_conv (E22), hyena (E9), sgconv (E21) and ckconv (E24) decode from their last K inputs. gmlp (E2), mlp_mixer (E3),"
+            + " shift (E4), pool (E18) and hypermixer (E5) have a causal form too. In bert: a bidirectional mixer, fnet (E7), global_filter"
+            + " (E8), fno (E28), or gmlp / mlp_mixer / shift mode=spatial / pool / hypermixer with causal=false.")
     String mixer;
 
     @Option(names = "--mixer-option", paramLabel = "NAME=VALUE", description = "An option of the mixer (repeatable), e.g. r_min=0.9"

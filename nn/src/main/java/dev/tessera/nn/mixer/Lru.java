@@ -30,7 +30,7 @@ import dev.tessera.tensor.Tensor;
  * {@code D}). Defaults r_min 0.9, r_max 0.999 are the paper's long-range settings; its code's
  * generic default r_min 0, r_max 1 forgets in a step or two, too short for language.
  *
- * <p>Training uses the parallel form: a Hillis–Steele scan over time, log₂T steps of
+ * <p>Training uses the parallel form: a Hillis–Steele scan over time ({@link DiagonalScan}), log₂T steps of
  * x_t ← x_t + λ^d ⊙ x_{t−d} with λ^d squared each step (λ is time-invariant), equal to the
  * recurrence ({@link #recurrence}) up to rounding; the tests check both against a naive
  * double-precision loop. Packed training rows (the mask's document ids) restart the recurrence
@@ -125,37 +125,11 @@ public final class Lru extends Module implements TokenMixer {
         Tensor carry = TokenMixer.carry("mixer lru", mask, u.size(0), t, state, u.dtype()); // (B, T, 1) or null
         Variable[] lam = lambda();
         Variable[] bu = input(u); // (B, T, N) each
-        Variable re = bu[0];
-        Variable im = bu[1];
-        Tensor[] held = state == null ? null : state.tensors();
-        if (held != null) { // x_0 = λ x_{−1} + γ B u_0: fold the carried state into the first step
-            Variable hRe = Variable.constant(held[0]);
-            Variable hIm = Variable.constant(held[1]);
-            Variable firstRe = re.narrow(1, 0, 1).add(mulRe(lam[0], lam[1], hRe, hIm));
-            Variable firstIm = im.narrow(1, 0, 1).add(mulIm(lam[0], lam[1], hRe, hIm));
-            re = t == 1 ? firstRe : Variable.cat(1, firstRe, re.narrow(1, 1, t - 1));
-            im = t == 1 ? firstIm : Variable.cat(1, firstIm, im.narrow(1, 1, t - 1));
-        }
-        // The coefficient a_t of x_{t−1}: λ (N), or λ·carry_t (B, T, N) with 0 where a document starts.
-        Variable aRe = carry == null ? lam[0] : lam[0].mul(Variable.constant(carry));
-        Variable aIm = carry == null ? lam[1] : lam[1].mul(Variable.constant(carry));
-        for (int step = 1; step < t; step *= 2) { // Hillis–Steele: x_t += a_t x_{t−step}, a_t ← a_t a_{t−step} (λ^step squared)
-            Variable sRe = shift(re, step);
-            Variable sIm = shift(im, step);
-            Variable nRe = re.add(mulRe(aRe, aIm, sRe, sIm));
-            Variable nIm = im.add(mulIm(aRe, aIm, sRe, sIm));
-            re = nRe;
-            im = nIm;
-            Variable pRe = carry == null ? aRe : shift(aRe, step);
-            Variable pIm = carry == null ? aIm : shift(aIm, step);
-            Variable nextRe = mulRe(aRe, aIm, pRe, pIm);
-            aIm = mulIm(aRe, aIm, pRe, pIm);
-            aRe = nextRe;
-        }
+        Variable[] x = DiagonalScan.scan(bu[0], bu[1], lam[0], lam[1], carry, state == null ? null : state.tensors());
         if (state != null) {
-            state.advance(new Tensor[] {re.data().narrow(1, t - 1, 1).copy(), im.data().narrow(1, t - 1, 1).copy()}, t);
+            state.advance(DiagonalScan.last(x), t);
         }
-        return output(re, im, u);
+        return output(x[0], x[1], u);
     }
 
     /**
@@ -172,8 +146,8 @@ public final class Lru extends Module implements TokenMixer {
         for (int t = 0; t < ys.length; t++) {
             Variable inRe = bu[0].narrow(1, t, 1);
             Variable inIm = bu[1].narrow(1, t, 1);
-            Variable nRe = re == null ? inRe : inRe.add(mulRe(lam[0], lam[1], re, im));
-            Variable nIm = im == null ? inIm : inIm.add(mulIm(lam[0], lam[1], re, im));
+            Variable nRe = re == null ? inRe : inRe.add(DiagonalScan.mulRe(lam[0], lam[1], re, im));
+            Variable nIm = im == null ? inIm : inIm.add(DiagonalScan.mulIm(lam[0], lam[1], re, im));
             re = nRe;
             im = nIm;
             ys[t] = output(re, im, u.narrow(1, t, 1));
@@ -186,22 +160,6 @@ public final class Lru extends Module implements TokenMixer {
             throw new IllegalArgumentException("mixer lru: input must be (B, T, " + h + ") with T >= 1, got "
                     + java.util.Arrays.toString(u.shape()));
         }
-    }
-
-    /** x delayed by {@code k} along time, zeros in front: (B, T, N). */
-    private Variable shift(Variable x, int k) {
-        int b = x.size(0);
-        int t = x.size(1);
-        Variable zeros = Variable.constant(Tensor.zeros(x.dtype(), b, k, x.size(2)));
-        return Variable.cat(1, zeros, x.narrow(1, 0, t - k));
-    }
-
-    private static Variable mulRe(Variable aRe, Variable aIm, Variable bRe, Variable bIm) {
-        return aRe.mul(bRe).sub(aIm.mul(bIm));
-    }
-
-    private static Variable mulIm(Variable aRe, Variable aIm, Variable bRe, Variable bIm) {
-        return aRe.mul(bIm).add(aIm.mul(bRe));
     }
 
     @Override

@@ -50,7 +50,17 @@ public enum MixerKind {
     /** E24: CKConv continuous kernel convolution (Romero et al. 2022), with FlexConv's Gaussian mask by default. */
     CKCONV("ckconv", CkConv.Options.class, Map.of("length", "1024", "hidden", "32", "omega", "30", "mask", "true")),
     /** E23: TaLK time-aware large kernel convolution (Lioutas and Guo 2020), causal. */
-    TALK("talk", Talk.Options.class, Map.of("heads", "1", "max_left", "15"));
+    TALK("talk", Talk.Options.class, Map.of("heads", "1", "max_left", "15")),
+    /** E10: S4D diagonal state space (Gu et al. 2022), convolution view for training, recurrence for decoding. */
+    S4D("s4d", S4d.Options.class, Map.of("state", "64", "dt_min", "0.001", "dt_max", "0.1")),
+    /** E10: S5 MIMO diagonal state space with a parallel scan (Smith et al. 2023). */
+    S5("s5", dev.tessera.nn.mixer.S5.Options.class, Map.of("state", "0", "dt_min", "0.001", "dt_max", "0.1")),
+    /** E12: RWKV-4 time mix (Peng et al. 2023): token shift + WKV, parallel softmax form for training, stable recurrence for decoding. */
+    RWKV("rwkv", Rwkv.Options.class, Map.of()),
+    /** E15: Legendre Memory Unit (Voelker et al. 2019), the memory-only form: Toeplitz convolution for training, recurrence for decoding. */
+    LMU("lmu", Lmu.Options.class, Map.of("order", "8", "theta", "16", "units", "4", "feedback", "false")),
+    /** E25: Recurrent Delta Net, a recurrent fast weight programmer (Irie et al. 2021); sequential form only. */
+    RFWP("rfwp", Rfwp.Options.class, Map.of("heads", "0"));
 
     /** A chosen kind with its options record (of the kind's {@link #optionsType()}). */
     public record Spec(MixerKind kind, Record options) {
@@ -167,6 +177,11 @@ public enum MixerKind {
             case BYTENET -> new ByteNet(dim, (ByteNet.Options) options, dtype, g);
             case CKCONV -> new CkConv(dim, (CkConv.Options) options, dtype, g);
             case TALK -> new Talk(dim, (Talk.Options) options, dtype, g);
+            case S4D -> new S4d(dim, (S4d.Options) options, dtype, g);
+            case S5 -> new dev.tessera.nn.mixer.S5(dim, (dev.tessera.nn.mixer.S5.Options) options, dtype, g);
+            case RWKV -> new Rwkv(dim, (Rwkv.Options) options, dtype, g);
+            case LMU -> new Lmu(dim, (Lmu.Options) options, dtype, g);
+            case RFWP -> new Rfwp(dim, (Rfwp.Options) options, dtype, g);
         };
     }
 }
