@@ -50,7 +50,9 @@ public enum MixerKind {
     /** E24: CKConv continuous kernel convolution (Romero et al. 2022), with FlexConv's Gaussian mask by default. */
     CKCONV("ckconv", CkConv.Options.class, Map.of("length", "1024", "hidden", "32", "omega", "30", "mask", "true")),
     /** E23: TaLK time-aware large kernel convolution (Lioutas and Guo 2020), causal. */
-    TALK("talk", Talk.Options.class, Map.of("heads", "1", "max_left", "15"));
+    TALK("talk", Talk.Options.class, Map.of("heads", "1", "max_left", "15")),
+    /** E20: BiGS bidirectional gated state space model (Wang et al. 2022); bidirectional only. */
+    BIGS("bigs", Bigs.Options.class, Map.of("state", "32", "hidden", "0"));
 
     /** A chosen kind with its options record (of the kind's {@link #optionsType()}). */
     public record Spec(MixerKind kind, Record options) {
@@ -115,7 +117,7 @@ public enum MixerKind {
      */
     public boolean causal() {
         return switch (this) {
-            case FNET, GLOBAL_FILTER, FNO -> false;
+            case FNET, GLOBAL_FILTER, FNO, BIGS -> false;
             default -> true;
         };
     }
@@ -167,6 +169,7 @@ public enum MixerKind {
             case BYTENET -> new ByteNet(dim, (ByteNet.Options) options, dtype, g);
             case CKCONV -> new CkConv(dim, (CkConv.Options) options, dtype, g);
             case TALK -> new Talk(dim, (Talk.Options) options, dtype, g);
+            case BIGS -> new Bigs(dim, (Bigs.Options) options, dtype, g);
         };
     }
 }
