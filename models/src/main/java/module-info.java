@@ -12,6 +12,7 @@ module dev.tessera.models {
     requires info.picocli;
     requires org.knowm.xchart;
     requires java.desktop; // LossPlot writes PNGs through java.awt.image
+    requires jdk.management; // BenchCommand reads the allocated bytes (com.sun.management, and java.management transitively)
 
     exports dev.tessera.models;
     exports dev.tessera.models.cli;
