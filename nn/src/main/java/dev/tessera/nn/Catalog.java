@@ -505,7 +505,12 @@ public final class Catalog {
                             + " metaformer.Pooling on a one-row image; the MetaFormer block itself is the models' pre-norm block"),
             todo("E19", "Branchformer (parallel attention and cgMLP branches, learned merge)",
                     "Peng et al. 2022, Branchformer: Parallel MLP-Attention Architectures"),
-            todo("E20", "BiGS bidirectional gated SSM", "Wang et al. 2023, Pretraining Without Attention"),
+            done("E20", "BiGS bidirectional gated SSM", "Wang et al. 2023, Pretraining Without Attention", NN + "mixer.Bigs",
+                    "--model bert --mixer bigs [--mixer-option state=N] [--mixer-option hidden=H]", NN + "mixer.BigsTest",
+                    "bidirectional only, in BERT (models.BigsModelTest): forward and backward per-channel S4D SSMs as causalConv kernels"
+                            + " (the backward one on the flipped sequence), convolution view == complex recurrence; GELU gating as the"
+                            + " paper; each packed document / padding run mixed alone; per-channel Δ, A, C (the released code shares"
+                            + " them); no golden: paper-only"),
             done("E21", "SGConv structured global convolution",
                     "Li et al. 2023, What Makes Convolutional Models Great on Long Sequence Modeling?", NN + "mixer.SgConv",
                     "--mixer sgconv [--mixer-option length=L] [--mixer-option size=d] [--mixer-option alpha=α]", NN + "mixer.SgConvTest",
