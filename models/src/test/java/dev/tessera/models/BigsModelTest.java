@@ -5,15 +5,11 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.tessera.autograd.GradMode;
-import dev.tessera.models.cli.Tessera;
 import dev.tessera.nn.attention.AttentionMask;
 import dev.tessera.nn.mixer.MixerKind;
 import dev.tessera.tensor.Generator;
 import dev.tessera.tensor.Tensor;
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -62,25 +58,12 @@ class BigsModelTest {
                 && names.stream().noneMatch(n -> n.contains("attention")), names.toString());
     }
 
-    /** {@code tessera train --model-config bert.json --mixer bigs --mixer-option state=4}: the run's config.json names the mixer. */
+    /** {@code tessera train --model-config bert.json --mixer bigs --mixer-option state=4 ...}: the run's config.json names the mixer. */
     @Test
     void switchedOnFromTheCommandLine(@TempDir Path dir) throws IOException {
-        StringBuilder text = new StringBuilder();
-        Generator g = new Generator(8);
-        while (text.length() < 1500) {
-            text.append((char) ('a' + g.nextLong(6))).append(g.nextLong(5) == 0 ? ' ' : "");
-        }
-        Path data = Files.writeString(dir.resolve("data.txt"), text);
-        Path config = Files.writeString(dir.resolve("bert.json"), ModelConfig.bert(257, 16, 1, 16, 2, 32).toJson());
-        StringWriter err = new StringWriter();
-        var cl = Tessera.commandLine();
-        cl.setOut(new PrintWriter(new StringWriter()));
-        cl.setErr(new PrintWriter(err));
-        assertEquals(0, cl.execute("train", "--model-config", config.toString(), "--data", data.toString(), "--runs-dir",
-                dir.resolve("runs").toString(), "--cache-dir", dir.resolve("cache").toString(), "--name", "r", "--steps", "2",
-                "--eval-every", "2", "--checkpoint-every", "2", "--eval-batches", "1", "--batch-size", "2", "--sample-tokens", "0",
-                "--mixer", "bigs", "--mixer-option", "state=4", "--mixer-option", "hidden=32"), err.toString());
-        ModelConfig saved = ModelConfig.fromHuggingFace(dir.resolve("runs/r/config.json"));
+        Path run = CliTrainRun.train(dir, 8, ModelConfig.bert(257, 16, 1, 16, 2, 32), "--mixer", "bigs", "--mixer-option", "state=4",
+                "--mixer-option", "hidden=32");
+        ModelConfig saved = ModelConfig.fromHuggingFace(run.resolve("config.json"));
         assertEquals(BIGS, saved.mixer());
         assertEquals(ModelConfig.Architecture.BERT, saved.architecture());
     }
