@@ -52,7 +52,9 @@ public enum MixerKind {
     /** E23: TaLK time-aware large kernel convolution (Lioutas and Guo 2020), causal. */
     TALK("talk", Talk.Options.class, Map.of("heads", "1", "max_left", "15")),
     /** E20: BiGS bidirectional gated state space model (Wang et al. 2022); bidirectional only. */
-    BIGS("bigs", Bigs.Options.class, Map.of("state", "32", "hidden", "0"));
+    BIGS("bigs", Bigs.Options.class, Map.of("state", "32", "hidden", "0")),
+    /** E19: Branchformer, attention ‖ cgMLP branches merged (Peng et al. 2022); causal=false for the encoder. */
+    BRANCHFORMER("branchformer", Branchformer.Options.class, Map.of("heads", "4", "hidden", "0", "kernel", "31", "merge", "concat", "causal", "true"));
 
     /** A chosen kind with its options record (of the kind's {@link #optionsType()}). */
     public record Spec(MixerKind kind, Record options) {
@@ -170,6 +172,7 @@ public enum MixerKind {
             case CKCONV -> new CkConv(dim, (CkConv.Options) options, dtype, g);
             case TALK -> new Talk(dim, (Talk.Options) options, dtype, g);
             case BIGS -> new Bigs(dim, (Bigs.Options) options, dtype, g);
+            case BRANCHFORMER -> new Branchformer(dim, (Branchformer.Options) options, dtype, g);
         };
     }
 }
