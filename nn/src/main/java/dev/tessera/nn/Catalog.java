@@ -503,8 +503,15 @@ public final class Catalog {
                             + " at t, O(1) state: the last k-1 inputs) in Llama/GPT-2 or centred (causal=false) in BERT"
                             + " (models.MlpMixersModelTest); documents are cut out of each other's windows; golden: timm"
                             + " metaformer.Pooling on a one-row image; the MetaFormer block itself is the models' pre-norm block"),
-            todo("E19", "Branchformer (parallel attention and cgMLP branches, learned merge)",
-                    "Peng et al. 2022, Branchformer: Parallel MLP-Attention Architectures"),
+            done("E19", "Branchformer (parallel attention and cgMLP branches, learned merge)",
+                    "Peng et al. 2022, Branchformer: Parallel MLP-Attention Architectures", NN + "mixer.Branchformer",
+                    "--mixer branchformer [--mixer-option heads=H] [--mixer-option hidden=F] [--mixer-option kernel=K]"
+                            + " [--mixer-option merge=concat|average] [--mixer-option causal=false (--model bert)]", NN + "mixer.BranchformerTest",
+                    "causal form in Llama/GPT-2 (causal attention and causal depthwise conv; decoding from the held inputs,"
+                            + " O(t) per token, == full forward), bidirectional form in BERT (centred conv)"
+                            + " (models.BranchformerModelTest); MHSA (RoPE in place of the paper's relative PE) ‖ cgMLP (CSGU: LN +"
+                            + " depthwise conv), merge concat+linear or average with two learned softmax logits (the paper derives them"
+                            + " by attention pooling over the utterance, which a decoder cannot); no dropout; no golden: paper-only"),
             done("E20", "BiGS bidirectional gated SSM", "Wang et al. 2023, Pretraining Without Attention", NN + "mixer.Bigs",
                     "--model bert --mixer bigs [--mixer-option state=N] [--mixer-option hidden=H]", NN + "mixer.BigsTest",
                     "bidirectional only, in BERT (models.BigsModelTest): forward and backward per-channel S4D SSMs as causalConv kernels"
