@@ -560,13 +560,14 @@ public final class Catalog {
             partial("E27", "graph convolution and graph transformer layers (GCN, GTN)",
                     "Kipf & Welling 2017, Semi-Supervised Classification with Graph Convolutional Networks; "
                             + "Yun et al. 2019, Graph Transformer Networks", NN + "graph.GcnLayer",
-                    "nn modules: new GcnLayer(in, out, bias, dtype, g).forward(x, edgeIndex), GraphTransformerLayer", NN + "graph.GraphLayersTest",
-                    "GcnLayer (Kipf & Welling: D̃^-1/2 (A+I) D̃^-1/2 X W + b) and GraphTransformerLayer (torch-geometric"
-                            + " TransformerConv: per-edge softmax attention over in-neighbours, heads concat or mean, root weight) as nn"
-                            + " modules on (node features, edge index), dense (N, N) aggregation; jqwik vs edge-list sums, gradcheck, a"
-                            + " toy two-community node classification run lowers the loss; missing: golden fixtures (torch_geometric does"
-                            + " not import in the peers venv) and GTN (soft edge-type selection, meta-path adjacency products) not"
-                            + " started"),
+                    "nn modules: new GcnLayer(in, out, bias, dtype, g).forward(x, edgeIndex), GraphTransformerLayer, GraphTransformerNetwork",
+                    NN + "graph.GraphLayersTest",
+                    "GcnLayer (Kipf & Welling: D̃^-1/2 (A+I) D̃^-1/2 X W + b), GraphTransformerLayer (torch-geometric"
+                            + " TransformerConv: per-edge softmax attention over in-neighbours, heads concat or mean, root weight) and"
+                            + " GraphTransformerNetwork (GTN: soft edge-type selection, row-normalised meta-path adjacency products, a"
+                            + " GCN per channel) as nn modules on (node features, edge indices), dense (N, N) adjacencies; jqwik vs"
+                            + " edge-list sums / matrix equations, gradcheck, toy node classification runs lower the loss; missing:"
+                            + " golden fixtures (torch_geometric does not import in the peers venv)"),
             done("E28", "FNO spectral convolution", "Li et al. 2021, Fourier Neural Operator for Parametric Partial Differential Equations",
                     NN + "mixer.SpectralConv", "--model bert --mixer fno [--mixer-option modes=k]", NN + "mixer.SpectralConvTest",
                     "bidirectional only, in BERT (models.MlpMixersModelTest): rFFT over the sequence's own length, complex channel"
