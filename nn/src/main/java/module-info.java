@@ -13,6 +13,7 @@ module dev.tessera.nn {
     exports dev.tessera.nn.attention;
     exports dev.tessera.nn.block;
     exports dev.tessera.nn.ffn;
+    exports dev.tessera.nn.graph;
     exports dev.tessera.nn.loss;
     exports dev.tessera.nn.mixer;
     exports dev.tessera.nn.norm;

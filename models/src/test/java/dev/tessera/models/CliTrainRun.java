@@ -11,7 +11,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
- * A two-step {@code tessera train} run of a tiny Llama (V 256, T 16, L 1, C 16, NH 2) on seeded
+ * A two-step {@code tessera train} run of a tiny Llama (V 256, T 16, L 1, C 16, NH 2), or a given model config, on seeded
  * text, for the tests that check a component switched on from the command line.
  */
 final class CliTrainRun {
@@ -19,13 +19,18 @@ final class CliTrainRun {
 
     /** Runs {@code tessera train <options> ...} in dir, asserts it succeeded, and returns the run folder. */
     static Path train(Path dir, long seed, String... options) throws IOException {
+        return train(dir, seed, ModelConfig.llama(256, 16, 1, 16, 2, 2, 32), options);
+    }
+
+    /** {@link #train(Path, long, String...)} with the model config {@code model} (a tiny BERT, say) in place of the Llama. */
+    static Path train(Path dir, long seed, ModelConfig model, String... options) throws IOException {
         StringBuilder text = new StringBuilder();
         Generator g = new Generator(seed);
         while (text.length() < 1500) {
             text.append((char) ('a' + g.nextLong(6))).append(g.nextLong(5) == 0 ? ' ' : "");
         }
         Path data = Files.writeString(dir.resolve("data.txt"), text);
-        Path config = Files.writeString(dir.resolve("model.json"), ModelConfig.llama(256, 16, 1, 16, 2, 2, 32).toJson());
+        Path config = Files.writeString(dir.resolve("model.json"), model.toJson());
         StringWriter err = new StringWriter();
         var cl = Tessera.commandLine();
         cl.setOut(new PrintWriter(new StringWriter()));

@@ -521,9 +521,21 @@ public final class Catalog {
                             + " at t, O(1) state: the last k-1 inputs) in Llama/GPT-2 or centred (causal=false) in BERT"
                             + " (models.MlpMixersModelTest); documents are cut out of each other's windows; golden: timm"
                             + " metaformer.Pooling on a one-row image; the MetaFormer block itself is the models' pre-norm block"),
-            todo("E19", "Branchformer (parallel attention and cgMLP branches, learned merge)",
-                    "Peng et al. 2022, Branchformer: Parallel MLP-Attention Architectures"),
-            todo("E20", "BiGS bidirectional gated SSM", "Wang et al. 2023, Pretraining Without Attention"),
+            done("E19", "Branchformer (parallel attention and cgMLP branches, learned merge)",
+                    "Peng et al. 2022, Branchformer: Parallel MLP-Attention Architectures", NN + "mixer.Branchformer",
+                    "--mixer branchformer [--mixer-option heads=H] [--mixer-option hidden=F] [--mixer-option kernel=K]"
+                            + " [--mixer-option merge=concat|average] [--mixer-option causal=false (--model bert)]", NN + "mixer.BranchformerTest",
+                    "causal form in Llama/GPT-2 (causal attention and causal depthwise conv; decoding from the held inputs,"
+                            + " O(t) per token, == full forward), bidirectional form in BERT (centred conv)"
+                            + " (models.BranchformerModelTest); MHSA (RoPE in place of the paper's relative PE) ‖ cgMLP (CSGU: LN +"
+                            + " depthwise conv), merge concat+linear or average with two learned softmax logits (the paper derives them"
+                            + " by attention pooling over the utterance, which a decoder cannot); no dropout; no golden: paper-only"),
+            done("E20", "BiGS bidirectional gated SSM", "Wang et al. 2023, Pretraining Without Attention", NN + "mixer.Bigs",
+                    "--model bert --mixer bigs [--mixer-option state=N] [--mixer-option hidden=H]", NN + "mixer.BigsTest",
+                    "bidirectional only, in BERT (models.BigsModelTest): forward and backward per-channel S4D SSMs as causalConv kernels"
+                            + " (the backward one on the flipped sequence), convolution view == complex recurrence; GELU gating as the"
+                            + " paper; each packed document / padding run mixed alone; per-channel Δ, A, C (the released code shares"
+                            + " them); no golden: paper-only"),
             done("E21", "SGConv structured global convolution",
                     "Li et al. 2023, What Makes Convolutional Models Great on Long Sequence Modeling?", NN + "mixer.SgConv",
                     "--mixer sgconv [--mixer-option length=L] [--mixer-option size=d] [--mixer-option alpha=α]", NN + "mixer.SgConvTest",
@@ -568,9 +580,17 @@ public final class Catalog {
                             + " (models.ByteNetModelTest): == naive loop == token-by-token == chunked; O(1) decoding from fixed windows of the"
                             + " last (k-1)·r inputs per unit; restarts at packed documents; golden: the dilated conv vs torch Conv1d(dilation=r)"
                             + " with left padding (ByteNetGoldenTest)"),
-            todo("E27", "graph convolution and graph transformer layers (GCN, GTN)",
+            partial("E27", "graph convolution and graph transformer layers (GCN, GTN)",
                     "Kipf & Welling 2017, Semi-Supervised Classification with Graph Convolutional Networks; "
-                            + "Yun et al. 2019, Graph Transformer Networks"),
+                            + "Yun et al. 2019, Graph Transformer Networks", NN + "graph.GcnLayer",
+                    "nn modules: new GcnLayer(in, out, bias, dtype, g).forward(x, edgeIndex), GraphTransformerLayer, GraphTransformerNetwork",
+                    NN + "graph.GraphLayersTest",
+                    "GcnLayer (Kipf & Welling: D̃^-1/2 (A+I) D̃^-1/2 X W + b), GraphTransformerLayer (torch-geometric"
+                            + " TransformerConv: per-edge softmax attention over in-neighbours, heads concat or mean, root weight) and"
+                            + " GraphTransformerNetwork (GTN: soft edge-type selection, row-normalised meta-path adjacency products, a"
+                            + " GCN per channel) as nn modules on (node features, edge indices), dense (N, N) adjacencies; jqwik vs"
+                            + " edge-list sums / matrix equations, gradcheck, toy node classification runs lower the loss; missing:"
+                            + " golden fixtures (torch_geometric does not import in the peers venv)"),
             done("E28", "FNO spectral convolution", "Li et al. 2021, Fourier Neural Operator for Parametric Partial Differential Equations",
                     NN + "mixer.SpectralConv", "--model bert --mixer fno [--mixer-option modes=k]", NN + "mixer.SpectralConvTest",
                     "bidirectional only, in BERT (models.MlpMixersModelTest): rFFT over the sequence's own length, complex channel"

@@ -60,7 +60,11 @@ public enum MixerKind {
     /** E15: Legendre Memory Unit (Voelker et al. 2019), the memory-only form: Toeplitz convolution for training, recurrence for decoding. */
     LMU("lmu", Lmu.Options.class, Map.of("order", "8", "theta", "16", "units", "4", "feedback", "false")),
     /** E25: Recurrent Delta Net, a recurrent fast weight programmer (Irie et al. 2021); sequential form only. */
-    RFWP("rfwp", Rfwp.Options.class, Map.of("heads", "0"));
+    RFWP("rfwp", Rfwp.Options.class, Map.of("heads", "0")),
+    /** E20: BiGS bidirectional gated state space model (Wang et al. 2022); bidirectional only. */
+    BIGS("bigs", Bigs.Options.class, Map.of("state", "32", "hidden", "0")),
+    /** E19: Branchformer, attention ‖ cgMLP branches merged (Peng et al. 2022); causal=false for the encoder. */
+    BRANCHFORMER("branchformer", Branchformer.Options.class, Map.of("heads", "4", "hidden", "0", "kernel", "31", "merge", "concat", "causal", "true"));
 
     /** A chosen kind with its options record (of the kind's {@link #optionsType()}). */
     public record Spec(MixerKind kind, Record options) {
@@ -125,7 +129,7 @@ public enum MixerKind {
      */
     public boolean causal() {
         return switch (this) {
-            case FNET, GLOBAL_FILTER, FNO -> false;
+            case FNET, GLOBAL_FILTER, FNO, BIGS -> false;
             default -> true;
         };
     }
@@ -182,6 +186,8 @@ public enum MixerKind {
             case RWKV -> new Rwkv(dim, (Rwkv.Options) options, dtype, g);
             case LMU -> new Lmu(dim, (Lmu.Options) options, dtype, g);
             case RFWP -> new Rfwp(dim, (Rfwp.Options) options, dtype, g);
+            case BIGS -> new Bigs(dim, (Bigs.Options) options, dtype, g);
+            case BRANCHFORMER -> new Branchformer(dim, (Branchformer.Options) options, dtype, g);
         };
     }
 }
