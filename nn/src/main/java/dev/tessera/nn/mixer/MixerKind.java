@@ -20,8 +20,8 @@ public enum MixerKind {
     LRU("lru", Lru.Options.class, Map.of("state", "0", "r_min", "0.9", "r_max", "0.999", "max_phase", String.valueOf(2 * Math.PI))),
     /** E14: Quasi-Recurrent Neural Network (Bradbury et al. 2017). */
     QRNN("qrnn", Qrnn.Options.class, Map.of("window", "2", "hidden", "0")),
-    /** E13: Simple Recurrent Unit (Lei et al. 2018), with the v ⊙ c peephole terms. */
-    SRU("sru", Sru.Options.class, Map.of("forget_bias", "0")),
+    /** E13: Simple Recurrent Unit (Lei et al. 2018), with the v ⊙ c peephole terms; attention=true for SRU++ (Lei 2021). */
+    SRU("sru", Sru.Options.class, Map.of("forget_bias", "0", "attention", "false", "attention_dim", "0")),
     /** E7: FNet's Fourier mixing Re(FFT₂(x)) (Lee-Thorp et al. 2022); bidirectional only. */
     FNET("fnet", KernelOptions.None.class, Map.of()),
     /** E2: gMLP's spatial gating unit (Liu et al. 2021); causal=false for the encoder. */
