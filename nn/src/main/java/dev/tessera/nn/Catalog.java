@@ -489,13 +489,15 @@ public final class Catalog {
                             + " blocks keep no per-layer state for its token shift; the RWKV-4 time mix replaces attention in every layer of"
                             + " Llama or GPT-2 (models.RwkvModelTest): parallel softmax form == stable recurrence == chunked; O(1) state;"
                             + " restarts at packed documents; golden from transformers RwkvSelfAttention/RwkvFeedForward (mixer.RwkvGoldenTest)"),
-            partial("E13", "SRU / SRU++",
+            done("E13", "SRU / SRU++",
                     "Lei et al. 2018, Simple Recurrent Units for Highly Parallelizable Recurrence; "
                             + "Lei 2021, When Attention Meets Fast Recurrence",
-                    NN + "mixer.Sru", "--mixer sru [--mixer-option forget_bias=b]", NN + "mixer.SruTest",
-                    "SRU++ not started; SRU (2018 form, v⊙c peepholes) replaces attention in every layer of Llama (models.SruModelTest):"
-                            + " elementwise loop over time == naive loop == token-by-token == chunked; O(1) state c; restarts at packed"
-                            + " documents; no golden: paper-only"),
+                    NN + "mixer.Sru", "--mixer sru [--mixer-option forget_bias=b] [--mixer-option attention=true] [--mixer-option attention_dim=d]",
+                    NN + "mixer.SruTest",
+                    "SRU (2018 form, v⊙c peepholes) or SRU++ (attention=true: single-head attention of width d' = C/4, K = W_k Q, V = W_v Q,"
+                            + " U = W_o(Q + αA) in place of W x; no layer norm) replaces attention in every layer of Llama (models.SruModelTest):"
+                            + " elementwise loop over time == naive loop == token-by-token == chunked; state c (O(1)), plus SRU++'s keys and"
+                            + " values (O(t) attention); restarts at packed documents, attention included; no golden: paper-only"),
             done("E14", "QRNN", "Bradbury et al. 2017, Quasi-Recurrent Neural Networks", NN + "mixer.Qrnn",
                     "--mixer qrnn [--mixer-option window=k] [--mixer-option hidden=H]", NN + "mixer.QrnnTest",
                     "replaces attention in every layer of Llama or GPT-2 (models.QrnnModelTest); causal conv + fo-pooling as a parallel scan =="
