@@ -64,7 +64,9 @@ public enum MixerKind {
     /** E20: BiGS bidirectional gated state space model (Wang et al. 2022); bidirectional only. */
     BIGS("bigs", Bigs.Options.class, Map.of("state", "32", "hidden", "0")),
     /** E19: Branchformer, attention ‖ cgMLP branches merged (Peng et al. 2022); causal=false for the encoder. */
-    BRANCHFORMER("branchformer", Branchformer.Options.class, Map.of("heads", "4", "hidden", "0", "kernel", "31", "merge", "concat", "causal", "true"));
+    BRANCHFORMER("branchformer", Branchformer.Options.class, Map.of("heads", "4", "hidden", "0", "kernel", "31", "merge", "concat", "causal", "true")),
+    /** E9: H3, Hungry Hungry Hippos (Fu et al. 2023): shift SSM on the keys, diagonal SSM over K̄ ⊙ V, read out by Q. */
+    H3("h3", dev.tessera.nn.mixer.H3.Options.class, Map.of("state", "16", "shift", "4", "dt_min", "0.001", "dt_max", "0.1"));
 
     /** A chosen kind with its options record (of the kind's {@link #optionsType()}). */
     public record Spec(MixerKind kind, Record options) {
@@ -188,6 +190,7 @@ public enum MixerKind {
             case RFWP -> new Rfwp(dim, (Rfwp.Options) options, dtype, g);
             case BIGS -> new Bigs(dim, (Bigs.Options) options, dtype, g);
             case BRANCHFORMER -> new Branchformer(dim, (Branchformer.Options) options, dtype, g);
+            case H3 -> new dev.tessera.nn.mixer.H3(dim, (dev.tessera.nn.mixer.H3.Options) options, dtype, g);
         };
     }
 }
