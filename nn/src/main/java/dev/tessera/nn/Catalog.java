@@ -459,16 +459,21 @@ public final class Catalog {
                             + " soft-shrink): bidirectional only, in BERT (models.MlpMixersModelTest); 1-D over time, sequences"
                             + " zero-padded to the option length; each packed document / padding run transformed alone; AFNO without"
                             + " mode truncation (all modes kept), hidden factor 1; no golden: paper-only"),
-            partial("E9", "Hyena and H3 (long convolutions, FFT conv)",
+            done("E9", "Hyena and H3 (long convolutions, FFT conv)",
                     "Poli et al. 2023, Hyena Hierarchy; Fu et al. 2023, Hungry Hungry Hippos", NN + "mixer.Hyena",
                     "--mixer hyena [--mixer-option order=N] [--mixer-option length=L] [--mixer-option emb=E] [--mixer-option hidden=H]"
-                            + " [--mixer-option depth=d] [--mixer-option activation=sin|relu] [--mixer-option decay=true|false]",
+                            + " [--mixer-option depth=d] [--mixer-option activation=sin|relu] [--mixer-option decay=true|false]"
+                            + " | --mixer h3 [--mixer-option state=N] [--mixer-option shift=W] [--mixer-option dt_min=Δ] [--mixer-option dt_max=Δ]",
                     NN + "mixer.HyenaTest",
-                    "H3 (shift + diagonal SSMs) not started; Hyena of order N (implicit Sin-MLP filters on positional features with the"
+                    "Hyena of order N (implicit Sin-MLP filters on positional features with the"
                             + " exponential decay window, short conv, gating recursion, FFT long conv) replaces attention in every layer of Llama"
                             + " or GPT-2 (models.HyenaModelTest): == naive loop == token-by-token == chunked; decoding holds the last"
                             + " min(L, t) inputs of each convolution, O(N·min(L, t)) per token; restarts at packed documents; golden for the"
-                            + " implicit filter and fft_conv vs fla ImplicitLongConvolution (HyenaGoldenTest)"),
+                            + " implicit filter and fft_conv vs fla ImplicitLongConvolution (HyenaGoldenTest). H3 in mixer.H3 (mixer.H3Test,"
+                            + " models.H3ModelTest): Algorithm 1 with d_head = 1, shift SSM on K as a W-tap register (default 4; the paper's"
+                            + " 64 taps run by FFT), S4D diagonal SSM over K̄ ⊙ V as a parallel scan, read out by Q; == naive F64 recurrence"
+                            + " == token-by-token == chunked; O(1) state (W − 1 keys + diagonal state); restarts at packed documents;"
+                            + " F64 gradcheck; Llama decoding, generation, 20-step training, CLI; no golden for H3: paper-only (REFERENCES.md)"),
             done("E10", "S4D / S5 diagonal state spaces, parallel scan",
                     "Gu et al. 2022, On the Parameterization and Initialization of Diagonal State Space Models; "
                             + "Smith et al. 2023, Simplified State Space Layers",
