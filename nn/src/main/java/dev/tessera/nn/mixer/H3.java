@@ -75,19 +75,10 @@ public final class H3 extends Module implements TokenMixer {
         this.dtype = dtype;
         inProj = child("in_proj", new Linear(h, 3 * h, true, Tensor.randn(g, dtype, 3 * h, h).mul(1 / Math.sqrt(h))));
         shiftKernel = parameter("shift_kernel", Tensor.randn(g, dtype, h, taps).mul(1 / Math.sqrt(taps)));
-        double[] dt = new double[h];
-        double[] aRe = new double[h * modes];
-        double[] aIm = new double[h * modes];
-        for (int i = 0; i < h; i++) {
-            dt[i] = Math.log(o.dtMin()) + g.nextDouble() * (Math.log(o.dtMax()) - Math.log(o.dtMin()));
-            for (int n = 0; n < modes; n++) {
-                aRe[i * modes + n] = Math.log(0.5);
-                aIm[i * modes + n] = Math.PI * n;
-            }
-        }
-        logDt = parameter("log_dt", Tensor.of(dt, h).to(dtype));
-        logAReal = parameter("log_A_real", Tensor.of(aRe, h, modes).to(dtype));
-        aImag = parameter("A_imag", Tensor.of(aIm, h, modes).to(dtype));
+        Tensor[] lin = S4d.linInit(h, modes, o.dtMin(), o.dtMax(), dtype, g);
+        logDt = parameter("log_dt", lin[0]);
+        logAReal = parameter("log_A_real", lin[1]);
+        aImag = parameter("A_imag", lin[2]);
         c = parameter("C", Tensor.randn(g, dtype, h, modes, 2).mul(Math.sqrt(0.5)));
         d = parameter("D", Tensor.randn(g, dtype, h));
         outProj = child("out_proj", new Linear(h, h, true, Tensor.randn(g, dtype, h, h).mul(1 / Math.sqrt(h))));

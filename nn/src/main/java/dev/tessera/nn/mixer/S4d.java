@@ -73,22 +73,31 @@ public final class S4d extends Module implements TokenMixer {
         this.h = dim;
         this.modes = o.state() / 2;
         this.dtype = dtype;
+        Tensor[] lin = linInit(h, modes, o.dtMin(), o.dtMax(), dtype, g);
+        logDt = parameter("log_dt", lin[0]);
+        logAReal = parameter("log_A_real", lin[1]);
+        aImag = parameter("A_imag", lin[2]);
+        c = parameter("C", Tensor.randn(g, dtype, h, modes, 2).mul(Math.sqrt(0.5)));
+        d = parameter("D", Tensor.randn(g, dtype, h));
+        outputLinear = child("output_linear", new Linear(h, 2 * h, true, Tensor.randn(g, dtype, 2 * h, h).mul(1 / Math.sqrt(h))));
+    }
+
+    /**
+     * The S4D-Lin initialisation (§4) of {@code h} channels with {@code modes} complex modes each, as {log_dt (H),
+     * log_A_real (H, N/2), A_imag (H, N/2)}: A_n = −½ + iπn, Δ log-uniform in [dtMin, dtMax] (one draw from {@code g} per channel).
+     */
+    static Tensor[] linInit(int h, int modes, double dtMin, double dtMax, DType dtype, Generator g) {
         double[] dt = new double[h];
         double[] aRe = new double[h * modes];
         double[] aIm = new double[h * modes];
         for (int i = 0; i < h; i++) {
-            dt[i] = Math.log(o.dtMin()) + g.nextDouble() * (Math.log(o.dtMax()) - Math.log(o.dtMin()));
+            dt[i] = Math.log(dtMin) + g.nextDouble() * (Math.log(dtMax) - Math.log(dtMin));
             for (int n = 0; n < modes; n++) {
                 aRe[i * modes + n] = Math.log(0.5);
                 aIm[i * modes + n] = Math.PI * n;
             }
         }
-        logDt = parameter("log_dt", Tensor.of(dt, h).to(dtype));
-        logAReal = parameter("log_A_real", Tensor.of(aRe, h, modes).to(dtype));
-        aImag = parameter("A_imag", Tensor.of(aIm, h, modes).to(dtype));
-        c = parameter("C", Tensor.randn(g, dtype, h, modes, 2).mul(Math.sqrt(0.5)));
-        d = parameter("D", Tensor.randn(g, dtype, h));
-        outputLinear = child("output_linear", new Linear(h, 2 * h, true, Tensor.randn(g, dtype, 2 * h, h).mul(1 / Math.sqrt(h))));
+        return new Tensor[] {Tensor.of(dt, h).to(dtype), Tensor.of(aRe, h, modes).to(dtype), Tensor.of(aIm, h, modes).to(dtype)};
     }
 
     /** N/2, the number of complex modes per channel. */

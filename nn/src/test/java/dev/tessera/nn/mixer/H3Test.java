@@ -26,47 +26,29 @@ class H3Test {
         return m;
     }
 
-    /** Algorithm 1 of the paper (d_head = 1) with the shift register and complex diagonal recurrence in plain doubles. */
+    /** Algorithm 1 of the paper (d_head = 1) in plain doubles: the shift register by its taps, then the complex diagonal recurrence. */
     static double[] naive(H3 m, double[] x, int b, int t, int h) {
         Map<String, Tensor> p = m.stateDict();
         double[] qkv = Ref.linear(x, b * t, h, Ref.p(p, "in_proj.weight"), Ref.p(p, "in_proj.bias"), 3 * h);
         double[] s = Ref.p(p, "shift_kernel");
         int w = s.length / h;
-        double[] logDt = Ref.p(p, "log_dt");
-        double[] logA = Ref.p(p, "log_A_real");
-        double[] aIm = Ref.p(p, "A_imag");
-        double[] cc = Ref.p(p, "C");
-        double[] dd = Ref.p(p, "D");
-        int n = logA.length / h;
-        double[] o = new double[b * t * h];
+        double[] u = new double[b * t * h];
         for (int r = 0; r < b; r++) {
-            for (int i = 0; i < h; i++) {
-                double[] xr = new double[n];
-                double[] xi = new double[n];
-                for (int q = 0; q < t; q++) {
+            for (int q = 0; q < t; q++) {
+                for (int i = 0; i < h; i++) {
                     double kBar = 0;
                     for (int j = 0; j < w && j <= q; j++) {
                         kBar += s[i * w + j] * qkv[(r * t + q - j) * 3 * h + h + i];
                     }
-                    double us = kBar * qkv[(r * t + q) * 3 * h + 2 * h + i];
-                    double y = dd[i] * us;
-                    for (int k = 0; k < n; k++) {
-                        double ar = -Math.exp(logA[i * n + k]);
-                        double ai = aIm[i * n + k];
-                        double dt = Math.exp(logDt[i]);
-                        double br = Math.exp(ar * dt) * Math.cos(ai * dt);
-                        double bi = Math.exp(ar * dt) * Math.sin(ai * dt);
-                        double den = ar * ar + ai * ai;
-                        double fr = ((br - 1) * ar + bi * ai) / den;
-                        double fi = (bi * ar - (br - 1) * ai) / den;
-                        double nr = br * xr[k] - bi * xi[k] + fr * us;
-                        double ni = br * xi[k] + bi * xr[k] + fi * us;
-                        xr[k] = nr;
-                        xi[k] = ni;
-                        y += 2 * (cc[(i * n + k) * 2] * nr - cc[(i * n + k) * 2 + 1] * ni);
-                    }
-                    o[(r * t + q) * h + i] = qkv[(r * t + q) * 3 * h + i] * y;
+                    u[(r * t + q) * h + i] = kBar * qkv[(r * t + q) * 3 * h + 2 * h + i];
                 }
+            }
+        }
+        double[] z = S4dTest.naiveSsm(p, u, b, t, h);
+        double[] o = new double[b * t * h];
+        for (int row = 0; row < b * t; row++) {
+            for (int i = 0; i < h; i++) {
+                o[row * h + i] = qkv[row * 3 * h + i] * z[row * h + i];
             }
         }
         return Ref.linear(o, b * t, h, Ref.p(p, "out_proj.weight"), Ref.p(p, "out_proj.bias"), h);

@@ -30,9 +30,11 @@ class S4dTest {
         return m;
     }
 
-    /** The recurrence of the paper with plain complex arithmetic in doubles, then the module's GELU and GLU. */
-    static double[] naive(S4d m, double[] u, int b, int t, int h) {
-        Map<String, Tensor> p = m.stateDict();
+    /**
+     * The diagonal SSM alone, y + D ⊙ u (B, T, H) for u (B, T, H), from the S4D parameters in {@code p} ({@code log_dt},
+     * {@code log_A_real}, {@code A_imag}, {@code C}, {@code D}): zero-order hold and the recurrence in plain complex doubles.
+     */
+    static double[] naiveSsm(Map<String, Tensor> p, double[] u, int b, int t, int h) {
         double[] logDt = Ref.p(p, "log_dt");
         double[] logA = Ref.p(p, "log_A_real");
         double[] aIm = Ref.p(p, "A_imag");
@@ -62,10 +64,19 @@ class S4dTest {
                         xi[k] = ni;
                         y += 2 * (cc[(i * n + k) * 2] * nr - cc[(i * n + k) * 2 + 1] * ni);
                     }
-                    double v = y + dd[i] * us;
-                    z[(r * t + s) * h + i] = 0.5 * v * (1 + Erf.erf(v / Math.sqrt(2)));
+                    z[(r * t + s) * h + i] = y + dd[i] * us;
                 }
             }
+        }
+        return z;
+    }
+
+    /** The recurrence of the paper with plain complex arithmetic in doubles, then the module's GELU and GLU. */
+    static double[] naive(S4d m, double[] u, int b, int t, int h) {
+        Map<String, Tensor> p = m.stateDict();
+        double[] z = naiveSsm(p, u, b, t, h);
+        for (int i = 0; i < z.length; i++) {
+            z[i] = 0.5 * z[i] * (1 + Erf.erf(z[i] / Math.sqrt(2)));
         }
         double[] lin = Ref.linear(z, b * t, h, Ref.p(p, "output_linear.weight"), Ref.p(p, "output_linear.bias"), 2 * h);
         double[] out = new double[b * t * h];
