@@ -471,8 +471,8 @@ public final class Catalog {
                             + " min(L, t) inputs of each convolution, O(N·min(L, t)) per token; restarts at packed documents; golden for the"
                             + " implicit filter and fft_conv vs fla ImplicitLongConvolution (HyenaGoldenTest). H3 in mixer.H3 (mixer.H3Test,"
                             + " models.H3ModelTest): Algorithm 1 with d_head = 1, shift SSM on K as a W-tap register (default 4; the paper's"
-                            + " 64 taps run by FFT), S4D diagonal SSM over K̄ ⊙ V as a parallel scan, read out by Q; == naive F64 recurrence"
-                            + " == token-by-token == chunked; O(1) state (W − 1 keys + diagonal state); restarts at packed documents;"
+                            + " 64 taps run by FFT), S4D diagonal SSM over K̄ ⊙ V, read out by Q; FFT convolution view == scan recurrence == naive F64"
+                            + " recurrence == token-by-token == chunked; O(1) state (W − 1 keys + diagonal state); restarts at packed documents;"
                             + " F64 gradcheck; Llama decoding, generation, 20-step training, CLI; no golden for H3: paper-only (REFERENCES.md)"),
             done("E10", "S4D / S5 diagonal state spaces, parallel scan",
                     "Gu et al. 2022, On the Parameterization and Initialization of Diagonal State Space Models; "

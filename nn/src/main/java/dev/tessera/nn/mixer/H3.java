@@ -29,8 +29,10 @@ import dev.tessera.tensor.Tensor;
  * The shift SSM's output is its learned C times the shift register, i.e. a W-tap causal
  * convolution per channel; the paper runs it with N = 64 taps through the FFT, here W is the
  * option {@code shift} (default 4; the register is part of the decoding state). The diagonal SSM
- * is {@link S4d}'s parameterisation and S4D-Lin initialisation, run as a {@link DiagonalScan}
- * (parallel scan for training, the same scan from the held state for decoding). Decoding keeps
+ * is {@link S4d}'s parameterisation and S4D-Lin initialisation, in the paper's two views: training
+ * from the zero state convolves K̄ ⊙ V with S4D's Vandermonde kernel through the FFT (O(T log T), as the
+ * paper's FFTConv), decoding runs the recurrence as a {@link DiagonalScan} from the held state, and
+ * packed documents use the scan with restarts (its backward keeps (B, T, H, N/2) states per scan step). Decoding keeps
  * the last W − 1 keys and x (B, 1, H, N/2) as real and imaginary parts: O(1) per token. Packed
  * training rows (the mask's document ids) restart both SSMs at each document's first token.
  */
@@ -90,6 +92,19 @@ public final class H3 extends Module implements TokenMixer {
         int b = x.size(0);
         int t = x.size(1);
         Tensor carry = TokenMixer.carry("mixer h3", mask, b, t, state, x.dtype()); // (B, T, 1) or null
+        return mix(x, carry, state, state != null || carry != null);
+    }
+
+    /** The recurrent view from the zero state as a parallel scan (for the tests: equal to the convolution view). */
+    public Variable recurrence(Variable x) {
+        MixerInput.check("mixer h3", x, h);
+        return mix(x, null, null, true);
+    }
+
+    /** The layer over x (B, T, H); the diagonal SSM as a scan from {@code state} ({@code scan}) or as the FFT convolution. */
+    private Variable mix(Variable x, Tensor carry, MixerState state, boolean scan) {
+        int b = x.size(0);
+        int t = x.size(1);
         Tensor[] held = state == null ? null : state.tensors();
         Variable qkv = inProj.forward(x); // (B, T, 3H)
         Variable q = qkv.narrow(2, 0, h);
@@ -107,6 +122,9 @@ public final class H3 extends Module implements TokenMixer {
             kBar = kBar == null ? lag : kBar.add(lag);
         }
         Variable u = kBar.mul(v); // (B, T, H)
+        if (!scan) { // the convolution view: K = 2·Re(Σ_n C_n B̄_n Ā_n^l), y = K ∗ u + D ⊙ u
+            return outProj.forward(q.mul(S4d.convolution(u, S4d.kernel(logDt, logAReal, aImag, c, t)).add(u.mul(d))));
+        }
         Variable[] z = DiagonalScan.zeroOrderHold(logAReal.exp().neg(), aImag, logDt.exp().unsqueeze(1));
         Variable u4 = u.unsqueeze(3); // (B, T, H, 1)
         Tensor[] xHeld = held == null ? null : new Tensor[] {held[0], held[1]};

@@ -112,8 +112,13 @@ public final class S4d extends Module implements TokenMixer {
 
     /** The convolution kernel K (H, L) = 2·Re(Σ_n C_n B̄_n Ā_n^l), l = 0 … L−1 (Vandermonde in Ā). */
     public Variable kernel(int length) {
+        return kernel(logDt, logAReal, aImag, c, length);
+    }
+
+    /** K (H, L) from S4D parameters log_dt (H), log_A_real and A_imag (H, N/2), C (H, N/2, 2): shared with {@link H3}. */
+    static Variable kernel(Variable logDt, Variable logAReal, Variable aImag, Variable c, int length) {
         Variable dt = logDt.exp().unsqueeze(1);
-        Variable[] z = discrete();
+        Variable[] z = DiagonalScan.zeroOrderHold(logAReal.exp().neg(), aImag, dt);
         Variable cRe = c.select(2, 0);
         Variable cIm = c.select(2, 1);
         Variable ctRe = DiagonalScan.mulRe(cRe, cIm, z[2], z[3]).unsqueeze(2); // (H, N/2, 1)
@@ -168,7 +173,8 @@ public final class S4d extends Module implements TokenMixer {
     }
 
     /** y = K ∗ u causally for u (B, T, H) and K (H, T), by an FFT product of length 2T: (B, T, H). */
-    private Variable convolution(Variable u, Variable k) {
+    static Variable convolution(Variable u, Variable k) {
+        int h = u.size(2);
         int b = u.size(0);
         int t = u.size(1);
         Variable uPad = Variable.cat(2, u.transpose(1, 2), Variable.constant(Tensor.zeros(u.dtype(), b, h, t))); // (B, H, 2T)
