@@ -7,6 +7,7 @@ import dev.tessera.models.LanguageModel;
 import dev.tessera.models.ModelConfig;
 import dev.tessera.models.hf.HuggingFaceCheckpoint;
 import dev.tessera.models.tokenizer.Tokenizer;
+import dev.tessera.models.train.Checkpoints;
 import dev.tessera.models.train.RunDirectory;
 import dev.tessera.nn.Probe;
 import dev.tessera.nn.loss.Losses;
@@ -18,7 +19,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
@@ -99,7 +99,7 @@ final class InspectCommand implements Callable<Integer> {
             Files.writeString(work.resolve("index.html"), page.html(), StandardCharsets.UTF_8);
             Files.move(work, target, StandardCopyOption.ATOMIC_MOVE);
         } catch (IOException | RuntimeException e) {
-            deleteTree(work); // only what this command created
+            Checkpoints.deleteTree(work); // only the temporary directory this command created
             throw e;
         }
         spec.commandLine().getOut().println(target.resolve("index.html"));
@@ -298,20 +298,6 @@ final class InspectCommand implements Callable<Integer> {
 
         String cells() {
             return String.format(Locale.ROOT, "<td>%.4g</td><td>%.4g</td><td>%.4g</td><td>%.1f%%</td>", mean, std, maxAbs, 100 * zeros);
-        }
-    }
-
-    /** Removes {@code root} and what is under it: only ever the temporary directory this command made. */
-    private static void deleteTree(Path root) throws IOException {
-        if (!Files.exists(root)) {
-            return;
-        }
-        try (var walk = Files.walk(root)) {
-            List<Path> paths = new ArrayList<>(walk.toList());
-            java.util.Collections.reverse(paths);
-            for (Path p : paths) {
-                Files.deleteIfExists(p);
-            }
         }
     }
 }
