@@ -63,15 +63,18 @@ final class VectorMath {
         FloatVector acc = zero;
         for (int i = 0; i < count; i += S.length()) {
             VectorMask<Float> tail = tail(i, count);
-            if (tail == null) {
-                FloatVector e = exp(FloatVector.fromArray(S, x, xo + i).sub(shift));
-                e.intoArray(y, yo + i);
-                acc = acc.add(e);
+            // padding lanes read shift (e⁰ = 1: −inf there would send every row tail down the rare
+            // full-range path) and are zeroed after the exp
+            FloatVector v = tail == null ? FloatVector.fromArray(S, x, xo + i).sub(shift)
+                    : FloatVector.broadcast(S, shift).blend(load(x, xo + i, tail), tail).sub(shift);
+            if (outsideNormalScale(v)) {
+                expShiftedRare(x, xo + i, shift, y, yo + i, tail);
+                acc = acc.add(load(y, yo + i, tail));
             } else {
-                // padding lanes read shift (e⁰ = 1: −inf there would send every row tail down exp's rare
-                // full-range path) and are zeroed after the exp
-                FloatVector v = FloatVector.broadcast(S, shift).blend(load(x, xo + i, tail), tail);
-                FloatVector e = zero.blend(exp(v.sub(shift)), tail);
+                FloatVector e = expInRange(v);
+                if (tail != null) {
+                    e = zero.blend(e, tail);
+                }
                 store(e, y, yo + i, tail);
                 acc = acc.add(e);
             }
@@ -79,13 +82,48 @@ final class VectorMath {
         return Simd.sumLanes(acc);
     }
 
+    /**
+     * One chunk of {@link #expShifted} with a lane outside exp's normal-scale range, array to array:
+     * when a cold branch calls a function that returns a vector and C2 leaves the call out of line,
+     * the merge after the branch boxes the vector on the hot path too (JFR found ~300 MB of boxes
+     * per tiny training step in SwiGLU's twin of this loop).
+     */
+    private static void expShiftedRare(float[] x, int xo, float shift, float[] y, int yo, VectorMask<Float> tail) {
+        FloatVector v = tail == null ? FloatVector.fromArray(S, x, xo) : FloatVector.broadcast(S, shift).blend(load(x, xo, tail), tail);
+        FloatVector e = expFullRange(v.sub(shift));
+        store(tail == null ? e : FloatVector.zero(S).blend(e, tail), y, yo, tail);
+    }
+
     /** y = m·σ(z) over {@code count} elements (σ(z) where m is null); y may be m or z. */
     static void timesSigmoid(float[] m, int mo, float[] z, int zo, float[] y, int yo, int count) {
         FloatVector one = FloatVector.broadcast(S, 1f);
         for (int i = 0; i < count; i += S.length()) {
             VectorMask<Float> tail = tail(i, count);
-            store(timesSigmoid(m == null ? one : load(m, mo + i, tail), load(z, zo + i, tail)), y, yo + i, tail);
+            FloatVector zv = load(z, zo + i, tail);
+            FloatVector negAbs = zv.abs().neg();
+            if (outsideNormalScale(negAbs)) {
+                timesSigmoidRare(m, mo + i, z, zo + i, y, yo + i, tail);
+            } else {
+                FloatVector mv = m == null ? one : load(m, mo + i, tail);
+                store(timesSigmoidInRange(mv, zv, expInRange(negAbs)), y, yo + i, tail);
+            }
         }
+    }
+
+    /**
+     * One chunk of {@link #timesSigmoid(float[], int, float[], int, float[], int, int)} with a lane
+     * outside exp's normal-scale range (|z| &gt; 87.3 or NaN), array to array for the reason
+     * {@link #expShiftedRare} gives.
+     */
+    private static void timesSigmoidRare(float[] m, int mo, float[] z, int zo, float[] y, int yo, VectorMask<Float> tail) {
+        FloatVector mv = m == null ? FloatVector.broadcast(S, 1f) : load(m, mo, tail);
+        store(timesSigmoid(mv, load(z, zo, tail)), y, yo, tail);
+    }
+
+    /** Whether a lane of x lies outside [−87.34, 88.38] or is NaN, where 2ⁿ stops being a normal float. */
+    private static boolean outsideNormalScale(FloatVector x) {
+        // clamping changed a lane exactly when it was out of range, and NaN never equals itself: one compare finds both
+        return x.max(MIN_NORMAL_SCALE_ARG).min(MAX_NORMAL_SCALE_ARG).compare(VectorOperators.NE, x).anyTrue();
     }
 
     /**
@@ -96,14 +134,14 @@ final class VectorMath {
      * on the path.
      */
     static FloatVector exp(FloatVector x) {
-        FloatVector clamped = x.max(MIN_NORMAL_SCALE_ARG).min(MAX_NORMAL_SCALE_ARG);
-        // clamping changed a lane exactly when it was out of range, and NaN never equals itself: one compare finds both
-        if (clamped.compare(VectorOperators.NE, x).anyTrue()) {
-            return expFullRange(x);
-        }
-        FloatVector n = roundedLog2(clamped);
+        return outsideNormalScale(x) ? expFullRange(x) : expInRange(x);
+    }
+
+    /** eˣ for lanes all in [−87.34, 88.38] (see {@link #outsideNormalScale}): one multiply by 2ⁿ, no branch. */
+    private static FloatVector expInRange(FloatVector x) {
+        FloatVector n = roundedLog2(x);
         IntVector ni = (IntVector) n.convert(VectorOperators.F2I, 0);
-        return expReduced(clamped, n).mul(ni.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats());
+        return expReduced(x, n).mul(ni.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats());
     }
 
     /** n = round(x·log₂e), as a float. */
@@ -173,13 +211,17 @@ final class VectorMath {
      */
     static FloatVector timesSigmoid(FloatVector m, FloatVector z) {
         FloatVector e = exp(z.abs().neg());
-        VectorMask<Float> negative = z.compare(VectorOperators.LT, 0f);
-        FloatVector num = m.blend(m.mul(e), negative);
         VectorMask<Float> tiny = z.compare(VectorOperators.LT, MIN_NORMAL_SCALE_ARG);
         if (tiny.anyTrue()) {
-            num = num.blend(expTimes(z, m), tiny);
+            VectorMask<Float> negative = z.compare(VectorOperators.LT, 0f);
+            return m.blend(m.mul(e), negative).blend(expTimes(z, m), tiny).div(e.add(1f));
         }
-        return num.div(e.add(1f));
+        return timesSigmoidInRange(m, z, e);
+    }
+
+    /** m·σ(z) given e = e^{−|z|} for z with no lane below −87.34. */
+    private static FloatVector timesSigmoidInRange(FloatVector m, FloatVector z, FloatVector e) {
+        return m.blend(m.mul(e), z.compare(VectorOperators.LT, 0f)).div(e.add(1f));
     }
 
     /** tanh within a few ulp: odd polynomial below |x| = 0.625, 1 − 2/(e^{2|x|} + 1) above; tanh(±0) = ±0. */
