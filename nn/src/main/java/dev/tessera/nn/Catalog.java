@@ -588,7 +588,7 @@ public final class Catalog {
                             + " (models.ByteNetModelTest): == naive loop == token-by-token == chunked; O(1) decoding from fixed windows of the"
                             + " last (k-1)·r inputs per unit; restarts at packed documents; golden: the dilated conv vs torch Conv1d(dilation=r)"
                             + " with left padding (ByteNetGoldenTest)"),
-            partial("E27", "graph convolution and graph transformer layers (GCN, GTN)",
+            done("E27", "graph convolution and graph transformer layers (GCN, GTN)",
                     "Kipf & Welling 2017, Semi-Supervised Classification with Graph Convolutional Networks; "
                             + "Yun et al. 2019, Graph Transformer Networks", NN + "graph.GcnLayer",
                     "nn modules: new GcnLayer(in, out, bias, dtype, g).forward(x, edgeIndex), GraphTransformerLayer, GraphTransformerNetwork",
@@ -597,8 +597,10 @@ public final class Catalog {
                             + " TransformerConv: per-edge softmax attention over in-neighbours, heads concat or mean, root weight) and"
                             + " GraphTransformerNetwork (GTN: soft edge-type selection, row-normalised meta-path adjacency products, a"
                             + " GCN per channel) as nn modules on (node features, edge indices), dense (N, N) adjacencies; jqwik vs"
-                            + " edge-list sums / matrix equations, gradcheck, toy node classification runs lower the loss; missing:"
-                            + " golden fixtures (torch_geometric does not import in the peers venv)"),
+                            + " edge-list sums / matrix equations, gradcheck, toy node classification runs lower the loss; golden from"
+                            + " torch_geometric GCNConv and TransformerConv (heads 2, concat and mean) (nn/tools/golden_e27_graph.py,"
+                            + " GraphGoldenTest): GcnLayer follows the paper's A + I, so a node's own self loop counts twice, where"
+                            + " GCNConv's add_remaining_self_loops keeps it as the only one; GTN paper only (no reference implementation)"),
             done("E28", "FNO spectral convolution", "Li et al. 2021, Fourier Neural Operator for Parametric Partial Differential Equations",
                     NN + "mixer.SpectralConv", "--model bert --mixer fno [--mixer-option modes=k]", NN + "mixer.SpectralConvTest",
                     "bidirectional only, in BERT (models.MlpMixersModelTest): rFFT over the sequence's own length, complex channel"
