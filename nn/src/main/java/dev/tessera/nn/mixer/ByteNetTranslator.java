@@ -97,9 +97,7 @@ public final class ByteNetTranslator extends Module {
         sourceEmbed = child("source_embed", new Group()).add("weight", Init.normal(g, 1, config.vocab(), c).to(dtype)); // (V, C)
         targetEmbed = child("target_embed", new Group()).add("weight", Init.normal(g, 1, config.vocab(), c).to(dtype)); // (V, C)
         encoder = child("encoder", new Encoder(c, config.encoder(), dtype, g));
-        ByteNet.Options d = config.decoder();
-        decoder = child("decoder", new ByteNet(2 * c, new ByteNet.Options(d.width(), d.hidden() == 0 ? c : d.hidden(), d.maxDilation(),
-                d.stacks()), dtype, g));
+        decoder = child("decoder", new ByteNet(2 * c, config.decoder(), dtype, g)); // hidden 0: C, half the decoder's 2C
         lnOut = child("ln_out", new LayerNorm(2 * c, 1e-5, true, true, dtype));
         head = child("head", new Linear(2 * c, config.vocab(), true, Tensor.randn(g, dtype, config.vocab(), 2 * c).mul(1 / Math.sqrt(2 * c))));
     }
@@ -175,7 +173,7 @@ public final class ByteNetTranslator extends Module {
         return new Unfolding(encode(source).detach());
     }
 
-    /** One source's unfolding: the encoder's output and the decoder's O(1) windows. */
+    /** A batch of sources being unfolded: the encoder's output, computed once, and the decoder's O(1) windows. */
     public final class Unfolding {
         private final Variable e;
         private final MixerState state = new MixerState();
