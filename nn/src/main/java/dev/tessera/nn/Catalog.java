@@ -579,15 +579,21 @@ public final class Catalog {
                             + " (models.RfwpModelTest); only the sequential form exists (y_{t-1} feeds step t): loop == naive == token-by-token"
                             + " == chunked; O(1) state (W, y_{t-1}); restarts at packed documents; delta-rule part golden from fla"
                             + " delta_rule_recurrence (nn/tools/golden_e25_delta_rule.py)"),
-            partial("E26", "ByteNet dilated convolutions with dynamic unfolding",
+            done("E26", "ByteNet dilated convolutions with dynamic unfolding",
                     "Kalchbrenner et al. 2016, Neural Machine Translation in Linear Time", NN + "mixer.ByteNet",
                     "--mixer bytenet [--mixer-option width=k] [--mixer-option hidden=H] [--mixer-option max_dilation=r]"
-                            + " [--mixer-option stacks=s]", NN + "mixer.ByteNetTest",
-                    "dynamic unfolding not implemented (it belongs to the source-target translation setup); the decoder's residual blocks"
-                            + " with masked dilated convolutions (dilation doubling 1..16) replace attention in every layer of Llama or GPT-2"
-                            + " (models.ByteNetModelTest): == naive loop == token-by-token == chunked; O(1) decoding from fixed windows of the"
-                            + " last (k-1)·r inputs per unit; restarts at packed documents; golden: the dilated conv vs torch Conv1d(dilation=r)"
-                            + " with left padding (ByteNetGoldenTest)"),
+                            + " [--mixer-option stacks=s]; translation: nn module mixer.ByteNetTranslator", NN + "mixer.ByteNetTest",
+                    "the decoder's residual blocks with masked dilated convolutions (dilation doubling 1..16) replace attention in every"
+                            + " layer of Llama or GPT-2 (models.ByteNetModelTest): == naive loop == token-by-token == chunked; O(1) decoding"
+                            + " from fixed windows of the last (k-1)·r inputs per unit; restarts at packed documents; dynamic unfolding in"
+                            + " mixer.ByteNetTranslator (ByteNetTranslatorTest): an encoder of the same blocks with non-masked (centred)"
+                            + " dilated convolutions, the decoder stacked on it reading [target embedding; source column t], columns zero"
+                            + " past the source length and past the estimated target length a·len(s) + b (a, b in its Config; paper"
+                            + " 1.20, 0); forward(source, targetIn) (teacher forced) == start(source).next(tokens) step by step or in"
+                            + " chunks; greedy(source, maxLength) unfolds to EOS or the cap, past the estimate if needed; centred conv vs"
+                            + " naive F64, gradcheck, a copy task trains and greedy copies; a module API, no CLI translation command;"
+                            + " golden: the dilated conv vs torch Conv1d(dilation=r) with left padding (ByteNetGoldenTest), the rest"
+                            + " paper only"),
             done("E27", "graph convolution and graph transformer layers (GCN, GTN)",
                     "Kipf & Welling 2017, Semi-Supervised Classification with Graph Convolutional Networks; "
                             + "Yun et al. 2019, Graph Transformer Networks", NN + "graph.GcnLayer",
