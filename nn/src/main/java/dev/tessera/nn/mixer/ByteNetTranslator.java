@@ -126,7 +126,8 @@ public final class ByteNetTranslator extends Module {
 
     /**
      * The non-masked dilated convolution of a (B, S, H): c_t = Σ_j W[:, :, j] a_{t + (j − (k−1)/2)·r} + b,
-     * zero outside 0..S−1 (PyTorch's {@code Conv1d(dilation=r, padding=(k−1)/2·r)}), k odd.
+     * zero outside 0..S−1 (PyTorch's {@code Conv1d(dilation=r, padding=(k−1)/2·r)}, compared with it by
+     * {@code ByteNetTranslatorTest} through nn/tools/golden_e26_bytenet_encoder_conv.py), k odd.
      */
     static Variable centredConv(Variable a, Variable weight, Variable bias, int dilation) {
         int side = (weight.size(2) - 1) / 2 * dilation;

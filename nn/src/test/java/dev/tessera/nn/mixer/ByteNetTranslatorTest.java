@@ -14,9 +14,12 @@ import dev.tessera.nn.optim.AdamW;
 import dev.tessera.nn.optim.ParamGroup;
 import dev.tessera.tensor.DType;
 import dev.tessera.tensor.Generator;
+import dev.tessera.tensor.SafeTensors;
 import dev.tessera.tensor.Tensor;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.constraints.IntRange;
@@ -81,6 +84,24 @@ class ByteNetTranslatorTest {
         Tensor bias = Ref.randn(seed + 2, 1, h);
         Tensor got = ByteNetTranslator.centredConv(Variable.constant(a), Variable.constant(w), Variable.constant(bias), 1 << log2r).data();
         close(naiveCentred(Ref.d(a), Ref.d(w), Ref.d(bias), b, s, h, k, 1 << log2r), Ref.d(got), 1e-12);
+    }
+
+    /** Against {@code Conv1d(H, H, 3, dilation=r, padding=r)}, r = 1, 2, 4: nn/tools/golden_e26_bytenet_encoder_conv.py's F64 fixture. */
+    @Test
+    void encoderConvolutionMatchesTorchConv1dWithCentredPadding() throws Exception {
+        Map<String, Tensor> g = SafeTensors.read(Path.of(getClass().getResource("/golden/e26/encoder_conv.safetensors").toURI()));
+        for (int r : new int[] {1, 2, 4}) {
+            String p = "r" + r + ".";
+            Variable x = Variable.of(g.get(p + "x").copy(), true);
+            Variable w = Variable.of(g.get(p + "weight").copy(), true);
+            Variable b = Variable.of(g.get(p + "bias").copy(), true);
+            Variable out = ByteNetTranslator.centredConv(x, w, b, r);
+            Ref.assertClose(g.get(p + "out"), out.data(), 1e-12);
+            out.mul(Variable.constant(g.get(p + "out_weight"))).sum().backward();
+            Ref.assertClose(g.get(p + "grad.x"), x.grad(), 1e-12);
+            Ref.assertClose(g.get(p + "grad.weight"), w.grad(), 1e-12);
+            Ref.assertClose(g.get(p + "grad.bias"), b.grad(), 1e-12);
+        }
     }
 
     /** Teacher forcing == unfolding token by token and in chunks, past |t̂| (6 for |s| = 5, a = 1.2); the decoder's windows stay fixed. */
