@@ -592,8 +592,9 @@ public final class Catalog {
                             + " 1.20, 0); forward(source, targetIn) (teacher forced) == start(source).next(tokens) step by step or in"
                             + " chunks; greedy(source, maxLength) unfolds to EOS or the cap, past the estimate if needed; centred conv vs"
                             + " naive F64, gradcheck, a copy task trains and greedy copies; a module API, no CLI translation command;"
-                            + " golden: the dilated conv vs torch Conv1d(dilation=r) with left padding (ByteNetGoldenTest), the rest"
-                            + " paper only"),
+                            + " golden: the dilated conv vs torch Conv1d(dilation=r) with left padding (ByteNetGoldenTest), the encoder's"
+                            + " vs Conv1d(dilation=r, padding=(k-1)/2·r) (nn/tools/golden_e26_bytenet_encoder_conv.py), the rest paper"
+                            + " only"),
             done("E27", "graph convolution and graph transformer layers (GCN, GTN)",
                     "Kipf & Welling 2017, Semi-Supervised Classification with Graph Convolutional Networks; "
                             + "Yun et al. 2019, Graph Transformer Networks", NN + "graph.GcnLayer",
