@@ -579,16 +579,23 @@ public final class Catalog {
                             + " (models.RfwpModelTest); only the sequential form exists (y_{t-1} feeds step t): loop == naive == token-by-token"
                             + " == chunked; O(1) state (W, y_{t-1}); restarts at packed documents; delta-rule part golden from fla"
                             + " delta_rule_recurrence (nn/tools/golden_e25_delta_rule.py)"),
-            partial("E26", "ByteNet dilated convolutions with dynamic unfolding",
+            done("E26", "ByteNet dilated convolutions with dynamic unfolding",
                     "Kalchbrenner et al. 2016, Neural Machine Translation in Linear Time", NN + "mixer.ByteNet",
                     "--mixer bytenet [--mixer-option width=k] [--mixer-option hidden=H] [--mixer-option max_dilation=r]"
-                            + " [--mixer-option stacks=s]", NN + "mixer.ByteNetTest",
-                    "dynamic unfolding not implemented (it belongs to the source-target translation setup); the decoder's residual blocks"
-                            + " with masked dilated convolutions (dilation doubling 1..16) replace attention in every layer of Llama or GPT-2"
-                            + " (models.ByteNetModelTest): == naive loop == token-by-token == chunked; O(1) decoding from fixed windows of the"
-                            + " last (k-1)·r inputs per unit; restarts at packed documents; golden: the dilated conv vs torch Conv1d(dilation=r)"
-                            + " with left padding (ByteNetGoldenTest)"),
-            partial("E27", "graph convolution and graph transformer layers (GCN, GTN)",
+                            + " [--mixer-option stacks=s]; translation: nn module mixer.ByteNetTranslator", NN + "mixer.ByteNetTest",
+                    "the decoder's residual blocks with masked dilated convolutions (dilation doubling 1..16) replace attention in every"
+                            + " layer of Llama or GPT-2 (models.ByteNetModelTest): == naive loop == token-by-token == chunked; O(1) decoding"
+                            + " from fixed windows of the last (k-1)·r inputs per unit; restarts at packed documents; dynamic unfolding in"
+                            + " mixer.ByteNetTranslator (ByteNetTranslatorTest): an encoder of the same blocks with non-masked (centred)"
+                            + " dilated convolutions, the decoder stacked on it reading [target embedding; source column t], columns zero"
+                            + " past the source length and past the estimated target length a·len(s) + b (a, b in its Config; paper"
+                            + " 1.20, 0); forward(source, targetIn) (teacher forced) == start(source).next(tokens) step by step or in"
+                            + " chunks; greedy(source, maxLength) unfolds to EOS or the cap, past the estimate if needed; centred conv vs"
+                            + " naive F64, gradcheck, a copy task trains and greedy copies; a module API, no CLI translation command;"
+                            + " golden: the dilated conv vs torch Conv1d(dilation=r) with left padding (ByteNetGoldenTest), the encoder's"
+                            + " vs Conv1d(dilation=r, padding=(k-1)/2·r) (nn/tools/golden_e26_bytenet_encoder_conv.py), the rest paper"
+                            + " only"),
+            done("E27", "graph convolution and graph transformer layers (GCN, GTN)",
                     "Kipf & Welling 2017, Semi-Supervised Classification with Graph Convolutional Networks; "
                             + "Yun et al. 2019, Graph Transformer Networks", NN + "graph.GcnLayer",
                     "nn modules: new GcnLayer(in, out, bias, dtype, g).forward(x, edgeIndex), GraphTransformerLayer, GraphTransformerNetwork",
@@ -597,8 +604,10 @@ public final class Catalog {
                             + " TransformerConv: per-edge softmax attention over in-neighbours, heads concat or mean, root weight) and"
                             + " GraphTransformerNetwork (GTN: soft edge-type selection, row-normalised meta-path adjacency products, a"
                             + " GCN per channel) as nn modules on (node features, edge indices), dense (N, N) adjacencies; jqwik vs"
-                            + " edge-list sums / matrix equations, gradcheck, toy node classification runs lower the loss; missing:"
-                            + " golden fixtures (torch_geometric does not import in the peers venv)"),
+                            + " edge-list sums / matrix equations, gradcheck, toy node classification runs lower the loss; golden from"
+                            + " torch_geometric GCNConv and TransformerConv (heads 2, concat and mean) (nn/tools/golden_e27_graph.py,"
+                            + " GraphGoldenTest): GcnLayer follows the paper's A + I, so a node's own self loop counts twice, where"
+                            + " GCNConv's add_remaining_self_loops keeps it as the only one; GTN paper only (no reference implementation)"),
             done("E28", "FNO spectral convolution", "Li et al. 2021, Fourier Neural Operator for Parametric Partial Differential Equations",
                     NN + "mixer.SpectralConv", "--model bert --mixer fno [--mixer-option modes=k]", NN + "mixer.SpectralConvTest",
                     "bidirectional only, in BERT (models.MlpMixersModelTest): rFFT over the sequence's own length, complex channel"

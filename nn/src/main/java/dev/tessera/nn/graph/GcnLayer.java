@@ -19,7 +19,8 @@ import dev.tessera.tensor.Tensor;
  * {@code GCNConv}: {@code lin.weight} (out, in), Glorot-uniform, and {@code bias} (out), zero. Like
  * the paper's Ã = A + I, every node gets one self loop on top of any it has; GCNConv's
  * add_remaining_self_loops instead keeps an existing self loop as the only one, which differs on
- * graphs with self loops only.
+ * graphs with self loops only; this layer follows the paper (GraphGoldenTest checks both against
+ * torch_geometric: GCNConv(add_self_loops=False) on A + I, and the default on the loop-free graph).
  */
 public final class GcnLayer extends Module {
     private final String who = "GcnLayer";

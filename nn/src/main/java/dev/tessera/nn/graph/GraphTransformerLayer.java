@@ -23,7 +23,9 @@ import dev.tessera.tensor.Tensor;
  * Parameters as TransformerConv's: {@code lin_query}, {@code lin_key}, {@code lin_value},
  * {@code lin_skip} (Linear with bias). An edge given twice counts twice in the softmax (as the
  * per-edge softmax does); a node with no in-edges aggregates nothing (zero), keeping only its root
- * term. No edge features, no β gate, no dropout (the defaults of TransformerConv).
+ * term. No edge features, no β gate, no dropout (the defaults of TransformerConv; the paper's gated
+ * residual is TransformerConv's beta=True, not implemented). GraphGoldenTest compares values and
+ * gradients with torch_geometric's TransformerConv, heads concatenated and averaged.
  */
 public final class GraphTransformerLayer extends Module {
     private final String who = "GraphTransformerLayer";

@@ -33,9 +33,9 @@ import dev.tessera.tensor.Tensor;
  * {@code unit<u>.reduce.*}, {@code unit<u>.expand.*}.
  *
  * <p><b>Decoding.</b> Each unit keeps the last (k − 1)·r_u inputs of its convolution, a fixed-size
- * window (B, (k − 1)·r_u, H) in the {@link MixerState}: O(1) per token in T. Not implemented: the
- * paper's dynamic unfolding (|t̂| = a|s| + b), which belongs to its source–target translation setup,
- * not to a decoder-only language model.
+ * window (B, (k − 1)·r_u, H) in the {@link MixerState}: O(1) per token in T. The paper's
+ * source–target setup with dynamic unfolding (|t̂| = a|s| + b) is {@link ByteNetTranslator}, which
+ * stacks this decoder on an encoder of the same blocks with non-masked convolutions.
  */
 public final class ByteNet extends Module implements TokenMixer {
 
@@ -54,8 +54,11 @@ public final class ByteNet extends Module implements TokenMixer {
         }
     }
 
-    /** One residual block (LN, ReLU, 1×1, LN, ReLU, masked dilated 1×k, LN, ReLU, 1×1). */
-    private static final class Unit extends Module {
+    /**
+     * One residual block (LN, ReLU, 1×1, LN, ReLU, dilated 1×k, LN, ReLU, 1×1); the caller lays out
+     * the convolution's window (masked here, centred in {@link ByteNetTranslator}'s encoder).
+     */
+    static final class Unit extends Module {
         final int dilation;
         final LayerNorm lnIn;
         final Linear reduce;
@@ -75,6 +78,16 @@ public final class ByteNet extends Module implements TokenMixer {
             convB = conv.add("bias", Tensor.zeros(dtype, h));
             lnOut = child("ln_out", new LayerNorm(h, 1e-5, true, true, dtype));
             expand = child("expand", new Linear(h, c, true, Tensor.randn(g, dtype, c, h).mul(1 / Math.sqrt(h))));
+        }
+
+        /** ReLU(LN(W_a ReLU(LN(h)) + b_a)), the convolution's input (B, T, H). */
+        Variable convInput(Variable hs) {
+            return lnMid.forward(reduce.forward(lnIn.forward(hs).relu())).relu();
+        }
+
+        /** h + W_e ReLU(LN(c)) + b_e for the convolution's output c (B, T, H). */
+        Variable residual(Variable hs, Variable conv) {
+            return hs.add(expand.forward(lnOut.forward(conv).relu()));
         }
     }
 
@@ -122,13 +135,12 @@ public final class ByteNet extends Module implements TokenMixer {
         Variable hs = x;
         for (int u = 0; u < units.length; u++) {
             Unit unit = units[u];
-            Variable a = unit.reduce.forward(unit.lnIn.forward(hs).relu());
-            a = unit.lnMid.forward(a).relu(); // (B, T, H)
+            Variable a = unit.convInput(hs); // (B, T, H)
             int pad = (o.width() - 1) * unit.dilation;
             Tensor past = pad == 0 ? null : held == null ? Tensor.zeros(x.dtype(), b, pad, h) : held[u];
             Variable window = pad == 0 ? a : Variable.cat(1, Variable.constant(past), a); // (B, pad + T, H)
             Variable conv = dilatedConv(window, unit.convW, unit.convB, unit.dilation, t, keep);
-            hs = hs.add(unit.expand.forward(unit.lnOut.forward(conv).relu()));
+            hs = unit.residual(hs, conv);
             next[u] = pad == 0 ? null : window.data().narrow(1, t, pad).copy();
         }
         if (state != null) {
