@@ -49,7 +49,7 @@ class DelightBlockModelTest {
         assertArrayEquals(Fixtures.greedyByRecomputation(m, prompt, 8), cached);
     }
 
-    /** Layer b of 3 gets N^b = 2, 3, 4 GLTs on both sides, so each layer holds more parameters than the one before. */
+    /** Layer b of 3 gets N^b = 2, 3, 4 GLTs on both sides and d_max = w_m^b·d_m = 64, 80, 96, so each layer holds more parameters than the one before. */
     @Test
     void laterLayersAreDeeperAndWider() {
         var state = Models.create(delight(Fixtures.llama()), new Generator(72)).stateDict();
@@ -60,6 +60,10 @@ class DelightBlockModelTest {
             for (String side : List.of("mixer.dextra.", "mlp.dextra.")) {
                 assertTrue(names.contains(layer + side + "glt" + (b + 1) + "_weight") && !names.contains(layer + side + "glt" + (b + 2) + "_weight"),
                         layer + side + ": expected " + (b + 2) + " GLT layers");
+            }
+            double wm = 2 + (4 - 2) * b / (2.0 * (3 - 1)); // w_m^b = w_m + (N_max − N_min)·b/(N_min·(B − 1)): 2, 2.5, 3
+            for (String side : List.of("mixer.dextra.", "mlp.dextra.")) { // d_max = w_m^b·d_m, reached at GLT ⌈N^b/2⌉
+                assertEquals((int) (wm * 32), state.get(layer + side + "glt" + ((b + 2 + 1) / 2 - 1) + "_bias").size(0), layer + side);
             }
             long count = state.entrySet().stream().filter(e -> e.getKey().startsWith(layer)).mapToLong(e -> e.getValue().numel()).sum();
             assertTrue(count > before, "layer " + b + ": " + count + " parameters after " + before);

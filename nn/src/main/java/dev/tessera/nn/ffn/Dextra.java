@@ -30,7 +30,8 @@ import java.util.Arrays;
  * <pre>
  *   N^b = N_min + (N_max − N_min)·b/(B − 1),     w_m^b = w_m + (N_max − N_min)·b/(N_min·(B − 1))     (B &gt; 1; else N_min, w_m)
  * </pre>
- * N^b is rounded down, as the authors' code does (np.linspace with an integer dtype); the paper does
+ * The reduction half mirrors the expansion's groups (g^(N−l+1)); the paper prints g^(N−l), which would
+ * ask for g⁰ at l = N. N^b is rounded down, as the authors' code does (np.linspace with an integer dtype); the paper does
  * not say. Intermediate widths are rounded up to multiples of g_max so every group split is exact;
  * g_max must be a power of two dividing d_m. Parameters: {@code glt<l>_weight} (gˡ, inˡ/gˡ, dˡ/gˡ) and
  * {@code glt<l>_bias} (dˡ). This follows eq. 1–2 as written; the authors' code departs from them
