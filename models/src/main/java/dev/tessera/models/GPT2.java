@@ -148,11 +148,11 @@ public final class GPT2 extends Module implements LanguageModel {
 
         Block(ModelConfig c, int layer, Generator g) {
             ln1 = (Layer) child("ln_1", c.normKind().create(c.dim(), c.normEps(), c.bias(), c.dtype()));
-            mixer = c.mixer() == null ? null : (TokenMixer) child("mixer", c.mixer().create(c.dim(), c.dtype(), g));
+            mixer = c.mixer() == null ? null : (TokenMixer) child("mixer", c.mixer().atLayer(layer, c.layers()).create(c.dim(), c.dtype(), g));
             attn = mixer != null ? null : child("attn", new Attention(c, layer, g));
             ln2 = (Layer) child("ln_2", c.normKind().create(c.dim(), c.normEps(), c.bias(), c.dtype()));
             mlp = FeedForwardKinds.inLayer(c.ffnKind(), c.ffnOptions(), layer) ? (Layer) child("mlp", (Module) FeedForwardKinds.create(c.ffnKind(), c.dim(), c.ffnHidden(),
-                    c.activation(), c.bias(), c.ffnOptions(), c.dtype(), g)) : child("mlp", new Mlp(c));
+                    c.activation(), c.bias(), FeedForwardKinds.atLayer(c.ffnOptions(), layer, c.layers()), c.dtype(), g)) : child("mlp", new Mlp(c));
             drop = child("resid_dropout", new Dropout(c.dropout(), c.dropout() > 0 ? g : null));
             post = c.normPlacement() == NormPlacement.POST;
             alpha = c.deepNorm() ? DeepNorm.alpha(c.layers(), DeepNorm.Arch.DECODER_ONLY) : 1;

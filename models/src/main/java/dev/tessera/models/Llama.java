@@ -71,12 +71,12 @@ public final class Llama extends Module implements LanguageModel {
                 case ROPE_INTERLEAVED -> RotaryEmbedding.Convention.INTERLEAVED;
                 default -> null;
             };
-            mixer = c.mixer() == null ? null : (TokenMixer) child("mixer", c.mixer().create(c.dim(), c.dtype(), g));
+            mixer = c.mixer() == null ? null : (TokenMixer) child("mixer", c.mixer().atLayer(layer, c.layers()).create(c.dim(), c.dtype(), g));
             attn = mixer != null ? null : child("self_attn", new MultiHeadAttention(new MultiHeadAttention.Config(c.dim(), c.heads(), c.kvHeads(), c.headDim(),
                     c.bias(), rope, c.ropeTheta(), c.contextLength(), c.qkNorm() ? c.normKind() : null, c.normEps(),
                     c.attentionSoftCap(), c.dropout(), c.dtype(), c.attentionKind(), c.attentionOptions()), layer, g));
             mlp = FeedForwardKinds.inLayer(c.ffnKind(), c.ffnOptions(), layer) ? (Layer) child("mlp", (Module) FeedForwardKinds.create(c.ffnKind(), c.dim(), c.ffnHidden(),
-                    c.activation(), c.bias(), c.ffnOptions(), c.dtype(), g))
+                    c.activation(), c.bias(), FeedForwardKinds.atLayer(c.ffnOptions(), layer, c.layers()), c.dtype(), g))
                     : child("mlp", new FeedForward(new FeedForward.Config(c.dim(), c.ffnHidden(), c.ffnKind().hasOptions()
                     ? FeedForward.Kind.SWIGLU : c.ffnKind(), c.activation(), c.bias(), c.dtype()), g)); // E1's other layers: SwiGLU
             placement = c.normPlacement();

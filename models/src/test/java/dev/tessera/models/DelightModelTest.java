@@ -43,7 +43,7 @@ class DelightModelTest {
         assertEquals("delight", c.toHuggingFace().get("tessera").get("ffn_kind").asText());
         assertEquals(c, ModelConfig.fromJson(c.toJson()));
         assertEquals(new Delight.Options(5, 2, 4, 4), c.ffnOptions());
-        assertTrue(Models.create(c, new Generator(1)).stateDict().containsKey("model.layers.1.mlp.glt4_weight"));
+        assertTrue(Models.create(c, new Generator(1)).stateDict().containsKey("model.layers.1.mlp.dextra.glt4_weight"));
         ModelConfig cli = CliTrainRun.trainedConfig(dir, 96, "--ffn", "delight", "--ffn-option", "depth=2");
         assertEquals(new Delight.Options(2, 2, 4, 4), cli.ffnOptions());
     }

@@ -440,12 +440,18 @@ public final class Catalog {
                             + " learned positions; untied hypernetworks; each packed document / padding run mixed alone; no golden:"
                             + " paper-only"),
             partial("E6", "DeLighT / DeFINE", "Mehta et al. 2021, DeLighT: Deep and Light-weight Transformer; Mehta et al. 2020, DeFINE",
-                    NN + "ffn.Delight", "--ffn delight [--ffn-option depth=N] [--ffn-option width_mult=w] [--ffn-option max_groups=g]"
-                            + " [--ffn-option reduction=r]", NN + "ffn.DelightTest",
-                    "SwiGLU/MLP FFN slot of Llama or GPT-2 replaced by DExTra (N group linear transforms, expand to w_m·d_m then reduce,"
-                            + " groups min(2^(l-1), g_max) mirrored, channel shuffle, input mixer) + the light FFN d_m → d_m/r → d_m"
-                            + " (models.DelightModelTest); missing: block-wise scaling across layers and the attention-side DExTra"
-                            + " (d_m → d_m/2 before single-head attention); paper only"),
+                    NN + "mixer.DelightAttention", "--mixer delight [--mixer-option depth=N] [--mixer-option width_mult=w]"
+                            + " [--mixer-option max_groups=g] [--mixer-option n_min=a --mixer-option n_max=b] | --ffn delight"
+                            + " [--ffn-option depth=N|0] [--ffn-option width_mult=w] [--ffn-option max_groups=g] [--ffn-option reduction=r]"
+                            + " [--ffn-option n_min=a --ffn-option n_max=b]", NN + "mixer.DelightAttentionTest",
+                    "DeLighT done: one DExTra (ffn.Dextra: N group linear transforms, expand to w_m·d_m then reduce to d_o, groups"
+                            + " min(2^(l-1), g_max) mirrored, channel shuffle, input mixer) before single-head causal attention of width"
+                            + " d_o = d_m/2 and its projection back to d_m (--mixer delight; decoding holds the keys and values, O(t) per"
+                            + " token as attention), and the light FFN d_m → d_m/r → d_m (--ffn delight; depth=0 is the paper's block,"
+                            + " depth N also puts a DExTra in the FFN slot); block-wise scaling N^b, w_m^b from the layer index on both"
+                            + " (models.DelightBlockModelTest, models.DelightModelTest, ffn.DelightTest); missing: DeFINE's factorized"
+                            + " input embedding (the hierarchical group transform on a low-dimensional token embedding), of which only"
+                            + " the GLT/shuffle/input-mixer transform that DExTra inherits is built; paper only"),
             done("E7", "FNet (FFT mixing)", "Lee-Thorp et al. 2022, FNet: Mixing Tokens with Fourier Transforms", NN + "mixer.FNet",
                     "--model bert --mixer fnet", NN + "mixer.FNetTest",
                     "bidirectional only: replaces attention in every BERT layer (models.MlpMixersModelTest, masked-LM); decoders refuse it;"

@@ -38,7 +38,7 @@ public final class FeedForwardKinds {
             case MOE -> Map.of("experts", "8", "top_k", "2", "hidden", "0", "capacity_factor", "0", "aux_loss", "0.01",
                     "z_loss", "0.001", "renormalize", "true");
             case PKM -> Map.of("keys", "32", "top_k", "8", "heads", "4", "key_dim", "32", "layers", "all");
-            case DELIGHT -> Map.of("depth", "4", "width_mult", "2", "max_groups", "4", "reduction", "4");
+            case DELIGHT -> Map.of("depth", "4", "width_mult", "2", "max_groups", "4", "reduction", "4", "n_min", "0", "n_max", "0");
             default -> Map.of();
         };
     }
@@ -78,6 +78,11 @@ public final class FeedForwardKinds {
     /** Whether layer {@code layer} (from 0) takes the kind's own layer; the others keep a dense FFN (E1's memory goes in chosen layers). */
     public static boolean inLayer(FeedForward.Kind kind, Record options, int layer) {
         return kind.hasOptions() && (!(options instanceof ProductKeyMemory.Options p) || p.inLayer(layer));
+    }
+
+    /** The options layer {@code layer} (from 0) of {@code layers} takes: DeLighT's block-wise scaling gives each its own depth and width. */
+    public static Record atLayer(Record options, int layer, int layers) {
+        return options instanceof Delight.Options d ? d.atLayer(layer, layers) : options;
     }
 
     /**

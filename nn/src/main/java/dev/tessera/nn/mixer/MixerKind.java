@@ -66,7 +66,9 @@ public enum MixerKind {
     /** E19: Branchformer, attention ‖ cgMLP branches merged (Peng et al. 2022); causal=false for the encoder. */
     BRANCHFORMER("branchformer", Branchformer.Options.class, Map.of("heads", "4", "hidden", "0", "kernel", "31", "merge", "concat", "causal", "true")),
     /** E9: H3, Hungry Hungry Hippos (Fu et al. 2023): shift SSM on the keys, diagonal SSM over K̄ ⊙ V, read out by Q. */
-    H3("h3", dev.tessera.nn.mixer.H3.Options.class, Map.of("state", "16", "shift", "4", "dt_min", "0.001", "dt_max", "0.1"));
+    H3("h3", dev.tessera.nn.mixer.H3.Options.class, Map.of("state", "16", "shift", "4", "dt_min", "0.001", "dt_max", "0.1")),
+    /** E6: DeLighT's attention side (Mehta et al. 2021): DExTra d_m → d_m/2, single-head causal attention, back to d_m; block-wise scaling by n_min/n_max. */
+    DELIGHT("delight", DelightAttention.Options.class, Map.of("depth", "4", "width_mult", "2", "max_groups", "4", "n_min", "0", "n_max", "0"));
 
     /** A chosen kind with its options record (of the kind's {@link #optionsType()}). */
     public record Spec(MixerKind kind, Record options) {
@@ -86,6 +88,11 @@ public enum MixerKind {
         /** A mixer for width {@code dim}, initialised from {@code g}. */
         public Module create(int dim, DType dtype, Generator g) {
             return kind.create(dim, options, dtype, g);
+        }
+
+        /** This spec for layer {@code layer} (from 0) of {@code layers}: DeLighT's block-wise scaling gives each its own depth and width. */
+        public Spec atLayer(int layer, int layers) {
+            return options instanceof DelightAttention.Options d ? new Spec(kind, d.atLayer(layer, layers)) : this;
         }
 
         /**
@@ -191,6 +198,7 @@ public enum MixerKind {
             case BIGS -> new Bigs(dim, (Bigs.Options) options, dtype, g);
             case BRANCHFORMER -> new Branchformer(dim, (Branchformer.Options) options, dtype, g);
             case H3 -> new dev.tessera.nn.mixer.H3(dim, (dev.tessera.nn.mixer.H3.Options) options, dtype, g);
+            case DELIGHT -> new DelightAttention(dim, (DelightAttention.Options) options, dtype, g);
         };
     }
 }
