@@ -66,7 +66,9 @@ public enum MixerKind {
     /** E19: Branchformer, attention ‖ cgMLP branches merged (Peng et al. 2022); causal=false for the encoder. */
     BRANCHFORMER("branchformer", Branchformer.Options.class, Map.of("heads", "4", "hidden", "0", "kernel", "31", "merge", "concat", "causal", "true")),
     /** E9: H3, Hungry Hungry Hippos (Fu et al. 2023): shift SSM on the keys, diagonal SSM over K̄ ⊙ V, read out by Q. */
-    H3("h3", dev.tessera.nn.mixer.H3.Options.class, Map.of("state", "16", "shift", "4", "dt_min", "0.001", "dt_max", "0.1"));
+    H3("h3", dev.tessera.nn.mixer.H3.Options.class, Map.of("state", "16", "shift", "4", "dt_min", "0.001", "dt_max", "0.1")),
+    /** E17: sparse all-MLP's sMoE (Yu et al. 2022): gMLP gating units as experts over chunks of the hidden dimension, deterministic routing. */
+    SMLP("smlp", SparseMlp.Options.class, Map.of("length", "512", "hidden", "0", "experts", "4"));
 
     /** A chosen kind with its options record (of the kind's {@link #optionsType()}). */
     public record Spec(MixerKind kind, Record options) {
@@ -191,6 +193,7 @@ public enum MixerKind {
             case BIGS -> new Bigs(dim, (Bigs.Options) options, dtype, g);
             case BRANCHFORMER -> new Branchformer(dim, (Branchformer.Options) options, dtype, g);
             case H3 -> new dev.tessera.nn.mixer.H3(dim, (dev.tessera.nn.mixer.H3.Options) options, dtype, g);
+            case SMLP -> new SparseMlp(dim, (SparseMlp.Options) options, dtype, g);
         };
     }
 }
