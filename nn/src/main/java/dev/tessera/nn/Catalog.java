@@ -523,7 +523,8 @@ public final class Catalog {
                             + " blocks; load-balancing loss and router z-loss as a Regularizer; capacity drops in position order (causal);"
                             + " golden vs transformers MixtralSparseMoeBlock, load_balancing_loss_func and SwitchTransformersTop1Router"),
             done("E17", "sparse MLP", "Yu et al. 2022, Efficient Language Modeling with Sparse all-MLP", NN + "mixer.SparseMlp",
-                    "--mixer smlp [--mixer-option experts=E] [--mixer-option length=n] [--mixer-option hidden=F] with --ffn moe",
+                    "--mixer smlp [--mixer-option experts=E] [--mixer-option length=n] [--mixer-option hidden=F] with --ffn moe"
+                            + " --ffn-option top_k=1 --ffn-option renormalize=false (the paper's top-1 tMoE)",
                     NN + "mixer.SparseMlpTest",
                     "sMoE (gMLP block whose spatial gating unit is E expert units, each fed one chunk F/E of the hidden dimension,"
                             + " deterministic routing: chunk e to expert e) replaces attention and tMoE (E16 top-k MoE, --ffn moe) the FFN"

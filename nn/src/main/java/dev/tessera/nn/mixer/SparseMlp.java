@@ -37,9 +37,10 @@ import dev.tessera.tensor.Tensor;
  * causal=true, the paper's dense blocks).
  *
  * <p>The other half of a sparse block, the paper's tMoE (token-wise routing in place of the FFN),
- * is E16's {@link dev.tessera.nn.ffn.MixtureOfExperts} ({@code --ffn moe}); the paper uses Base
+ * is E16's {@link dev.tessera.nn.ffn.MixtureOfExperts} ({@code --ffn moe --ffn-option top_k=1
+ * --ffn-option renormalize=false} for the paper's one expert per token); the paper uses Base
  * Layers' balanced assignment there, whose assignment reads the whole batch and so is not causal;
- * E16's top-k router decides each token alone. Each expert is a whole gating unit with its own
+ * E16's router decides each token alone. Each expert is a whole gating unit with its own
  * LayerNorm over its chunk (an sMoE expert replaces the gMLP's spatial gating unit); the paper's
  * full text was not at hand (only its abstract and a review, which confirm the chunking along the
  * hidden dimension and the two routing remedies), so the per-expert norm and the paper's
