@@ -29,11 +29,11 @@ import dev.tessera.tensor.Tensor;
  * <p>Routing. The paper routes hidden dimensions, not tokens: the vector routed is a hidden unit's
  * values over the T tokens, so a learned gate on it would read future tokens (§3.2). It gives two
  * remedies: deterministic routing (chunk e always to expert e; "sMLP-deterministic", the variant of
- * its largest runs) and partial prediction (a learned router reads the first 20% of the tokens and
- * the loss is taken on the remaining 80%). This class implements deterministic routing, which
- * needs no router and is causal as it stands; partial prediction is not built (it needs the
- * trainer to drop the routing prefix from the loss, and decoding could not start before the prefix
- * is complete). With E = 1 the mixer is gMLP's causal spatial gating unit ({@link Gmlp} with
+ * its largest runs) and partial prediction (as we recall the paper, not having its text: a learned
+ * router reads the first 20% of the tokens and only the remaining 80% are predicted). This class
+ * implements deterministic routing, which needs no router and is causal as it stands; partial
+ * prediction is not built (it needs the trainer to drop the routing prefix from the loss, and
+ * decoding could not start before the prefix is complete). With E = 1 the mixer is gMLP's causal spatial gating unit ({@link Gmlp} with
  * causal=true, the paper's dense blocks).
  *
  * <p>The other half of a sparse block, the paper's tMoE (token-wise routing in place of the FFN),
