@@ -528,7 +528,17 @@ public final class Catalog {
                     "replaces the FFN of every layer of Llama or GPT-2 (models.MoeModelTest); SwiGLU experts dispatched by gathered token"
                             + " blocks; load-balancing loss and router z-loss as a Regularizer; capacity drops in position order (causal);"
                             + " golden vs transformers MixtralSparseMoeBlock, load_balancing_loss_func and SwitchTransformersTop1Router"),
-            todo("E17", "sparse MLP", "Yu et al. 2022, Efficient Language Modeling with Sparse all-MLP"),
+            done("E17", "sparse MLP", "Yu et al. 2022, Efficient Language Modeling with Sparse all-MLP", NN + "mixer.SparseMlp",
+                    "--mixer smlp [--mixer-option experts=E] [--mixer-option length=n] [--mixer-option hidden=F] with --ffn moe"
+                            + " --ffn-option top_k=1 --ffn-option renormalize=false (the paper's top-1 tMoE)",
+                    NN + "mixer.SparseMlpTest",
+                    "sMoE (gMLP block whose spatial gating unit is E expert units, each fed one chunk F/E of the hidden dimension,"
+                            + " deterministic routing: chunk e to expert e) replaces attention and tMoE (E16 top-k MoE, --ffn moe) the FFN"
+                            + " in every layer of Llama or GPT-2 (models.SparseMlpModelTest); == naive F64, == causal gMLP at E=1; full"
+                            + " forward == token-by-token == chunked decoding from cached LN(Z2) rows (O(t) per token, state <= length rows:"
+                            + " each W_e reads every past position); restarts at packed documents; not built: the paper's partial-prediction"
+                            + " routing (learned router on the first 20% of tokens, loss on the rest), Base Layers' balanced assignment"
+                            + " for tMoE (not causal), dense and sparse blocks mixed in one model; no golden: paper-only"),
             done("E18", "MetaFormer / PoolFormer pooling mixer", "Yu et al. 2022, MetaFormer Is Actually What You Need for Vision",
                     NN + "mixer.Pooling", "--mixer pool [--mixer-option pool_size=k] [--mixer-option causal=false]", NN + "mixer.PoolingTest",
                     "pool(x) - x over a 1-D window cut at the ends (count_include_pad=False); causal (default; window ending"

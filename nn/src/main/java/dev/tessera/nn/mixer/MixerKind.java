@@ -68,7 +68,9 @@ public enum MixerKind {
     /** E9: H3, Hungry Hungry Hippos (Fu et al. 2023): shift SSM on the keys, diagonal SSM over K̄ ⊙ V, read out by Q. */
     H3("h3", dev.tessera.nn.mixer.H3.Options.class, Map.of("state", "16", "shift", "4", "dt_min", "0.001", "dt_max", "0.1")),
     /** E6: DeLighT's attention side (Mehta et al. 2021): DExTra d_m → d_m/2, single-head causal attention, back to d_m; block-wise scaling by n_min/n_max. */
-    DELIGHT("delight", DelightAttention.Options.class, Map.of("depth", "4", "width_mult", "2", "max_groups", "4", "n_min", "0", "n_max", "0"));
+    DELIGHT("delight", DelightAttention.Options.class, Map.of("depth", "4", "width_mult", "2", "max_groups", "4", "n_min", "0", "n_max", "0")),
+    /** E17: sparse all-MLP's sMoE (Yu et al. 2022): gMLP gating units as experts over chunks of the hidden dimension, deterministic routing. */
+    SMLP("smlp", SparseMlp.Options.class, Map.of("length", "512", "hidden", "0", "experts", "4"));
 
     /** A chosen kind with its options record (of the kind's {@link #optionsType()}). */
     public record Spec(MixerKind kind, Record options) {
@@ -199,6 +201,7 @@ public enum MixerKind {
             case BRANCHFORMER -> new Branchformer(dim, (Branchformer.Options) options, dtype, g);
             case H3 -> new dev.tessera.nn.mixer.H3(dim, (dev.tessera.nn.mixer.H3.Options) options, dtype, g);
             case DELIGHT -> new DelightAttention(dim, (DelightAttention.Options) options, dtype, g);
+            case SMLP -> new SparseMlp(dim, (SparseMlp.Options) options, dtype, g);
         };
     }
 }
