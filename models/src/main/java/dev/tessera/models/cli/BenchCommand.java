@@ -89,7 +89,9 @@ final class BenchCommand implements Callable<Integer> {
     /**
      * One full training step (forward, backward, AdamW) of a preset on fixed random tokens, timed
      * exactly as {@code ../shared/ref/torch_llama_step.py} times PyTorch: two warm-up steps, then the
-     * median of {@code --steps}.
+     * median of {@code --steps}. {@code --warmup} adds untimed steps for the JIT: on two cores C2
+     * compiles the step's kernels one after another, and some run interpreted or in C1 (where the
+     * Vector API boxes every vector) for the first tens of seconds.
      */
     @Command(name = "train", mixinStandardHelpOptions = true, description = "Training-step throughput of a preset; one line ending in tokens_per_s=<number>.")
     static final class Train implements Callable<Integer> {
@@ -108,13 +110,19 @@ final class BenchCommand implements Callable<Integer> {
         @Option(names = "--device", description = "cpu or cuda (default: cpu).")
         String device = "cpu";
 
+        @Option(names = "--warmup", description = "Untimed steps before the timed ones (default: 2, as the PyTorch script).")
+        int warmup = 2;
+
+        @Option(names = "--trace", description = "Print each step's seconds on stderr, warm-up included.")
+        boolean trace;
+
         @Override
         public Integer call() {
             if (dev.tessera.tensor.Device.parse(device) == dev.tessera.tensor.Device.CUDA) {
                 throw new IllegalArgumentException("bench train: --device cuda is not available in this build (the CUDA backend cannot run ops yet)");
             }
-            if (threads < 1 || steps < 1) {
-                throw new IllegalArgumentException("bench train: --threads and --steps must be >= 1");
+            if (threads < 1 || steps < 1 || warmup < 0) {
+                throw new IllegalArgumentException("bench train: --threads and --steps must be >= 1 and --warmup >= 0");
             }
             dev.tessera.tensor.Parallel.setThreads(threads);
             var p = dev.tessera.models.Preset.of(preset);
@@ -132,14 +140,25 @@ final class BenchCommand implements Callable<Integer> {
                 dev.tessera.nn.loss.Losses.crossEntropyFused(model.forward(x, null), y).backward();
                 opt.step();
             };
-            step.run();
-            step.run();
+            PrintWriter err = spec.commandLine().getErr();
+            for (int i = 0; i < warmup; i++) {
+                long s = System.nanoTime();
+                step.run();
+                if (trace) {
+                    err.printf(Locale.ROOT, "warmup %d step_s=%.4f%n", i + 1, (System.nanoTime() - s) / 1e9);
+                    err.flush();
+                }
+            }
             double[] times = new double[steps];
             long allocatedBefore = allocatedBytes();
             for (int i = 0; i < steps; i++) {
                 long s = System.nanoTime();
                 step.run();
                 times[i] = (System.nanoTime() - s) / 1e9;
+                if (trace) {
+                    err.printf(Locale.ROOT, "step %d step_s=%.4f%n", i + 1, times[i]);
+                    err.flush();
+                }
             }
             long allocatedPerStep = (allocatedBytes() - allocatedBefore) / steps;
             java.util.Arrays.sort(times);
