@@ -488,12 +488,13 @@ public final class Catalog {
                             + " [--mixer-option max_phase=φ]", NN + "mixer.LruTest",
                     "replaces attention in every layer of Llama or GPT-2 (models.LruModelTest); parallel scan == recurrence == chunked; O(1) recurrent-state"
                             + " decoding; restarts at packed documents; no golden: the exact LRU is paper-only (REFERENCES.md)"),
-            partial("E12", "RWKV time mix / channel mix", "Peng et al. 2023, RWKV: Reinventing RNNs for the Transformer Era",
-                    NN + "mixer.Rwkv", "--mixer rwkv", NN + "mixer.RwkvTest",
-                    "the channel mix (mixer.RwkvChannelMix, tested with the time mix) is not wired in place of the models' FFN, whose"
-                            + " blocks keep no per-layer state for its token shift; the RWKV-4 time mix replaces attention in every layer of"
-                            + " Llama or GPT-2 (models.RwkvModelTest): parallel softmax form == stable recurrence == chunked; O(1) state;"
-                            + " restarts at packed documents; golden from transformers RwkvSelfAttention/RwkvFeedForward (mixer.RwkvGoldenTest)"),
+            done("E12", "RWKV time mix / channel mix", "Peng et al. 2023, RWKV: Reinventing RNNs for the Transformer Era",
+                    NN + "mixer.Rwkv", "--mixer rwkv --ffn rwkv", NN + "mixer.RwkvTest",
+                    "the RWKV-4 time mix replaces attention in every layer of Llama or GPT-2 (models.RwkvModelTest): parallel softmax form =="
+                            + " stable recurrence == chunked; O(1) state; the channel mix (mixer.RwkvChannelMix) replaces the FFN (--ffn rwkv),"
+                            + " its token shift decoding from a one-token state in the layer's cache (KvCache.feedForwardState): a whole RWKV-4"
+                            + " stack decodes token by token == chunked == full forward (models.RwkvStackModelTest); both restart at packed"
+                            + " documents; golden from transformers RwkvSelfAttention/RwkvFeedForward (mixer.RwkvGoldenTest)"),
             done("E13", "SRU / SRU++",
                     "Lei et al. 2018, Simple Recurrent Units for Highly Parallelizable Recurrence; "
                             + "Lei 2021, When Attention Meets Fast Recurrence",
