@@ -80,8 +80,16 @@ public final class CkConv extends Module implements TokenMixer {
     private final Linear pointwise;
 
     public CkConv(int dim, Options o, DType dtype, Generator g) {
-        if (dim <= 0) {
-            throw new IllegalArgumentException("mixer ckconv: width must be positive, got " + dim);
+        this(dim, dim, o, dtype, g);
+    }
+
+    /**
+     * The separable layer from {@code dim} to {@code out} channels: the depthwise continuous kernel over the {@code dim}
+     * input channels, then the pointwise layer (out, dim), as the first SepFlexConv of a CCNN ({@link dev.tessera.nn.block.Ccnn}).
+     */
+    public CkConv(int dim, int out, Options o, DType dtype, Generator g) {
+        if (dim <= 0 || out <= 0) {
+            throw new IllegalArgumentException("mixer ckconv: widths must be positive, got " + dim + " and " + out);
         }
         this.c = dim;
         this.o = o;
@@ -107,7 +115,7 @@ public final class CkConv extends Module implements TokenMixer {
             mu = null;
             sigma = null;
         }
-        pointwise = child("pointwise", new Linear(dim, dim, true, Tensor.randn(g, dtype, dim, dim).mul(1 / Math.sqrt(dim))));
+        pointwise = child("pointwise", new Linear(dim, out, true, Tensor.randn(g, dtype, out, dim).mul(1 / Math.sqrt(dim))));
     }
 
     private static Tensor uniform(Generator g, double bound, DType dtype, int... shape) {

@@ -16,7 +16,7 @@ import net.jqwik.api.Property;
 import net.jqwik.api.constraints.IntRange;
 import org.junit.jupiter.api.Test;
 
-class CkConvTest {
+public class CkConvTest {
 
     static CkConv ck(int c, CkConv.Options o, long seed) {
         CkConv m = new CkConv(c, o, DType.F64, new Generator(seed));
@@ -29,7 +29,17 @@ class CkConvTest {
 
     /** The SIREN kernel at each lag, the Gaussian mask, the causal convolution and the pointwise layer, as loops in doubles. */
     static double[] naive(CkConv m, CkConv.Options o, double[] x, int b, int t, int c) {
-        Map<String, Tensor> p = m.stateDict();
+        return naive(m.stateDict(), "", o, x, b, t, c);
+    }
+
+    /** {@link #naive(CkConv, CkConv.Options, double[], int, int, int)} of the layer whose parameters are {@code s}'s under {@code prefix}. */
+    public static double[] naive(Map<String, Tensor> state, String prefix, CkConv.Options o, double[] x, int b, int t, int c) {
+        Map<String, Tensor> p = new java.util.HashMap<>();
+        state.forEach((name, v) -> {
+            if (name.startsWith(prefix)) {
+                p.put(name.substring(prefix.length()), v);
+            }
+        });
         int h = o.hidden();
         int taps = Math.min(t, o.length());
         double[][] k = new double[taps][];
@@ -64,7 +74,8 @@ class CkConvTest {
                 }
             }
         }
-        return Ref.linear(conv, b * t, c, Ref.p(p, "pointwise.weight"), Ref.p(p, "pointwise.bias"), c);
+        double[] bias = Ref.p(p, "pointwise.bias");
+        return Ref.linear(conv, b * t, c, Ref.p(p, "pointwise.weight"), bias, bias.length);
     }
 
     @Property(tries = 15)
