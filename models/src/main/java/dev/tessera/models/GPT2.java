@@ -171,11 +171,11 @@ public final class GPT2 extends Module implements LanguageModel {
         public Variable forward(Variable xq, Variable xkv, AttentionMask mask, KvCache cache) {
             if (post) { // x ← LN(α·x + f(x))
                 Variable h = ln1.forward(skip(xq).add(drop.forward(mix(xq, xkv, mask, cache)))); // (B, N, C)
-                return ln2.forward(skip(h).add(drop.forward(mlp.forward(h))));
+                return ln2.forward(skip(h).add(drop.forward(FeedForwardKinds.forward(mlp, h, mask, cache))));
             }
             Variable kv = ln1.forward(xkv);
             Variable h = xq.add(drop.forward(mix(xq == xkv ? kv : ln1.forward(xq), kv, mask, cache))); // (B, N, C)
-            return h.add(drop.forward(mlp.forward(ln2.forward(h))));
+            return h.add(drop.forward(FeedForwardKinds.forward(mlp, ln2.forward(h), mask, cache)));
         }
 
         /** Attention, or the token mixer in its place (xq = xkv there: no Perceiver AR), its recurrent state as the layer's cache. */

@@ -118,15 +118,15 @@ public final class Llama extends Module implements LanguageModel {
             return switch (placement) {
                 case PRE -> {
                     Variable h = xq.add(drop.forward(attend(n1, xq, xkv, mask, cache))); // (B, N, C)
-                    yield h.add(drop.forward(mlp.forward(n2.forward(h))));
+                    yield h.add(drop.forward(FeedForwardKinds.forward(mlp, n2.forward(h), mask, cache)));
                 }
                 case POST -> {
                     Variable h = n1.forward(skip(xq).add(drop.forward(mix(xq, xkv, mask, cache)))); // (B, N, C)
-                    yield n2.forward(skip(h).add(drop.forward(mlp.forward(h))));
+                    yield n2.forward(skip(h).add(drop.forward(FeedForwardKinds.forward(mlp, h, mask, cache))));
                 }
                 case SANDWICH -> {
                     Variable h = xq.add(n1post.forward(drop.forward(attend(n1, xq, xkv, mask, cache)))); // (B, N, C)
-                    yield h.add(n2post.forward(drop.forward(mlp.forward(n2.forward(h)))));
+                    yield h.add(n2post.forward(drop.forward(FeedForwardKinds.forward(mlp, n2.forward(h), mask, cache))));
                 }
             };
         }

@@ -28,7 +28,7 @@ import java.nio.file.Path;
  * @param ffnHidden the feed-forward hidden width (gated kinds: the width of gate/up projections)
  * @param normPlacement A1: PRE (Llama, GPT-2), POST (with {@code deepNorm}, D1) or SANDWICH (Gemma 2)
  * @param ffnKind A5: MLP (GPT-2) or a gated unit (SWIGLU for Llama); B24: CONDITIONAL (BERT only, with ffnOptions); E16: MOE
- *     E1: PKM and E6: DELIGHT (decoders, with ffnOptions)
+ *     E1: PKM and E6: DELIGHT (decoders, with ffnOptions); E12: RWKV, the channel mix (decoders; a per-layer token-shift state)
  * @param activation A4: the MLP's activation, or the gate's activation of a gated unit
  * @param positional C1/A7: how positions enter the model
  * @param qkNorm A11: a per-head norm (of {@code normKind}) on queries and keys
@@ -124,6 +124,8 @@ public record ModelConfig(Architecture architecture, int vocabSize, int contextL
                     + " full-length and shortened layers)");
             require(attentionKind != AttentionKind.PERCEIVER_AR, "hourglass does not combine with perceiver_ar (both reshape the layer stack)");
         }
+        require(ffnKind != FeedForward.Kind.RWKV || hourglass == null && attentionKind != AttentionKind.PERCEIVER_AR, "ffn rwkv (a token"
+                + " shift) does not combine with hourglass or perceiver_ar, whose layers see other sequences than the tokens");
         if (mixer != null) {
             if (architecture == Architecture.BERT) { // issue 17: a bidirectional mixer (fnet, or causal=false) replaces bert's attention
                 require(!mixer.causal(), "mixer " + mixer.kind().configName() + " replaces attention in the causal decoders, not bert"

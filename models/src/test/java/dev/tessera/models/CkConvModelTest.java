@@ -53,10 +53,12 @@ class CkConvModelTest {
 
     @Test
     void configJsonRoundTripAndParameterNames() {
-        ModelConfig c = llama(Map.of("length", "12", "hidden", "8", "omega", "10", "mask", "true"));
+        ModelConfig c = llama(Map.of("length", "12", "hidden", "8", "omega", "10", "mask", "true", "threshold", "0.05"));
         assertEquals("ckconv", c.toHuggingFace().get("tessera").get("mixer").asText());
         assertEquals(c, ModelConfig.fromJson(c.toJson()));
-        assertEquals(new CkConv.Options(12, 8, 10, true), c.mixer().options());
+        assertEquals(new CkConv.Options(12, 8, 10, true, 0.05), c.mixer().options());
+        assertEquals(new CkConv.Options(12, 8, 10, true), llama(Map.of("length", "12", "hidden", "8", "omega", "10")).mixer().options(),
+                "FlexConv's cropping threshold 0.1 by default");
         var state = Models.create(c, new Generator(1)).stateDict();
         assertArrayEquals(new int[] {c.dim(), 8}, state.get("model.layers.0.mixer.kernel.l3.weight").shape());
         assertTrue(state.containsKey("model.layers.1.mixer.mask.sigma") && state.keySet().stream().noneMatch(n -> n.contains("self_attn")));

@@ -118,7 +118,7 @@ class MoeModelTest {
         assertEquals(FeedForwardKinds.options(FeedForward.Kind.MOE, Map.of("experts", "4", "top_k", "1")), c.ffnOptions());
         assertEquals("tessera: train: ffn moe: unknown option 'expert' (options: experts, top_k, hidden, capacity_factor, aux_loss, z_loss,"
                 + " renormalize)", LruModelTest.fails("train", "--ffn", "moe", "--ffn-option", "expert=2", "--runs-dir", dir.toString(), "--data", dir.toString()));
-        assertEquals("tessera: train: ffn: unknown kind 'moa' (kinds: mlp, glu, reglu, geglu, swiglu, conditional, moe, pkm, delight)",
+        assertEquals("tessera: train: ffn: unknown kind 'moa' (kinds: " + FeedForwardKinds.names() + ")",
                 LruModelTest.fails("train", "--ffn", "moa", "--runs-dir", dir.toString(), "--data", dir.toString()));
         String resume = dir.resolve("runs/r/config.json").toString();
         String err = LruModelTest.fails("train", "--data", dir.resolve("data.txt").toString(), "--runs-dir", dir.resolve("runs").toString(),

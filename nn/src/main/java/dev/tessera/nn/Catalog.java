@@ -494,12 +494,13 @@ public final class Catalog {
                             + " [--mixer-option max_phase=φ]", NN + "mixer.LruTest",
                     "replaces attention in every layer of Llama or GPT-2 (models.LruModelTest); parallel scan == recurrence == chunked; O(1) recurrent-state"
                             + " decoding; restarts at packed documents; no golden: the exact LRU is paper-only (REFERENCES.md)"),
-            partial("E12", "RWKV time mix / channel mix", "Peng et al. 2023, RWKV: Reinventing RNNs for the Transformer Era",
-                    NN + "mixer.Rwkv", "--mixer rwkv", NN + "mixer.RwkvTest",
-                    "the channel mix (mixer.RwkvChannelMix, tested with the time mix) is not wired in place of the models' FFN, whose"
-                            + " blocks keep no per-layer state for its token shift; the RWKV-4 time mix replaces attention in every layer of"
-                            + " Llama or GPT-2 (models.RwkvModelTest): parallel softmax form == stable recurrence == chunked; O(1) state;"
-                            + " restarts at packed documents; golden from transformers RwkvSelfAttention/RwkvFeedForward (mixer.RwkvGoldenTest)"),
+            done("E12", "RWKV time mix / channel mix", "Peng et al. 2023, RWKV: Reinventing RNNs for the Transformer Era",
+                    NN + "mixer.Rwkv", "--mixer rwkv --ffn rwkv", NN + "mixer.RwkvTest",
+                    "the RWKV-4 time mix replaces attention in every layer of Llama or GPT-2 (models.RwkvModelTest): parallel softmax form =="
+                            + " stable recurrence == chunked; O(1) state; the channel mix (mixer.RwkvChannelMix) replaces the FFN (--ffn rwkv),"
+                            + " its token shift decoding from a one-token state in the layer's cache (KvCache.feedForwardState): a whole RWKV-4"
+                            + " stack decodes token by token == chunked == full forward (models.RwkvStackModelTest); both restart at packed"
+                            + " documents; golden from transformers RwkvSelfAttention/RwkvFeedForward (mixer.RwkvGoldenTest)"),
             done("E13", "SRU / SRU++",
                     "Lei et al. 2018, Simple Recurrent Units for Highly Parallelizable Recurrence; "
                             + "Lei 2021, When Attention Meets Fast Recurrence",
@@ -580,14 +581,18 @@ public final class Catalog {
                             + " per-head predicted left offsets, window mean from prefix sums with the interpolated far end == naive weighted sum =="
                             + " token-by-token == chunked; O(1) decoding from the last ceil(l_max) + 2 prefix sums; restarts at packed documents;"
                             + " no GLU input projection or offset dropout; no golden: paper-only"),
-            partial("E24", "continuous-kernel convolutions (CKConv, FlexConv, CCNN)",
-                    "Romero et al. 2022, CKConv: Continuous Kernel Convolution for Sequential Data; Romero et al. 2022, FlexConv",
+            done("E24", "continuous-kernel convolutions (CKConv, FlexConv, CCNN)",
+                    "Romero et al. 2022, CKConv: Continuous Kernel Convolution for Sequential Data; Romero et al. 2022, FlexConv; Knigge et al."
+                            + " 2023, Modelling Long Range Dependencies in ND (CCNN)",
                     NN + "mixer.CkConv", "--mixer ckconv [--mixer-option length=L] [--mixer-option hidden=H] [--mixer-option omega=ω]"
-                            + " [--mixer-option mask=true|false]", NN + "mixer.CkConvTest",
-                    "CCNN's residual network and FlexConv's kernel cropping not implemented; CKConv (SIREN MLP of the relative position) with"
-                            + " FlexConv's learnable Gaussian mask, depthwise + pointwise, replaces attention in every layer of Llama or GPT-2"
-                            + " (models.CkConvModelTest): FFT conv == naive loop == token-by-token == chunked; decoding holds the last min(L, t)"
-                            + " inputs, O(min(L, t)) per token; restarts at packed documents; no golden: paper-only"),
+                            + " [--mixer-option mask=true|false] [--mixer-option threshold=τ]", NN + "mixer.CkConvTest",
+                    "CKConv (SIREN MLP of the relative position) with FlexConv's learnable Gaussian mask and its cropping (the kernel evaluated"
+                            + " and applied only where the mask is >= τ: cropped == uncropped within τ's bound, decoding holds only the cropped"
+                            + " window), depthwise + pointwise, replaces attention in every layer of Llama or GPT-2 (models.CkConvModelTest): FFT"
+                            + " conv == naive loop == token-by-token == chunked; decoding holds the last min(L', t) inputs, O(min(L', t)) per"
+                            + " token; restarts at packed documents; the CCNN network (block.Ccnn, block.CcnnTest: residual pre-norm blocks of"
+                            + " SepFlexConv, GELU and pointwise layers, LayerNorm for the paper's BatchNorm) == naive, learns a toy sequence"
+                            + " classification; no golden: paper-only"),
             done("E25", "recurrent fast weight programmers (DeltaNet recurrence)",
                     "Irie et al. 2021, Going Beyond Linear Transformers with Recurrent Fast Weight Programmers", NN + "mixer.Rfwp",
                     "--mixer rfwp [--mixer-option heads=H]", NN + "mixer.RfwpTest",

@@ -152,6 +152,7 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--ffn", description = "The feed-forward kind of every layer: mlp, glu, reglu, geglu, swiglu, conditional (B24, bert),"
             + " moe (E16: top-k routed SwiGLU experts; llama, gpt2), pkm (E1: product-key memory in the layers of its option layers),"
             + " delight (E6: DeLighT's DExTra + light FFN)"
+            + ", rwkv (E12: RWKV-4's channel mix, decoding from a one-token state; with --mixer rwkv a whole RWKV-4 stack)"
             + " (default: the preset's).")
     String ffn;
 

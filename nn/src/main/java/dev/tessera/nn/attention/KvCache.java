@@ -26,6 +26,7 @@ public final class KvCache {
     private Variable tailK;
     private Variable tailV;
     private Recurrent recurrent; // a recurrent token mixer's state held in place of keys/values; null otherwise
+    private Recurrent feedForward; // E12: a stateful feed-forward's state (the RWKV channel mix's token shift); null until first used
 
     /**
      * A recurrent token mixer's per-layer state (issue 17, {@code nn.mixer}), carried through the
@@ -83,6 +84,18 @@ public final class KvCache {
         return recurrent;
     }
 
+    /**
+     * The layer's feed-forward state beside its attention or mixer state, made by {@code make} on first use and reset with
+     * the cache: a feed-forward that reads the previous token (E12's RWKV channel mix, whose token shift needs its last
+     * input) decodes from it, whatever the layer's attention keeps.
+     */
+    public Recurrent feedForwardState(java.util.function.Supplier<? extends Recurrent> make) {
+        if (feedForward == null) {
+            feedForward = java.util.Objects.requireNonNull(make.get(), "KvCache: feed-forward state");
+        }
+        return feedForward;
+    }
+
     /** Positions actually held (at most W − 1 for a sliding-window cache, else {@link #length()}). */
     public int stored() {
         return keep < 0 ? length : tailK == null ? 0 : tailK.size(2);
@@ -102,6 +115,9 @@ public final class KvCache {
         length = 0;
         if (recurrent != null) {
             recurrent.reset();
+        }
+        if (feedForward != null) {
+            feedForward.reset();
         }
         growK = growV = tailK = tailV = null;
     }

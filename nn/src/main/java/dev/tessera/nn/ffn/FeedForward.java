@@ -38,7 +38,12 @@ public final class FeedForward extends Module implements Layer {
         /** E1: a product-key memory ({@link ProductKeyMemory}, which this class does not build) in the chosen layers. */
         PKM(null),
         /** E6: DeLighT's DExTra and light-weight FFN ({@link Delight}, which this class does not build). */
-        DELIGHT(null);
+        DELIGHT(null),
+        /**
+         * E12: RWKV-4's channel mix ({@code dev.tessera.nn.mixer.RwkvChannelMix}, which this class does not build): it reads
+         * the previous token, so it decodes from a per-layer state ({@link FeedForwardKinds#forward}); decoders only.
+         */
+        RWKV(null);
 
         private final Activation gate;
 

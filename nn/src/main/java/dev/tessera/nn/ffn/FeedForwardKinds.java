@@ -1,8 +1,14 @@
 package dev.tessera.nn.ffn;
 
+import dev.tessera.autograd.Variable;
 import dev.tessera.nn.Layer;
 import dev.tessera.nn.Module;
+import dev.tessera.nn.attention.AttentionMask;
 import dev.tessera.nn.attention.KernelOptions;
+import dev.tessera.nn.attention.KvCache;
+import dev.tessera.nn.mixer.MixerState;
+import dev.tessera.nn.mixer.RwkvChannelMix;
+import dev.tessera.nn.mixer.TokenMixer;
 import dev.tessera.tensor.DType;
 import dev.tessera.tensor.Generator;
 import java.util.Arrays;
@@ -28,6 +34,7 @@ public final class FeedForwardKinds {
             case MOE -> MixtureOfExperts.Options.class;
             case PKM -> ProductKeyMemory.Options.class;
             case DELIGHT -> Delight.Options.class;
+            case RWKV -> RwkvChannelMix.Options.class;
             default -> null;
         };
     }
@@ -102,8 +109,22 @@ public final class FeedForwardKinds {
             case MOE -> new MixtureOfExperts(dim, hidden, (MixtureOfExperts.Options) options, dtype, g);
             case PKM -> new ProductKeyMemory(dim, (ProductKeyMemory.Options) options, dtype, g);
             case DELIGHT -> new Delight(dim, (Delight.Options) options, dtype, g);
+            case RWKV -> new RwkvChannelMix(dim, hidden, dtype, g);
             default -> throw new IllegalStateException("ffn " + configName(kind) + " has no layer of its own");
         };
         return (Layer) m;
+    }
+
+    /**
+     * A block's feed-forward {@code mlp} on x (B, T, C) → (B, T, C). One that reads other tokens (a {@link TokenMixer}: E12's
+     * RWKV channel mix, whose token shift reads the previous token) gets the mask, so packed documents restart it, and decodes
+     * from its state in the layer's cache ({@link KvCache#feedForwardState}; null {@code cache}: training from the zero state);
+     * the others act on each token alone.
+     */
+    public static Variable forward(Layer mlp, Variable x, AttentionMask mask, KvCache cache) {
+        if (!(mlp instanceof TokenMixer stateful)) {
+            return mlp.forward(x);
+        }
+        return stateful.forward(x, mask, cache == null ? null : (MixerState) cache.feedForwardState(MixerState::new));
     }
 }

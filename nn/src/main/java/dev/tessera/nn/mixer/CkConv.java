@@ -22,6 +22,7 @@ import dev.tessera.tensor.Tensor;
  *   Δ_j = j / (L − 1)                                  the lag j ∈ [0, L) as a relative position in [0, 1]
  *   K[:, j] = W₃ sin(ω₀ (W₂ sin(ω₀ (W₁ Δ_j + b₁)) + b₂)) + b₃            (C, L)  MLP_ψ (SIREN)
  *   FlexConv:  K[:, j] ← K[:, j] · exp(−½ ((Δ_j − μ) / σ)²)            learnable μ, σ (a Gaussian mask)
+ *              K[:, j] ← 0 where that mask is below τ (cropping: K is evaluated only on the mask's support)
  *   y_t = W_p (Σ_{j = 0}^{min(t, L − 1)} K[:, j] ⊙ x_{t−j}) + b_p        (B, T, C), by FFT, then pointwise
  * </pre>
  *
@@ -29,11 +30,16 @@ import dev.tessera.tensor.Tensor;
  * SIREN init (W₁ ~ U(±1), W₂, W₃ ~ U(±√(6/H)/ω₀)); {@code mask.mu}, {@code mask.sigma} (scalars,
  * 0 and 0.5; only with the mask); {@code pointwise.*} (C, C). Causal: the kernel reads lags ≥ 0 only.
  *
- * <p>Not implemented: FlexConv's cropping of the kernel where the mask falls below a threshold (a
- * speed-up; here the masked kernel keeps all L taps), and the CCNN residual network around the
- * layer. <b>Decoding</b> holds the last min(L, t) inputs and evaluates the MLP at min(L, t) lags: a
- * token costs O(min(L, t)·(C + H²)), bounded by L, not O(1). Packed documents restart the
- * convolution at their first token. Paper only (REFERENCES.md): no golden fixture.
+ * <p><b>Cropping</b> (FlexConv §3, "dynamic cropping" with threshold τ = 0.1): the mask is ≥ τ only where
+ * |Δ − μ| ≤ |σ|·√(−2 ln τ), so the kernel is evaluated at those lags alone and ends at the last of them:
+ * a narrow mask gives a short kernel L' ≤ L, a cheap convolution and a short decoding window. Lags before
+ * the support (μ &gt; 0) are zero taps. The dropped taps are the MLP's times a mask below τ, so the output
+ * moves by at most Σ_c |W_p[c', c]| Σ_{dropped j} τ·|MLP_c(Δ_j)|·|x_{t−j, c}| (CkConvTest); τ = 0 keeps
+ * all L. FlexConv's reference crops only the far end of its mask, which it centres on lag 0; ours has a
+ * learnable centre, so both ends are cropped. The CCNN network built of these layers is
+ * {@link dev.tessera.nn.block.Ccnn}. <b>Decoding</b> holds the last min(L', t) inputs and evaluates the MLP
+ * at those lags: a token costs O(min(L', t)·(C + H²)), bounded by L', not O(1). Packed documents restart
+ * the convolution at their first token. Paper only (REFERENCES.md): no golden fixture.
  */
 public final class CkConv extends Module implements TokenMixer {
 
@@ -42,13 +48,23 @@ public final class CkConv extends Module implements TokenMixer {
      * @param hidden H, the kernel MLP's width
      * @param omega ω₀ &gt; 0, the sine frequency (SIREN)
      * @param mask FlexConv's learnable Gaussian mask (true) or plain CKConv (false)
+     * @param threshold τ, FlexConv's cropping: with the mask, the kernel is evaluated and applied only at the lags where the
+     *     mask is ≥ τ (FlexConv's 0.1); 0 keeps all L taps
      */
-    public record Options(int length, int hidden, double omega, boolean mask) {
+    public record Options(int length, int hidden, double omega, boolean mask, double threshold) {
         public Options {
             if (length < 1 || hidden < 1 || !(omega > 0)) {
                 throw new IllegalArgumentException("mixer ckconv: need length >= 1, hidden >= 1 and omega > 0, got length=" + length + " hidden="
                         + hidden + " omega=" + omega);
             }
+            if (!(threshold >= 0 && threshold < 1)) {
+                throw new IllegalArgumentException("mixer ckconv: threshold must be in [0, 1) (0: no cropping), got " + threshold);
+            }
+        }
+
+        /** With FlexConv's cropping threshold 0.1. */
+        public Options(int length, int hidden, double omega, boolean mask) {
+            this(length, hidden, omega, mask, 0.1);
         }
     }
 
@@ -64,8 +80,16 @@ public final class CkConv extends Module implements TokenMixer {
     private final Linear pointwise;
 
     public CkConv(int dim, Options o, DType dtype, Generator g) {
-        if (dim <= 0) {
-            throw new IllegalArgumentException("mixer ckconv: width must be positive, got " + dim);
+        this(dim, dim, o, dtype, g);
+    }
+
+    /**
+     * The separable layer from {@code dim} to {@code out} channels: the depthwise continuous kernel over the {@code dim}
+     * input channels, then the pointwise layer (out, dim), as the first SepFlexConv of a CCNN ({@link dev.tessera.nn.block.Ccnn}).
+     */
+    public CkConv(int dim, int out, Options o, DType dtype, Generator g) {
+        if (dim <= 0 || out <= 0) {
+            throw new IllegalArgumentException("mixer ckconv: widths must be positive, got " + dim + " and " + out);
         }
         this.c = dim;
         this.o = o;
@@ -91,25 +115,56 @@ public final class CkConv extends Module implements TokenMixer {
             mu = null;
             sigma = null;
         }
-        pointwise = child("pointwise", new Linear(dim, dim, true, Tensor.randn(g, dtype, dim, dim).mul(1 / Math.sqrt(dim))));
+        pointwise = child("pointwise", new Linear(dim, out, true, Tensor.randn(g, dtype, out, dim).mul(1 / Math.sqrt(dim))));
     }
 
     private static Tensor uniform(Generator g, double bound, DType dtype, int... shape) {
         return Tensor.rand(g, dtype, shape).mul(2 * bound).sub(bound);
     }
 
-    /** The (masked) kernel K (C, min(taps, L)) at lags 0 … min(taps, L) − 1. */
+    /**
+     * The (masked, cropped) kernel K at lags 0 … n − 1, (C, n): n = min(taps, L), and with FlexConv's cropping at most the
+     * last lag where the mask is ≥ τ plus one; the MLP is evaluated only at the kept lags, those before the mask's support are
+     * zero, and a mask below τ everywhere leaves one zero tap.
+     */
     public Variable kernel(int taps) {
-        int l = Math.min(taps, o.length());
-        Variable pos = Variable.constant(positions.narrow(0, 0, l)); // (l, 1)
+        int[] s = support();
+        int n = Math.min(Math.min(taps, o.length()), s[1] + 1);
+        if (n <= s[0]) {
+            return Variable.constant(Tensor.zeros(dtype, c, Math.max(1, n)));
+        }
+        Variable pos = Variable.constant(positions.narrow(0, s[0], n - s[0])); // (n − lo, 1)
         Variable a = l1.forward(pos).mul(o.omega()).sin();
         a = l2.forward(a).mul(o.omega()).sin();
-        Variable k = l3.forward(a); // (l, C)
+        Variable k = l3.forward(a); // (n − lo, C)
         if (mu != null) {
-            Variable z = pos.sub(mu).div(sigma); // (l, 1)
+            Variable z = pos.sub(mu).div(sigma); // (n − lo, 1)
             k = k.mul(z.square().mul(-0.5).exp());
         }
-        return k.mT(); // (C, l)
+        if (s[0] > 0) {
+            k = Variable.cat(0, Variable.constant(Tensor.zeros(dtype, s[0], c)), k); // (n, C)
+        }
+        return k.mT(); // (C, n)
+    }
+
+    /**
+     * FlexConv's cropping: the lags [lo, hi] (inclusive, within [0, L − 1]; hi &lt; lo when none) where the mask
+     * exp(−½((Δ − μ)/σ)²) ≥ τ, i.e. |Δ − μ| ≤ |σ|·√(−2 ln τ), read from the current μ and σ (the crop itself has no
+     * gradient, as in FlexConv); every lag without the mask or with τ = 0.
+     */
+    int[] support() {
+        int last = o.length() - 1;
+        if (mu == null || o.threshold() == 0) {
+            return new int[] {0, last};
+        }
+        double reach = Math.abs(sigma.data().getDouble(0)) * Math.sqrt(-2 * Math.log(o.threshold()));
+        double centre = mu.data().getDouble(0);
+        if (last == 0) {
+            return Math.abs(centre) <= reach ? new int[] {0, 0} : new int[] {0, -1};
+        }
+        double lo = Math.max(0, Math.ceil((centre - reach) * last));
+        double hi = Math.min(last, Math.floor((centre + reach) * last));
+        return lo > hi || !(lo <= last) || !(hi >= 0) ? new int[] {0, -1} : new int[] {(int) lo, (int) hi};
     }
 
     @Override

@@ -48,7 +48,7 @@ public enum MixerKind {
     /** E26: ByteNet decoder stack of masked dilated convolutions (Kalchbrenner et al. 2016). */
     BYTENET("bytenet", ByteNet.Options.class, Map.of("width", "3", "hidden", "0", "max_dilation", "16", "stacks", "1")),
     /** E24: CKConv continuous kernel convolution (Romero et al. 2022), with FlexConv's Gaussian mask by default. */
-    CKCONV("ckconv", CkConv.Options.class, Map.of("length", "1024", "hidden", "32", "omega", "30", "mask", "true")),
+    CKCONV("ckconv", CkConv.Options.class, Map.of("length", "1024", "hidden", "32", "omega", "30", "mask", "true", "threshold", "0.1")),
     /** E23: TaLK time-aware large kernel convolution (Lioutas and Guo 2020), causal. */
     TALK("talk", Talk.Options.class, Map.of("heads", "1", "max_left", "15")),
     /** E10: S4D diagonal state space (Gu et al. 2022), convolution view for training, recurrence for decoding. */

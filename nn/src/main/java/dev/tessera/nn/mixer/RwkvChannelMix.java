@@ -1,6 +1,7 @@
 package dev.tessera.nn.mixer;
 
 import dev.tessera.autograd.Variable;
+import dev.tessera.nn.Layer;
 import dev.tessera.nn.Linear;
 import dev.tessera.nn.Module;
 import dev.tessera.nn.attention.AttentionMask;
@@ -25,10 +26,17 @@ import dev.tessera.tensor.Tensor;
  *
  * Parameter names are Hugging Face's {@code RwkvFeedForward} ({@code time_mix_key},
  * {@code time_mix_receptance}, {@code key} (F, C), {@code receptance} (C, C), {@code value} (C, F));
- * μ initialised (c/C)^{½} as for a middle layer, projections N(0, 1/in). Not wired into the models'
- * blocks: their feed-forward has no per-layer state for the shift (see the catalog's E12 note).
+ * μ initialised (c/C)^{½} as for a middle layer, projections N(0, 1/in). In the models it is the FFN kind
+ * {@code rwkv} ({@code --ffn rwkv}, F = the model's intermediate size): the blocks call it through
+ * {@link dev.tessera.nn.ffn.FeedForwardKinds#forward}, which hands it the mask (packed documents restart the
+ * shift) and, when decoding, a one-token state kept in the layer's cache beside the attention or mixer state
+ * ({@link dev.tessera.nn.attention.KvCache#feedForwardState}); with {@code --mixer rwkv} that is a whole RWKV-4 stack.
  */
-public final class RwkvChannelMix extends Module implements TokenMixer {
+public final class RwkvChannelMix extends Module implements TokenMixer, Layer {
+
+    /** The channel mix has no options: its hidden width is the model's FFN width. */
+    public record Options() {}
+
     private final int c;
     private final Variable mixKey;
     private final Variable mixReceptance;
@@ -66,6 +74,12 @@ public final class RwkvChannelMix extends Module implements TokenMixer {
             state.advance(new Tensor[] {x.data().narrow(1, t - 1, 1).copy()}, t);
         }
         return r.mul(value.forward(k));
+    }
+
+    /** Training from the zero state, one document per row: {@code forward(x, null, null)}. */
+    @Override
+    public Variable forward(Variable x) {
+        return forward(x, null, null);
     }
 
     @Override
