@@ -21,7 +21,7 @@ import java.util.Map;
  * width grows), with the looked-up vector fed again into every layer by the split-and-mix skip
  * connection, and reduced to the model width m:
  * <pre>
- *   e = E[token]                                                         (n)       map
+ *   e = √n·E[token]                                                      (n)       map
  *   ŷ¹ = F(e, W¹, b¹, g¹);   ŷˡ = F(H(e, ŷˡ⁻¹, gˡ), Wˡ, bˡ, gˡ)  (1 &lt; l ≤ N)   (dˡ)      expand (HGT)
  *   DeFINE(token) = W_o·H(e, ŷᴺ, 1) + b_o                                (m)       reduce
  *   F(Z, W, b, g) = concat_i (Z_i W_i + b_i)     Z split in g equal groups Z_i (the group linear transform, {@link Dextra#groupLinear})
@@ -38,12 +38,15 @@ import java.util.Map;
  * <p>Reading: the paper's text was not at hand (this follows its figure and the review descriptions
  * of the map-expand-reduce unit, and the structure of the authors' DeLighT code,
  * {@code DExTraUnit.define_config}/{@code forward_dextra}, for the group schedule, the linear width
- * schedule, the split-and-mix skip and the final layer on [ŷᴺ; e]). As in {@link Dextra}, which
+ * schedule, the split-and-mix skip, the final layer on [ŷᴺ; e] and the √n scale of the looked-up
+ * vector, which Transformer embeddings share: without it the N(0, 0.02²) table reaches the model some
+ * ten times weaker than a plain table and a 20-step run barely learns). As in {@link Dextra}, which
  * follows DeLighT's equations as written, the group linear transforms carry no normalisation or
  * activation; the authors' code adds a norm and activation after each layer, an input linear layer
- * before the HGT, a √n scale and a dropout on the looked-up vector, and cycles the group count when
- * 2^(N−1) exceeds g_max (we cap it): none of that is followed. There is no channel shuffle (the
- * DeFINE unit has none; DExTra added it). The dropout is the model's embedding dropout, on the output.
+ * before the HGT and a dropout on the looked-up vector, and cycles the group count when 2^(N−1)
+ * exceeds g_max (we cap it): none of that is followed. There is no channel shuffle (the DeFINE unit
+ * has none; DExTra added it). The GLT biases start at zero (a random constant would drown the token's
+ * signal). The dropout is the model's embedding dropout, on the output.
  */
 public final class Define extends InputEmbedding {
 
@@ -109,7 +112,7 @@ public final class Define extends InputEmbedding {
             int in = l == 0 ? n : n + widths[l - 1];
             double bound = 1 / Math.sqrt((double) in / groups[l]);
             gltWeights[l] = parameter("glt" + l + "_weight", Init.uniform(g, -bound, bound, groups[l], in / groups[l], widths[l] / groups[l]).to(dtype));
-            gltBiases[l] = parameter("glt" + l + "_bias", Init.uniform(g, -bound, bound, widths[l]).to(dtype));
+            gltBiases[l] = parameter("glt" + l + "_bias", Tensor.zeros(dtype, widths[l])); // zero: a constant would drown the token
         }
         out = child("out_proj", Params.linear(k + n, dim, true, g, dtype));
         this.dropout = child("dropout", new Dropout(dropout, dropout > 0 ? g : null));
@@ -162,7 +165,7 @@ public final class Define extends InputEmbedding {
 
     @Override
     public Variable forward(Tensor ids) {
-        return dropout.forward(transform(weight.embedding(ids))); // (B, T, m)
+        return dropout.forward(transform(weight.embedding(ids).mul(Math.sqrt(weight.size(1))))); // (B, T, m)
     }
 
     /** The HGT and the reduction on looked-up vectors e (…, n) → (…, m). */

@@ -24,6 +24,9 @@ class DefineTest {
         Map<String, Tensor> s = m.stateDict();
         int n = m.embeddingDim();
         double[] e = java.util.Arrays.copyOfRange(Ref.p(s, "weight"), token * n, (token + 1) * n);
+        for (int i = 0; i < n; i++) {
+            e[i] *= Math.sqrt(n);
+        }
         int[] d = m.widths();
         int[] groups = m.groupCounts();
         double[] y = null;
