@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import dev.tessera.autograd.Variable;
 import dev.tessera.nn.ParamGradCheck;
 import dev.tessera.nn.Ref;
+import dev.tessera.nn.ffn.DextraRef;
 import dev.tessera.tensor.DType;
 import dev.tessera.tensor.Generator;
 import dev.tessera.tensor.Tensor;
@@ -31,37 +32,11 @@ class DefineTest {
         int[] groups = m.groupCounts();
         double[] y = null;
         for (int l = 0; l < d.length; l++) {
-            int g = groups[l];
-            double[] z = l == 0 ? e : splitAndMix(e, y, g);
-            int in = z.length / g;
-            int out = d[l] / g;
-            double[] w = Ref.p(s, "glt" + l + "_weight");
-            double[] b = Ref.p(s, "glt" + l + "_bias");
-            y = new double[d[l]];
-            for (int i = 0; i < g; i++) {
-                for (int o = 0; o < out; o++) {
-                    double a = b[i * out + o];
-                    for (int k = 0; k < in; k++) {
-                        a += z[i * in + k] * w[(i * in + k) * out + o];
-                    }
-                    y[i * out + o] = a;
-                }
-            }
+            double[] z = l == 0 ? e : DextraRef.mix(e, y, groups[l]);
+            y = DextraRef.groupLinear(z, Ref.p(s, "glt" + l + "_weight"), Ref.p(s, "glt" + l + "_bias"), groups[l], d[l]);
         }
-        double[] z = splitAndMix(e, y, 1);
+        double[] z = DextraRef.mix(e, y, 1);
         return Ref.linear(z, 1, z.length, Ref.p(s, "out_proj.weight"), Ref.p(s, "out_proj.bias"), m.dim());
-    }
-
-    /** H(e, y, g): group i is [y_i ; e_i]. */
-    private static double[] splitAndMix(double[] e, double[] y, int g) {
-        int ys = y.length / g;
-        int es = e.length / g;
-        double[] z = new double[y.length + e.length];
-        for (int i = 0; i < g; i++) {
-            System.arraycopy(y, i * ys, z, i * (ys + es), ys);
-            System.arraycopy(e, i * es, z, i * (ys + es) + ys, es);
-        }
-        return z;
     }
 
     @Property(tries = 40)
