@@ -457,7 +457,7 @@ public final class Catalog {
                             + " min(2^(N-l), g_max) halving to 1, widths n → k) and a linear layer on [ŷᴺ; e] to d_m (--embedding"
                             + " define, Llama and GPT-2; a tied head reads logits through the n-wide table); fewer parameters than the"
                             + " V·d_m table; GLTs linear as eq. 1 of DeLighT (the authors' norm/activation per layer not followed);"
-                            + " the DeFINE paper's text was not at hand (schedule read from its figure, reviews and the authors'"
+                            + " the DeFINE paper's text was not at hand (schedule read from reviews of it and the authors'"
                             + " DeLighT code); no golden: paper only"),
             done("E7", "FNet (FFT mixing)", "Lee-Thorp et al. 2022, FNet: Mixing Tokens with Fourier Transforms", NN + "mixer.FNet",
                     "--model bert --mixer fnet", NN + "mixer.FNetTest",

@@ -35,8 +35,8 @@ import java.util.Map;
  * {@code out_proj} (m ← k + n). For V tokens that is V·n + (HGT) + (k + n + 1)·m parameters
  * instead of V·m ({@link #parameterCount(int, int, Options)}).
  *
- * <p>Reading: the paper's text was not at hand (this follows its figure and the review descriptions
- * of the map-expand-reduce unit, and the structure of the authors' DeLighT code,
+ * <p>Reading: the paper's text and figures were not at hand (this follows public reviews' descriptions
+ * of its map-expand-reduce unit and HGT, and the structure of the authors' DeLighT code,
  * {@code DExTraUnit.define_config}/{@code forward_dextra}, for the group schedule, the linear width
  * schedule, the split-and-mix skip, the final layer on [ŷᴺ; e] and the √n scale of the looked-up
  * vector, which Transformer embeddings share: without it the N(0, 0.02²) table reaches the model some
