@@ -12,7 +12,9 @@ import dev.tessera.nn.attention.AttentionMask;
 import dev.tessera.nn.attention.KvCache;
 import dev.tessera.nn.attention.MultiHeadAttention;
 import dev.tessera.nn.attention.SoftCap;
+import dev.tessera.nn.block.Define;
 import dev.tessera.nn.block.Hourglass;
+import dev.tessera.nn.block.InputEmbedding;
 import dev.tessera.nn.block.LmHead;
 import dev.tessera.nn.block.TokenEmbedding;
 import dev.tessera.nn.ffn.Activation;
@@ -190,7 +192,7 @@ public final class GPT2 extends Module implements LanguageModel {
 
     /** The body (Hugging Face {@code GPT2Model}, registered as {@code transformer}). */
     static final class Transformer extends Module {
-        private final TokenEmbedding wte;
+        private final InputEmbedding wte; // TokenEmbedding, or E6's DeFINE
         private final LearnedPositions wpe;
         private final SinusoidalPositions sinusoidal;
         private final Dropout drop;
@@ -201,7 +203,8 @@ public final class GPT2 extends Module implements LanguageModel {
 
         Transformer(ModelConfig c, Generator g) {
             latents = PerceiverAr.latents(c);
-            wte = child("wte", new TokenEmbedding(c.vocabSize(), c.dim(), c.initStd(), g, c.dtype()));
+            wte = child("wte", c.embedding() != null ? new Define(c.vocabSize(), c.dim(), c.embedding(), 0, c.initStd(), g, c.dtype())
+                    : new TokenEmbedding(c.vocabSize(), c.dim(), c.initStd(), g, c.dtype()));
             wpe = c.positional() == Positional.LEARNED ? child("wpe", new LearnedPositions(c.contextLength(), c.dim(), c.initStd(), g, c.dtype())) : null;
             sinusoidal = c.positional() == Positional.SINUSOIDAL ? new SinusoidalPositions(c.dim()) : null;
             drop = child("drop", new Dropout(c.dropout(), c.dropout() > 0 ? g : null));

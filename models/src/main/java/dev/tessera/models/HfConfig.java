@@ -10,6 +10,7 @@ import dev.tessera.models.ModelConfig.Positional;
 import dev.tessera.nn.attention.AttentionKind;
 import dev.tessera.nn.attention.KernelOptions;
 import dev.tessera.nn.attention.SlidingWindowAttention;
+import dev.tessera.nn.block.Define;
 import dev.tessera.nn.block.Hourglass;
 import dev.tessera.nn.ffn.Activation;
 import dev.tessera.nn.ffn.ConditionalFeedForward;
@@ -115,6 +116,10 @@ final class HfConfig {
         if (c.mixer() != null) { // issue 17: a token mixer in place of attention, its options record by name
             t.put("mixer", c.mixer().kind().configName());
             t.set("mixer_options", JSON.valueToTree(KernelOptions.values(c.mixer().options())));
+        }
+        if (c.embedding() != null) { // E6: DeFINE's factorized token embedding, its options by name
+            t.put("embedding", Define.NAME);
+            t.set("embedding_options", JSON.valueToTree(KernelOptions.values(c.embedding())));
         }
         if (c.ffnOptions() != null) {
             t.set("ffn_options", JSON.valueToTree(KernelOptions.values(c.ffnOptions()))); // B24: light_hidden, routed; E16: experts, top_k, ...
@@ -325,6 +330,11 @@ final class HfConfig {
         } else if (t.has("mixer_options")) {
             throw new IllegalArgumentException("config.json: tessera.mixer_options needs tessera.mixer (kinds: " + MixerKind.names() + ")");
         }
+        if (t.hasNonNull("embedding")) {
+            b.embedding(embedding(t));
+        } else if (t.has("embedding_options")) {
+            throw new IllegalArgumentException("config.json: tessera.embedding_options needs tessera.embedding (kinds: " + Define.NAME + ")");
+        }
         Map<String, Object> options = new LinkedHashMap<>();
         if (t.has("attention_window")) options.put("window", integer(t, "attention_window", 0)); // written before attention_options
         if (t.has("attention_top_k")) options.put("k", integer(t, "attention_top_k", 0));
@@ -343,6 +353,19 @@ final class HfConfig {
     private static MixerKind.Spec mixer(JsonNode t) {
         try {
             return MixerKind.Spec.of(t.get("mixer").asText(), optionValues(t, "mixer_options"));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("config.json: tessera." + e.getMessage(), e);
+        }
+    }
+
+    /** E6: {@code tessera.embedding} (only {@code define}) with {@code tessera.embedding_options} over its defaults. */
+    private static Define.Options embedding(JsonNode t) {
+        String name = t.get("embedding").asText();
+        if (!name.equals(Define.NAME)) {
+            throw new IllegalArgumentException("config.json: tessera.embedding: unknown kind '" + name + "' (kinds: " + Define.NAME + ")");
+        }
+        try {
+            return Define.options(optionValues(t, "embedding_options"));
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("config.json: tessera." + e.getMessage(), e);
         }

@@ -10,7 +10,9 @@ import dev.tessera.nn.attention.AttentionMask;
 import dev.tessera.nn.attention.KvCache;
 import dev.tessera.nn.attention.MultiHeadAttention;
 import dev.tessera.nn.attention.SoftCap;
+import dev.tessera.nn.block.Define;
 import dev.tessera.nn.block.Hourglass;
+import dev.tessera.nn.block.InputEmbedding;
 import dev.tessera.nn.block.LmHead;
 import dev.tessera.nn.block.TokenEmbedding;
 import dev.tessera.nn.ffn.FeedForward;
@@ -48,7 +50,8 @@ import java.util.List;
  * and the positional scheme (RoPE either pairing, or an added learned table
  * {@code model.embed_positions.weight}, or a sinusoidal one, or none for ALiBi). A token mixer
  * (issue 17, {@code model.layers.N.mixer}, e.g. E11 LRU) may replace {@code self_attn} in every
- * layer; each layer then decodes from a recurrent state carried in its cache slot.
+ * layer; each layer then decodes from a recurrent state carried in its cache slot. E6's DeFINE
+ * ({@code tessera.embedding define}) may replace the token table of {@code embed_tokens}.
  */
 public final class Llama extends Module implements LanguageModel {
 
@@ -152,7 +155,7 @@ public final class Llama extends Module implements LanguageModel {
 
     /** The decoder body (Hugging Face {@code LlamaModel}, registered as {@code model}). */
     static final class Body extends Module {
-        private final TokenEmbedding embed;
+        private final InputEmbedding embed; // TokenEmbedding, or E6's DeFINE
         private final LearnedPositions learned;
         private final SinusoidalPositions sinusoidal;
         private final ModuleList<Block> layers;
@@ -162,8 +165,9 @@ public final class Llama extends Module implements LanguageModel {
 
         Body(ModelConfig c, Generator g) {
             latents = PerceiverAr.latents(c);
-            embed = child("embed_tokens", new TokenEmbedding(c.vocabSize(), c.dim(), c.dim(), false, c.dropout(), c.initStd(), g,
-                    c.dtype()));
+            embed = child("embed_tokens", c.embedding() != null
+                    ? new Define(c.vocabSize(), c.dim(), c.embedding(), c.dropout(), c.initStd(), g, c.dtype())
+                    : new TokenEmbedding(c.vocabSize(), c.dim(), c.dim(), false, c.dropout(), c.initStd(), g, c.dtype()));
             learned = c.positional() == Positional.LEARNED
                     ? child("embed_positions", new LearnedPositions(c.contextLength(), c.dim(), c.initStd(), g, c.dtype())) : null;
             sinusoidal = c.positional() == Positional.SINUSOIDAL ? new SinusoidalPositions(c.dim()) : null;

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tessera.nn.attention.AttentionKind;
 import dev.tessera.nn.attention.SlidingWindowAttention;
+import dev.tessera.nn.block.Define;
 import dev.tessera.nn.block.Hourglass;
 import dev.tessera.nn.ffn.Activation;
 import dev.tessera.nn.ffn.ConditionalFeedForward;
@@ -50,13 +51,16 @@ import java.nio.file.Path;
  *     with a recurrent state in place of the KV cache, or null for attention; config.json {@code tessera.mixer} and
  *     {@code tessera.mixer_options}, {@code --mixer lru --mixer-option r_min=0.9} on the command line; a bidirectional mixer
  *     ({@link MixerKind.Spec#causal()} false, e.g. E7 FNet) replaces attention in every layer of BERT instead
+ * @param embedding E6: DeFINE's deep factorized token embedding ({@link Define}) in place of the token table of a Llama or GPT-2,
+ *     or null for the table; config.json {@code tessera.embedding} and {@code tessera.embedding_options}, {@code --embedding define
+ *     --embedding-option dim=64} on the command line
  */
 public record ModelConfig(Architecture architecture, int vocabSize, int contextLength, int layers, int dim, int heads, int kvHeads,
         int headDim, int ffnHidden, NormKind normKind, double normEps, NormPlacement normPlacement, FeedForward.Kind ffnKind,
         Activation activation, AttentionKind attentionKind, Positional positional, double ropeTheta, boolean tieEmbeddings,
         boolean bias, boolean qkNorm, double attentionSoftCap, double finalSoftCap, double zLoss, boolean deepNorm, double dropout,
         double initStd, DType dtype, Record attentionOptions, Record ffnOptions, Hourglass.Options hourglass,
-        MixerKind.Spec mixer) {
+        MixerKind.Spec mixer, Define.Options embedding) {
 
     /** The model families this package builds; each is one file. BERT is the encoder (I3), trained by masked-LM. */
     public enum Architecture { LLAMA, GPT2, BERT }
@@ -138,6 +142,11 @@ public record ModelConfig(Architecture architecture, int vocabSize, int contextL
                     + " replaces attention in every layer; it does not combine with attention " + attentionKind.configName()
                     + (hourglass == null ? "" : " or hourglass"));
         }
+        if (embedding != null) { // E6
+            require(architecture != Architecture.BERT, "embedding " + Define.NAME + " is for the causal decoders, not bert");
+            require(embedding.dimFor(dim) % embedding.maxGroups() == 0, "embedding " + Define.NAME + ": max_groups "
+                    + embedding.maxGroups() + " must divide dim " + embedding.dimFor(dim));
+        }
         if (architecture == Architecture.GPT2) {
             require(kvHeads == heads, "GPT2 has no grouped-query attention: kvHeads " + kvHeads + " != heads " + heads);
             require(heads * headDim == dim, "GPT2 needs heads·headDim == dim, got " + heads + "·" + headDim + " != " + dim);
@@ -174,7 +183,7 @@ public record ModelConfig(Architecture architecture, int vocabSize, int contextL
             double initStd, DType dtype, Record attentionOptions) {
         this(architecture, vocabSize, contextLength, layers, dim, heads, kvHeads, headDim, ffnHidden, normKind, normEps, normPlacement,
                 ffnKind, activation, attentionKind, positional, ropeTheta, tieEmbeddings, bias, qkNorm, attentionSoftCap, finalSoftCap,
-                zLoss, deepNorm, dropout, initStd, dtype, attentionOptions, null, null, null);
+                zLoss, deepNorm, dropout, initStd, dtype, attentionOptions, null, null, null, null);
     }
 
     /**
@@ -295,6 +304,7 @@ public record ModelConfig(Architecture architecture, int vocabSize, int contextL
         private Hourglass.Options hourglass;
         private Record ffnOptions;
         private MixerKind.Spec mixer;
+        private Define.Options embedding;
 
         private Builder(ModelConfig c) {
             architecture = c.architecture; vocabSize = c.vocabSize; contextLength = c.contextLength; layers = c.layers; dim = c.dim;
@@ -304,7 +314,7 @@ public record ModelConfig(Architecture architecture, int vocabSize, int contextL
             bias = c.bias; qkNorm = c.qkNorm; attentionSoftCap = c.attentionSoftCap; finalSoftCap = c.finalSoftCap; zLoss = c.zLoss;
             deepNorm = c.deepNorm; dropout = c.dropout; initStd = c.initStd; dtype = c.dtype;
             attentionOptions = c.attentionOptions; ffnOptions = c.ffnOptions;
-            hourglass = c.hourglass; mixer = c.mixer;
+            hourglass = c.hourglass; mixer = c.mixer; embedding = c.embedding;
         }
 
         public Builder architecture(Architecture v) { architecture = v; return this; }
@@ -354,6 +364,8 @@ public record ModelConfig(Architecture architecture, int vocabSize, int contextL
         public Builder hourglass(Hourglass.Options v) { hourglass = v; return this; }
         /** Issue 17: a token mixer in place of attention in every layer, or null for attention. */
         public Builder mixer(MixerKind.Spec v) { mixer = v; return this; }
+        /** E6: DeFINE's factorized token embedding, or null for the token table. */
+        public Builder embedding(Define.Options v) { embedding = v; return this; }
 
         public ModelConfig build() {
             Record options;
@@ -366,7 +378,7 @@ public record ModelConfig(Architecture architecture, int vocabSize, int contextL
                     normEps, normPlacement, ffnKind, activation, attentionKind, positional, ropeTheta, tieEmbeddings, bias, qkNorm,
                     attentionSoftCap, finalSoftCap, zLoss, deepNorm, dropout, initStd, dtype, options, ffnOptions != null || ffnKind == null
                     || !ffnKind.hasOptions() ? ffnOptions : ffnKind.routed() ? defaultFfnOptions(ffnHidden)
-                    : FeedForwardKinds.options(ffnKind, java.util.Map.of()), hourglass, mixer);
+                    : FeedForwardKinds.options(ffnKind, java.util.Map.of()), hourglass, mixer, embedding);
         }
     }
 }

@@ -439,19 +439,26 @@ public final class Catalog {
                             + " causal=false (the paper's) in BERT (models.MlpMixersModelTest); full forward == chunked decoding;"
                             + " learned positions; untied hypernetworks; each packed document / padding run mixed alone; no golden:"
                             + " paper-only"),
-            partial("E6", "DeLighT / DeFINE", "Mehta et al. 2021, DeLighT: Deep and Light-weight Transformer; Mehta et al. 2020, DeFINE",
+            done("E6", "DeLighT / DeFINE", "Mehta et al. 2021, DeLighT: Deep and Light-weight Transformer; Mehta et al. 2020, DeFINE",
                     NN + "mixer.DelightAttention", "--mixer delight [--mixer-option depth=N] [--mixer-option width_mult=w]"
                             + " [--mixer-option max_groups=g] [--mixer-option n_min=a --mixer-option n_max=b] | --ffn delight"
                             + " [--ffn-option depth=N|0] [--ffn-option width_mult=w] [--ffn-option max_groups=g] [--ffn-option reduction=r]"
-                            + " [--ffn-option n_min=a --ffn-option n_max=b]", NN + "mixer.DelightAttentionTest",
-                    "DeLighT done: one DExTra (ffn.Dextra: N group linear transforms, expand to w_m·d_m then reduce to d_o, groups"
+                            + " [--ffn-option n_min=a --ffn-option n_max=b] | --embedding define [--embedding-option dim=n]"
+                            + " [--embedding-option depth=N] [--embedding-option width=k] [--embedding-option max_groups=g]",
+                    NN + "mixer.DelightAttentionTest",
+                    "DeLighT: one DExTra (ffn.Dextra: N group linear transforms, expand to w_m·d_m then reduce to d_o, groups"
                             + " min(2^(l-1), g_max) mirrored, channel shuffle, input mixer) before single-head causal attention of width"
                             + " d_o = d_m/2 and its projection back to d_m (--mixer delight; decoding holds the keys and values, O(t) per"
                             + " token as attention), and the light FFN d_m → d_m/r → d_m (--ffn delight; depth=0 is the paper's block,"
                             + " depth N also puts a DExTra in the FFN slot); block-wise scaling N^b, w_m^b from the layer index on both"
-                            + " (models.DelightBlockModelTest, models.DelightModelTest, ffn.DelightTest); missing: DeFINE's factorized"
-                            + " input embedding (the hierarchical group transform on a low-dimensional token embedding), of which only"
-                            + " the GLT/shuffle/input-mixer transform that DExTra inherits is built; paper only"),
+                            + " (models.DelightBlockModelTest, models.DelightModelTest, ffn.DelightTest). DeFINE (block.Define,"
+                            + " block.DefineTest, models.DefineModelTest): the decoders' token embedding as map-expand-reduce, a"
+                            + " √n-scaled n-wide lookup, the hierarchical group transform (Dextra's GLT and split-and-mix skip, groups"
+                            + " min(2^(N-l), g_max) halving to 1, widths n → k) and a linear layer on [ŷᴺ; e] to d_m (--embedding"
+                            + " define, Llama and GPT-2; a tied head reads logits through the n-wide table); fewer parameters than the"
+                            + " V·d_m table; GLTs linear as eq. 1 of DeLighT (the authors' norm/activation per layer not followed);"
+                            + " the DeFINE paper's text was not at hand (schedule read from reviews of it and the authors'"
+                            + " DeLighT code); no golden: paper only"),
             done("E7", "FNet (FFT mixing)", "Lee-Thorp et al. 2022, FNet: Mixing Tokens with Fourier Transforms", NN + "mixer.FNet",
                     "--model bert --mixer fnet", NN + "mixer.FNetTest",
                     "bidirectional only: replaces attention in every BERT layer (models.MlpMixersModelTest, masked-LM); decoders refuse it;"

@@ -19,6 +19,7 @@ import dev.tessera.models.train.TrainState;
 import dev.tessera.models.train.Trainer;
 import dev.tessera.nn.attention.AttentionKind;
 import dev.tessera.nn.attention.KernelOptions;
+import dev.tessera.nn.block.Define;
 import dev.tessera.nn.block.Hourglass;
 import dev.tessera.nn.ffn.FeedForward;
 import dev.tessera.nn.ffn.FeedForwardKinds;
@@ -148,6 +149,14 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--mixer-option", paramLabel = "NAME=VALUE", description = "An option of the mixer (repeatable), e.g. r_min=0.9"
             + " or state=128 for lru.")
     Map<String, String> mixerOptions;
+
+    @Option(names = "--embedding", description = "The token embedding of llama or gpt2: define (E6: DeFINE's deep factorized"
+            + " embedding, a narrow table expanded by a hierarchical group transform; default: the plain table).")
+    String embedding;
+
+    @Option(names = "--embedding-option", paramLabel = "NAME=VALUE", description = "An option of --embedding define (repeatable): dim=n"
+            + " (table width, 0 for C/4), depth=N, width=k (0 for 2·C), max_groups=g.")
+    Map<String, String> embeddingOptions;
 
     @Option(names = "--ffn", description = "The feed-forward kind of every layer: mlp, glu, reglu, geglu, swiglu, conditional (B24, bert),"
             + " moe (E16: top-k routed SwiGLU experts; llama, gpt2), pkm (E1: product-key memory in the layers of its option layers),"
@@ -307,6 +316,9 @@ final class TrainCommand implements Callable<Integer> {
         if (ffn != null || ffnOptions != null) {
             modelConfig = ffnOption(modelConfig);
         }
+        if (embedding != null || embeddingOptions != null) {
+            modelConfig = modelConfig.toBuilder().embedding(embeddingOption(modelConfig.embedding())).build();
+        }
         int batch = batchSize != null ? batchSize : p.batchSize();
         TrainConfig cfg = new TrainConfig(steps, batch, gradAccum, optimizer, lr, minLr != null ? minLr : lr / 10,
                 warmup != null ? warmup : Math.min(100, steps / 10), weightDecay, clip, zLoss, evalEvery, evalBatches, checkpointEvery, keep,
@@ -359,6 +371,11 @@ final class TrainCommand implements Callable<Integer> {
             throw contradiction("--ffn " + (ffn == null ? "" : ffn + " ") + (ffnOptions == null ? "" : ffnOptions), configFile, "ffn "
                     + saved.ffnKind().name().toLowerCase(Locale.ROOT) + (saved.ffnOptions() == null ? "" : " " + KernelOptions.values(saved.ffnOptions())));
         }
+        if ((given("--embedding") || given("--embedding-option")) && !embeddingOption(saved.embedding()).equals(saved.embedding())) {
+            throw contradiction("--embedding " + (embedding == null ? "" : embedding + " ") + (embeddingOptions == null ? "" : embeddingOptions),
+                    configFile, saved.embedding() == null ? "the token table" : "embedding " + Define.NAME + " "
+                    + KernelOptions.values(saved.embedding()));
+        }
         if (given("--model") && isBert(presetModel(Preset.TINY)) != isBert(saved)) {
             throw contradiction("--model " + model, configFile, saved.architecture().name().toLowerCase(Locale.ROOT));
         }
@@ -366,7 +383,7 @@ final class TrainCommand implements Callable<Integer> {
             ModelConfig base = given("--model-config") ? readModelConfig(modelConfigFile) : presetModel(Preset.of(preset));
             ModelConfig aligned = base.toBuilder().attentionKind(saved.attentionKind()).attentionOptions(saved.attentionOptions())
                     .positional(saved.positional())
-                    .layers(saved.hourglass() != null ? saved.layers() : base.layers()).hourglass(saved.hourglass()).mixer(saved.mixer())
+                    .layers(saved.hourglass() != null ? saved.layers() : base.layers()).hourglass(saved.hourglass()).mixer(saved.mixer()).embedding(saved.embedding())
                     .ffnKind(saved.ffnKind()).ffnOptions(saved.ffnOptions())
                     .vocabSize(saved.vocabSize()).build();
             if (!aligned.equals(saved)) {
@@ -511,6 +528,28 @@ final class TrainCommand implements Callable<Integer> {
                 values.putAll(mixerOptions);
             }
             return MixerKind.Spec.of(kind.configName(), values);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("train: " + e.getMessage(), e);
+        }
+    }
+
+    /** E6: --embedding define with the --embedding-option values over {@code base}'s (when it is DeFINE already); one-line errors. */
+    private Define.Options embeddingOption(Define.Options base) {
+        try {
+            if (embedding != null && !embedding.equals(Define.NAME)) {
+                throw new IllegalArgumentException("--embedding: unknown kind '" + embedding + "' (kinds: " + Define.NAME + ")");
+            }
+            if (embedding == null && base == null) {
+                throw new IllegalArgumentException("--embedding-option needs --embedding (kinds: " + Define.NAME + ")");
+            }
+            Map<String, Object> values = new LinkedHashMap<>();
+            if (base != null) {
+                values.putAll(KernelOptions.values(base));
+            }
+            if (embeddingOptions != null) {
+                values.putAll(embeddingOptions);
+            }
+            return Define.options(values);
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("train: " + e.getMessage(), e);
         }

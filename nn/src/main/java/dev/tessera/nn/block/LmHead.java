@@ -12,7 +12,7 @@ import dev.tessera.tensor.Generator;
 /**
  * The output projection to vocabulary logits (A15): logits = h·Wᵀ with W (vocab, E).
  * Untied: W is this head's own parameter. Tied (Press &amp; Wolf 2017; Inan et al. 2017): W is the
- * {@link TokenEmbedding}'s table, registered here with {@code shareParameter}, so
+ * {@link InputEmbedding}'s table ({@link TokenEmbedding}, or E6's {@link Define}), registered here with {@code shareParameter}, so
  * {@code namedParameters()} lists it once (under the embedding's name). When that embedding is
  * factorized (E &lt; d), a projection {@code dense} (d → E, no bias) precedes the tied product.
  */
@@ -29,7 +29,7 @@ public final class LmHead extends Module implements Layer {
     }
 
     /** A head tied to {@code embedding}'s table. */
-    public LmHead(TokenEmbedding embedding, Generator g) {
+    public LmHead(InputEmbedding embedding, Generator g) {
         this.tied = true;
         this.dense = embedding.factorized()
                 ? child("dense", Params.linear(embedding.dim(), embedding.embeddingDim(), false, g, embedding.weight().dtype()))

@@ -4,7 +4,6 @@ import dev.tessera.autograd.Variable;
 import dev.tessera.nn.Dropout;
 import dev.tessera.nn.Init;
 import dev.tessera.nn.Linear;
-import dev.tessera.nn.Module;
 import dev.tessera.nn.Params;
 import dev.tessera.nn.norm.LayerNorm;
 import dev.tessera.tensor.DType;
@@ -23,7 +22,7 @@ import dev.tessera.tensor.Tensor;
  * </ul>
  * {@link LmHead} can tie its weight to {@link #weight()}.
  */
-public final class TokenEmbedding extends Module {
+public final class TokenEmbedding extends InputEmbedding {
     private final int vocab;
     private final int dim;
     private final Variable weight;
@@ -51,6 +50,7 @@ public final class TokenEmbedding extends Module {
     }
 
     /** ids (B, T) integers → (B, T, dim). */
+    @Override
     public Variable forward(Tensor ids) {
         Variable x = weight.embedding(ids); // (B, T, E)
         if (projection != null) {
@@ -62,6 +62,7 @@ public final class TokenEmbedding extends Module {
         return dropout.forward(x);
     }
 
+    @Override
     public Variable weight() {
         return weight;
     }
@@ -70,15 +71,8 @@ public final class TokenEmbedding extends Module {
         return vocab;
     }
 
+    @Override
     public int dim() {
         return dim;
-    }
-
-    public int embeddingDim() {
-        return weight.size(1);
-    }
-
-    public boolean factorized() {
-        return projection != null;
     }
 }

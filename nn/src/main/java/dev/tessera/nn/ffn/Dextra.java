@@ -140,12 +140,21 @@ public final class Dextra extends Module implements Layer {
         for (int l = 0; l < widths.length; l++) {
             int g = groups[l];
             Variable z = l == 0 ? flat : mix(flat, shuffle(y, groups[l - 1]), g); // (N, inˡ)
-            Variable parts = z.reshape(n, g, z.size(1) / g).transpose(0, 1); // (g, N, inˡ/g)
-            y = parts.matmul(weights[l]).transpose(0, 1).reshape(n, widths[l]).add(biases[l]); // (N, dˡ)
+            y = groupLinear(z, weights[l], biases[l], g); // (N, dˡ)
         }
         int[] shape = Arrays.copyOf(lead, lead.length + 1);
         shape[lead.length] = widths[widths.length - 1];
         return y.reshape(shape); // (…, d_o)
+    }
+
+    /**
+     * The group linear transform F(Z, W, b, g) = concat_i (Z_i W_i + b_i) of z (N, in), split in g equal groups, with
+     * weight (g, in/g, d/g) and bias (d) → (N, d); shared with DeFINE's hierarchical group transform ({@code block.Define}).
+     */
+    public static Variable groupLinear(Variable z, Variable weight, Variable bias, int g) {
+        int n = z.size(0);
+        Variable parts = z.reshape(n, g, z.size(1) / g).transpose(0, 1); // (g, N, in/g)
+        return parts.matmul(weight).transpose(0, 1).reshape(n, bias.size(0)).add(bias); // (N, d)
     }
 
     /** Channel shuffle of y (N, d) made by g groups: (N, g, d/g) read as (N, d/g, g). */
@@ -155,8 +164,8 @@ public final class Dextra extends Module implements Layer {
         return y.reshape(n, g, d / g).transpose(1, 2).reshape(n, d);
     }
 
-    /** The input mixer: group i of the result is [y_i ; x_i], with x and y each split in g groups. */
-    static Variable mix(Variable x, Variable y, int g) {
+    /** The input mixer: group i of the result is [y_i ; x_i], with x (N, a) and y (N, b) each split in g groups → (N, a + b). */
+    public static Variable mix(Variable x, Variable y, int g) {
         int n = x.size(0);
         return Variable.cat(2, y.reshape(n, g, y.size(1) / g), x.reshape(n, g, x.size(1) / g)).reshape(n, x.size(1) + y.size(1));
     }
