@@ -39,6 +39,16 @@ class AllocationTest {
     }
 
     @Test
+    void maskedSoftmaxAllocatesOnlyItsOutput() {
+        Generator g = new Generator(15);
+        Tensor x = Tensor.randn(g, DType.F32, 1, 1, 64, 256);
+        Tensor allowed = Tensor.ones(DType.BOOL, 64, 256);
+        long out = 64 * 256 * Float.BYTES;
+        long bytes = leastAllocation(() -> x.maskedSoftmax(allowed, 0.125));
+        assertTrue(bytes < out + SLACK, "masked_softmax allocated " + bytes + " bytes for a " + out + "-byte result");
+    }
+
+    @Test
     void swiGluAllocatesOnlyItsOutputs() {
         Generator g = new Generator(16);
         Tensor a = Tensor.randn(g, DType.F32, 64, 255).mul(4); // 255: a partial last vector at every width
