@@ -23,6 +23,38 @@ public final class DenseRows {
         return t.heapContiguous(dtype);
     }
 
+    /**
+     * t as a kernel may read it in place: t itself when it is already {@code dtype} on a heap array
+     * with unit stride in its last dim (a transposed view of attention heads qualifies), otherwise
+     * a dense copy. Index it through its strides and offset.
+     */
+    public static Tensor strided(Tensor t, DType dtype) {
+        boolean inPlace = t.dtype() == dtype && t.storage().array() != null && (t.rank() == 0 || t.stride(-1) == 1 || t.size(-1) == 1);
+        return inPlace ? t : dense(t, dtype);
+    }
+
+    /**
+     * Zeros of {@code like}'s shape laid out in the same order of dims as {@code like} (dims sorted by
+     * decreasing stride, ties kept in order): a result written in its input's layout stays a view of
+     * whatever the input was a view of, so the transpose or reshape after it needs no copy either way
+     * (PyTorch's preserve_format).
+     */
+    public static Tensor zerosLike(Tensor like, DType dtype) {
+        int rank = like.rank();
+        Integer[] order = new Integer[rank];
+        for (int i = 0; i < rank; i++) {
+            order[i] = i;
+        }
+        java.util.Arrays.sort(order, (a, b) -> Integer.compare(like.stride(b), like.stride(a)));
+        int[] physical = new int[rank];
+        int[] back = new int[rank];
+        for (int i = 0; i < rank; i++) {
+            physical[i] = like.size(order[i]);
+            back[order[i]] = i;
+        }
+        return Tensor.zeros(dtype, physical).permute(back);
+    }
+
     public static double at(float[] f, double[] d, int i) {
         return f != null ? f[i] : d[i];
     }
