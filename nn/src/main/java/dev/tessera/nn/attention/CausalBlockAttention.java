@@ -1,6 +1,7 @@
 package dev.tessera.nn.attention;
 
 import dev.tessera.autograd.CustomFunction;
+import dev.tessera.nn.internal.DenseRows;
 import dev.tessera.tensor.Tensor;
 
 /**
@@ -63,9 +64,12 @@ final class CausalBlockAttention extends CustomFunction {
         Tensor k = ctx.saved(1);
         Tensor v = ctx.saved(2);
         int t = q.size(2);
-        Tensor dq = Tensor.zeros(q.dtype(), q.shape());
-        Tensor dk = Tensor.zeros(k.dtype(), k.shape());
-        Tensor dv = Tensor.zeros(v.dtype(), v.shape());
+        // each gradient in its input's layout: heads that are transposed views of a (B, T, H, D)
+        // projection get gradients whose transpose back is contiguous, so the projection's backward
+        // reshapes them as a view instead of copying
+        Tensor dq = DenseRows.zerosLike(q, q.dtype());
+        Tensor dk = DenseRows.zerosLike(k, k.dtype());
+        Tensor dv = DenseRows.zerosLike(v, v.dtype());
         for (int r = 0; r < probabilities.length; r++) {
             int r0 = r * block;
             int r1 = Math.min(t, r0 + block);
