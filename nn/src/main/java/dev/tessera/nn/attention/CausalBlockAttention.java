@@ -2,6 +2,7 @@ package dev.tessera.nn.attention;
 
 import dev.tessera.autograd.CustomFunction;
 import dev.tessera.nn.internal.DenseRows;
+import dev.tessera.tensor.DType;
 import dev.tessera.tensor.Tensor;
 
 /**
@@ -45,17 +46,19 @@ final class CausalBlockAttention extends CustomFunction {
         int t = q.size(2);
         int blocks = (t + block - 1) / block;
         probabilities = new Tensor[blocks];
-        Tensor[] outputs = new Tensor[blocks];
+        // the output in q's layout: for heads split from a (B, T, H, D) projection it is (B, T, H, D)
+        // in memory, so merging the heads back (transpose, reshape) is a view, not a copy
+        Tensor out = DenseRows.zerosLike(q, DType.promote(DType.promote(q.dtype(), k.dtype()), v.dtype()), b, q.size(1), t, v.size(3));
         for (int r = 0; r < blocks; r++) {
             int r0 = r * block;
             int r1 = Math.min(t, r0 + block);
             Tensor allowed = new AttentionMask(true, mask.documentIds(), r0).allowedMatrix(b, r1 - r0, r1);
             Tensor p = q.narrow(2, r0, r1 - r0).matmul(k.narrow(2, 0, r1).mT()).maskedSoftmax(allowed, alpha);
             probabilities[r] = p;
-            outputs[r] = p.matmul(v.narrow(2, 0, r1));
+            out.narrow(2, r0, r1 - r0).copyFromInPlace(p.matmul(v.narrow(2, 0, r1)));
         }
         ctx.save(q, k, v);
-        return Tensor.cat(2, outputs);
+        return out;
     }
 
     @Override

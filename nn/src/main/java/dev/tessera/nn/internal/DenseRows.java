@@ -40,7 +40,16 @@ public final class DenseRows {
      * (PyTorch's preserve_format).
      */
     public static Tensor zerosLike(Tensor like, DType dtype) {
+        return zerosLike(like, dtype, like.shape());
+    }
+
+    /** Zeros of {@code shape} (of {@code like}'s rank) with dims in {@code like}'s memory order, as {@link #zerosLike(Tensor, DType)}. */
+    public static Tensor zerosLike(Tensor like, DType dtype, int... shape) {
         int rank = like.rank();
+        if (shape.length != rank) {
+            throw new IllegalArgumentException("zerosLike: shape " + java.util.Arrays.toString(shape) + " does not have the rank of "
+                    + java.util.Arrays.toString(like.shape()));
+        }
         Integer[] order = new Integer[rank];
         for (int i = 0; i < rank; i++) {
             order[i] = i;
@@ -49,7 +58,7 @@ public final class DenseRows {
         int[] physical = new int[rank];
         int[] back = new int[rank];
         for (int i = 0; i < rank; i++) {
-            physical[i] = like.size(order[i]);
+            physical[i] = shape[order[i]];
             back[order[i]] = i;
         }
         return Tensor.zeros(dtype, physical).permute(back);
