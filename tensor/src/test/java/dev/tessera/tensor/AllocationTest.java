@@ -60,4 +60,14 @@ class AllocationTest {
         long backward = leastAllocation(() -> SwiGlu.backward(a, b, grad)[0]);
         assertTrue(backward < 2 * out + SLACK, "swiglu_backward allocated " + backward + " bytes for " + 2 * out + " bytes of results");
     }
+
+    @Test
+    void matmulIntoAllocatesNoProduct() {
+        Generator g = new Generator(17);
+        Tensor a = Tensor.randn(g, DType.F32, 2, 64, 32);
+        Tensor b = Tensor.randn(g, DType.F32, 2, 32, 128);
+        Tensor out = Tensor.zeros(DType.F32, 64, 2, 128).transpose(0, 1); // (2, 64, 128), batches interleaved in memory
+        long bytes = leastAllocation(() -> a.matmulInto(b, out));
+        assertTrue(bytes < SLACK, "matmul_into allocated " + bytes + " bytes");
+    }
 }
