@@ -55,7 +55,7 @@ final class CausalBlockAttention extends CustomFunction {
             Tensor allowed = new AttentionMask(true, mask.documentIds(), r0).allowedMatrix(b, r1 - r0, r1);
             Tensor p = q.narrow(2, r0, r1 - r0).matmul(k.narrow(2, 0, r1).mT()).maskedSoftmax(allowed, alpha);
             probabilities[r] = p;
-            out.narrow(2, r0, r1 - r0).copyFromInPlace(p.matmul(v.narrow(2, 0, r1)));
+            p.matmulInto(v.narrow(2, 0, r1), out.narrow(2, r0, r1 - r0));
         }
         ctx.save(q, k, v);
         return out;
@@ -80,7 +80,7 @@ final class CausalBlockAttention extends CustomFunction {
             Tensor gr = g.narrow(2, r0, r1 - r0);
             dv.narrow(2, 0, r1).addInPlace(p.mT().matmul(gr));
             Tensor ds = p.softmaxBackward(gr.matmul(v.narrow(2, 0, r1).mT()), alpha);
-            dq.narrow(2, r0, r1 - r0).copyFromInPlace(ds.matmul(k.narrow(2, 0, r1)));
+            ds.matmulInto(k.narrow(2, 0, r1), dq.narrow(2, r0, r1 - r0));
             dk.narrow(2, 0, r1).addInPlace(ds.mT().matmul(q.narrow(2, r0, r1 - r0)));
         }
         return new Tensor[] {dq, dk, dv};
