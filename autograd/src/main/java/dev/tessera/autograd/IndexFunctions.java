@@ -50,12 +50,8 @@ final class IndexFunctions {
         Tensor w = weight.data();
         Tensor out = w.embedding(ids);
         int vocab = w.size(0);
-        int dim = w.size(1);
-        return Variable.record("embedding", out, g -> {
-            int n = ids.numel();
-            Tensor rows = ids.reshape(n, 1).expand(n, dim).contiguous();
-            return new Tensor[] {Tensor.zeros(w.dtype(), vocab, dim).scatterAdd(0, rows, g.reshape(n, dim).contiguous())};
-        }, new Tensor[] {ids}, weight);
+        return Variable.record("embedding", out, g -> new Tensor[] {Indexing.embeddingBackward(g.to(w.dtype()), ids, vocab)},
+                new Tensor[] {ids}, weight);
     }
 
     static Variable tril(Variable x, int diagonal, boolean lower) {

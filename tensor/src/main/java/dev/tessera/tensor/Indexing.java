@@ -63,6 +63,55 @@ public final class Indexing {
         return selectAlong(weight, 0, idx).view(outShape);
     }
 
+    /**
+     * The gradient of {@link #embedding} with respect to its (numEmbeddings, dim) weight, given g of
+     * shape ids.shape + (dim): row v is the sum of g's rows at the positions where ids is v, added
+     * in position order, so the bits are those of scatter_add along dim 0 with the ids expanded
+     * over dim, without making that (n, dim) index. Columns are split across threads; each
+     * column's sum keeps position order, so any thread count gives the same bits.
+     */
+    public static Tensor embeddingBackward(Tensor g, Tensor ids, int numEmbeddings) {
+        String op = "embedding_backward";
+        long[] idx = indexValues(op, ids);
+        checkRange(op, idx, 0, numEmbeddings);
+        int n = idx.length;
+        if (g.rank() != ids.rank() + 1 || !Arrays.equals(Arrays.copyOf(g.shape(), ids.rank()), ids.shape())) {
+            throw new IllegalArgumentException(op + ": gradient " + Shapes.str(g.shape()) + " must be ids " + Shapes.str(ids.shape())
+                    + " plus an embedding dim");
+        }
+        int dim = g.size(-1);
+        DType compute = g.dtype().computeType();
+        Tensor out = Tensor.zeros(compute, numEmbeddings, dim);
+        Tensor src = Ops.materialize(g, compute).contiguous();
+        Object from = src.storage().array();
+        Object to = out.storage().array();
+        int so = src.offset();
+        Parallel.forEachRange(dim, Math.max(1, StridedLoop.GRAIN / Math.max(n, 1)), (chunk, c0, c1) -> {
+            for (int j = 0; j < n; j++) {
+                int o = (int) idx[j] * dim;
+                int s = so + j * dim;
+                if (to instanceof float[] b) {
+                    float[] a = (float[]) from;
+                    for (int c = c0; c < c1; c++) {
+                        b[o + c] += a[s + c];
+                    }
+                } else if (to instanceof double[] b) {
+                    double[] a = (double[]) from;
+                    for (int c = c0; c < c1; c++) {
+                        b[o + c] += a[s + c];
+                    }
+                } else {
+                    long[] b = (long[]) to;
+                    long[] a = (long[]) from;
+                    for (int c = c0; c < c1; c++) {
+                        b[o + c] += a[s + c];
+                    }
+                }
+            }
+        });
+        return out.to(g.dtype());
+    }
+
     /** Copies whole slices {@code x[..., idx[j], ...]} as contiguous blocks (System.arraycopy works for every dtype). */
     private static Tensor selectAlong(Tensor x, int d, long[] idx) {
         Tensor src = arrayBacked(x).contiguous();

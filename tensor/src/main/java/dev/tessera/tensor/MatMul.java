@@ -16,7 +16,42 @@ final class MatMul {
 
     private MatMul() {}
 
+    /** a·b written into {@code into} (see {@link Tensor#matmulInto}). */
+    static Tensor matmulInto(Tensor a, Tensor b, Tensor into) {
+        Tensor product = matmul(a, b, into);
+        if (product == into) {
+            into.storage().bumpVersion();
+            return into;
+        }
+        if (!java.util.Arrays.equals(product.shape(), into.shape())) {
+            throw new IllegalArgumentException("matmul_into: product " + Shapes.str(product.shape()) + " " + product.dtype()
+                    + " does not fit out " + Shapes.str(into.shape()) + " " + into.dtype());
+        }
+        return into.copyFromInPlace(product); // an out the kernels cannot write (another dtype, off-heap, strided rows): converted
+    }
+
     static Tensor matmul(Tensor a, Tensor b) {
+        return matmul(a, b, null);
+    }
+
+    /** Whether the GEMMs may write the product straight into {@code into}: its shape, the output type, rows of unit stride. */
+    private static boolean writable(Tensor into, int[] shape, DType outType, DType result) {
+        if (into == null || into.dtype() != outType || outType != result || into.storage().array() == null
+                || !java.util.Arrays.equals(into.shape(), shape)) {
+            return false;
+        }
+        for (int d = 0; d < shape.length; d++) {
+            if (shape[d] > 1 && into.stride(d) == 0) {
+                return false; // expanded: entries would share memory
+            }
+        }
+        int m = shape[shape.length - 2];
+        int n = shape[shape.length - 1];
+        return (into.stride(-1) == 1 || n == 1) && (m == 1 || into.stride(-2) >= n);
+    }
+
+    /** a·b, written into {@code into} (and returning it) when {@link #writable}, into a new tensor otherwise. */
+    private static Tensor matmul(Tensor a, Tensor b, Tensor into) {
         if (a.rank() == 0 || b.rank() == 0) {
             throw new IllegalArgumentException("matmul: both operands need at least 1 dim, got shapes " + Shapes.str(a.shape())
                     + " and " + Shapes.str(b.shape()));
@@ -47,11 +82,19 @@ final class MatMul {
         outShape[batch.length] = m;
         outShape[batch.length + 1] = n;
         DType outType = compute == DType.F64 ? DType.F64 : DType.F32;
-        Tensor out = Tensor.zeros(outType, outShape);
+        boolean direct = !vecA && !vecB && writable(into, outShape, outType, result);
+        Tensor out = direct ? into : Tensor.zeros(outType, outShape);
+        int ldc = direct && m > 1 ? out.stride(-2) : n;
+        int[] cStrides = java.util.Arrays.copyOf(out.strides(), batch.length);
+        if (!direct) {
+            for (int d = batch.length - 1, st = m * n; d >= 0; st *= batch[d], d--) {
+                cStrides[d] = st;
+            }
+        }
         // (..., m, k) @ (k, n) with a foldable batch: one tall GEMM instead of many small ones
-        if (y.rank() == 2 && batch.length > 0) {
+        if (y.rank() == 2 && batch.length > 0 && (!direct || out.isContiguous())) {
             Tensor x2 = x.reshape((int) (Shapes.numel(batch) * m), k);
-            gemm(x2, 0, y, 0, out, 0, x2.size(0), n, k);
+            gemm(x2, 0, y, 0, out, out.offset(), ldc, x2.size(0), n, k);
         } else {
             int[] aStrides = Shapes.broadcastStrides("matmul", batchA, java.util.Arrays.copyOf(x.strides(), batchA.length), batch);
             int[] bStrides = Shapes.broadcastStrides("matmul", batchB, java.util.Arrays.copyOf(y.strides(), batchB.length), batch);
@@ -61,12 +104,14 @@ final class MatMul {
             java.util.function.IntConsumer one = i -> {
                 int ao = 0;
                 int bo = 0;
+                int co = out.offset();
                 for (int d = batch.length - 1, rest = i; d >= 0; rest /= batch[d], d--) {
                     int idx = rest % batch[d];
                     ao += idx * aStrides[d];
                     bo += idx * bStrides[d];
+                    co += idx * cStrides[d];
                 }
-                gemm(xa, ao, yb, bo, out, i * m * n, m, n, k);
+                gemm(xa, ao, yb, bo, out, co, ldc, m, n, k);
             };
             // small products share the pool by batch, when there is enough work in all to pay for a
             // fork (one decoding step's attention over the cache is far below it)
@@ -77,6 +122,9 @@ final class MatMul {
                     one.accept(i);
                 }
             }
+        }
+        if (direct) {
+            return out;
         }
         Tensor r = out.to(result);
         if (vecA) {
@@ -89,7 +137,8 @@ final class MatMul {
     }
 
     /** One GEMM on the last two dims of x and y, batch offsets added to their view offsets. */
-    private static void gemm(Tensor x, int xBatchOffset, Tensor y, int yBatchOffset, Tensor out, int outOffset, int m, int n, int k) {
+    private static void gemm(Tensor x, int xBatchOffset, Tensor y, int yBatchOffset, Tensor out, int outOffset, int ldc, int m, int n,
+            int k) {
         int ar = x.stride(-2);
         int ac = x.stride(-1);
         int br = y.stride(-2);
@@ -98,11 +147,11 @@ final class MatMul {
         int bo = y.offset() + yBatchOffset;
         switch (x.dtype()) {
             case F32 -> Gemm.sgemm(m, n, k, x.storage().floats(), ao, ar, ac, y.storage().floats(), bo, br, bc,
-                    out.storage().floats(), outOffset, n, false);
+                    out.storage().floats(), outOffset, ldc, false);
             case F64 -> Gemm.dgemm(m, n, k, x.storage().doubles(), ao, ar, ac, y.storage().doubles(), bo, br, bc,
-                    out.storage().doubles(), outOffset, n, false);
+                    out.storage().doubles(), outOffset, ldc, false);
             case BF16, F16 -> Gemm.hgemm(x.dtype() == DType.BF16, m, n, k, (short[]) x.storage().array(), ao, ar, ac,
-                    (short[]) y.storage().array(), bo, br, bc, out.storage().floats(), outOffset, n, false);
+                    (short[]) y.storage().array(), bo, br, bc, out.storage().floats(), outOffset, ldc, false);
             default -> throw new IllegalStateException("matmul: unexpected compute type " + x.dtype());
         }
     }

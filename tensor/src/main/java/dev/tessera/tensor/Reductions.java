@@ -363,21 +363,24 @@ final class Reductions {
             while (m[mo + hi - 1] == 0) {
                 hi--;
             }
+            // the scaled scores are staged in the output row itself and the softmax runs in place
+            // (every pass reads an element before it writes that element), so a row makes no scratch
             int span = hi - lo;
+            int yo = start + lo;
             if (compute == DType.F32) {
                 float[] a = in.storage().floats();
-                float[] scaled = new float[span];
+                float[] y = out.storage().floats();
                 for (int i = 0; i < span; i++) {
-                    scaled[i] = m[mo + lo + i] != 0 ? (float) (a[in.offset() + start + lo + i] * scale) : Float.NEGATIVE_INFINITY;
+                    y[yo + i] = m[mo + lo + i] != 0 ? (float) (a[in.offset() + start + lo + i] * scale) : Float.NEGATIVE_INFINITY;
                 }
-                softmaxRowF32(scaled, 0, out.storage().floats(), start + lo, span, false);
+                softmaxRowF32(y, yo, y, yo, span, false);
             } else {
                 double[] a = in.storage().doubles();
-                double[] scaled = new double[span];
+                double[] y = out.storage().doubles();
                 for (int i = 0; i < span; i++) {
-                    scaled[i] = m[mo + lo + i] != 0 ? a[in.offset() + start + lo + i] * scale : Double.NEGATIVE_INFINITY;
+                    y[yo + i] = m[mo + lo + i] != 0 ? a[in.offset() + start + lo + i] * scale : Double.NEGATIVE_INFINITY;
                 }
-                softmaxRowF64(scaled, 0, out.storage().doubles(), start + lo, span, false);
+                softmaxRowF64(y, yo, y, yo, span, false);
             }
         });
         return out.to(x.dtype());
@@ -450,6 +453,7 @@ final class Reductions {
      * m + lse to the ulp of m first: [1e4, 1e4 − 1] would give −0.3135 instead of −0.3133).
      * The exponentials all come from the vector exp when SIMD is on (the tail through a buffer
      * padded with −inf, which adds 0), so a row's bits do not depend on where the tail falls.
+     * For softmax (not log_softmax) y may be a at the same offset: each element is read before it is written.
      */
     private static void softmaxRowF32(float[] a, int ao, float[] y, int yo, int n, boolean log) {
         int upper = Simd.loopBound(n);
@@ -501,7 +505,7 @@ final class Reductions {
         return VectorMath.expShifted(a, ao, shift, y, yo, n);
     }
 
-    /** The double row: as {@link #softmaxRowF32}, (x − m) − lse and exp(x − m)/Σ. */
+    /** The double row: as {@link #softmaxRowF32}, (x − m) − lse and exp(x − m)/Σ; y may be a for softmax, likewise. */
     private static void softmaxRowF64(double[] a, int ao, double[] y, int yo, int n, boolean log) {
         double max = Double.NEGATIVE_INFINITY;
         for (int i = 0; i < n; i++) {

@@ -107,10 +107,19 @@ public final class SwiGlu {
     /** y = SiLU(x)·u over {@code count} elements; SiLU as {@link UnaryOp#SILU}'s vector form. */
     private static void forwardVectors(float[] x, int xo, float[] u, int uo, float[] y, int yo, int count) {
         VectorMath.timesSigmoid(x, xo, x, xo, y, yo, count);
-        for (int i = 0; i < count; i += S.length()) {
-            VectorMask<Float> tail = VectorMath.tail(i, count);
-            VectorMath.store(VectorMath.load(y, yo + i, tail).mul(VectorMath.load(u, uo + i, tail)), y, yo + i, tail);
+        // whole vectors by plain loads and stores, the partial one in a call of its own (see VectorMath's kernels)
+        int upper = VectorMath.wholeVectors(count);
+        int i = 0;
+        for (; i < upper; i += S.length()) {
+            FloatVector.fromArray(S, y, yo + i).mul(FloatVector.fromArray(S, u, uo + i)).intoArray(y, yo + i);
         }
+        if (i < count) {
+            forwardTail(u, uo + i, y, yo + i, S.indexInRange(i, count));
+        }
+    }
+
+    private static void forwardTail(float[] u, int uo, float[] y, int yo, VectorMask<Float> tail) {
+        FloatVector.fromArray(S, y, yo, tail).mul(FloatVector.fromArray(S, u, uo, tail)).intoArray(y, yo, tail);
     }
 
     /**
@@ -120,16 +129,32 @@ public final class SwiGlu {
     private static void backwardVectors(float[] x, int xo, float[] u, int uo, float[] g, int go, float[] da, float[] db, int o,
             int count) {
         VectorMath.timesSigmoid(null, 0, x, xo, da, o, count);
-        for (int i = 0; i < count; i += S.length()) {
-            VectorMask<Float> tail = VectorMath.tail(i, count);
-            FloatVector v = VectorMath.load(x, xo + i, tail);
-            FloatVector sig = VectorMath.load(da, o + i, tail);
-            FloatVector gv = VectorMath.load(g, go + i, tail);
+        int upper = VectorMath.wholeVectors(count);
+        int i = 0;
+        for (; i < upper; i += S.length()) {
+            FloatVector v = FloatVector.fromArray(S, x, xo + i);
+            FloatVector sig = FloatVector.fromArray(S, da, o + i);
+            FloatVector gv = FloatVector.fromArray(S, g, go + i);
             FloatVector dsilu = sig.mul(v.mul(sig.neg().add(1f)).add(1f));
-            FloatVector uv = VectorMath.load(u, uo + i, tail);
-            VectorMath.store(gv.mul(uv).mul(dsilu), da, o + i, tail);
-            VectorMath.store(gv.mul(v.mul(sig)), db, o + i, tail);
+            FloatVector uv = FloatVector.fromArray(S, u, uo + i);
+            gv.mul(uv).mul(dsilu).intoArray(da, o + i);
+            gv.mul(v.mul(sig)).intoArray(db, o + i);
         }
+        if (i < count) {
+            backwardTail(x, xo + i, u, uo + i, g, go + i, da, db, o + i, S.indexInRange(i, count));
+        }
+    }
+
+    /** The last, partial vector of {@link #backwardVectors}, the same lane arithmetic under a mask. */
+    private static void backwardTail(float[] x, int xo, float[] u, int uo, float[] g, int go, float[] da, float[] db, int o,
+            VectorMask<Float> tail) {
+        FloatVector v = FloatVector.fromArray(S, x, xo, tail);
+        FloatVector sig = FloatVector.fromArray(S, da, o, tail);
+        FloatVector gv = FloatVector.fromArray(S, g, go, tail);
+        FloatVector dsilu = sig.mul(v.mul(sig.neg().add(1f)).add(1f));
+        FloatVector uv = FloatVector.fromArray(S, u, uo, tail);
+        gv.mul(uv).mul(dsilu).intoArray(da, o, tail);
+        gv.mul(v.mul(sig)).intoArray(db, o, tail);
     }
 
     /** ∂L/∂a = g·b·σ(a)·(1 + a·(1 − σ(a))), given σ(a). */

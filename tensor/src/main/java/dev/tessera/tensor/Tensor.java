@@ -895,4 +895,16 @@ public final class Tensor {
     public Tensor matmul(Tensor other) {
         return MatMul.matmul(this, other);
     }
+
+    /**
+     * Writes this·other into {@code out} and returns it: out has the product's shape and may be a
+     * strided view (a block of a bigger result, in any dim order) that must not overlap itself or
+     * the operands. Saves the product's temporary where a caller would copy it into place: with the
+     * product's dtype and rows of unit stride the GEMMs write out directly, otherwise the product is
+     * made and copied in (converted, as by {@link #copyFromInPlace}). The values are
+     * {@link #matmul}'s, bit for bit.
+     */
+    public Tensor matmulInto(Tensor other, Tensor out) {
+        return MatMul.matmulInto(this, other, out);
+    }
 }

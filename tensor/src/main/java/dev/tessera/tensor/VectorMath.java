@@ -35,14 +35,14 @@ final class VectorMath {
      * found ~40% of a training step's allocation there (SwiGLU 3–5× slower than when inlined). These
      * kernels keep the loop and the math in one small method and pass only arrays across their
      * boundary, so failing to inline one of them costs a call per chunk, not a box per vector. The
-     * last, partial vector goes through masked loads and stores: every element takes the same
-     * vector code, so the bits do not depend on where a chunk ends.
+     * whole vectors run in a loop of plain loads and stores: a helper taking a nullable tail mask
+     * (load/store below) is itself compiled "too big" to inline once its masked branch is, and then
+     * boxes every vector it is handed (~130 MB per tiny training step in SwiGLU and softmax); a
+     * nullable mask merged in the loop also made C2 emit code that stopped the JVM
+     * (macroAssembler_x86 "DEBUG MESSAGE" in a compiled timesSigmoid). The last, partial vector goes
+     * through masked loads and stores in an array-to-array call of its own: every element takes the
+     * same vector code, so the bits do not depend on where a chunk ends.
      */
-
-    /** The lanes of count − i still to do as a mask, or null for a whole vector. */
-    static VectorMask<Float> tail(int i, int count) {
-        return i + S.length() <= count ? null : S.indexInRange(i, count);
-    }
 
     /** a[i..] (lanes outside {@code tail} read as 0). */
     static FloatVector load(float[] a, int i, VectorMask<Float> tail) {
@@ -57,63 +57,91 @@ final class VectorMath {
         }
     }
 
+    /** The end of the whole vectors in {@code count} elements. */
+    static int wholeVectors(int count) {
+        return count - count % S.length();
+    }
+
     /** y = e^(x − shift) over {@code count} elements; returns Σ y (vector lanes summed in order, in double). */
     static double expShifted(float[] x, int xo, float shift, float[] y, int yo, int count) {
-        FloatVector zero = FloatVector.zero(S);
-        FloatVector acc = zero;
-        for (int i = 0; i < count; i += S.length()) {
-            VectorMask<Float> tail = tail(i, count);
-            // padding lanes read shift (e⁰ = 1: −inf there would send every row tail down the rare
-            // full-range path) and are zeroed after the exp
-            FloatVector v = tail == null ? FloatVector.fromArray(S, x, xo + i).sub(shift)
-                    : FloatVector.broadcast(S, shift).blend(load(x, xo + i, tail), tail).sub(shift);
+        FloatVector acc = FloatVector.zero(S);
+        int upper = wholeVectors(count);
+        int i = 0;
+        for (; i < upper; i += S.length()) {
+            FloatVector v = FloatVector.fromArray(S, x, xo + i).sub(shift);
             if (outsideNormalScale(v)) {
-                expShiftedRare(x, xo + i, shift, y, yo + i, tail);
-                acc = acc.add(load(y, yo + i, tail));
+                expShiftedRare(x, xo + i, shift, y, yo + i);
+                acc = acc.add(FloatVector.fromArray(S, y, yo + i));
             } else {
                 FloatVector e = expInRange(v);
-                if (tail != null) {
-                    e = zero.blend(e, tail);
-                }
-                store(e, y, yo + i, tail);
+                e.intoArray(y, yo + i);
                 acc = acc.add(e);
             }
+        }
+        if (i < count) {
+            VectorMask<Float> tail = S.indexInRange(i, count);
+            expShiftedTail(x, xo + i, shift, y, yo + i, tail);
+            acc = acc.add(FloatVector.fromArray(S, y, yo + i, tail));
         }
         return Simd.sumLanes(acc);
     }
 
     /**
-     * One chunk of {@link #expShifted} with a lane outside exp's normal-scale range, array to array:
-     * when a cold branch calls a function that returns a vector and C2 leaves the call out of line,
-     * the merge after the branch boxes the vector on the hot path too (JFR found ~300 MB of boxes
-     * per tiny training step in SwiGLU's twin of this loop).
+     * One whole vector of {@link #expShifted} with a lane outside exp's normal-scale range, array to
+     * array: when a cold branch calls a function that returns a vector and C2 leaves the call out of
+     * line, the merge after the branch boxes the vector on the hot path too (JFR found ~300 MB of
+     * boxes per tiny training step in SwiGLU's twin of this loop).
      */
-    private static void expShiftedRare(float[] x, int xo, float shift, float[] y, int yo, VectorMask<Float> tail) {
-        FloatVector v = tail == null ? FloatVector.fromArray(S, x, xo) : FloatVector.broadcast(S, shift).blend(load(x, xo, tail), tail);
-        FloatVector e = expFullRange(v.sub(shift));
-        store(tail == null ? e : FloatVector.zero(S).blend(e, tail), y, yo, tail);
+    private static void expShiftedRare(float[] x, int xo, float shift, float[] y, int yo) {
+        expFullRange(FloatVector.fromArray(S, x, xo).sub(shift)).intoArray(y, yo);
+    }
+
+    /**
+     * The last, partial vector of {@link #expShifted}: padding lanes read shift (e⁰ = 1: −inf there
+     * would send every row tail down the rare full-range path) and are stored as 0.
+     */
+    private static void expShiftedTail(float[] x, int xo, float shift, float[] y, int yo, VectorMask<Float> tail) {
+        FloatVector v = FloatVector.broadcast(S, shift).blend(FloatVector.fromArray(S, x, xo, tail), tail).sub(shift);
+        FloatVector.zero(S).blend(exp(v), tail).intoArray(y, yo, tail);
     }
 
     /** y = m·σ(z) over {@code count} elements (σ(z) where m is null); y may be m or z. */
     static void timesSigmoid(float[] m, int mo, float[] z, int zo, float[] y, int yo, int count) {
-        FloatVector one = FloatVector.broadcast(S, 1f);
-        for (int i = 0; i < count; i += S.length()) {
-            VectorMask<Float> tail = tail(i, count);
-            FloatVector zv = load(z, zo + i, tail);
-            FloatVector negAbs = zv.abs().neg();
-            if (outsideNormalScale(negAbs)) {
-                timesSigmoidRare(m, mo + i, z, zo + i, y, yo + i, tail);
-            } else {
-                FloatVector mv = m == null ? one : load(m, mo + i, tail);
-                store(timesSigmoidInRange(mv, zv, expInRange(negAbs)), y, yo + i, tail);
+        int upper = wholeVectors(count);
+        int i = 0;
+        if (m == null) {
+            FloatVector one = FloatVector.broadcast(S, 1f);
+            for (; i < upper; i += S.length()) {
+                FloatVector zv = FloatVector.fromArray(S, z, zo + i);
+                FloatVector negAbs = zv.abs().neg();
+                if (outsideNormalScale(negAbs)) {
+                    timesSigmoidRare(null, 0, z, zo + i, y, yo + i, null);
+                } else {
+                    timesSigmoidInRange(one, zv, expInRange(negAbs)).intoArray(y, yo + i);
+                }
             }
+        } else {
+            for (; i < upper; i += S.length()) {
+                FloatVector zv = FloatVector.fromArray(S, z, zo + i);
+                FloatVector negAbs = zv.abs().neg();
+                if (outsideNormalScale(negAbs)) {
+                    timesSigmoidRare(m, mo + i, z, zo + i, y, yo + i, null);
+                } else {
+                    timesSigmoidInRange(FloatVector.fromArray(S, m, mo + i), zv, expInRange(negAbs)).intoArray(y, yo + i);
+                }
+            }
+        }
+        if (i < count) {
+            timesSigmoidRare(m, mo + i, z, zo + i, y, yo + i, S.indexInRange(i, count));
         }
     }
 
     /**
-     * One chunk of {@link #timesSigmoid(float[], int, float[], int, float[], int, int)} with a lane
-     * outside exp's normal-scale range (|z| &gt; 87.3 or NaN), array to array for the reason
-     * {@link #expShiftedRare} gives.
+     * One vector of {@link #timesSigmoid(float[], int, float[], int, float[], int, int)} through the
+     * full-range vector form: a whole vector with a lane outside exp's normal-scale range (|z| &gt;
+     * 87.3 or NaN), or the last, partial vector (lanes outside {@code tail} read as 0 and are not
+     * stored), array to array for the reason {@link #expShiftedRare} gives. Where every lane is in
+     * range the full-range form computes what the loop's in-range form does, bit for bit.
      */
     private static void timesSigmoidRare(float[] m, int mo, float[] z, int zo, float[] y, int yo, VectorMask<Float> tail) {
         FloatVector mv = m == null ? FloatVector.broadcast(S, 1f) : load(m, mo, tail);

@@ -635,6 +635,10 @@ class IndexingTest {
                 () -> Indexing.embedding(x, Tensor.of(new long[] {1, 3})));
         assertMessage(IllegalArgumentException.class, "embedding: weight must be 2-d [numEmbeddings, dim], got shape [5]",
                 () -> Indexing.embedding(Tensor.zeros(5), Tensor.of(new long[] {1})));
+        assertMessage(IllegalArgumentException.class, "embedding_backward: gradient [3, 4] must be ids [2] plus an embedding dim",
+                () -> Indexing.embeddingBackward(Tensor.zeros(3, 4), Tensor.of(new long[] {0, 1}), 2));
+        assertMessage(IndexOutOfBoundsException.class, "embedding_backward: index 2 out of range for dim 0 of size 2",
+                () -> Indexing.embeddingBackward(Tensor.zeros(2, 4), Tensor.of(new long[] {0, 2}), 2));
         assertMessage(IllegalArgumentException.class, "one_hot: class value 5 out of range for 5 classes",
                 () -> Indexing.oneHot(Tensor.of(new long[] {5}), 5));
         assertMessage(IllegalArgumentException.class, "one_hot: class values must be non-negative, got -2",

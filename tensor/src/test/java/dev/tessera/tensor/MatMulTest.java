@@ -2,6 +2,8 @@ package dev.tessera.tensor;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import java.util.Arrays;
@@ -68,6 +70,38 @@ class MatMulTest {
         }
     }
 
+    @Property(tries = 100)
+    void matmulIntoAStridedBlockGivesMatmulsBits(@ForAll("batch") int[] batch, @ForAll @IntRange(min = 1, max = 40) int m,
+            @ForAll @IntRange(min = 1, max = 40) int n, @ForAll @IntRange(min = 0, max = 40) int k, @ForAll boolean transA,
+            @ForAll boolean transB, @ForAll boolean rowsOutermost, @ForAll long seed, @ForAll boolean f64) {
+        DType dt = f64 ? DType.F64 : DType.F32;
+        Tensor a = operand(batch, m, k, transA, seed, dt);
+        Tensor b = operand(batch, k, n, transB, seed + 1, dt);
+        // out: an (m, n) block of a buffer with a spare row and spare columns, its rows outermost in
+        // memory when asked (heads written into a (B, T, H, D) buffer), batch dims outermost otherwise
+        int rank = batch.length + 2;
+        int[] order = new int[rank]; // memory order of (batch..., m, n)
+        for (int d = 0; d < rank; d++) {
+            order[d] = rowsOutermost ? (d == 0 ? batch.length : d - 1) : d;
+        }
+        order[rank - 1] = rank - 1;
+        int[] physical = new int[rank];
+        int[] logical = Arrays.copyOf(batch, rank);
+        logical[batch.length] = m;
+        logical[batch.length + 1] = n;
+        int[] back = new int[rank];
+        for (int d = 0; d < rank; d++) {
+            physical[d] = logical[order[d]] + (order[d] == batch.length ? 1 : order[d] == rank - 1 ? 3 : 0);
+            back[order[d]] = d;
+        }
+        Tensor buffer = Tensor.full(7, dt, physical);
+        Tensor out = buffer.permute(back).narrow(batch.length, 1, m).narrow(rank - 1, 2, n);
+        assertSame(out, a.matmulInto(b, out));
+        assertArrayEquals(a.matmul(b).toDoubleArray(), out.toDoubleArray(), 0.0);
+        out.fillInPlace(7);
+        assertTrue(Arrays.stream(buffer.toDoubleArray()).allMatch(v -> v == 7), "matmul_into wrote outside its block");
+    }
+
     /** (batch..., rows, cols), stored transposed when asked, values in [-1, 1]. */
     static Tensor operand(int[] batch, int rows, int cols, boolean transposed, long seed, DType dt) {
         int[] shape = Arrays.copyOf(batch, batch.length + 2);
@@ -122,5 +156,7 @@ class MatMulTest {
         assertEquals("matmul: shapes [2] and [3] cannot be broadcast (dim 0: 2 vs 3)", b.getMessage());
         var s = assertThrows(IllegalArgumentException.class, () -> Tensor.scalar(1).matmul(Tensor.zeros(3)));
         assertEquals("matmul: both operands need at least 1 dim, got shapes [] and [3]", s.getMessage());
+        var o = assertThrows(IllegalArgumentException.class, () -> Tensor.zeros(2, 3).matmulInto(Tensor.zeros(3, 5), Tensor.zeros(2, 4)));
+        assertEquals("matmul_into: product [2, 5] F32 does not fit out [2, 4] F32", o.getMessage());
     }
 }

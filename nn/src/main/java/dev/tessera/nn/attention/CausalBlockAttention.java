@@ -1,6 +1,8 @@
 package dev.tessera.nn.attention;
 
 import dev.tessera.autograd.CustomFunction;
+import dev.tessera.nn.internal.DenseRows;
+import dev.tessera.tensor.DType;
 import dev.tessera.tensor.Tensor;
 
 /**
@@ -44,17 +46,19 @@ final class CausalBlockAttention extends CustomFunction {
         int t = q.size(2);
         int blocks = (t + block - 1) / block;
         probabilities = new Tensor[blocks];
-        Tensor[] outputs = new Tensor[blocks];
+        // the output in q's layout: for heads split from a (B, T, H, D) projection it is (B, T, H, D)
+        // in memory, so merging the heads back (transpose, reshape) is a view, not a copy
+        Tensor out = DenseRows.zerosLike(q, DType.promote(DType.promote(q.dtype(), k.dtype()), v.dtype()), b, q.size(1), t, v.size(3));
         for (int r = 0; r < blocks; r++) {
             int r0 = r * block;
             int r1 = Math.min(t, r0 + block);
             Tensor allowed = new AttentionMask(true, mask.documentIds(), r0).allowedMatrix(b, r1 - r0, r1);
             Tensor p = q.narrow(2, r0, r1 - r0).matmul(k.narrow(2, 0, r1).mT()).maskedSoftmax(allowed, alpha);
             probabilities[r] = p;
-            outputs[r] = p.matmul(v.narrow(2, 0, r1));
+            p.matmulInto(v.narrow(2, 0, r1), out.narrow(2, r0, r1 - r0));
         }
         ctx.save(q, k, v);
-        return Tensor.cat(2, outputs);
+        return out;
     }
 
     @Override
@@ -63,9 +67,12 @@ final class CausalBlockAttention extends CustomFunction {
         Tensor k = ctx.saved(1);
         Tensor v = ctx.saved(2);
         int t = q.size(2);
-        Tensor dq = Tensor.zeros(q.dtype(), q.shape());
-        Tensor dk = Tensor.zeros(k.dtype(), k.shape());
-        Tensor dv = Tensor.zeros(v.dtype(), v.shape());
+        // each gradient in its input's layout: heads that are transposed views of a (B, T, H, D)
+        // projection get gradients whose transpose back is contiguous, so the projection's backward
+        // reshapes them as a view instead of copying
+        Tensor dq = DenseRows.zerosLike(q, q.dtype());
+        Tensor dk = DenseRows.zerosLike(k, k.dtype());
+        Tensor dv = DenseRows.zerosLike(v, v.dtype());
         for (int r = 0; r < probabilities.length; r++) {
             int r0 = r * block;
             int r1 = Math.min(t, r0 + block);
@@ -73,7 +80,7 @@ final class CausalBlockAttention extends CustomFunction {
             Tensor gr = g.narrow(2, r0, r1 - r0);
             dv.narrow(2, 0, r1).addInPlace(p.mT().matmul(gr));
             Tensor ds = p.softmaxBackward(gr.matmul(v.narrow(2, 0, r1).mT()), alpha);
-            dq.narrow(2, r0, r1 - r0).copyFromInPlace(ds.matmul(k.narrow(2, 0, r1)));
+            ds.matmulInto(k.narrow(2, 0, r1), dq.narrow(2, r0, r1 - r0));
             dk.narrow(2, 0, r1).addInPlace(ds.mT().matmul(q.narrow(2, r0, r1 - r0)));
         }
         return new Tensor[] {dq, dk, dv};

@@ -39,35 +39,48 @@ final class RopeFunction extends CustomFunction {
         return "rope";
     }
 
-    /** Rotates every (B, H, T, D) row by ±θ, in F64 for F64 input and F32 otherwise. */
+    /**
+     * Rotates every (B, H, T, D) row by ±θ, in F64 for F64 input and F32 otherwise. The input is read
+     * through its strides (queries and keys arrive as transposed views of their projections) and the
+     * result is written in the input's layout, so neither direction copies the heads to make them
+     * contiguous and the transpose back to (B, T, H, D) after the backward stays a view.
+     */
     private Tensor rotate(Tensor x, int direction) {
-        DType compute = x.dtype() == DType.F64 ? DType.F64 : DType.F32;
-        Tensor in = DenseRows.dense(x, compute);
+        DType compute = DenseRows.computeType(x);
+        Tensor in = DenseRows.strided(x, compute);
         int[] shape = in.shape();
+        int h = shape[1];
         int t = shape[2];
         int d = shape[3];
         int half = d / 2;
-        int rows = in.numel() / d;
-        double[] c = cos.to(DType.F64).contiguous().toDoubleArray();
-        double[] s = sin.to(DType.F64).contiguous().toDoubleArray();
-        Tensor out = Tensor.zeros(compute, shape);
+        int rows = in.numel() / Math.max(d, 1);
+        Tensor c = DenseRows.dense(cos, compute); // (T, D/2), a view of the table when it is already dense
+        Tensor s = DenseRows.dense(sin, compute);
+        Tensor out = DenseRows.zerosLike(in, compute);
+        int[] is = {in.stride(0), in.stride(1), in.stride(2)};
+        int[] os = {out.stride(0), out.stride(1), out.stride(2)};
         boolean interleaved = convention == RotaryEmbedding.Convention.INTERLEAVED;
         int grain = Math.max(1, 16384 / Math.max(d, 1));
         if (compute == DType.F32) {
             float[] a = in.storage().floats();
-            int base = in.offset();
             float[] y = out.storage().floats();
+            float[] ca = c.storage().floats();
+            float[] sa = s.storage().floats();
             dev.tessera.tensor.Parallel.forEachRange(rows, grain, (chunk, from, to) -> {
                 for (int r = from; r < to; r++) {
                     int pos = r % t;
-                    int o = r * d;
+                    int bh = r / t;
+                    int io = in.offset() + bh / h * is[0] + bh % h * is[1] + pos * is[2];
+                    int o = out.offset() + bh / h * os[0] + bh % h * os[1] + pos * os[2];
+                    int co = c.offset() + pos * half;
+                    int so = s.offset() + pos * half;
                     for (int i = 0; i < half; i++) {
                         int ia = interleaved ? 2 * i : i;
                         int ib = interleaved ? 2 * i + 1 : i + half;
-                        float ci = (float) c[pos * half + i];
-                        float si = direction * (float) s[pos * half + i];
-                        float xa = a[base + o + ia];
-                        float xb = a[base + o + ib];
+                        float ci = ca[co + i];
+                        float si = direction * sa[so + i];
+                        float xa = a[io + ia];
+                        float xb = a[io + ib];
                         y[o + ia] = xa * ci - xb * si;
                         y[o + ib] = xb * ci + xa * si;
                     }
@@ -75,18 +88,21 @@ final class RopeFunction extends CustomFunction {
             });
         } else {
             double[] a = in.storage().doubles();
-            int base = in.offset();
             double[] y = out.storage().doubles();
+            double[] ca = c.storage().doubles();
+            double[] sa = s.storage().doubles();
             for (int r = 0; r < rows; r++) {
                 int pos = r % t;
-                int o = r * d;
+                int bh = r / t;
+                int io = in.offset() + bh / h * is[0] + bh % h * is[1] + pos * is[2];
+                int o = out.offset() + bh / h * os[0] + bh % h * os[1] + pos * os[2];
                 for (int i = 0; i < half; i++) {
                     int ia = interleaved ? 2 * i : i;
                     int ib = interleaved ? 2 * i + 1 : i + half;
-                    double ci = c[pos * half + i];
-                    double si = direction * s[pos * half + i];
-                    double xa = a[base + o + ia];
-                    double xb = a[base + o + ib];
+                    double ci = ca[c.offset() + pos * half + i];
+                    double si = direction * sa[s.offset() + pos * half + i];
+                    double xa = a[io + ia];
+                    double xb = a[io + ib];
                     y[o + ia] = xa * ci - xb * si;
                     y[o + ib] = xb * ci + xa * si;
                 }

@@ -14,7 +14,9 @@ import net.jqwik.api.constraints.IntRange;
 /**
  * Causal attention by row blocks (skipping the blocks above the diagonal) equals the composite
  * attention in values and gradients, with and without document masks, for any block size and a
- * last block that may be short; and passes gradcheck.
+ * last block that may be short; and passes gradcheck. Its output comes in the queries' layout and
+ * its input gradients in the layout of the inputs, so heads split from a projection by a transpose
+ * need no copy to be merged again, either way.
  */
 class CausalBlockAttentionTest {
     @Property(tries = 40)
@@ -55,5 +57,29 @@ class CausalBlockAttentionTest {
         Variable expected = new SoftmaxAttention().attendComposite(Variable.constant(q.to(DType.F64)), Variable.constant(k.to(DType.F64)),
                 Variable.constant(v.to(DType.F64)), AttentionMask.causalOnly());
         assertArrayEquals(expected.data().toDoubleArray(), out.data().toDoubleArray(), 1e-5);
+    }
+
+    @Property(tries = 10)
+    void keepsTheLayoutOfTransposedHeads(@ForAll long seed) {
+        Generator g = new Generator(seed);
+        int[] bthd = {2, 9, 3, 4};
+        Variable[] projected = new Variable[3];
+        Variable[] heads = new Variable[3];
+        java.util.List<Tensor> grads = new java.util.ArrayList<>(java.util.Collections.nCopies(3, null));
+        for (int i = 0; i < 3; i++) {
+            projected[i] = Variable.of(Tensor.randn(g, DType.F32, bthd), true);
+            heads[i] = projected[i].transpose(1, 2); // (B, H, T, D), strided
+            int slot = i;
+            heads[i].registerHook(grad -> {
+                grads.set(slot, grad);
+                return null;
+            });
+        }
+        Variable out = new SoftmaxAttention().withCausalBlock(4).attend(heads[0], heads[1], heads[2], AttentionMask.causalOnly());
+        assertArrayEquals(heads[0].data().strides(), out.data().strides(), "the output keeps the queries' layout");
+        out.backward(Tensor.randn(g, DType.F32, 2, 3, 9, 4));
+        for (int i = 0; i < 3; i++) {
+            assertArrayEquals(heads[i].data().strides(), grads.get(i).strides(), "gradient " + i + " keeps its input's layout");
+        }
     }
 }

@@ -1,6 +1,7 @@
 package dev.tessera.nn.position;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.tessera.autograd.GradCheck;
 import dev.tessera.autograd.Variable;
@@ -11,7 +12,11 @@ import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.constraints.IntRange;
 
-/** The fused RoPE equals its composite of primitives in values and gradients, and passes gradcheck. */
+/**
+ * The fused RoPE equals its composite of primitives in values and gradients, and passes gradcheck;
+ * heads that arrive as a transposed view (as attention's queries and keys do) are rotated in place
+ * of their layout, with the same bits as a contiguous copy and no copy made.
+ */
 class RopeFusedTest {
     @Property(tries = 40)
     void fusedEqualsComposite(@ForAll RotaryEmbedding.Convention convention, @ForAll @IntRange(min = 1, max = 3) int b,
@@ -30,5 +35,38 @@ class RopeFusedTest {
         yc.backward(g);
         assertArrayEquals(composite.grad().toDoubleArray(), fused.grad().toDoubleArray(), 1e-12);
         GradCheck.check(v -> rope.apply(v[0], offset), x);
+    }
+
+    @Property(tries = 20)
+    void transposedHeadsKeepTheirLayout(@ForAll RotaryEmbedding.Convention convention, @ForAll boolean f32, @ForAll long seed) {
+        DType dt = f32 ? DType.F32 : DType.F64;
+        RotaryEmbedding rope = new RotaryEmbedding(8, 10000, convention, 16, dt);
+        Tensor projected = Tensor.randn(new Generator(seed), dt, 2, 5, 3, 8); // (B, T, H, D)
+        Tensor g = Tensor.randn(new Generator(seed + 1), dt, 2, 5, 3, 8).transpose(1, 2);
+        Variable heads = Variable.of(projected, true);
+        Variable dense = Variable.of(projected.transpose(1, 2).contiguous(), true);
+        Variable y = rope.apply(heads.transpose(1, 2), 2); // (B, H, T, D), a strided view
+        Variable expected = rope.apply(dense, 2);
+        assertArrayEquals(expected.data().toDoubleArray(), y.data().toDoubleArray(), 0.0);
+        assertArrayEquals(projected.transpose(1, 2).strides(), y.data().strides(), "the rotation keeps its input's layout");
+        y.backward(g);
+        expected.backward(g);
+        assertArrayEquals(dense.grad().toDoubleArray(), heads.grad().transpose(1, 2).toDoubleArray(), 0.0);
+    }
+
+    @org.junit.jupiter.api.Test
+    void transposedHeadsAreNotCopied() {
+        RotaryEmbedding rope = new RotaryEmbedding(64, 10000, RotaryEmbedding.Convention.INTERLEAVED, 64, DType.F32);
+        Variable heads = Variable.constant(Tensor.randn(new Generator(15), DType.F32, 1, 64, 4, 64).transpose(1, 2)); // (1, 4, 64, 64)
+        var threads = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+        long id = Thread.currentThread().threadId();
+        long least = Long.MAX_VALUE;
+        for (int i = 0; i < 200; i++) {
+            long before = threads.getThreadAllocatedBytes(id);
+            rope.apply(heads, 0);
+            least = Math.min(least, threads.getThreadAllocatedBytes(id) - before);
+        }
+        long out = 4 * 64 * 64 * Float.BYTES;
+        assertTrue(least < out + (16 << 10), "rope allocated " + least + " bytes for a " + out + "-byte result");
     }
 }
