@@ -328,13 +328,7 @@ public final class FlashAttention {
         private double expShifted(int r, float shift, int width) {
             int base = r * BC;
             if (Simd.ENABLED) {
-                FloatVector sum = FloatVector.zero(S);
-                for (int c = 0; c < width; c += S.length()) {
-                    FloatVector e = VectorMath.exp(FloatVector.fromArray(S, probs, base + c).sub(shift));
-                    e.intoArray(probs, base + c);
-                    sum = sum.add(e);
-                }
-                return Simd.sumLanesInOrder(sum);
+                return VectorMath.expShiftedInPlace(probs, base, shift, width);
             }
             double sum = 0;
             for (int c = base; c < base + width; c++) {

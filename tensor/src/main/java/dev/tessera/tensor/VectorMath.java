@@ -87,6 +87,28 @@ final class VectorMath {
     }
 
     /**
+     * a = e^(a − shift) in place over {@code count} elements, a whole number of vectors; returns Σ a
+     * as float: lanes accumulated per vector, then {@link Simd#sumLanesInOrder} (the fused attention's
+     * row sums). Masked scores are −inf and take the rare path through an array-to-array call, so no
+     * vector is boxed on the hot path.
+     */
+    static float expShiftedInPlace(float[] a, int o, float shift, int count) {
+        FloatVector acc = FloatVector.zero(S);
+        for (int i = 0; i < count; i += S.length()) {
+            FloatVector v = FloatVector.fromArray(S, a, o + i).sub(shift);
+            if (outsideNormalScale(v)) {
+                expShiftedRare(a, o + i, shift, a, o + i);
+                acc = acc.add(FloatVector.fromArray(S, a, o + i));
+            } else {
+                FloatVector e = expInRange(v);
+                e.intoArray(a, o + i);
+                acc = acc.add(e);
+            }
+        }
+        return Simd.sumLanesInOrder(acc);
+    }
+
+    /**
      * One whole vector of {@link #expShifted} with a lane outside exp's normal-scale range, array to
      * array: when a cold branch calls a function that returns a vector and C2 leaves the call out of
      * line, the merge after the branch boxes the vector on the hot path too (JFR found ~300 MB of
