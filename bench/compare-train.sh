@@ -3,7 +3,8 @@
 # (../shared/ref/torch_llama_step.py), interleaved pair by pair in one run.
 # Usage: bench/compare-train.sh [preset] [threads...]     e.g. bench/compare-train.sh tiny 1 2
 # PYTHON: interpreter with PyTorch >= 2 (default ~/venvs/peers/bin/python). PAIRS: pairs per thread
-# count (default 3). STEPS: timed steps per run (default 5). One line per pair, then per thread count
+# count (default 3). STEPS: timed steps per run (default 5). WARMUP: our untimed JIT warm-up steps (default 2,
+# as the PyTorch script's fixed 2). One line per pair, then per thread count
 # the medians, the ratio, and each side's 2-thread over 1-thread speed-up.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,13 +13,14 @@ preset=${1:-tiny}; shift || true
 threads=${*:-1 2}
 pairs=${PAIRS:-3}
 steps=${STEPS:-5}
+warmup=${WARMUP:-2}
 ref=../shared/ref/torch_llama_step.py
 cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')
 echo "cpu=\"$cpu\" nproc=$(nproc) torch=$("$py" -c 'import torch; print(torch.__version__)')"
 results=$(mktemp); trap 'rm -f "$results"' EXIT
 for t in $threads; do
   for i in $(seq "$pairs"); do
-    ours=$(./tessera bench train --preset "$preset" --threads "$t" --steps "$steps" 2>/dev/null | grep tokens_per_s)
+    ours=$(./tessera bench train --preset "$preset" --threads "$t" --steps "$steps" --warmup "$warmup" 2>/dev/null | grep tokens_per_s)
     theirs=$( { /usr/bin/time -f 'maxrss_kb=%M' "$py" "$ref" --threads "$t" --preset "$preset" --steps "$steps"; } 2>&1 | grep -E 'tokens_per_s|maxrss_kb' | tr '\n' ' ')
     o=${ours##*tokens_per_s=}; p=${theirs##*tokens_per_s=}; p=${p%% *}
     orss=${ours##*peak_rss_mb=}; orss=${orss%% *}
