@@ -12,30 +12,11 @@ dilation r in 1, 2, 4 (prefix "r<r>."):
   out          Conv1d(x^T)^T with zero padding (k - 1) / 2 * r on both sides      (B, S, H)
   grad.x, grad.weight, grad.bias   dL/d(...)
 """
-import os
-import torch
-from safetensors.torch import save_file
-
-GOLDEN = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "src", "test", "resources", "golden")
+from golden_e26_bytenet_conv import write
 
 
 def main():
-    torch.manual_seed(2626)
-    B, S, H, K = 2, 9, 3, 3
-    tensors = {}
-    for r in (1, 2, 4):
-        conv = torch.nn.Conv1d(H, H, K, dilation=r, padding=(K - 1) // 2 * r).double()
-        x = torch.randn(B, S, H, dtype=torch.float64, requires_grad=True)
-        w = torch.randn(B, S, H, dtype=torch.float64)
-        out = conv(x.transpose(1, 2)).transpose(1, 2)
-        (out * w).sum().backward()
-        for name, t in {"weight": conv.weight, "bias": conv.bias, "x": x, "out_weight": w, "out": out, "grad.x": x.grad,
-                        "grad.weight": conv.weight.grad, "grad.bias": conv.bias.grad}.items():
-            tensors["r%d.%s" % (r, name)] = t.detach().contiguous()
-    target = os.path.join(GOLDEN, "e26")
-    os.makedirs(target, exist_ok=True)
-    save_file(tensors, os.path.join(target, "encoder_conv.safetensors"),
-              metadata={"source": "torch.nn.Conv1d(dilation=r, padding=(k-1)/2*r)"})
+    write("encoder_conv.safetensors", 2626, 9, True, "torch.nn.Conv1d(dilation=r, padding=(k-1)/2*r)")
 
 
 if __name__ == "__main__":
