@@ -253,27 +253,28 @@ final class Elementwise {
             case SQUARE -> { for (; i < n; i += lanes) { FloatVector v = load(x, xo + i); v.mul(v).intoArray(y, yo + i); } }
             case RECIPROCAL -> { for (; i < n; i += lanes) FloatVector.broadcast(S, 1f).div(load(x, xo + i)).intoArray(y, yo + i); }
             case RELU -> { for (; i < n; i += lanes) load(x, xo + i).max(0f).intoArray(y, yo + i); }
-            // transcendental ops use VectorMath (same bits in every JIT tier)
-            case EXP -> { for (; i < n; i += lanes) VectorMath.exp(load(x, xo + i)).intoArray(y, yo + i); }
+            // transcendental ops use VectorMath (same bits in every JIT tier), through its array kernels where
+            // one exists: a vector function that C2 leaves out of line boxes every vector it passes
+            case EXP -> VectorMath.expShifted(x, xo, 0f, y, yo, n); // x − 0 is x, −0 and NaN included
             case TANH -> { for (; i < n; i += lanes) VectorMath.tanh(load(x, xo + i)).intoArray(y, yo + i); }
-            case SIGMOID -> {
-                FloatVector one = FloatVector.broadcast(S, 1f);
-                for (; i < n; i += lanes) VectorMath.timesSigmoid(one, load(x, xo + i)).intoArray(y, yo + i);
-            }
-            case SILU -> {
-                for (; i < n; i += lanes) {
-                    FloatVector v = load(x, xo + i);
-                    VectorMath.timesSigmoid(v, v).intoArray(y, yo + i);
-                }
-            }
+            case SIGMOID -> VectorMath.timesSigmoid(null, 0, x, xo, y, yo, n);
+            case SILU -> VectorMath.timesSigmoid(x, xo, x, xo, y, yo, n);
             case GELU_TANH -> {
                 // ½x(1 + tanh u) = x·σ(2u), u = √(2/π)(x + 0.044715x³): no cancellation where tanh u → −1,
-                // and no overflow for |x| near MAX_VALUE (u = ±inf gives σ = 0 or 1)
+                // and no overflow for |x| near MAX_VALUE (u = ±inf gives σ = 0 or 1); 2u goes through y
                 float c2 = (float) (2 * Math.sqrt(2 / Math.PI));
-                for (; i < n; i += lanes) {
-                    FloatVector v = load(x, xo + i);
-                    FloatVector twoU = v.mul(v).mul(0.044715f * c2).add(c2).mul(v);
-                    VectorMath.timesSigmoid(v, twoU).intoArray(y, yo + i);
+                if (x != y) {
+                    for (; i < n; i += lanes) {
+                        FloatVector v = load(x, xo + i);
+                        v.mul(v).mul(0.044715f * c2).add(c2).mul(v).intoArray(y, yo + i);
+                    }
+                    VectorMath.timesSigmoid(x, xo, y, yo, y, yo, n);
+                } else {
+                    for (; i < n; i += lanes) {
+                        FloatVector v = load(x, xo + i);
+                        FloatVector twoU = v.mul(v).mul(0.044715f * c2).add(c2).mul(v);
+                        VectorMath.timesSigmoid(v, twoU).intoArray(y, yo + i);
+                    }
                 }
             }
             default -> throw new IllegalStateException("unary: " + op + " has no vector form");
