@@ -56,25 +56,33 @@ public final class Simd {
      * {@code reduceLanes(ADD)} does not promise) and allocates nothing.
      */
     static float sumLanesInOrder(FloatVector v) {
-        for (VectorShuffle<Float> half : HALVING_F32) {
-            v = v.add(v.rearrange(half));
+        // one add per halving, unrolled over constant shuffles held in final fields: a loop over an
+        // array of shuffles left C2 a non-constant shuffle and JFR found the vectors boxed
+        int lanes = F32.length();
+        if (lanes >= 16) {
+            v = v.add(v.rearrange(HALF_8));
+        }
+        if (lanes >= 8) {
+            v = v.add(v.rearrange(HALF_4));
+        }
+        if (lanes >= 4) {
+            v = v.add(v.rearrange(HALF_2));
+        }
+        if (lanes >= 2) {
+            v = v.add(v.rearrange(HALF_1));
         }
         return v.lane(0);
     }
 
-    @SuppressWarnings("unchecked")
-    private static final VectorShuffle<Float>[] HALVING_F32 = halvingShuffles();
+    private static final VectorShuffle<Float> HALF_8 = halving(8);
+    private static final VectorShuffle<Float> HALF_4 = halving(4);
+    private static final VectorShuffle<Float> HALF_2 = halving(2);
+    private static final VectorShuffle<Float> HALF_1 = halving(1);
 
-    @SuppressWarnings("unchecked")
-    private static VectorShuffle<Float>[] halvingShuffles() {
+    /** Lane i reads lane i + h (wrapping; only the low lanes matter). */
+    private static VectorShuffle<Float> halving(int h) {
         int lanes = F32.length();
-        int steps = Integer.numberOfTrailingZeros(lanes);
-        VectorShuffle<Float>[] out = new VectorShuffle[steps];
-        for (int s = 0, half = lanes / 2; s < steps; s++, half /= 2) {
-            int h = half;
-            out[s] = VectorShuffle.fromOp(F32, i -> (i + h) % lanes);
-        }
-        return out;
+        return VectorShuffle.fromOp(F32, i -> (i + h) % lanes);
     }
 
     static int loopBoundF64(int n) {
