@@ -202,7 +202,9 @@ class GradCheckTest {
             case 9 -> v -> { Variable[] parts = v[0].chunk(2, -1); return Variable.cat(-1, parts[parts.length - 1], parts[0]); };
             case 10 -> v -> Variable.stack(0, v[0], v[0].mul(2));
             case 11 -> v -> v[0].unsqueeze(0).squeeze(0).view(shape);
-            default -> v -> v[0].maskedFill(v[0].data().gt(0), 0.5).clamp(-0.5, 0.7);
+            // masks from the unperturbed x and clamp bounds no input reaches: no kink within a finite-difference
+            // step (a mask on the perturbed data flipped at an element near 0: numeric -420399 vs analytic -1.68)
+            default -> v -> v[0].maskedFill(x.gt(0), 0.5).maskedFill(x.lt(-0.5), -3).clamp(-2, 0.25);
         };
         GradCheck.check(f, x);
     }
