@@ -635,7 +635,8 @@ public final class Catalog {
                             + " edge-list sums / matrix equations, gradcheck, toy node classification runs lower the loss; golden from"
                             + " torch_geometric GCNConv and TransformerConv (heads 2, concat and mean) (nn/tools/golden_e27_graph.py,"
                             + " GraphGoldenTest): GcnLayer follows the paper's A + I, so a node's own self loop counts twice, where"
-                            + " GCNConv's add_remaining_self_loops keeps it as the only one; GTN paper only (no reference implementation)"),
+                            + " GCNConv's add_remaining_self_loops keeps it as the only one; TransformerConv's gated residual (beta=True) and edge"
+                            + " features not implemented; GTN paper only (no reference implementation)"),
             done("E28", "FNO spectral convolution", "Li et al. 2021, Fourier Neural Operator for Parametric Partial Differential Equations",
                     NN + "mixer.SpectralConv", "--model bert --mixer fno [--mixer-option modes=k]", NN + "mixer.SpectralConvTest",
                     "bidirectional only, in BERT (models.MlpMixersModelTest): rFFT over the sequence's own length, complex channel"
