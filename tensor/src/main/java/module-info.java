@@ -13,4 +13,6 @@ module dev.tessera.tensor {
     requires transitive jdk.incubator.vector;
 
     exports dev.tessera.tensor;
+
+    uses dev.tessera.tensor.Backend;
 }

@@ -49,8 +49,10 @@ public final class FftConv {
 
     /** {dx (B, C, L), dk (C, K)} for output gradient g (B, C, L), by the same path {@link #causalConv} takes. */
     public static Tensor[] causalConvBackward(Tensor g, Tensor x, Tensor kernel) {
-        Dims d = Dims.of("causalConv backward", x, kernel);
-        return d.taps <= DIRECT_TAPS ? directBackward(g, x, kernel) : fftBackward(g, x, kernel);
+        return Dispatch.run("causal_conv_backward", null, in -> {
+            Dims d = Dims.of("causalConv backward", in[1], in[2]);
+            return d.taps <= DIRECT_TAPS ? directBackward(in[0], in[1], in[2]) : fftBackward(in[0], in[1], in[2]);
+        }, g, x, kernel);
     }
 
     /** The FFT path of {@link #causalConv}, whatever the kernel length. */

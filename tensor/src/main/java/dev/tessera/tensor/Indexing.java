@@ -71,6 +71,10 @@ public final class Indexing {
      * column's sum keeps position order, so any thread count gives the same bits.
      */
     public static Tensor embeddingBackward(Tensor g, Tensor ids, int numEmbeddings) {
+        return Dispatch.run("embedding_backward", numEmbeddings, in -> embeddingBackwardOnHost(in[0], in[1], numEmbeddings), g, ids);
+    }
+
+    private static Tensor embeddingBackwardOnHost(Tensor g, Tensor ids, int numEmbeddings) {
         String op = "embedding_backward";
         long[] idx = indexValues(op, ids);
         checkRange(op, idx, 0, numEmbeddings);
@@ -226,7 +230,8 @@ public final class Indexing {
 
     /** {@link #scatter(Tensor, int, Tensor, Tensor)} with every written value equal to {@code value}. */
     public static Tensor scatter(Tensor x, int dim, Tensor index, double value) {
-        return scatterImpl("scatter", x, dim, index, Tensor.full(value, x.dtype()).expand(index.shape()), false);
+        return Dispatch.run("scatter_value", new Object[] {dim, value}, in -> scatterImpl("scatter", in[0], dim, in[1],
+                Tensor.full(value, in[0].dtype()).expand(in[1].shape()), false), x, index);
     }
 
     /**

@@ -13,6 +13,10 @@ import java.nio.ByteOrder;
  * safetensors file) is a little-endian {@link MemorySegment} with no array; kernels read it
  * through the element accessors or copy it once. The version counter lets autograd detect
  * in-place writes to tensors it saved.
+ *
+ * <p>Device storage ({@link #onDevice}) holds a backend's {@link DeviceMemory} and no host memory:
+ * every host accessor throws, naming the caller, so an op that is not dispatched through
+ * {@link Dispatch} cannot read or write a device tensor's elements by accident.
  */
 public final class Storage {
     private static final ValueLayout.OfFloat F32_LE = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
@@ -25,13 +29,46 @@ public final class Storage {
     private final int length;
     private final Object array;
     private final MemorySegment segment;
+    private final DeviceMemory memory;
     private int version;
 
     private Storage(DType dtype, int length, Object array, MemorySegment segment) {
+        this(dtype, length, array, segment, null);
+    }
+
+    private Storage(DType dtype, int length, Object array, MemorySegment segment, DeviceMemory memory) {
         this.dtype = dtype;
         this.length = length;
         this.array = array;
         this.segment = segment;
+        this.memory = memory;
+    }
+
+    /** Storage on a backend's device: {@code length} elements of {@code dtype} in {@code memory}. */
+    public static Storage onDevice(DType dtype, int length, DeviceMemory memory) {
+        return new Storage(dtype, length, null, null, java.util.Objects.requireNonNull(memory, "memory"));
+    }
+
+    /** Where this storage's elements live. */
+    public Device device() {
+        return memory == null ? Device.CPU : memory.device();
+    }
+
+    /** The backend's memory of device storage, or {@code null} for host storage. */
+    public DeviceMemory deviceMemory() {
+        return memory;
+    }
+
+    /** Throws for device storage: the named caller would read or write host memory that is not there. */
+    private void requireHost() {
+        if (memory != null) {
+            String caller = StackWalker.getInstance().walk(frames -> frames
+                    .filter(f -> !f.getClassName().equals(Storage.class.getName()) && !f.getClassName().equals(Tensor.class.getName()))
+                    .findFirst().map(f -> f.getClassName().substring(f.getClassName().lastIndexOf('.') + 1) + "." + f.getMethodName())
+                    .orElse("?"));
+            throw new IllegalStateException(caller + ": reads " + device().label() + " memory on the host; this op is not dispatched"
+                    + " to the " + device().label() + " backend (move the tensor with .to(Device.CPU) or dispatch the op)");
+        }
     }
 
     /** Zero-filled heap storage. */
@@ -85,23 +122,28 @@ public final class Storage {
 
     /** The backing array, or {@code null} for segment storage. */
     public Object array() {
+        requireHost();
         return array;
     }
 
     public float[] floats() {
+        requireHost();
         return array instanceof float[] f ? f : null;
     }
 
     public double[] doubles() {
+        requireHost();
         return array instanceof double[] d ? d : null;
     }
 
     public long[] longs() {
+        requireHost();
         return array instanceof long[] l ? l : null;
     }
 
     /** The memory as a segment (for heap storage, a heap segment over the array). */
     public MemorySegment segment() {
+        requireHost();
         if (segment != null) {
             return segment;
         }
@@ -150,6 +192,7 @@ public final class Storage {
                 default -> throw new IllegalStateException("unreachable");
             };
         }
+        requireHost();
         long at = (long) i * dtype.byteSize();
         return switch (dtype) {
             case F32 -> segment.get(F32_LE, at);
@@ -181,6 +224,7 @@ public final class Storage {
         if (array instanceof int[] v) {
             return v[i];
         }
+        requireHost();
         if (dtype == DType.I64) {
             return segment.get(I64_LE, (long) i * 8);
         }
@@ -201,6 +245,7 @@ public final class Storage {
             }
             return;
         }
+        requireHost();
         long at = (long) i * dtype.byteSize();
         switch (dtype) {
             case F32 -> segment.set(F32_LE, at, (float) v);
@@ -223,6 +268,7 @@ public final class Storage {
         } else if (array instanceof int[] a) {
             a[i] = (int) v;
         } else if (array == null && dtype == DType.I64) {
+            requireHost();
             segment.set(I64_LE, (long) i * 8, v);
         } else {
             switch (dtype) {
@@ -238,6 +284,7 @@ public final class Storage {
         if (array instanceof float[] f) {
             f[i] = v;
         } else {
+            requireHost();
             segment.set(F32_LE, (long) i * 4, v);
         }
     }
@@ -246,6 +293,7 @@ public final class Storage {
         if (array instanceof short[] s) {
             s[i] = bits;
         } else {
+            requireHost();
             segment.set(I16_LE, (long) i * 2, bits);
         }
     }

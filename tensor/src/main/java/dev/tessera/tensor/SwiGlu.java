@@ -25,6 +25,10 @@ public final class SwiGlu {
 
     /** y = SiLU(a)·b. */
     public static Tensor forward(Tensor a, Tensor b) {
+        return Dispatch.run("swiglu", null, in -> forwardOnHost(in[0], in[1]), a, b);
+    }
+
+    private static Tensor forwardOnHost(Tensor a, Tensor b) {
         check("swiglu", a, b, null);
         DType compute = a.dtype() == DType.F64 ? DType.F64 : DType.F32;
         Tensor x = a.heapContiguous(compute);
@@ -59,6 +63,10 @@ public final class SwiGlu {
 
     /** {∂L/∂a, ∂L/∂b} for y = SiLU(a)·b given g = ∂L/∂y. */
     public static Tensor[] backward(Tensor a, Tensor b, Tensor g) {
+        return Dispatch.run("swiglu_backward", null, in -> backwardOnHost(in[0], in[1], in[2]), a, b, g);
+    }
+
+    private static Tensor[] backwardOnHost(Tensor a, Tensor b, Tensor g) {
         check("swiglu backward", a, b, g);
         DType compute = a.dtype() == DType.F64 ? DType.F64 : DType.F32;
         Tensor x = a.heapContiguous(compute);

@@ -9,6 +9,11 @@ import java.util.Arrays;
  * contiguous tensors; methods ending in {@code InPlace} write into this tensor and bump its
  * storage's version. Every op validates its arguments here, at the API boundary, and fails with a
  * one-line message naming the op and the shapes or dtypes.
+ *
+ * <p>A tensor's device is its storage's. Every op goes through {@link Dispatch}, which runs the CPU
+ * kernel for CPU inputs and hands anything else to the device's {@link Backend}; views only change
+ * shape, strides and offset, so they work on every device unchanged. Reading elements of a device
+ * tensor ({@link #item()}, {@link #toFloatArray()}, ...) copies them to the host first.
  */
 public final class Tensor {
     private final Storage storage;
@@ -67,6 +72,26 @@ public final class Tensor {
     public static Tensor zeros(DType dtype, int... shape) {
         int[] s = Shapes.checkShape("zeros", shape);
         return new Tensor(Storage.allocate(dtype, Shapes.numel(s)), s, Shapes.contiguousStrides(s), 0);
+    }
+
+    /** Zeros on {@code device}. */
+    public static Tensor zeros(Device device, DType dtype, int... shape) {
+        if (device == Device.CPU) {
+            return zeros(dtype, shape);
+        }
+        int[] s = Shapes.checkShape("zeros", shape);
+        Storage storage = Dispatch.backend(device).allocate(dtype, (int) Shapes.numel(s));
+        return new Tensor(storage, s, Shapes.contiguousStrides(s), 0);
+    }
+
+    /** Zeros of this tensor's shape, dtype and device (PyTorch's {@code zeros_like}). */
+    public Tensor zerosLike() {
+        return zeros(device(), dtype(), shape);
+    }
+
+    /** {@code value} in this tensor's shape, dtype and device (PyTorch's {@code full_like}). */
+    public Tensor fullLike(double value) {
+        return zerosLike().fillInPlace(value);
     }
 
     public static Tensor ones(int... shape) {
@@ -208,7 +233,32 @@ public final class Tensor {
     }
 
     public Device device() {
-        return Device.CPU;
+        return storage.device();
+    }
+
+    /** Whether the storage is host memory (the CPU device): the fast test {@link Dispatch} makes per input. */
+    boolean onHost() {
+        return storage.deviceMemory() == null;
+    }
+
+    /**
+     * This tensor on {@code target}: itself when already there, otherwise a contiguous copy (PyTorch's
+     * {@code .to(device)}); device-to-device copies go through the host.
+     */
+    public Tensor to(Device target) {
+        Device from = device();
+        if (from == target) {
+            return this;
+        }
+        Tensor host = from == Device.CPU ? this : Dispatch.backend(from).download(this);
+        return target == Device.CPU ? host : new Tensor(Dispatch.backend(target).upload(host.contiguous()), shape.clone(),
+                Shapes.contiguousStrides(shape), 0);
+    }
+
+    /** The one element at storage index {@code at}, on the host (a one-element copy for a device tensor). */
+    private Tensor hostElement(int at) {
+        Tensor one = new Tensor(storage, new int[0], new int[0], at);
+        return onHost() ? one : one.to(Device.CPU);
     }
 
     public int[] shape() {
@@ -269,20 +319,22 @@ public final class Tensor {
     }
 
     public double getDouble(int... index) {
-        return storage.getDouble(storageIndex(index));
+        Tensor e = hostElement(storageIndex(index));
+        return e.storage.getDouble(e.offset);
     }
 
     public float getFloat(int... index) {
-        return storage.getFloat(storageIndex(index));
+        Tensor e = hostElement(storageIndex(index));
+        return e.storage.getFloat(e.offset);
     }
 
     public long getLong(int... index) {
-        return storage.getLong(storageIndex(index));
+        Tensor e = hostElement(storageIndex(index));
+        return e.storage.getLong(e.offset);
     }
 
     public void set(double value, int... index) {
-        storage.setDouble(storageIndex(index), value);
-        storage.bumpVersion();
+        new Tensor(storage, new int[0], new int[0], storageIndex(index)).fillInPlace(value);
     }
 
     /** The value of a one-element tensor. */
@@ -290,7 +342,8 @@ public final class Tensor {
         if (numel() != 1) {
             throw new IllegalArgumentException("item: tensor of shape " + Shapes.str(shape) + " has " + numel() + " elements, not 1");
         }
-        return storage.getDouble(offset);
+        Tensor e = hostElement(offset);
+        return e.storage.getDouble(e.offset);
     }
 
     /** All elements in row-major order. */
@@ -298,7 +351,7 @@ public final class Tensor {
         if (numel() == 0) {
             return new float[0];
         }
-        Tensor c = Ops.materialize(to(DType.F32).contiguous(), DType.F32); // mapped storage is copied out
+        Tensor c = Ops.materialize(to(Device.CPU).to(DType.F32).contiguous(), DType.F32); // mapped storage is copied out
         return Arrays.copyOfRange(c.storage.floats(), c.offset, c.offset + c.numel());
     }
 
@@ -306,7 +359,7 @@ public final class Tensor {
         if (numel() == 0) {
             return new double[0];
         }
-        Tensor c = Ops.materialize(to(DType.F64).contiguous(), DType.F64); // mapped storage is copied out
+        Tensor c = Ops.materialize(to(Device.CPU).to(DType.F64).contiguous(), DType.F64); // mapped storage is copied out
         return Arrays.copyOfRange(c.storage.doubles(), c.offset, c.offset + c.numel());
     }
 
@@ -314,13 +367,13 @@ public final class Tensor {
         if (numel() == 0) {
             return new long[0];
         }
-        Tensor c = Ops.materialize(to(DType.I64).contiguous(), DType.I64); // mapped storage is copied out
+        Tensor c = Ops.materialize(to(Device.CPU).to(DType.I64).contiguous(), DType.I64); // mapped storage is copied out
         return Arrays.copyOfRange(c.storage.longs(), c.offset, c.offset + c.numel());
     }
 
     @Override
     public String toString() {
-        return TensorFormat.format(this);
+        return onHost() ? TensorFormat.format(this) : TensorFormat.format(to(Device.CPU)) + " on " + device().label();
     }
 
     // ---------------------------------------------------------------- views
@@ -650,9 +703,11 @@ public final class Tensor {
 
     /** A contiguous copy that owns its storage. */
     public Tensor copy() {
-        Tensor out = zeros(dtype(), shape);
-        Copy.copy(this, out);
-        return out;
+        return Dispatch.run("copy", null, in -> {
+            Tensor out = zeros(in[0].dtype(), in[0].shape);
+            Copy.copy(in[0], out);
+            return out;
+        }, this);
     }
 
     /** Converted to {@code dtype} (rounding to nearest even for floats); this tensor if it already is. */
@@ -660,28 +715,36 @@ public final class Tensor {
         if (dtype == dtype()) {
             return this;
         }
-        Tensor out = zeros(dtype, shape);
-        Copy.copy(this, out);
-        return out;
+        return Dispatch.run("to_dtype", dtype, in -> {
+            Tensor out = zeros(dtype, in[0].shape);
+            Copy.copy(in[0], out);
+            return out;
+        }, this);
     }
 
     /** Copies {@code src} (broadcast to this shape, converted to this dtype) into this tensor. */
     public Tensor copyFromInPlace(Tensor src) {
         Tensor b = src.shape.length == shape.length && Arrays.equals(src.shape, shape) ? src : src.expand(shape);
-        Copy.copy(b, this);
-        storage.bumpVersion();
+        Dispatch.run("copy_", null, in -> {
+            Copy.copy(in[1], in[0]);
+            in[0].storage.bumpVersion();
+            return null;
+        }, this, b);
         return this;
     }
 
     public Tensor fillInPlace(double value) {
-        Copy.fill(this, value);
-        storage.bumpVersion();
+        Dispatch.run("fill_", value, in -> {
+            Copy.fill(in[0], value);
+            in[0].storage.bumpVersion();
+            return null;
+        }, this);
         return this;
     }
 
     /** Concatenation along {@code dim} (copies). */
     public static Tensor cat(int dim, Tensor... tensors) {
-        return Copy.cat(dim, tensors);
+        return Dispatch.run("cat", dim, in -> Copy.cat(dim, in), tensors);
     }
 
     /** Stacks equal-shaped tensors along a new {@code dim} (copies). */
@@ -703,24 +766,27 @@ public final class Tensor {
     // ---------------------------------------------------------------- elementwise
 
     public Tensor apply(UnaryOp op) {
-        return Ops.unary(op, this);
+        return Dispatch.run("unary", op, in -> Ops.unary(op, in[0]), this);
     }
 
     public Tensor applyInPlace(UnaryOp op) {
-        return Ops.unaryInPlace(op, this);
+        Dispatch.run("unary_", op, in -> Ops.unaryInPlace(op, in[0]), this);
+        return this;
     }
 
     /** Writes op(this) into {@code out} (PyTorch's {@code out=}): same shape, the result's dtype. */
     public Tensor applyInto(UnaryOp op, Tensor out) {
-        return Ops.unaryInto(op, this, out);
+        Dispatch.run("unary_out", op, in -> Ops.unaryInto(op, in[0], in[1]), this, out);
+        return out;
     }
 
     public Tensor apply(BinaryOp op, Tensor other) {
-        return Ops.binary(op, this, other);
+        return Dispatch.run("binary", op, in -> Ops.binary(op, in[0], in[1]), this, other);
     }
 
     public Tensor applyInPlace(BinaryOp op, Tensor other) {
-        return Ops.binaryInPlace(op, this, other);
+        Dispatch.run("binary_", op, in -> Ops.binaryInPlace(op, in[0], in[1]), this, other);
+        return this;
     }
 
     /**
@@ -737,7 +803,8 @@ public final class Tensor {
      * BF16/F16 x·0.1 is x·0.1f in F32 rounded once to the half type (not x·bf16(0.1), 0.1% off).
      */
     private Tensor scaled(BinaryOp op, double s) {
-        return isHalf() ? Ops.halfByScalar(op, this, s) : apply(op, scalarLike(s));
+        return isHalf() ? Dispatch.run("half_by_scalar", new Object[] {op, s}, in -> Ops.halfByScalar(op, in[0], s), this)
+                : apply(op, scalarLike(s));
     }
 
     private boolean isHalf() {
@@ -823,12 +890,12 @@ public final class Tensor {
 
     /** {@code condition ? a : b} elementwise, all three broadcast together. */
     public static Tensor where(Tensor condition, Tensor a, Tensor b) {
-        return Ops.where(condition, a, b);
+        return Dispatch.run("where", null, in -> Ops.where(in[0], in[1], in[2]), condition, a, b);
     }
 
     /** Writes {@code value} where {@code mask} (BOOL, broadcastable to this) is true. */
     public Tensor maskedFill(Tensor mask, double value) {
-        return Ops.where(mask, scalar(value, dtype()), this);
+        return where(mask, scalar(value, dtype()), this);
     }
 
     // ---------------------------------------------------------------- reductions
@@ -841,59 +908,71 @@ public final class Tensor {
      */
 
     /** Σ over {@code dims} (all of them, to a 0-d tensor, when none are given). */
-    public Tensor sum(int... dims) { return Reductions.reduce(ReduceOp.SUM, this, dims, false); }
-    public Tensor sum(boolean keepDim, int... dims) { return Reductions.reduce(ReduceOp.SUM, this, dims, keepDim); }
-    public Tensor prod(boolean keepDim, int... dims) { return Reductions.reduce(ReduceOp.PROD, this, dims, keepDim); }
-    public Tensor max(boolean keepDim, int... dims) { return Reductions.reduce(ReduceOp.MAX, this, dims, keepDim); }
-    public Tensor min(boolean keepDim, int... dims) { return Reductions.reduce(ReduceOp.MIN, this, dims, keepDim); }
-    public Tensor mean(int... dims) { return Reductions.mean(this, dims, false); }
-    public Tensor mean(boolean keepDim, int... dims) { return Reductions.mean(this, dims, keepDim); }
+    public Tensor sum(int... dims) { return Dispatch.run("sum", dims, in -> Reductions.reduce(ReduceOp.SUM, in[0], dims, false), this); }
+    public Tensor sum(boolean keepDim, int... dims) { return Dispatch.run("sum", new Object[] {keepDim, dims}, in -> Reductions.reduce(ReduceOp.SUM, in[0], dims, keepDim), this); }
+    public Tensor prod(boolean keepDim, int... dims) { return Dispatch.run("prod", new Object[] {keepDim, dims}, in -> Reductions.reduce(ReduceOp.PROD, in[0], dims, keepDim), this); }
+    public Tensor max(boolean keepDim, int... dims) { return Dispatch.run("max", new Object[] {keepDim, dims}, in -> Reductions.reduce(ReduceOp.MAX, in[0], dims, keepDim), this); }
+    public Tensor min(boolean keepDim, int... dims) { return Dispatch.run("min", new Object[] {keepDim, dims}, in -> Reductions.reduce(ReduceOp.MIN, in[0], dims, keepDim), this); }
+    public Tensor mean(int... dims) { return Dispatch.run("mean", dims, in -> Reductions.mean(in[0], dims, false), this); }
+    public Tensor mean(boolean keepDim, int... dims) { return Dispatch.run("mean", new Object[] {keepDim, dims}, in -> Reductions.mean(in[0], dims, keepDim), this); }
     /** Variance with Bessel-style {@code correction} (1 = unbiased, as PyTorch's default). */
-    public Tensor var(int correction, boolean keepDim, int... dims) { return Reductions.var(this, dims, correction, keepDim); }
-    public Tensor std(int correction, boolean keepDim, int... dims) { return Reductions.var(this, dims, correction, keepDim).sqrt(); }
-    public Tensor logsumexp(boolean keepDim, int... dims) { return Reductions.logsumexp(this, dims, keepDim); }
+    public Tensor var(int correction, boolean keepDim, int... dims) { return Dispatch.run("var", new Object[] {correction, keepDim, dims}, in -> Reductions.var(in[0], dims, correction, keepDim), this); }
+    public Tensor std(int correction, boolean keepDim, int... dims) { return var(correction, keepDim, dims).sqrt(); }
+    public Tensor logsumexp(boolean keepDim, int... dims) { return Dispatch.run("logsumexp", new Object[] {keepDim, dims}, in -> Reductions.logsumexp(in[0], dims, keepDim), this); }
     /** p-norm over dims (p = 2 Euclidean; p = Infinity max-abs). */
-    public Tensor norm(double p, boolean keepDim, int... dims) { return Reductions.norm(this, p, dims, keepDim); }
-    public Tensor argmax(int dim, boolean keepDim) { return Reductions.argExtreme(this, dim, keepDim, true); }
-    public Tensor argmin(int dim, boolean keepDim) { return Reductions.argExtreme(this, dim, keepDim, false); }
-    public Tensor cumsum(int dim) { return Reductions.cumsum(this, dim); }
-    public Tensor softmax(int dim) { return Reductions.softmax(this, dim, false); }
-    public Tensor logSoftmax(int dim) { return Reductions.softmax(this, dim, true); }
+    public Tensor norm(double p, boolean keepDim, int... dims) { return Dispatch.run("norm", new Object[] {p, keepDim, dims}, in -> Reductions.norm(in[0], p, dims, keepDim), this); }
+    public Tensor argmax(int dim, boolean keepDim) { return Dispatch.run("argmax", new Object[] {dim, keepDim}, in -> Reductions.argExtreme(in[0], dim, keepDim, true), this); }
+    public Tensor argmin(int dim, boolean keepDim) { return Dispatch.run("argmin", new Object[] {dim, keepDim}, in -> Reductions.argExtreme(in[0], dim, keepDim, false), this); }
+    public Tensor cumsum(int dim) { return Dispatch.run("cumsum", dim, in -> Reductions.cumsum(in[0], dim), this); }
+    public Tensor softmax(int dim) { return Dispatch.run("softmax", dim, in -> Reductions.softmax(in[0], dim, false), this); }
+    public Tensor logSoftmax(int dim) { return Dispatch.run("logSoftmax", dim, in -> Reductions.softmax(in[0], dim, true), this); }
     /** softmax(scale·this) over the last dim, leaving out entries where {@code allowed} (BOOL, broadcastable) is false. */
-    public Tensor maskedSoftmax(Tensor allowed, double scale) { return Reductions.maskedSoftmax(this, allowed, scale); }
+    public Tensor maskedSoftmax(Tensor allowed, double scale) { return Dispatch.run("maskedSoftmax", scale, in -> Reductions.maskedSoftmax(in[0], in[1], scale), this, allowed); }
     /** For y = softmax(α·x) over the last dim (this is y): ∂L/∂x = α·y ⊙ (g − Σ g ⊙ y), fused. */
-    public Tensor softmaxBackward(Tensor grad, double scale) { return Reductions.softmaxBackward(this, grad, scale); }
+    public Tensor softmaxBackward(Tensor grad, double scale) { return Dispatch.run("softmaxBackward", scale, in -> Reductions.softmaxBackward(in[0], in[1], scale), this, grad); }
 
     // ---------------------------------------------------------------- indexing (kernels in Indexing, Sorting)
 
-    public Tensor indexSelect(int dim, Tensor index) { return Indexing.indexSelect(this, dim, index); }
-    public Tensor gather(int dim, Tensor index) { return Indexing.gather(this, dim, index); }
-    public Tensor scatter(int dim, Tensor index, Tensor src) { return Indexing.scatter(this, dim, index, src); }
-    public Tensor scatterAdd(int dim, Tensor index, Tensor src) { return Indexing.scatterAdd(this, dim, index, src); }
+    public Tensor indexSelect(int dim, Tensor index) { return Dispatch.run("indexSelect", dim, in -> Indexing.indexSelect(in[0], dim, in[1]), this, index); }
+    public Tensor gather(int dim, Tensor index) { return Dispatch.run("gather", dim, in -> Indexing.gather(in[0], dim, in[1]), this, index); }
+    public Tensor scatter(int dim, Tensor index, Tensor src) { return Dispatch.run("scatter", dim, in -> Indexing.scatter(in[0], dim, in[1], in[2]), this, index, src); }
+    public Tensor scatterAdd(int dim, Tensor index, Tensor src) { return Dispatch.run("scatterAdd", dim, in -> Indexing.scatterAdd(in[0], dim, in[1], in[2]), this, index, src); }
     /** Rows of this (vocab, dim) table for each id: shape ids.shape + [dim]. */
-    public Tensor embedding(Tensor ids) { return Indexing.embedding(this, ids); }
-    public Tensor oneHot(int numClasses) { return Indexing.oneHot(this, numClasses); }
-    public Indexing.TopK topk(int k, int dim, boolean largest) { return Indexing.topk(this, k, dim, largest, true); }
-    public Indexing.Sorted sort(int dim, boolean descending) { return Indexing.sort(this, dim, descending); }
-    public Tensor argsort(int dim, boolean descending) { return Indexing.argsort(this, dim, descending); }
-    public Tensor tril(int diagonal) { return Indexing.tril(this, diagonal); }
-    public Tensor triu(int diagonal) { return Indexing.triu(this, diagonal); }
-    public Tensor multinomial(int numSamples, boolean replacement, Generator g) { return Indexing.multinomial(this, numSamples, replacement, g); }
+    public Tensor embedding(Tensor ids) { return Dispatch.run("embedding", null, in -> Indexing.embedding(in[0], in[1]), this, ids); }
+    public Tensor oneHot(int numClasses) { return Dispatch.run("oneHot", numClasses, in -> Indexing.oneHot(in[0], numClasses), this); }
+    public Indexing.TopK topk(int k, int dim, boolean largest) {
+        Tensor[] r = Dispatch.run("topk", new Object[] {k, dim, largest}, in -> {
+            Indexing.TopK t = Indexing.topk(in[0], k, dim, largest, true);
+            return new Tensor[] {t.values(), t.indices()};
+        }, this);
+        return new Indexing.TopK(r[0], r[1]);
+    }
+    public Indexing.Sorted sort(int dim, boolean descending) {
+        Tensor[] r = Dispatch.run("sort", new Object[] {dim, descending}, in -> {
+            Indexing.Sorted t = Indexing.sort(in[0], dim, descending);
+            return new Tensor[] {t.values(), t.indices()};
+        }, this);
+        return new Indexing.Sorted(r[0], r[1]);
+    }
+    public Tensor argsort(int dim, boolean descending) { return Dispatch.run("argsort", new Object[] {dim, descending}, in -> Indexing.argsort(in[0], dim, descending), this); }
+    public Tensor tril(int diagonal) { return Dispatch.run("tril", diagonal, in -> Indexing.tril(in[0], diagonal), this); }
+    public Tensor triu(int diagonal) { return Dispatch.run("triu", diagonal, in -> Indexing.triu(in[0], diagonal), this); }
+    public Tensor multinomial(int numSamples, boolean replacement, Generator g) { return Dispatch.run("multinomial", new Object[] {numSamples, replacement, g}, in -> Indexing.multinomial(in[0], numSamples, replacement, g), this); }
 
     // ---------------------------------------------------------------- spectral (Fft)
 
     /** Real FFT along dim: n/2+1 complex bins stored as a trailing (real, imag) dim of size 2. */
-    public Tensor rfft(int dim) { return Fft.rfft(this, dim); }
+    public Tensor rfft(int dim) { return Dispatch.run("rfft", dim, in -> Fft.rfft(in[0], dim), this); }
     /** Inverse of rfft: this holds complex bins (trailing size-2 dim); the result is real with length n. */
-    public Tensor irfft(int n, int dim) { return Fft.irfft(this, n, dim); }
+    public Tensor irfft(int n, int dim) { return Dispatch.run("irfft", new Object[] {n, dim}, in -> Fft.irfft(in[0], n, dim), this); }
     /** This (B, C, L) causally convolved per channel with kernel (C, K): y[b,c,t] = Σ_j k[c,j] x[b,c,t−j] (FFT for long kernels). */
-    public Tensor causalConv(Tensor kernel) { return FftConv.causalConv(this, kernel); }
+    public Tensor causalConv(Tensor kernel) { return Dispatch.run("causalConv", null, in -> FftConv.causalConv(in[0], in[1]), this, kernel); }
 
     // ---------------------------------------------------------------- linear algebra
 
     /** Matrix product with NumPy semantics: 1-d operands are promoted and squeezed, batch dims broadcast. */
     public Tensor matmul(Tensor other) {
-        return MatMul.matmul(this, other);
+        return Dispatch.run("matmul", null, in -> MatMul.matmul(in[0], in[1]), this, other);
     }
 
     /**
@@ -905,6 +984,7 @@ public final class Tensor {
      * {@link #matmul}'s, bit for bit.
      */
     public Tensor matmulInto(Tensor other, Tensor out) {
-        return MatMul.matmulInto(this, other, out);
+        Dispatch.run("matmul_out", null, in -> MatMul.matmulInto(in[0], in[1], in[2]), this, other, out);
+        return out;
     }
 }
