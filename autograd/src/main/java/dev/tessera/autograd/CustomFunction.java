@@ -1,7 +1,9 @@
 package dev.tessera.autograd;
 
+import dev.tessera.tensor.Dispatch;
 import dev.tessera.tensor.Tensor;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -51,7 +53,11 @@ public abstract class CustomFunction {
         return getClass().getSimpleName();
     }
 
-    /** Applies the function, recording it when any input requires grad. */
+    /**
+     * Applies the function, recording it when any input requires grad. Forward and backward each run
+     * as one op through {@link Dispatch} (named {@link #name()} and {@code name.backward}): a device
+     * backend runs them as it runs any op, and tensors saved for backward stay on the device.
+     */
     public final Variable call(Variable... inputs) {
         Tensor[] data = new Tensor[inputs.length];
         boolean[] needs = new boolean[inputs.length];
@@ -60,17 +66,43 @@ public abstract class CustomFunction {
             needs[i] = inputs[i].requiresGrad();
         }
         Context ctx = new Context(needs);
-        Tensor out;
-        try (var scope = GradMode.noGrad()) {
-            out = forward(ctx, data);
-        }
         String op = name();
-        return Variable.record(op, out, g -> {
-            Tensor[] grads = backward(ctx, g);
+        Tensor[] outAndSaved;
+        try (var scope = GradMode.noGrad()) {
+            outAndSaved = Dispatch.run(op, this, in -> {
+                Tensor out = forward(ctx, in);
+                List<Tensor> all = new ArrayList<>(ctx.saved.size() + 1);
+                all.add(out);
+                all.addAll(ctx.saved);
+                return all.toArray(new Tensor[0]);
+            }, data);
+        }
+        ctx.saved.clear();
+        ctx.saved.addAll(Arrays.asList(outAndSaved).subList(1, outAndSaved.length));
+        return Variable.record(op, outAndSaved[0], g -> {
+            Tensor[] gradAndSaved = new Tensor[1 + ctx.saved.size()];
+            gradAndSaved[0] = g;
+            for (int i = 0; i < ctx.saved.size(); i++) {
+                gradAndSaved[i + 1] = ctx.saved.get(i);
+            }
+            Tensor[] grads = Dispatch.run(op + ".backward", this, in -> backwardOn(ctx, in), gradAndSaved);
             if (grads.length != inputs.length) {
                 throw new IllegalStateException(op + ": backward returned " + grads.length + " gradients for " + inputs.length + " inputs");
             }
             return grads;
         }, ctx.saved.toArray(new Tensor[0]), inputs);
+    }
+
+    /** backward with the saved tensors as the kernel sees them ({@code in[1..]}); the context keeps its own afterwards. */
+    private Tensor[] backwardOn(Context ctx, Tensor[] in) {
+        List<Tensor> own = new ArrayList<>(ctx.saved);
+        ctx.saved.clear();
+        ctx.saved.addAll(Arrays.asList(in).subList(1, in.length));
+        try {
+            return backward(ctx, in[0]);
+        } finally {
+            ctx.saved.clear();
+            ctx.saved.addAll(own);
+        }
     }
 }

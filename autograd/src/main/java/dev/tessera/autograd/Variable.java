@@ -2,6 +2,7 @@ package dev.tessera.autograd;
 
 import dev.tessera.tensor.BinaryOp;
 import dev.tessera.tensor.DType;
+import dev.tessera.tensor.Device;
 import dev.tessera.tensor.Tensor;
 import dev.tessera.tensor.UnaryOp;
 import java.util.ArrayList;
@@ -96,6 +97,19 @@ public final class Variable {
 
     public void zeroGrad() {
         this.grad = null;
+    }
+
+    /**
+     * Moves this leaf's data (and gradient, if any) to {@code device} in place, keeping its identity,
+     * as {@code module.to(device)} needs for parameters that optimizers already hold.
+     */
+    public void moveTo(Device device) {
+        if (node != null) {
+            throw new IllegalStateException("moveTo: only a leaf can move; " + (name == null ? "this variable" : name)
+                    + " is the output of " + opName() + " (use data().to(device) for a copy)");
+        }
+        data = data.to(device);
+        grad = grad == null ? null : grad.to(device);
     }
 
     public boolean requiresGrad() {
@@ -206,7 +220,7 @@ public final class Variable {
             throw new IllegalStateException("backward: grad can be implicitly created only for one-element outputs, got shape "
                     + Arrays.toString(data.shape()));
         }
-        backward(Tensor.ones(data.dtype(), data.shape()), false);
+        backward(data.fullLike(1), false);
     }
 
     public void backward(Tensor gradOutput) {

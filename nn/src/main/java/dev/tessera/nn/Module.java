@@ -1,6 +1,7 @@
 package dev.tessera.nn;
 
 import dev.tessera.autograd.Variable;
+import dev.tessera.tensor.Device;
 import dev.tessera.tensor.Tensor;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -193,6 +194,17 @@ public abstract class Module {
         }
         fn.accept(this);
         return this;
+    }
+
+    /**
+     * Moves every parameter (in place: optimizers keep theirs) and every buffer of this module and its
+     * submodules to {@code device}, as PyTorch's {@code module.to(device)}; returns this module.
+     */
+    public Module to(Device device) {
+        for (Variable p : parameters()) {
+            p.moveTo(device);
+        }
+        return apply(m -> m.buffers.replaceAll((name, t) -> t == null ? null : t.to(device)));
     }
 
     public void zeroGrad() {

@@ -312,7 +312,7 @@ public final class SafeTensors {
 
     /**
      * Writes {@code tensors} (and {@code metadata}, omitted when null) to {@code file}, replacing it
-     * atomically. Non-contiguous tensors are written as their contiguous copy.
+     * atomically. Non-contiguous tensors are written as their contiguous copy, tensors on a device as their host copy.
      */
     public static void write(Path file, Map<String, Tensor> tensors, Map<String, String> metadata) throws IOException {
         try {
@@ -432,7 +432,8 @@ public final class SafeTensors {
     }
 
     /** Streams a contiguous tensor's elements little-endian through {@code chunk}. */
-    private static void writeData(FileChannel ch, Tensor t, MemorySegment chunk) throws IOException {
+    private static void writeData(FileChannel ch, Tensor tensor, MemorySegment chunk) throws IOException {
+        Tensor t = tensor.to(Device.CPU); // a device tensor is downloaded one at a time, while it is written
         Storage s = t.storage();
         DType dtype = t.dtype();
         int size = dtype.byteSize();

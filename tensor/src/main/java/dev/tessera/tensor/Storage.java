@@ -3,6 +3,7 @@ package dev.tessera.tensor;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
+import java.util.List;
 
 /**
  * A flat buffer of elements of one {@link DType}.
@@ -59,13 +60,20 @@ public final class Storage {
         return memory;
     }
 
+    private static String name(StackWalker.StackFrame f) {
+        return f.getClassName().substring(f.getClassName().lastIndexOf('.') + 1) + "." + f.getMethodName();
+    }
+
     /** Throws for device storage: the named caller would read or write host memory that is not there. */
     private void requireHost() {
         if (memory != null) {
-            String caller = StackWalker.getInstance().walk(frames -> frames
-                    .filter(f -> !f.getClassName().equals(Storage.class.getName()) && !f.getClassName().equals(Tensor.class.getName()))
-                    .findFirst().map(f -> f.getClassName().substring(f.getClassName().lastIndexOf('.') + 1) + "." + f.getMethodName())
-                    .orElse("?"));
+            String caller = StackWalker.getInstance().walk(frames -> {
+                List<StackWalker.StackFrame> stack = frames.filter(f -> !f.getClassName().equals(Storage.class.getName())).limit(64).toList();
+                String inner = stack.isEmpty() ? "?" : name(stack.getFirst());
+                String outer = stack.stream().filter(f -> !f.getClassName().startsWith(Storage.class.getPackageName() + "."))
+                        .findFirst().map(Storage::name).orElse(inner);
+                return outer.equals(inner) ? inner : outer + " (through " + inner + ")";
+            });
             throw new IllegalStateException(caller + ": reads " + device().label() + " memory on the host; this op is not dispatched"
                     + " to the " + device().label() + " backend (move the tensor with .to(Device.CPU) or dispatch the op)");
         }

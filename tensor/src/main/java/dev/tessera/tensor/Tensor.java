@@ -724,7 +724,8 @@ public final class Tensor {
 
     /** Copies {@code src} (broadcast to this shape, converted to this dtype) into this tensor. */
     public Tensor copyFromInPlace(Tensor src) {
-        Tensor b = src.shape.length == shape.length && Arrays.equals(src.shape, shape) ? src : src.expand(shape);
+        Tensor here = src.device() == device() || src.onHost() && src.rank() == 0 ? src : src.to(device()); // copy_ crosses devices
+        Tensor b = here.shape.length == shape.length && Arrays.equals(here.shape, shape) ? here : here.expand(shape);
         Dispatch.run("copy_", null, in -> {
             Copy.copy(in[1], in[0]);
             in[0].storage.bumpVersion();

@@ -2,6 +2,7 @@ package dev.tessera.models.data;
 
 import dev.tessera.nn.attention.AttentionMask;
 import dev.tessera.tensor.DType;
+import dev.tessera.tensor.Device;
 import dev.tessera.tensor.Generator;
 import dev.tessera.tensor.Storage;
 import dev.tessera.tensor.Tensor;
@@ -71,6 +72,11 @@ public final class PackedDataset implements BatchSource {
      * @param documentIds per-row document index of each position, for {@link AttentionMask}
      */
     public record Batch(long step, Tensor inputs, Tensor targets, Tensor documentIds) {
+        /** This batch with its tensors on {@code device} (copies unless already there). */
+        public Batch to(Device device) {
+            return new Batch(step, inputs.to(device), targets.to(device), documentIds == null ? null : documentIds.to(device));
+        }
+
         /** Causal plus document mask for this batch. */
         public AttentionMask mask() {
             return PackedDataset.mask(this);

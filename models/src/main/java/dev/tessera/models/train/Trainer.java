@@ -16,6 +16,7 @@ import dev.tessera.nn.optim.ParamGroup;
 import dev.tessera.nn.optim.ParamGroups;
 import dev.tessera.nn.optim.SGD;
 import dev.tessera.nn.optim.ScheduleFreeAdamW;
+import dev.tessera.tensor.Device;
 import dev.tessera.tensor.Tensor;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -62,6 +63,8 @@ public final class Trainer {
     private final Optimizer optimizer;
     private final Checkpoints checkpoints;
     private final Objective objective;
+    /** Where the model's parameters are: batches are moved there. */
+    private final Device device;
     private LrSchedule schedule;
     /** Changes of the run's length on resume, oldest first (see {@link Schedule}). */
     private List<Schedule.Change> stepsChanges = List.of();
@@ -81,6 +84,7 @@ public final class Trainer {
     public Trainer(LanguageModel model, BatchSource data, TrainConfig cfg, Path runDir, Listener listener, Objective objective) {
         this.objective = objective;
         this.model = model;
+        this.device = model.module().parameters().getFirst().data().device();
         this.data = data;
         this.cfg = cfg;
         this.runDir = runDir;
@@ -257,7 +261,7 @@ public final class Trainer {
         double total = 0;
         for (int micro = 0; micro < cfg.gradAccum(); micro++) {
             long index = (step + dataOffset) * cfg.gradAccum() + micro;
-            PackedDataset.Batch batch = data.batch(index, cfg.batchSize());
+            PackedDataset.Batch batch = data.batch(index, cfg.batchSize()).to(device);
             Variable loss = objective.loss(model, batch, index);
             Variable regularization = Regularizer.total(model.module()); // the components' own terms (B25's span penalty)
             if (regularization != null) {
@@ -279,7 +283,7 @@ public final class Trainer {
         double total = 0;
         try (var scope = GradMode.noGrad()) {
             for (int i = 0; i < cfg.evalBatches(); i++) {
-                total += objective.validationLoss(model, data.validationBatch(i, cfg.batchSize()), i).item();
+                total += objective.validationLoss(model, data.validationBatch(i, cfg.batchSize()).to(device), i).item();
             }
         } finally {
             model.module().train();

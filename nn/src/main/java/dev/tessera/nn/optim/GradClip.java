@@ -1,6 +1,9 @@
 package dev.tessera.nn.optim;
 
 import dev.tessera.autograd.Variable;
+import dev.tessera.tensor.DType;
+import dev.tessera.tensor.Device;
+import dev.tessera.tensor.Dispatch;
 import dev.tessera.tensor.Tensor;
 import java.util.List;
 
@@ -34,7 +37,7 @@ public final class GradClip {
                 }
                 // in place where the memory allows it; a strided view, or a read-only mapping (a
                 // gradient read from a safetensors file), gets a scaled copy instead
-                if (g.isContiguous() && !g.storage().segment().isReadOnly()) {
+                if (g.isContiguous() && (g.device() != Device.CPU || !g.storage().segment().isReadOnly())) {
                     g.mulInPlace(coef);
                 } else {
                     p.setGrad(g.mul(coef));
@@ -44,20 +47,26 @@ public final class GradClip {
         return total;
     }
 
-    /** √(Σ g²) over every gradient, accumulated in double in the list's order. */
+    /**
+     * √(Σ g²) over every gradient, accumulated in double in the list's order: the running sum is a
+     * 0-d F64 tensor that each gradient's op carries on, on the gradients' device, read once at the end.
+     */
     public static double totalNorm(List<Variable> params) {
-        double sumSq = 0;
+        Tensor sumSq = Tensor.scalar(0, DType.F64);
         for (Variable p : params) {
             Tensor g = p.grad();
-            if (g == null) {
-                continue;
-            }
-            Buf b = Buf.read(g);
-            for (int i = 0; i < b.n; i++) {
-                double v = b.get(i);
-                sumSq += v * v;
+            if (g != null) {
+                sumSq = Dispatch.run("sum_squares_f64", null, in -> {
+                    Buf b = Buf.read(in[0]);
+                    double s = in[1].item();
+                    for (int i = 0; i < b.n; i++) {
+                        double v = b.get(i);
+                        s += v * v;
+                    }
+                    return Tensor.scalar(s, DType.F64);
+                }, g, sumSq);
             }
         }
-        return Math.sqrt(sumSq);
+        return Math.sqrt(sumSq.item());
     }
 }

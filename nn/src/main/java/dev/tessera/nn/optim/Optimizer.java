@@ -3,6 +3,7 @@ package dev.tessera.nn.optim;
 import dev.tessera.autograd.GradMode;
 import dev.tessera.autograd.Variable;
 import dev.tessera.tensor.DType;
+import dev.tessera.tensor.Dispatch;
 import dev.tessera.tensor.Parallel;
 import dev.tessera.tensor.Tensor;
 import java.util.ArrayList;
@@ -141,8 +142,7 @@ public abstract class Optimizer {
                     }
                     st.step++;
                     ParamState s = st;
-                    Buf g = Buf.read(grad);
-                    mutate(p, buf -> {
+                    mutate("step", p, grad, s, (buf, g) -> {
                         int chunks = Parallel.chunkCount(buf.n, GRAIN);
                         Parallel.forEachChunk(chunks, c -> update(group, s, buf, g, c * GRAIN, Math.min(buf.n, (c + 1) * GRAIN)));
                     });
@@ -152,17 +152,40 @@ public abstract class Optimizer {
         }
     }
 
-    /** Runs {@code fn} on a writable view of {@code p}'s data (a working copy written back when not direct). */
-    static void mutate(Variable p, java.util.function.Consumer<Buf> fn) {
-        Tensor data = p.data();
-        boolean direct = Buf.direct(data);
-        Tensor work = direct ? data : Buf.workCopy(data);
-        fn.accept(Buf.of(work));
-        if (direct) {
-            data.storage().bumpVersion();
-        } else {
-            data.copyFromInPlace(work);
+    /**
+     * Runs {@code fn} on a writable view of {@code p}'s data (a working copy written back when not
+     * direct) and a readable view of {@code grad} (null when there is none), as one op dispatched by
+     * the parameter's device and named {@code <optimizer>.<op>}: the state's tensors are the kernel's
+     * views of them while it runs, so the update loops never see device memory.
+     */
+    final void mutate(String op, Variable p, Tensor grad, ParamState state, BiConsumer<Buf, Buf> fn) {
+        List<String> keys = new ArrayList<>(state.tensors.keySet());
+        Tensor[] inputs = new Tensor[2 + keys.size()];
+        inputs[0] = p.data();
+        inputs[1] = grad;
+        for (int k = 0; k < keys.size(); k++) {
+            inputs[2 + k] = state.tensors.get(keys.get(k));
         }
+        Dispatch.run(name + "." + op, this, in -> {
+            Map<String, Tensor> own = new LinkedHashMap<>(state.tensors);
+            for (int k = 0; k < keys.size(); k++) {
+                state.tensors.put(keys.get(k), in[2 + k]);
+            }
+            try {
+                Tensor data = in[0];
+                boolean direct = Buf.direct(data);
+                Tensor work = direct ? data : Buf.workCopy(data);
+                fn.accept(Buf.of(work), in[1] == null ? null : Buf.read(in[1]));
+                if (direct) {
+                    data.storage().bumpVersion();
+                } else {
+                    data.copyFromInPlace(work);
+                }
+            } finally {
+                state.tensors.putAll(own);
+            }
+            return null;
+        }, inputs);
     }
 
     /** Clears every parameter's gradient (sets it to null, as PyTorch's set_to_none default). */
@@ -212,7 +235,7 @@ public abstract class Optimizer {
 
     /** A zero buffer shaped like {@code p} in the state's type. */
     protected static Tensor zerosLike(Variable p) {
-        return Tensor.zeros(Buf.workType(p.dtype()), p.shape());
+        return Tensor.zeros(p.data().device(), Buf.workType(p.dtype()), p.shape());
     }
 
     /** A copy of {@code p}'s values in the state's type. */

@@ -150,9 +150,9 @@ public final class ScheduleFreeAdamW extends Optimizer {
         }
     }
 
-    private static void lerpToZ(Variable p, ParamState st, double w) {
-        Buf z = st.buf("z");
-        mutate(p, buf -> {
+    private void lerpToZ(Variable p, ParamState st, double w) {
+        mutate("lerp_to_z", p, null, st, (buf, unused) -> {
+            Buf z = st.buf("z");
             for (int i = 0; i < buf.n; i++) {
                 double pi = buf.get(i);
                 buf.set(i, pi + w * (z.get(i) - pi));

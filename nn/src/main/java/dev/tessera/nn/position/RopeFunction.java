@@ -13,25 +13,22 @@ import dev.tessera.tensor.Tensor;
  * of primitives in {@link RotaryEmbedding#applyComposite}.
  */
 final class RopeFunction extends CustomFunction {
-    private final Tensor cos;
-    private final Tensor sin;
     private final RotaryEmbedding.Convention convention;
 
-    /** @param cos (T, D/2) table rows for the positions of the input's T dim; same for sin */
-    RopeFunction(Tensor cos, Tensor sin, RotaryEmbedding.Convention convention) {
-        this.cos = cos;
-        this.sin = sin;
+    /** Call with x (B, H, T, D) and the (T, D/2) cos and sin table rows for the positions of x's T dim (constants). */
+    RopeFunction(RotaryEmbedding.Convention convention) {
         this.convention = convention;
     }
 
     @Override
     protected Tensor forward(Context ctx, Tensor... inputs) {
-        return rotate(inputs[0], 1);
+        ctx.save(inputs[1], inputs[2]);
+        return rotate(inputs[0], inputs[1], inputs[2], 1);
     }
 
     @Override
     protected Tensor[] backward(Context ctx, Tensor grad) {
-        return new Tensor[] {rotate(grad, -1)};
+        return new Tensor[] {rotate(grad, ctx.saved(0), ctx.saved(1), -1), null, null};
     }
 
     @Override
@@ -45,7 +42,7 @@ final class RopeFunction extends CustomFunction {
      * result is written in the input's layout, so neither direction copies the heads to make them
      * contiguous and the transpose back to (B, T, H, D) after the backward stays a view.
      */
-    private Tensor rotate(Tensor x, int direction) {
+    private Tensor rotate(Tensor x, Tensor cos, Tensor sin, int direction) {
         DType compute = DenseRows.computeType(x);
         Tensor in = DenseRows.strided(x, compute);
         int[] shape = in.shape();

@@ -84,8 +84,8 @@ public final class RotaryEmbedding extends Module {
         if (needed > cached) {
             int grown = Math.max(needed, 2 * cached);
             Tensor[] tb = tables(grown);
-            setBuffer("cos_cached", tb[0]);
-            setBuffer("sin_cached", tb[1]);
+            setBuffer("cos_cached", tb[0].to(x.data().device()));
+            setBuffer("sin_cached", tb[1].to(x.data().device()));
             cached = grown;
         }
         Tensor cosT = getBuffer("cos_cached").narrow(0, positionOffset, t); // (T, D/2)
@@ -94,7 +94,7 @@ public final class RotaryEmbedding extends Module {
             cosT = cosT.to(x.dtype());
             sinT = sinT.to(x.dtype());
         }
-        return new RopeFunction(cosT, sinT, convention).call(x);
+        return new RopeFunction(convention).call(x, Variable.constant(cosT), Variable.constant(sinT));
     }
 
     /** The same rotation from recorded primitives: the reference the fused {@link RopeFunction} is tested against. */
