@@ -23,7 +23,7 @@ class ApiParityTest {
     /** Tensor-only names, by reason. */
     private static final Set<String> TENSOR_ONLY = Set.of(
             // factories: a Variable wraps one (Variable.constant, Variable.named)
-            "arange", "eye", "full", "linspace", "ones", "rand", "randint", "randn", "scalar", "zeros",
+            "arange", "eye", "full", "fullLike", "linspace", "ones", "rand", "randint", "randn", "scalar", "zeros", "zerosLike",
             // storage, layout and element access: read them through Variable.data()
             "asStrided", "copy", "device", "getDouble", "getFloat", "getLong", "heapContiguous", "isContiguous", "numel", "offset",
             "set", "storage", "stride", "strides", "toDoubleArray", "toFloatArray", "toLongArray",
@@ -37,7 +37,7 @@ class ApiParityTest {
 
     /** Variable-only names: the autograd machinery itself. */
     private static final Set<String> VARIABLE_ONLY = Set.of("backward", "constant", "data", "detach", "grad", "isLeaf", "named", "opName",
-            "registerHook", "requiresGrad", "retainGrad", "setGrad", "zeroGrad");
+            "moveTo", "registerHook", "requiresGrad", "retainGrad", "setGrad", "zeroGrad");
 
     private static Set<String> publicNames(Class<?> type) {
         return Arrays.stream(type.getDeclaredMethods()).filter(m -> Modifier.isPublic(m.getModifiers()) && !m.isSynthetic())

@@ -25,6 +25,7 @@ import dev.tessera.nn.ffn.FeedForward;
 import dev.tessera.nn.ffn.FeedForwardKinds;
 import dev.tessera.nn.mixer.MixerKind;
 import dev.tessera.tensor.Device;
+import dev.tessera.tensor.Dispatch;
 import dev.tessera.tensor.Generator;
 import dev.tessera.tensor.Parallel;
 import java.io.IOException;
@@ -123,7 +124,7 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--threads", description = "CPU threads (default: all cores).")
     Integer threads;
 
-    @Option(names = "--device", description = "cpu or cuda (default: cpu).")
+    @Option(names = "--device", description = "cpu, cuda or sim (the simulated device that tests the device path; default: cpu).")
     String device = "cpu";
 
     @Option(names = "--attention", description = "An attention kind: ${COMPLETION-CANDIDATES} (default: the preset's).",
@@ -184,8 +185,9 @@ final class TrainCommand implements Callable<Integer> {
      */
     @Override
     public Integer call() throws Exception {
-        if (Device.parse(device) == Device.CUDA) {
-            throw new IllegalArgumentException("train: --device cuda is not available in this build (the CUDA backend cannot run ops yet)");
+        Device onDevice = Device.parse(device);
+        if (onDevice != Device.CPU) {
+            Dispatch.backend(onDevice); // a missing backend fails here, before anything is read or written
         }
         if (resume && overwrite) {
             throw new IllegalArgumentException("train: --resume and --overwrite contradict each other");
@@ -229,6 +231,7 @@ final class TrainCommand implements Callable<Integer> {
                 create(runDir, setup, dataset);
             }
             LanguageModel model = Models.create(setup.model(), new Generator(cfg.seed()));
+            model.module().to(onDevice);
             out.printf(Locale.ROOT, "model %s: %,d parameters; %d steps of %d x %d tokens; run dir %s%n", runName,
                     model.module().parameterCount(), cfg.steps(), cfg.batchSize() * cfg.gradAccum(), setup.model().contextLength(), runDir);
             out.flush();
@@ -245,6 +248,7 @@ final class TrainCommand implements Callable<Integer> {
                 out.println("sample: none (an encoder does not generate text)");
             } else if (sampleTokens > 0) {
                 out.println("sample:");
+                model.module().to(Device.CPU); // sampling and the KV cache are host code
                 GenerateCommand.stream(model, setup.tokenizer(), "public ", sampleTokens, new dev.tessera.models.generate.Sampler(0.8, 40, 0.95, 1.1),
                         cfg.seed(), out);
             }

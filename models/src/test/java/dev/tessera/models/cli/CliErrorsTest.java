@@ -43,7 +43,7 @@ class CliErrorsTest {
         assertOneLineError(run("train", "--attention", "quantum", "--runs-dir", runs, "--data", runs),
                 "tessera: train: unknown --attention 'quantum'");
         assertOneLineError(run("train", "--steps", "ten"), "tessera: Invalid value for option '--steps'");
-        assertOneLineError(run("train", "--device", "tpu"), "tessera: unknown device 'tpu' (expected cpu or cuda)");
+        assertOneLineError(run("train", "--device", "tpu"), "tessera: unknown device 'tpu' (expected cpu, cuda or sim)");
     }
 
     @Test

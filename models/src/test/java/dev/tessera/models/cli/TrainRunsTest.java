@@ -232,6 +232,24 @@ class TrainRunsTest {
         assertEquals(savedConfig, Files.readString(run.resolve("config.json")));
     }
 
+    /** Losses (column 2 of metrics.csv) of a run, step by step. */
+    private static List<String> losses(Path run) throws IOException {
+        return Files.readAllLines(run.resolve("metrics.csv")).stream().skip(1).map(l -> l.split(",")[1]).toList();
+    }
+
+    @Test
+    void trainOnTheSimulatedDeviceResumesThereAndMatchesTheCpuRunBitForBit() throws IOException {
+        assertOk(train("--steps", "2"));
+        assertOk(train("--steps", "4", "--resume"));
+        assertOk(train("--device", "sim", "--name", "s", "--steps", "2", "--sample-tokens", "5"));
+        assertOk(train("--device", "sim", "--name", "s", "--steps", "4", "--resume"));
+        assertEquals(losses(run), losses(runs.resolve("s")));
+        assertEquals(4, losses(run).size());
+        CliErrorsTest.Result bench = CliErrorsTest.run("bench", "train", "--device", "sim", "--steps", "1", "--warmup", "0", "--threads", "1");
+        assertOk(bench);
+        assertTrue(bench.out().contains("device=sim"), bench.out());
+    }
+
     @Test
     void aSecondProcessOnALiveRunIsRefused() throws IOException {
         assertOk(train());
