@@ -115,7 +115,7 @@ final class Derivatives {
         DType dtype = in.dtype();
         return Variable.record(op.opName(), out, g -> {
             Tensor grad = unaryGrad(op, g, keptIn, keptOut);
-            return new Tensor[] {grad == null ? Tensor.zeros(dtype, shape) : grad};
+            return new Tensor[] {grad == null ? Tensor.zeros(g.device(), dtype, shape) : grad};
         }, saved, x);
     }
 
@@ -157,7 +157,7 @@ final class Derivatives {
         Tensor in = x.data();
         Tensor out = in.clamp(min, max);
         return Variable.record("clamp", out, g -> {
-            Tensor inside = Tensor.ones(DType.BOOL, in.shape());
+            Tensor inside = Tensor.zeros(in.device(), DType.BOOL, in.shape()).fillInPlace(1);
             if (!Double.isNaN(min)) {
                 inside = inside.logicalAnd(in.ge(Tensor.scalar(min, in.dtype())));
             }

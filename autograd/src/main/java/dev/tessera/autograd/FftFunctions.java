@@ -35,7 +35,7 @@ final class FftFunctions {
         Tensor out = in.rfft(d);
         return Variable.record("rfft", out, g -> {
             int bins = g.size(d);
-            Tensor scaled = g.mul(binWeights(bins, n, d, g.rank(), g.dtype(), true));
+            Tensor scaled = g.mul(binWeights(bins, n, d, g.rank(), g.dtype(), true).to(g.device()));
             return new Tensor[] {scaled.irfft(n, d).mul((double) n).to(in.dtype())};
         }, new Tensor[0], x);
     }
@@ -55,9 +55,9 @@ final class FftFunctions {
             } else { // the forward zero-padded the missing bins: they get no gradient
                 int[] padShape = spec.shape();
                 padShape[d] = bins - have;
-                fitted = Tensor.cat(d, spec, Tensor.zeros(spec.dtype(), padShape));
+                fitted = Tensor.cat(d, spec, Tensor.zeros(spec.device(), spec.dtype(), padShape));
             }
-            Tensor w = binWeights(bins, length, d, fitted.rank(), fitted.dtype(), false);
+            Tensor w = binWeights(bins, length, d, fitted.rank(), fitted.dtype(), false).to(fitted.device());
             // bins at or past n/2 + 1 were not read by the forward
             if (bins > length / 2 + 1) {
                 int[] keep = new int[fitted.rank()];
@@ -67,7 +67,7 @@ final class FftFunctions {
                 for (int k = 0; k <= length / 2 && k < bins; k++) {
                     mask[k] = 1;
                 }
-                w = w.mul(Tensor.of(mask).to(fitted.dtype()).reshape(keep));
+                w = w.mul(Tensor.of(mask).to(fitted.dtype()).reshape(keep).to(fitted.device()));
             }
             return new Tensor[] {fitted.mul(w).div((double) length).contiguous().to(in.dtype())};
         }, new Tensor[0], spectrum);

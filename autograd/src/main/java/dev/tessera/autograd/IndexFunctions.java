@@ -15,7 +15,7 @@ final class IndexFunctions {
     static Variable gather(Variable x, int dim, Tensor index) {
         Tensor in = x.data();
         return Variable.record("gather", in.gather(dim, index), g -> new Tensor[] {
-            Tensor.zeros(in.dtype(), in.shape()).scatterAdd(dim, index, g.contiguous())}, new Tensor[] {index}, x);
+            Tensor.zeros(g.device(), in.dtype(), in.shape()).scatterAdd(dim, index, g.contiguous())}, new Tensor[] {index}, x);
     }
 
     /** y = index_select(x, dim, idx) = gather with idx broadcast along the other dims. */
@@ -28,7 +28,7 @@ final class IndexFunctions {
             java.util.Arrays.fill(view, 1);
             view[d] = index.numel();
             Tensor full = index.reshape(view).expand(out.shape()).contiguous();
-            return new Tensor[] {Tensor.zeros(in.dtype(), in.shape()).scatterAdd(d, full, g.contiguous())};
+            return new Tensor[] {Tensor.zeros(g.device(), in.dtype(), in.shape()).scatterAdd(d, full, g.contiguous())};
         }, new Tensor[] {index}, x);
     }
 

@@ -79,7 +79,7 @@ final class ReduceFunctions {
                 return new Tensor[] {gk.mul(unsqueezeReduced(out, dims, in.rank(), keepDim).div(in))};
             }
             if (dims.length == 0 && zeros > 1) {
-                return new Tensor[] {Tensor.zeros(in.dtype(), in.shape())};
+                return new Tensor[] {Tensor.zeros(g.device(), in.dtype(), in.shape())};
             }
             return new Tensor[] {gk.mul(productOfOthers(in, normalize(dims, in.rank())))};
         }, new Tensor[] {in, out}, x);
@@ -228,7 +228,7 @@ final class ReduceFunctions {
     /** {@code t} reversed along {@code dim} (a gather copy: Tensor views take positive steps only). */
     private static Tensor flip(Tensor t, int dim) {
         int n = t.size(dim);
-        return t.indexSelect(dim, Tensor.arange(n - 1, -1, -1, DType.I64));
+        return t.indexSelect(dim, Tensor.arange(n - 1, -1, -1, DType.I64).to(t.device()));
     }
 
     /** y = softmax x; dx = y ⊙ (g − Σ g ⊙ y). */

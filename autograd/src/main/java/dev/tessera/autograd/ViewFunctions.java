@@ -56,7 +56,7 @@ final class ViewFunctions {
         int[] shape = x.data().shape();
         DType dt = x.dtype();
         return Variable.recordView(op, view.apply(x.data()), g -> {
-            Tensor z = Tensor.zeros(dt, shape);
+            Tensor z = Tensor.zeros(g.device(), dt, shape);
             view.apply(z).copyFromInPlace(g);
             return new Tensor[] {z};
         }, new Tensor[0], x, x);

@@ -34,7 +34,8 @@ public final class Dropout extends Module implements Layer {
         if (!isTraining() || p == 0) {
             return x;
         }
-        Tensor keep = Tensor.rand(generator, x.dtype(), x.shape()).lt(p).logicalNot();
+        // drawn on the host from the one Generator stream (the same mask on every device), moved as a BOOL mask
+        Tensor keep = Tensor.rand(generator, x.dtype(), x.shape()).lt(p).logicalNot().to(x.data().device());
         Tensor scale = keep.to(x.dtype()).mul(1 / (1 - p));
         return x.mul(Variable.constant(scale));
     }

@@ -69,7 +69,7 @@ public record MaskedLm(int maskId, int endOfDocument, double rate, long seed) im
             labels[firstOrdinary] = x[firstOrdinary];
             x[firstOrdinary] = maskId;
         }
-        return new Masked(Tensor.of(x, ids.shape()), Tensor.of(labels, ids.shape()));
+        return new Masked(Tensor.of(x, ids.shape()).to(ids.device()), Tensor.of(labels, ids.shape()).to(ids.device())); // masking is data preparation, on the host
     }
 
     @Override

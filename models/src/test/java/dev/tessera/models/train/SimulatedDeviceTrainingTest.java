@@ -49,7 +49,8 @@ class SimulatedDeviceTrainingTest {
         TrainConfig cfg = new TrainConfig(steps, batchSize, 1, "adamw", 1e-2, 1e-3, 3, 0.1, 1.0, 1e-4, 10, 1, 10, 3, 7, 0, 10, 3);
         TrainerTest.Events events = new TrainerTest.Events();
         long before = SimulatedBackend.INSTANCE.opsRun();
-        new Trainer(model, data(config.contextLength()), cfg, dir, events).run(false);
+        Objective objective = Objective.of(config, 255, 7, 1e-4);
+        new Trainer(model, data(config.contextLength()), cfg, dir, events, objective).run(false);
         for (var p : model.module().parameters()) {
             assertEquals(device, p.data().device(), "parameters stay on the device");
         }
@@ -70,6 +71,12 @@ class SimulatedDeviceTrainingTest {
     void aSmallLlamaTrainsBitwiseAsOnTheCpu(@TempDir Path dir) throws Exception {
         ModelConfig small = TrainerTest.tinyModel();
         assertSameRun(train(Device.CPU, small, 4, 6, dir.resolve("cpu")), train(Device.SIM, small, 4, 6, dir.resolve("sim")));
+    }
+
+    @Test
+    void anEncoderWithDropoutTrainsOnTheMaskedLmObjectiveBitwiseAsOnTheCpu(@TempDir Path dir) throws Exception {
+        ModelConfig bert = ModelConfig.bert(256, 32, 2, 32, 4, 64).toBuilder().dropout(0.1).build();
+        assertSameRun(train(Device.CPU, bert, 4, 4, dir.resolve("cpu")), train(Device.SIM, bert, 4, 4, dir.resolve("sim")));
     }
 
     @Test

@@ -79,6 +79,35 @@ class FlashAttentionTest {
     }
 
     @Test
+    void runsOnTheSimulatedDeviceWithADocumentMaskBitForBit() {
+        Generator g = new Generator(11);
+        int b = 2, h = 2, t = 70, d = 8;
+        Tensor[] in = {Tensor.randn(g, DType.F32, b, h, t, d), Tensor.randn(g, DType.F32, b, h, t, d), Tensor.randn(g, DType.F32, b, h, t, d),
+            Tensor.randn(g, DType.F32, b, h, t, d)};
+        long[] docs = new long[b * t];
+        for (int i = 0; i < docs.length; i++) {
+            docs[i] = i % t / 25;
+        }
+        Tensor ids = Tensor.of(docs, b, t);
+        float[][] cpu = run(in, new AttentionMask(true, ids, 0), dev.tessera.tensor.Device.CPU);
+        float[][] sim = run(in, new AttentionMask(true, ids.to(dev.tessera.tensor.Device.SIM), 0), dev.tessera.tensor.Device.SIM);
+        for (int i = 0; i < cpu.length; i++) {
+            assertArrayEquals(cpu[i], sim[i], 0f, "output " + i);
+        }
+    }
+
+    private static float[][] run(Tensor[] in, AttentionMask mask, dev.tessera.tensor.Device device) {
+        Variable[] x = new Variable[3];
+        for (int i = 0; i < 3; i++) {
+            x[i] = Variable.of(in[i].to(device), true);
+        }
+        Variable out = new FlashAttentionFunction(0.3, mask).call(x[0], x[1], x[2]);
+        assertEquals(device, out.data().device());
+        out.backward(in[3].to(device));
+        return new float[][] {out.data().toFloatArray(), x[0].grad().toFloatArray(), x[1].grad().toFloatArray(), x[2].grad().toFloatArray()};
+    }
+
+    @Test
     void keepsOnlyTheLogsumexpBetweenForwardAndBackward() {
         Variable q = Variable.of(Tensor.zeros(DType.F32, 1, 1, 300, 8), true);
         Variable out = new SoftmaxAttention().withCausalBlock(0).withFlash(true).attend(q, q, q, AttentionMask.causalOnly());
