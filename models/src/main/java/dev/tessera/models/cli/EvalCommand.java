@@ -31,6 +31,9 @@ final class EvalCommand implements Callable<Integer> {
     @Option(names = "--data", description = "Data to evaluate on (default: the run's own, as its run.json records).")
     Path data;
 
+    @Option(names = "--device", description = "cpu, cuda or sim (default: cpu).")
+    String device = "cpu";
+
     @Option(names = "--batches", description = "Validation batches (default: 8).")
     int batches = 8;
 
@@ -48,7 +51,9 @@ final class EvalCommand implements Callable<Integer> {
         if (batches < 1 || batchSize < 1) {
             throw new IllegalArgumentException("eval: --batches and --batch-size must be >= 1");
         }
+        dev.tessera.tensor.Device onDevice = dev.tessera.tensor.Device.parse(device);
         LanguageModel model = RunDirectory.loadModel(checkpoint, "eval", spec.commandLine().getOut());
+        model.module().to(onDevice);
         Path runDir = RunDirectory.of(checkpoint);
         Tokenizer tokenizer = GenerateCommand.tokenizerIn(runDir, null);
         PrintWriter out = spec.commandLine().getOut();
@@ -60,7 +65,7 @@ final class EvalCommand implements Callable<Integer> {
         double total = 0;
         try (var scope = GradMode.noGrad()) {
             for (int i = 0; i < batches; i++) {
-                PackedDataset.Batch b = dataset.validationBatch(i, batchSize);
+                PackedDataset.Batch b = dataset.validationBatch(i, batchSize).to(onDevice);
                 if (encoder) {
                     total += mlm.validationLoss(model, b, i).item();
                 } else { // Perceiver AR (B23) scores only its last positions' targets

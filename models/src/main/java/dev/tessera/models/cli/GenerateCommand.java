@@ -42,6 +42,9 @@ final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--prompt", required = true, description = "The text to continue.")
     String prompt;
 
+    @Option(names = "--device", description = "cpu, cuda or sim (default: cpu).")
+    String device = "cpu";
+
     @Option(names = "--max-tokens", description = "Tokens to generate at most (default: 200).")
     int maxTokens = 200;
 
@@ -78,6 +81,7 @@ final class GenerateCommand implements Callable<Integer> {
             model = RunDirectory.loadModel(source.checkpoint, "generate", err);
         }
         Tokenizer tokenizer = tokenizerFor(source.hf != null ? source.hf : RunDirectory.of(source.checkpoint));
+        model.module().to(dev.tessera.tensor.Device.parse(device));
         if (model.config().vocabSize() < tokenizer.vocabSize()) {
             throw new IllegalArgumentException("generate: the tokenizer has " + tokenizer.vocabSize() + " tokens but the model only "
                     + model.config().vocabSize() + " (pass the run's --tokenizer)");

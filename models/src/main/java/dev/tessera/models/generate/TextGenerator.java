@@ -5,6 +5,7 @@ import dev.tessera.autograd.Variable;
 import dev.tessera.models.LanguageModel;
 import dev.tessera.nn.attention.KvCache;
 import dev.tessera.tensor.DType;
+import dev.tessera.tensor.Device;
 import dev.tessera.tensor.Generator;
 import dev.tessera.tensor.Storage;
 import dev.tessera.tensor.Tensor;
@@ -55,6 +56,7 @@ public final class TextGenerator {
         int context = model.config().contextLength();
         int keep = Math.max(1, context / 2);
         model.module().eval();
+        Device device = model.module().parameters().getFirst().data().device(); // sampling reads the last logits row on the host
         List<Integer> seq = new ArrayList<>(prompt.length + maxTokens);
         for (int t : prompt) {
             seq.add(t);
@@ -65,7 +67,7 @@ public final class TextGenerator {
         boolean eosHit = false;
         long t0 = System.nanoTime();
         try (var scope = GradMode.noGrad()) {
-            Variable logits = model.forward(ids(seq.subList(start, seq.size())), null, caches);
+            Variable logits = model.forward(ids(seq.subList(start, seq.size()), device), null, caches);
             for (int i = 0; i < maxTokens; i++) {
                 int next = sampler.next(lastRow(logits), seq.subList(start, seq.size()), g);
                 seq.add(next);
@@ -81,9 +83,9 @@ public final class TextGenerator {
                     start = seq.size() - keep;
                     shifts++;
                     caches.forEach(KvCache::reset);
-                    logits = model.forward(ids(seq.subList(start, seq.size())), null, caches);
+                    logits = model.forward(ids(seq.subList(start, seq.size()), device), null, caches);
                 } else {
-                    logits = model.forward(ids(List.of(next)), null, caches);
+                    logits = model.forward(ids(List.of(next), device), null, caches);
                 }
             }
         }
@@ -92,9 +94,9 @@ public final class TextGenerator {
         return new Result(out, eosHit, out.length / Math.max(seconds, 1e-9), shifts);
     }
 
-    private static Tensor ids(List<Integer> tokens) {
+    private static Tensor ids(List<Integer> tokens, Device device) {
         long[] data = tokens.stream().mapToLong(Integer::longValue).toArray();
-        return Tensor.of(Storage.wrap(DType.I64, data), 1, data.length); // (1, T)
+        return Tensor.of(Storage.wrap(DType.I64, data), 1, data.length).to(device); // (1, T) on the model's device
     }
 
     /** Logits of the last position: (1, T, V) → V floats. */

@@ -118,6 +118,20 @@ class TextGeneratorTest {
         }
     }
 
+    /** Both decoders with their KV caches, past the context (cache refills), on the simulated device: the CPU's tokens. */
+    @Test
+    void generatesOnTheSimulatedDeviceTheCpuTokens() {
+        for (ModelConfig.Architecture arch : DECODERS) {
+            LanguageModel model = Models.create(config(arch, AttentionKind.SOFTMAX), new Generator(4));
+            int n = 2 * model.config().contextLength();
+            Sampler sampler = new Sampler(0.9, 20, 0.95, 1.1);
+            int[] cpu = new TextGenerator(model).generate(new int[] {3, 14, 15}, n, sampler, new Generator(8), -1, t -> { }).tokens();
+            model.module().to(dev.tessera.tensor.Device.SIM);
+            int[] sim = new TextGenerator(model).generate(new int[] {3, 14, 15}, n, sampler, new Generator(8), -1, t -> { }).tokens();
+            assertArrayEquals(cpu, sim, arch.toString());
+        }
+    }
+
     @Test
     void stopsAtEndOfSequenceAndStreamsEveryToken() {
         LanguageModel model = Models.create(config(ModelConfig.Architecture.LLAMA, AttentionKind.SOFTMAX), new Generator(4));

@@ -136,6 +136,10 @@ public final class KvCache {
                 throw new IllegalArgumentException("KvCache: keys " + java.util.Arrays.toString(k.shape()) + " do not fit cache "
                         + java.util.Arrays.toString(keys.shape()));
             }
+            if (keys.device() != k.data().device()) { // made before the model's device was known: follow the keys once
+                keys = keys.to(k.data().device());
+                values = values.to(k.data().device());
+            }
             try (var scope = GradMode.noGrad()) {
                 keys.narrow(2, length, t).copyFromInPlace(k.data());
                 values.narrow(2, length, t).copyFromInPlace(v.data());

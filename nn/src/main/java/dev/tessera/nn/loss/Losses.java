@@ -2,6 +2,7 @@ package dev.tessera.nn.loss;
 
 import dev.tessera.autograd.Variable;
 import dev.tessera.tensor.DType;
+import dev.tessera.tensor.Device;
 import dev.tessera.tensor.Tensor;
 import java.util.Arrays;
 
@@ -67,11 +68,12 @@ public final class Losses {
             count += keep ? 1 : 0;
         }
         Variable logp = logits.reshape(m, c).logSoftmax(-1); // (M, C)
-        Variable perRow = logp.gather(1, Tensor.of(safe, m, 1)).reshape(m).neg(); // (M)
+        Device device = logits.data().device(); // the targets were checked on the host; the index and mask go to the logits
+        Variable perRow = logp.gather(1, Tensor.of(safe, m, 1).to(device)).reshape(m).neg(); // (M)
         if (labelSmoothing != 0) {
             perRow = perRow.mul(1 - labelSmoothing).add(logp.mean(1).neg().mul(labelSmoothing));
         }
-        Variable kept = perRow.mul(Variable.constant(Tensor.of(mask, m).to(logits.dtype())));
+        Variable kept = perRow.mul(Variable.constant(Tensor.of(mask, m).to(logits.dtype()).to(device)));
         return switch (reduction) {
             case NONE -> kept.reshape(targets.shape());
             case SUM -> kept.sum();
