@@ -1,5 +1,6 @@
 package dev.tessera.models;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.tessera.autograd.Variable;
@@ -8,6 +9,7 @@ import dev.tessera.nn.loss.Losses;
 import dev.tessera.nn.optim.AdamW;
 import dev.tessera.nn.optim.ParamGroup;
 import dev.tessera.tensor.DType;
+import dev.tessera.tensor.Device;
 import dev.tessera.tensor.Generator;
 import dev.tessera.tensor.Tensor;
 import org.junit.jupiter.api.Test;
@@ -36,5 +38,19 @@ class ReadmeExampleTest {
         }
         // --- README example ends
         assertTrue(last < 0.8 * first, first + " -> " + last);
+    }
+
+    @Test
+    void readmeDevicesExampleRunsOnTheSimulatedDevice() {
+        Linear layer = new Linear(8, 3, true, new Generator(0));
+        // --- README devices example starts
+        Tensor a = Tensor.randn(new Generator(1), DType.F32, 4, 8).to(Device.SIM);  // or Device.CUDA
+        Tensor b = a.matmul(a.mT()).softmax(-1);        // runs on a's device
+        double total = b.sum().item();                   // reading elements copies them to the host
+        layer.to(Device.SIM);                            // Module.to: parameters (in place) and buffers
+        // --- README devices example ends
+        assertEquals(Device.SIM, b.device());
+        assertEquals(4, total, 1e-5);
+        assertEquals(Device.SIM, layer.forward(Variable.constant(a)).data().device());
     }
 }
