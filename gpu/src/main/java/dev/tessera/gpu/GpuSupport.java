@@ -52,7 +52,7 @@ public final class GpuSupport {
         if (CudaLibraries.locate(CudaLibraries.NVRTC).isEmpty()) {
             return "libnvrtc not found (kernels cannot be compiled)";
         }
-        if (CudaLibraries.locate(CudaLibraries.CUBLAS).isEmpty()) {
+        if (CudaLibraries.locateWithCompanions(CudaLibraries.CUBLAS_LT, CudaLibraries.CUBLAS).isEmpty()) {
             return "libcublas not found";
         }
         return "";
