@@ -164,11 +164,11 @@ public final class CudaOps {
             if (p == Precision.BF16) {
                 type = Cublas.CUDA_R_16BF;
                 if (a.dtype() != DType.BF16) {
-                    tmpA = toBf16(a.isContiguous() ? a : contiguous(a));
+                    tmpA = bf16Copy(a);
                     aa = tmpA;
                 }
                 if (c.dtype() != DType.BF16) {
-                    tmpC = toBf16(c.isContiguous() ? c : contiguous(c));
+                    tmpC = bf16Copy(c);
                     cc = tmpC;
                 }
             } else if (a.dtype() != DType.F32 || c.dtype() != DType.F32) {
@@ -220,6 +220,19 @@ public final class CudaOps {
             if (tmpC != null) {
                 tmpC.close();
             }
+        }
+    }
+
+    /**
+     * A contiguous BF16 copy of an F32 view; the intermediate F32 copy of a strided view is freed
+     * here (stream order keeps it alive for the conversion kernel already queued).
+     */
+    private DeviceTensor bf16Copy(DeviceTensor x) {
+        if (x.isContiguous()) {
+            return toBf16(x);
+        }
+        try (DeviceTensor packed = contiguous(x)) {
+            return toBf16(packed);
         }
     }
 
@@ -331,8 +344,19 @@ public final class CudaOps {
             boolean halfSplit, boolean inverse) {
         requireF32("rope", x, cos, sin);
         long d = lastDim(x);
-        if (d % 2 != 0 || lastDim(cos) != d / 2 || lastDim(sin) != d / 2) {
-            throw new IllegalArgumentException("cuda rope: head dim " + d + " must be even with cos/sin tables of width d/2");
+        if (d % 2 != 0 || lastDim(cos) != d / 2 || lastDim(sin) != d / 2 || rows(cos) != rows(sin)) {
+            throw new IllegalArgumentException("cuda rope: head dim " + d + " must be even with cos/sin tables of width d/2"
+                    + " and equal length, got cos " + Arrays.toString(cos.shape()) + ", sin " + Arrays.toString(sin.shape()));
+        }
+        if (posDiv < 1 || seqLen < 1 || posOffset < 0) {
+            throw new IllegalArgumentException("cuda rope: posDiv " + posDiv + " and seqLen " + seqLen + " must be positive,"
+                    + " posOffset " + posOffset + " not negative");
+        }
+        // the kernel reads table row (r / posDiv) % seqLen + posOffset without bounds checks
+        if ((long) seqLen + posOffset > rows(cos)) {
+            throw new IllegalArgumentException("cuda rope: positions 0.." + ((long) seqLen + posOffset - 1) + " (seqLen " + seqLen
+                    + " + posOffset " + posOffset + ") need " + ((long) seqLen + posOffset) + " table rows, cos/sin have "
+                    + rows(cos));
         }
         DeviceTensor y = f32(x.shape());
         elementLaunch("rope", "rope_f32", rows(x) * (d / 2), new KernelArgs().ptr(x).ptr(cos).ptr(sin).ptr(y).i64(rows(x)).i64(d)
@@ -365,14 +389,21 @@ public final class CudaOps {
 
     // ------------------------------------------------------------------ cross-entropy
 
+    /** The kernels index targets[row] directly: I64, one per logits row, contiguous. */
+    private static void requireTargets(DeviceTensor logits, DeviceTensor targets) {
+        if (targets.dtype() != DType.I64 || targets.numel() != rows(logits)) {
+            throw new IllegalArgumentException("cuda crossEntropy: targets must be I64 with one per logits row, got "
+                    + targets.dtype() + " " + Arrays.toString(targets.shape()) + " for " + rows(logits) + " rows");
+        }
+        targets.requireContiguous("crossEntropy targets");
+    }
+
     /** Per-row losses (0 where ignored) and the log-sum-exp the backward needs. */
     public record CrossEntropy(DeviceTensor loss, DeviceTensor lse) {}
 
     public CrossEntropy crossEntropy(DeviceTensor logits, DeviceTensor targets, long ignoreIndex) {
         requireF32("crossEntropy", logits);
-        if (targets.dtype() != DType.I64 || targets.numel() != rows(logits)) {
-            throw new IllegalArgumentException("cuda crossEntropy: targets must be I64 with one per logits row");
-        }
+        requireTargets(logits, targets);
         DeviceTensor loss = f32(dropLast(logits.shape()));
         DeviceTensor lse = f32(dropLast(logits.shape()));
         rowLaunch("cross_entropy", "cross_entropy_fwd_f32", rows(logits), lastDim(logits), 0, new KernelArgs().ptr(logits)
@@ -384,6 +415,7 @@ public final class CudaOps {
     public DeviceTensor crossEntropyBackward(DeviceTensor logits, DeviceTensor targets, DeviceTensor lse, long ignoreIndex,
             float scale) {
         requireF32("crossEntropyBackward", logits, lse);
+        requireTargets(logits, targets);
         DeviceTensor d = f32(logits.shape());
         rowLaunch("cross_entropy", "cross_entropy_bwd_f32", rows(logits), lastDim(logits), 0, new KernelArgs().ptr(logits)
                 .ptr(targets).ptr(lse).ptr(d).i64(rows(logits)).i64(lastDim(logits)).i64(ignoreIndex).f32(scale));

@@ -416,6 +416,39 @@ class CudaOpsGpuTest {
         assertEquals(raw, cuda.allocator().stats().rawAllocations());
     }
 
+    /** The BF16 path's F32 copy of a strided input (and its BF16 copies) go back to the allocator. */
+    @Test
+    void bf16MatmulOfATransposedViewFreesItsCopies() {
+        int m = 24, k = 16, n = 8;
+        DeviceTensor a = dev(randn(k * m), k, m).withLayout(new int[] {m, k}, new long[] {1, m}); // transposed view
+        DeviceTensor c = dev(randn(k * n), k, n);
+        try (DeviceTensor y = DeviceTensor.empty(cuda, DType.F32, m, n)) {
+            cuda.synchronize();
+            long inUse = cuda.allocator().stats().bytesInUse();
+            ops.matmulInto(a, c, y, CudaOps.Precision.BF16);
+            cuda.synchronize();
+            assertEquals(inUse, cuda.allocator().stats().bytesInUse(), "bytes still in use after a BF16 matmul");
+        }
+    }
+
+    /** emptyCache from a thread that never used the backend (its context was never current there). */
+    @Test
+    void emptyCacheFromAFreshThread() throws Exception {
+        ops.unary(UnaryOp.EXP, dev(randn(1000), 1000)).close(); // something cached
+        Throwable[] failure = new Throwable[1];
+        Thread t = new Thread(() -> {
+            try {
+                cuda.emptyCache();
+            } catch (Throwable e) {
+                failure[0] = e;
+            }
+        });
+        t.start();
+        t.join();
+        assertEquals(null, failure[0], "emptyCache on a fresh thread");
+        assertEquals(0, cuda.allocator().stats().bytesCached());
+    }
+
     @Test
     void namedOpsThroughTheBackendSeam() {
         float[] a = randn(6), b = randn(6);
