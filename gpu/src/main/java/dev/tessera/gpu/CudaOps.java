@@ -436,22 +436,76 @@ public final class CudaOps {
     /** Output and per-row log-sum-exp of scaled dot-product attention. */
     public record Attention(DeviceTensor out, DeviceTensor lse) {}
 
-    /**
-     * Attention over {@code q (B, H, Tq, D)}, {@code k, v (B, Hkv, Tk, D)} with the online softmax
-     * kernel; {@code Hkv} divides {@code H} (grouped-query attention), D at most 256.
-     */
-    public Attention attention(DeviceTensor q, DeviceTensor k, DeviceTensor v, boolean causal, float scale) {
+    /** Gradients of attention: {@code dq} shaped like q, {@code dk} and {@code dv} like k and v. */
+    public record AttentionGrads(DeviceTensor dq, DeviceTensor dk, DeviceTensor dv) {}
+
+    private static void requireAttentionShapes(DeviceTensor q, DeviceTensor k, DeviceTensor v) {
         requireF32("attention", q, k, v);
         if (q.rank() != 4 || k.rank() != 4 || v.rank() != 4 || q.size(3) != k.size(3) || !Arrays.equals(k.shape(), v.shape())
-                || q.size(0) != k.size(0) || q.size(1) % k.size(1) != 0 || q.size(3) > 256) {
+                || q.size(0) != k.size(0) || k.size(1) == 0 || q.size(1) % k.size(1) != 0 || q.size(3) < 1
+                || q.size(3) > LaunchConfig.ATTENTION_MAX_D) {
             throw new IllegalArgumentException("cuda attention: q " + Arrays.toString(q.shape()) + ", k " + Arrays.toString(k.shape())
-                    + ", v " + Arrays.toString(v.shape()) + " (need (B,H,Tq,D), (B,Hkv,Tk,D), Hkv | H, D <= 256)");
+                    + ", v " + Arrays.toString(v.shape()) + " (need (B,H,Tq,D), (B,Hkv,Tk,D), Hkv | H, 1 <= D <= "
+                    + LaunchConfig.ATTENTION_MAX_D + ")");
         }
+    }
+
+    /**
+     * Attention over {@code q (B, H, Tq, D)}, {@code k, v (B, Hkv, Tk, D)} with the tiled
+     * online-softmax kernel (attention.cu): {@code Hkv} divides {@code H} (grouped-query attention),
+     * D at most 128. Causal: query i sees key j iff {@code j <= i + Tk - Tq}; a query that sees no
+     * key gets zeros and lse {@code -inf}. The lse is what {@link #attentionBackward} needs.
+     */
+    public Attention attention(DeviceTensor q, DeviceTensor k, DeviceTensor v, boolean causal, float scale) {
+        requireAttentionShapes(q, k, v);
         int bsz = q.size(0), h = q.size(1), tq = q.size(2), d = q.size(3), hkv = k.size(1), tk = k.size(2);
         DeviceTensor o = f32(q.shape());
         DeviceTensor lse = f32(bsz, h, tq);
-        elementLaunch("attention", "attention_fwd_f32", (long) bsz * h * tq, new KernelArgs().ptr(q).ptr(k).ptr(v).ptr(o).ptr(lse)
-                .i64((long) bsz * h).i64(h).i64(hkv).i64(tq).i64(tk).i64(d).f32(scale).i32(causal ? 1 : 0));
+        if ((long) bsz * h * tq == 0) {
+            return new Attention(o, lse);
+        }
+        int lanes = LaunchConfig.attentionLanes(d);
+        b.launch("attention", "attention_fwd_f32", LaunchConfig.attention((long) bsz * h, tq, lanes), new KernelArgs().ptr(q)
+                .ptr(k).ptr(v).ptr(o).ptr(lse).i64((long) bsz * h).i64(h).i64(hkv).i64(tq).i64(tk).i64(d).f32(scale)
+                .i32(causal ? 1 : 0).i32(lanes));
         return new Attention(o, lse);
+    }
+
+    /**
+     * Gradients of {@link #attention} given its result {@code fwd} and the output gradient
+     * {@code dOut} (shaped like q): P is recomputed from q, k and the saved lse, tile by tile, in two
+     * kernels (dq and the per-row delta = dOut . out first, then dk and dv per key tile), so no
+     * (Tq, Tk) matrix exists and no atomics are used.
+     */
+    public AttentionGrads attentionBackward(DeviceTensor q, DeviceTensor k, DeviceTensor v, Attention fwd, DeviceTensor dOut,
+            boolean causal, float scale) {
+        requireAttentionShapes(q, k, v);
+        requireF32("attentionBackward", fwd.out(), fwd.lse(), dOut);
+        if (!Arrays.equals(dOut.shape(), q.shape()) || !Arrays.equals(fwd.out().shape(), q.shape())
+                || fwd.lse().numel() != (long) q.size(0) * q.size(1) * q.size(2)) {
+            throw new IllegalArgumentException("cuda attentionBackward: out " + Arrays.toString(fwd.out().shape()) + ", dOut "
+                    + Arrays.toString(dOut.shape()) + ", lse " + Arrays.toString(fwd.lse().shape()) + " must match q "
+                    + Arrays.toString(q.shape()));
+        }
+        int bsz = q.size(0), h = q.size(1), tq = q.size(2), d = q.size(3), hkv = k.size(1), tk = k.size(2);
+        DeviceTensor dq = f32(q.shape()), dk = f32(k.shape()), dv = f32(v.shape());
+        int lanes = LaunchConfig.attentionLanes(d);
+        if ((long) bsz * h * tq > 0) {
+            try (DeviceTensor delta = f32(bsz, h, tq)) {
+                b.launch("attention", "attention_bwd_dq_f32", LaunchConfig.attention((long) bsz * h, tq, lanes), new KernelArgs()
+                        .ptr(q).ptr(k).ptr(v).ptr(fwd.out()).ptr(dOut).ptr(fwd.lse()).ptr(dq).ptr(delta).i64((long) bsz * h).i64(h)
+                        .i64(hkv).i64(tq).i64(tk).i64(d).f32(scale).i32(causal ? 1 : 0).i32(lanes));
+                if ((long) bsz * hkv * tk > 0) {
+                    b.launch("attention", "attention_bwd_dkdv_f32", LaunchConfig.attention((long) bsz * hkv, tk, lanes),
+                            new KernelArgs().ptr(q).ptr(k).ptr(v).ptr(dOut).ptr(fwd.lse()).ptr(delta).ptr(dk).ptr(dv)
+                                    .i64((long) bsz * h).i64(h).i64(hkv).i64(tq).i64(tk).i64(d).f32(scale).i32(causal ? 1 : 0)
+                                    .i32(lanes));
+                }
+            }
+        } else if ((long) bsz * hkv * tk > 0) {
+            fill(dk, 0f); // no queries: nothing flows back to k and v
+            fill(dv, 0f);
+        }
+        return new AttentionGrads(dq, dk, dv);
     }
 }
