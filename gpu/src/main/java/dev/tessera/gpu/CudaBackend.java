@@ -242,8 +242,9 @@ public final class CudaBackend implements Backend {
         if (c == null) {
             synchronized (this) {
                 if (cublas == null) {
-                    String lib = CudaLibraries.locateWithCompanions(CudaLibraries.CUBLAS_LT, CudaLibraries.CUBLAS).orElseThrow(() -> new IllegalStateException(
-                            "cuda: libcublas not found; install cuBLAS (or set -Dtessera.cuda.lib)"));
+                    String lib = CudaLibraries.locateWithCompanions(CudaLibraries.CUBLAS_LT, CudaLibraries.CUBLAS)
+                            .orElseThrow(() -> new IllegalStateException(
+                                    "cuda: libcublas not found; install cuBLAS (or set -Dtessera.cuda.lib)"));
                     cublas = Cublas.load(lib);
                 }
                 c = cublas;

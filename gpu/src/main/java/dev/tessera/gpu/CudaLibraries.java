@@ -83,7 +83,10 @@ public final class CudaLibraries {
         return v;
     }
 
-    /** Loads each companion of {@code resolved} (see {@link #companions}); one that fails to load is left to the library's own lookup. */
+    /**
+     * Loads each companion of {@code resolved} (see {@link #companions}); one that fails to load is
+     * left to the library's own lookup.
+     */
     static void preloadCompanions(String resolved, String stem) {
         for (Path p : companions(resolved, stem)) {
             try {

@@ -444,8 +444,8 @@ public final class CudaOps {
         if (q.rank() != 4 || k.rank() != 4 || v.rank() != 4 || q.size(3) != k.size(3) || !Arrays.equals(k.shape(), v.shape())
                 || q.size(0) != k.size(0) || k.size(1) == 0 || q.size(1) % k.size(1) != 0 || q.size(3) < 1
                 || q.size(3) > LaunchConfig.ATTENTION_MAX_D) {
-            throw new IllegalArgumentException("cuda attention: q " + Arrays.toString(q.shape()) + ", k " + Arrays.toString(k.shape())
-                    + ", v " + Arrays.toString(v.shape()) + " (need (B,H,Tq,D), (B,Hkv,Tk,D), Hkv | H, 1 <= D <= "
+            throw new IllegalArgumentException("cuda attention: q " + Arrays.toString(q.shape()) + ", k "
+                    + Arrays.toString(k.shape()) + ", v " + Arrays.toString(v.shape()) + " (need (B,H,Tq,D), (B,Hkv,Tk,D), Hkv | H, 1 <= D <= "
                     + LaunchConfig.ATTENTION_MAX_D + ")");
         }
     }

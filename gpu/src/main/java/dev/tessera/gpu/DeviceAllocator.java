@@ -13,8 +13,9 @@ import java.util.Map;
  * may still be reading it: a reuse on that same stream is ordered after that work by the stream
  * itself, while handing it to another stream would need an event wait, which this allocator does
  * not do. {@link CudaBackend} uses one stream, so every block is reusable by every thread there.
- * {@link #emptyCache()} returns every cached block to the driver (the caller synchronises first). When the raw allocator runs out of memory the cache is emptied and the
- * request retried once. Thread-safe (one lock; the critical sections are map operations).
+ * {@link #emptyCache()} returns every cached block to the driver (the caller synchronises first).
+ * When the raw allocator runs out of memory the cache is emptied and the request retried once.
+ * Thread-safe (one lock; the critical sections are map operations).
  */
 public final class DeviceAllocator {
     static final long MIN_BLOCK = 512;

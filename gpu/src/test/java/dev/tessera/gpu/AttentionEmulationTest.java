@@ -59,7 +59,8 @@ class AttentionEmulationTest {
     private void check(int threads, int[] s, boolean causal) {
         int b = s[0], h = s[1], hkv = s[2], tq = s[3], tk = s[4], d = s[5];
         Random rnd = new Random(Arrays.hashCode(s) * 31L + (causal ? 1 : 0));
-        float[] q = randn(rnd, b * h * tq * d), k = randn(rnd, b * hkv * tk * d), v = randn(rnd, k.length), dOut = randn(rnd, q.length);
+        float[] q = randn(rnd, b * h * tq * d), k = randn(rnd, b * hkv * tk * d);
+        float[] v = randn(rnd, k.length), dOut = randn(rnd, q.length);
         float scale = (float) (1 / Math.sqrt(d));
         Path dir = tmp.resolve(threads + "-" + Arrays.toString(s).replaceAll("\\W+", "_") + causal);
         try {

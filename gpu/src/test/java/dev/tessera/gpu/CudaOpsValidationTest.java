@@ -89,7 +89,8 @@ class CudaOpsValidationTest {
                 f32(1, 2, 4, 130), true, 1f));
         assertEquals("cuda attention: q [1, 2, 4, 130], k [1, 2, 4, 130], v [1, 2, 4, 130] (need (B,H,Tq,D), (B,Hkv,Tk,D),"
                 + " Hkv | H, 1 <= D <= 128)", e.getMessage());
-        assertThrows(IllegalArgumentException.class, () -> ops.attention(f32(1, 3, 4, 8), f32(1, 2, 4, 8), f32(1, 2, 4, 8), true, 1f));
+        assertThrows(IllegalArgumentException.class,
+                () -> ops.attention(f32(1, 3, 4, 8), f32(1, 2, 4, 8), f32(1, 2, 4, 8), true, 1f)); // 2 does not divide 3
         DeviceTensor q = f32(1, 2, 4, 8), kv = f32(1, 1, 5, 8);
         var fwd = new CudaOps.Attention(f32(1, 2, 4, 8), f32(1, 2, 4));
         assertThrows(IllegalArgumentException.class, () -> ops.attentionBackward(q, kv, kv, fwd, f32(1, 2, 5, 8), false, 1f));

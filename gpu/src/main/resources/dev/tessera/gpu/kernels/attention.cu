@@ -83,30 +83,48 @@ __device__ __forceinline__ i64 att_kv_block(i64 b, i64 heads, i64 kvHeads) {
     return (b / heads) * kvHeads + (b % heads) / (heads / kvHeads);
 }
 
+// Where a query-row block (forward, dq) stands: head block b (of bh), this thread's query row qi,
+// its head's keys and values, and kEnd: keys at or past it are masked for every row of the block.
+struct AttQueryBlock { i64 b, qi, kEnd; const float* kb; const float* vb; };
+
+__device__ __forceinline__ AttQueryBlock att_query_block(const float* k, const float* v, i64 heads, i64 kvHeads, i64 tq,
+        i64 tk, i64 d, int causal, int lanes) {
+    i64 rowsPerBlock = blockDim.x / lanes, qTiles = (tq + rowsPerBlock - 1) / rowsPerBlock;
+    AttQueryBlock a;
+    a.b = blockIdx.x / qTiles;
+    i64 q0 = (blockIdx.x % qTiles) * rowsPerBlock;
+    a.qi = q0 + threadIdx.x / lanes;
+    i64 kvb = att_kv_block(a.b, heads, kvHeads);
+    a.kb = k + kvb * tk * d;
+    a.vb = v + kvb * tk * d;
+    i64 lastVisible = (q0 + rowsPerBlock < tq ? q0 + rowsPerBlock : tq) - 1 + (tk - tq); // of the block's last row
+    a.kEnd = causal && lastVisible + 1 < tk ? lastVisible + 1 : tk;
+    return a;
+}
+
+// Stages key/value rows k0 .. k0 + TS_ATT_TILE - 1 in shared memory once every thread is done with the last ones.
+__device__ __forceinline__ void att_stage_kv(float* ks, float* vs, const AttQueryBlock& a, i64 k0, i64 tk, int hd) {
+    __syncthreads();
+    att_load_tile(ks, a.kb, k0, tk, hd);
+    att_load_tile(vs, a.vb, k0, tk, hd);
+    __syncthreads();
+}
+
 extern "C" __global__ void attention_fwd_f32(const float* __restrict__ q,
         const float* __restrict__ k, const float* __restrict__ v, float* __restrict__ o, float* __restrict__ lse, i64 bh,
         i64 heads, i64 kvHeads, i64 tq, i64 tk, i64 d, float scale, int causal, int lanes) {
     __shared__ float ks[TS_ATT_TILE * TS_ATT_MAXD];
     __shared__ float vs[TS_ATT_TILE * TS_ATT_MAXD];
-    i64 rowsPerBlock = blockDim.x / lanes, qTiles = (tq + rowsPerBlock - 1) / rowsPerBlock;
-    i64 b = blockIdx.x / qTiles, q0 = (blockIdx.x % qTiles) * rowsPerBlock;
+    AttQueryBlock a = att_query_block(k, v, heads, kvHeads, tq, tk, d, causal, lanes);
+    i64 b = a.b, qi = a.qi, off = tk - tq;
     int lane = threadIdx.x % lanes, hd = (int) d;
-    i64 qi = q0 + threadIdx.x / lanes, off = tk - tq;
-    i64 kvb = att_kv_block(b, heads, kvHeads);
-    const float* kb = k + kvb * tk * d;
-    const float* vb = v + kvb * tk * d;
     float qr[TS_ATT_COLS], acc[TS_ATT_COLS];
     att_load_row(qr, q + b * tq * d, qi, tq, hd, lane, lanes, scale);
 #pragma unroll
     for (int i = 0; i < TS_ATT_COLS; ++i) acc[i] = 0.f;
     float m = -TS_INF, l = 0.f;
-    i64 qLast = (q0 + rowsPerBlock < tq ? q0 + rowsPerBlock : tq) - 1;
-    i64 kEnd = causal && qLast + off + 1 < tk ? qLast + off + 1 : tk;
-    for (i64 k0 = 0; k0 < kEnd; k0 += TS_ATT_TILE) {
-        __syncthreads(); // the previous tile is consumed
-        att_load_tile(ks, kb, k0, tk, hd);
-        att_load_tile(vs, vb, k0, tk, hd);
-        __syncthreads();
+    for (i64 k0 = 0; k0 < a.kEnd; k0 += TS_ATT_TILE) {
+        att_stage_kv(ks, vs, a, k0, tk, hd);
         float s[TS_ATT_TILE];
         float tileMax = -TS_INF;
 #pragma unroll
@@ -143,13 +161,9 @@ extern "C" __global__ void attention_bwd_dq_f32(const float* __restrict__ q,
         i64 bh, i64 heads, i64 kvHeads, i64 tq, i64 tk, i64 d, float scale, int causal, int lanes) {
     __shared__ float ks[TS_ATT_TILE * TS_ATT_MAXD];
     __shared__ float vs[TS_ATT_TILE * TS_ATT_MAXD];
-    i64 rowsPerBlock = blockDim.x / lanes, qTiles = (tq + rowsPerBlock - 1) / rowsPerBlock;
-    i64 b = blockIdx.x / qTiles, q0 = (blockIdx.x % qTiles) * rowsPerBlock;
+    AttQueryBlock a = att_query_block(k, v, heads, kvHeads, tq, tk, d, causal, lanes);
+    i64 b = a.b, qi = a.qi, off = tk - tq;
     int lane = threadIdx.x % lanes, hd = (int) d;
-    i64 qi = q0 + threadIdx.x / lanes, off = tk - tq;
-    i64 kvb = att_kv_block(b, heads, kvHeads);
-    const float* kb = k + kvb * tk * d;
-    const float* vb = v + kvb * tk * d;
     float qr[TS_ATT_COLS], dor[TS_ATT_COLS], orow[TS_ATT_COLS], acc[TS_ATT_COLS];
     att_load_row(qr, q + b * tq * d, qi, tq, hd, lane, lanes, scale);
     att_load_row(dor, dout + b * tq * d, qi, tq, hd, lane, lanes, 1.f);
@@ -163,13 +177,8 @@ extern "C" __global__ void attention_bwd_dq_f32(const float* __restrict__ q,
     dl = att_lane_sum(dl, lanes);
     float rowLse = qi < tq ? lse[b * tq + qi] : 0.f;
     if (qi < tq && lane == 0) delta[b * tq + qi] = dl;
-    i64 qLast = (q0 + rowsPerBlock < tq ? q0 + rowsPerBlock : tq) - 1;
-    i64 kEnd = causal && qLast + off + 1 < tk ? qLast + off + 1 : tk;
-    for (i64 k0 = 0; k0 < kEnd; k0 += TS_ATT_TILE) {
-        __syncthreads();
-        att_load_tile(ks, kb, k0, tk, hd);
-        att_load_tile(vs, vb, k0, tk, hd);
-        __syncthreads();
+    for (i64 k0 = 0; k0 < a.kEnd; k0 += TS_ATT_TILE) {
+        att_stage_kv(ks, vs, a, k0, tk, hd);
 #pragma unroll 4
         for (int j = 0; j < TS_ATT_TILE; ++j) {
             float s = att_dot(qr, ks + j * hd, hd, lane, lanes);
