@@ -107,6 +107,11 @@ public final class CudaBackend implements Backend {
         return new CudaBackend(CudaDriver.load(path), ordinal);
     }
 
+    /** Over an already bound driver (tests: a fake one). */
+    static CudaBackend open(CudaDriver driver, int ordinal) {
+        return new CudaBackend(driver, ordinal);
+    }
+
     private PerThread newThreadState() {
         PerThread t = new PerThread();
         threads.add(t);

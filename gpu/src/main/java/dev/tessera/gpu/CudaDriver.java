@@ -92,6 +92,11 @@ public final class CudaDriver {
         cuGetErrorString = new NativeFunction(lib, FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS), "cuGetErrorString");
     }
 
+    /** Binds the driver functions {@code lib} finds (tests pass upcall stubs standing in for libcuda). */
+    static CudaDriver of(SymbolLookup lib) {
+        return new CudaDriver(lib);
+    }
+
     /** Binds the driver library at {@code path} (kept loaded for the life of the JVM). */
     public static CudaDriver load(String path) {
         return new CudaDriver(SymbolLookup.libraryLookup(path, Arena.global()));
