@@ -211,8 +211,9 @@ public final class CudaBackend implements Backend {
                     CudaLibraries.preloadCompanions(lib, CudaLibraries.NVRTC_BUILTINS);
                     nvrtc = Nvrtc.load(lib);
                     int[] v = nvrtc.version();
-                    CudaLibraries.versionWarning(driver.driverVersion(), v[0], v[1])
-                            .ifPresent(w -> System.getLogger("dev.tessera.gpu").log(System.Logger.Level.WARNING, w));
+                    // one line on stderr (a logger would add a header line): the likely cause of a
+                    // module load failing with CUDA_ERROR_UNSUPPORTED_PTX_VERSION further on
+                    CudaLibraries.versionWarning(driver.driverVersion(), v[0], v[1]).ifPresent(System.err::println);
                     kernelCache = new KernelCache(KernelCache.defaultDirectory(), nvrtc);
                 }
                 c = kernelCache;
