@@ -11,11 +11,20 @@ import java.util.function.Supplier;
 
 /**
  * {@link Backend} over the CUDA driver API: one device, its primary context (shared with cuBLAS),
- * one non-blocking stream, pinned staging buffer and cuBLAS handle per thread of work (created on
- * that thread's first call, which also makes the context current there), a {@link DeviceAllocator}
- * over {@code cuMemAlloc}, and kernels compiled by NVRTC for the device's compute capability
- * through the on-disk {@link KernelCache}. Without a driver, {@link #open()} throws a one-line
- * {@link IllegalStateException}; NVRTC and cuBLAS are located on first use.
+ * one non-blocking stream for the whole backend, a pinned staging buffer and cuBLAS handle per
+ * thread of work (created on that thread's first call, which also makes the context current there),
+ * a {@link DeviceAllocator} over {@code cuMemAlloc}, and kernels compiled by NVRTC for the device's
+ * compute capability through the on-disk {@link KernelCache}. Without a driver, {@link #open()}
+ * throws a one-line {@link IllegalStateException}; NVRTC and cuBLAS are located on first use.
+ *
+ * <p>Single-stream semantics: every thread queues its work on the same stream, so device work runs
+ * in the order the host queued it. A tensor written by one thread and read by another needs no
+ * event, only the usual Java hand-off (the reader queues after the writer), and a freed block
+ * reused by any thread is ordered after every kernel that used it. Per-thread streams would
+ * overlap independent work but need an event recorded on the writer's stream and waited on by the
+ * reader's for every cross-thread tensor, and allocator blocks keyed by their last user's stream;
+ * one training step is one thread's sequence of dependent kernels, so the overlap buys little and
+ * the single stream is the simplest scheme that is correct.
  */
 public final class CudaBackend implements Backend {
     static final String NO_DRIVER = "cuda: libcuda.so.1 not found; the CUDA backend needs an NVIDIA driver";
@@ -23,6 +32,7 @@ public final class CudaBackend implements Backend {
     private final CudaDriver driver;
     private final int device;
     private final MemorySegment context;
+    private final MemorySegment stream;
     private final String arch;
     private final String deviceName;
     private final DeviceAllocator allocator;
@@ -36,7 +46,7 @@ public final class CudaBackend implements Backend {
     private volatile Cublas cublas;
     private volatile boolean closed;
 
-    /** Per-thread stream, staging buffer and cuBLAS handle. */
+    /** Per-thread staging buffer and cuBLAS handle (neither is thread-safe); both use the backend's stream. */
     private final class PerThread {
         final MemorySegment stream;
         final PinnedStaging staging;
@@ -44,7 +54,7 @@ public final class CudaBackend implements Backend {
 
         PerThread() {
             driver.contextSetCurrent(context);
-            stream = driver.streamCreate(CudaDriver.CU_STREAM_NON_BLOCKING);
+            stream = CudaBackend.this.stream;
             staging = new PinnedStaging(driver);
         }
     }
@@ -59,6 +69,7 @@ public final class CudaBackend implements Backend {
         this.device = driver.deviceGet(ordinal);
         this.context = driver.primaryContextRetain(device);
         driver.contextSetCurrent(context);
+        this.stream = driver.streamCreate(CudaDriver.CU_STREAM_NON_BLOCKING);
         this.arch = "sm_" + driver.computeCapability(device);
         this.deviceName = driver.deviceName(device);
         this.allocator = new DeviceAllocator(new RawAllocator() {
@@ -96,6 +107,11 @@ public final class CudaBackend implements Backend {
         return new CudaBackend(CudaDriver.load(path), ordinal);
     }
 
+    /** Over an already bound driver (tests: a fake one). */
+    static CudaBackend open(CudaDriver driver, int ordinal) {
+        return new CudaBackend(driver, ordinal);
+    }
+
     private PerThread newThreadState() {
         PerThread t = new PerThread();
         threads.add(t);
@@ -109,7 +125,7 @@ public final class CudaBackend implements Backend {
         return perThread.get();
     }
 
-    /** The calling thread's stream (created on first use). */
+    /** The backend's stream (the same for every thread; see the class comment). */
     public MemorySegment stream() {
         return current().stream;
     }
@@ -147,7 +163,7 @@ public final class CudaBackend implements Backend {
         if (b == null) {
             throw new IllegalArgumentException("cuda: free of a pointer this backend did not allocate: 0x" + Long.toHexString(pointer));
         }
-        allocator.free(b);
+        allocator.free(b, stream.address());
     }
 
     @Override
@@ -172,8 +188,13 @@ public final class CudaBackend implements Backend {
         driver.streamSynchronize(current().stream);
     }
 
-    /** Synchronises the device and returns every cached allocator block to the driver. */
+    /**
+     * Synchronises the device and returns every cached allocator block to the driver. Makes the
+     * context current first: the driver calls fail with CUDA_ERROR_INVALID_CONTEXT on a thread that
+     * never used the backend.
+     */
     public void emptyCache() {
+        current();
         driver.contextSynchronize();
         allocator.emptyCache();
     }
@@ -187,7 +208,12 @@ public final class CudaBackend implements Backend {
                 if (kernelCache == null) {
                     String lib = CudaLibraries.locate(CudaLibraries.NVRTC).orElseThrow(() -> new IllegalStateException(
                             "cuda: libnvrtc not found; install the CUDA NVRTC runtime (or set -Dtessera.cuda.lib)"));
+                    CudaLibraries.preloadCompanions(lib, CudaLibraries.NVRTC_BUILTINS);
                     nvrtc = Nvrtc.load(lib);
+                    int[] v = nvrtc.version();
+                    // one line on stderr (a logger would add a header line): the likely cause of a
+                    // module load failing with CUDA_ERROR_UNSUPPORTED_PTX_VERSION further on
+                    CudaLibraries.versionWarning(driver.driverVersion(), v[0], v[1]).ifPresent(System.err::println);
                     kernelCache = new KernelCache(KernelCache.defaultDirectory(), nvrtc);
                 }
                 c = kernelCache;
@@ -222,8 +248,9 @@ public final class CudaBackend implements Backend {
         if (c == null) {
             synchronized (this) {
                 if (cublas == null) {
-                    String lib = CudaLibraries.locate(CudaLibraries.CUBLAS).orElseThrow(() -> new IllegalStateException(
-                            "cuda: libcublas not found; install cuBLAS (or set -Dtessera.cuda.lib)"));
+                    String lib = CudaLibraries.locateWithCompanions(CudaLibraries.CUBLAS_LT, CudaLibraries.CUBLAS)
+                            .orElseThrow(() -> new IllegalStateException(
+                                    "cuda: libcublas not found; install cuBLAS (or set -Dtessera.cuda.lib)"));
                     cublas = Cublas.load(lib);
                 }
                 c = cublas;
@@ -302,8 +329,8 @@ public final class CudaBackend implements Backend {
                 cublas.destroy(t.cublasHandle);
             }
             t.staging.close();
-            driver.streamDestroy(t.stream);
         }
+        driver.streamDestroy(stream);
         allocator.emptyCache();
         for (MemorySegment m : modules.values()) {
             driver.moduleUnload(m);

@@ -1,6 +1,7 @@
 package dev.tessera.gpu;
 
 import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
@@ -27,6 +28,7 @@ public final class CudaDriver {
 
     private final NativeFunction cuInit, cuDriverGetVersion, cuDeviceGetCount, cuDeviceGet, cuDeviceGetAttribute,
             cuDeviceGetName, cuDeviceTotalMem, cuDevicePrimaryCtxRetain, cuDevicePrimaryCtxRelease, cuCtxCreate,
+            cuCtxCreateV2,
             cuCtxSetCurrent, cuCtxSynchronize, cuModuleLoadData, cuModuleUnload, cuModuleGetFunction, cuLaunchKernel,
             cuMemAlloc, cuMemFree, cuMemcpyHtoD, cuMemcpyDtoH, cuMemcpyHtoDAsync, cuMemcpyDtoHAsync, cuMemcpyDtoDAsync,
             cuMemsetD8Async, cuMemAllocHost, cuMemFreeHost, cuStreamCreate, cuStreamSynchronize, cuStreamDestroy,
@@ -48,7 +50,11 @@ public final class CudaDriver {
         cuDevicePrimaryCtxRetain = new NativeFunction(lib, FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT),
                 "cuDevicePrimaryCtxRetain");
         cuDevicePrimaryCtxRelease = new NativeFunction(lib, i_i, "cuDevicePrimaryCtxRelease_v2", "cuDevicePrimaryCtxRelease");
-        cuCtxCreate = new NativeFunction(lib, FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT), "cuCtxCreate_v2");
+        // CUDA 13's header maps cuCtxCreate to _v4 (a CUctxCreateParams* before the flags); drivers
+        // before 12.5 have only _v2, which 13 still exports for old binaries
+        cuCtxCreate = new NativeFunction(lib, FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_INT, JAVA_INT),
+                "cuCtxCreate_v4");
+        cuCtxCreateV2 = new NativeFunction(lib, FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT), "cuCtxCreate_v2");
         cuCtxSetCurrent = new NativeFunction(lib, i_a, "cuCtxSetCurrent");
         cuCtxSynchronize = new NativeFunction(lib, FunctionDescriptor.of(JAVA_INT), "cuCtxSynchronize");
         cuModuleLoadData = new NativeFunction(lib, i_aa, "cuModuleLoadData");
@@ -67,7 +73,8 @@ public final class CudaDriver {
                 "cuMemcpyDtoHAsync_v2");
         cuMemcpyDtoDAsync = new NativeFunction(lib, FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_LONG, ADDRESS),
                 "cuMemcpyDtoDAsync_v2");
-        cuMemsetD8Async = new NativeFunction(lib, FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_INT, JAVA_LONG, ADDRESS),
+        // the value is an unsigned char in cuda.h
+        cuMemsetD8Async = new NativeFunction(lib, FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_BYTE, JAVA_LONG, ADDRESS),
                 "cuMemsetD8Async");
         cuMemAllocHost = new NativeFunction(lib, FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG), "cuMemAllocHost_v2");
         cuMemFreeHost = new NativeFunction(lib, i_a, "cuMemFreeHost");
@@ -83,6 +90,11 @@ public final class CudaDriver {
         cuEventDestroy = new NativeFunction(lib, i_a, "cuEventDestroy_v2");
         cuGetErrorName = new NativeFunction(lib, FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS), "cuGetErrorName");
         cuGetErrorString = new NativeFunction(lib, FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS), "cuGetErrorString");
+    }
+
+    /** Binds the driver functions {@code lib} finds (tests pass upcall stubs standing in for libcuda). */
+    static CudaDriver of(SymbolLookup lib) {
+        return new CudaDriver(lib);
     }
 
     /** Binds the driver library at {@code path} (kept loaded for the life of the JVM). */
@@ -220,11 +232,19 @@ public final class CudaDriver {
         checked(cuDevicePrimaryCtxRelease, device);
     }
 
-    /** A new context (cuCtxCreate_v2); the backend prefers the primary context so cuBLAS shares it. */
+    /**
+     * A new context: {@code cuCtxCreate_v4} with no creation parameters where the driver has it,
+     * else {@code cuCtxCreate_v2}. The backend itself uses the primary context (present in every
+     * version, and the one cuBLAS and the runtime API share).
+     */
     public MemorySegment contextCreate(int flags, int device) {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment v = a.allocate(ADDRESS);
-            checked(cuCtxCreate, v, flags, device);
+            if (cuCtxCreate.present()) {
+                checked(cuCtxCreate, v, MemorySegment.NULL, flags, device);
+            } else {
+                checked(cuCtxCreateV2, v, flags, device);
+            }
             return v.get(ADDRESS, 0);
         }
     }
@@ -307,8 +327,9 @@ public final class CudaDriver {
         checked(cuMemcpyDtoDAsync, dst, src, bytes, stream);
     }
 
+    /** Sets {@code bytes} bytes at {@code dst} to the low 8 bits of {@code value}. */
     public void memsetD8Async(long dst, int value, long bytes, MemorySegment stream) {
-        checked(cuMemsetD8Async, dst, value, bytes, stream);
+        checked(cuMemsetD8Async, dst, (byte) value, bytes, stream);
     }
 
     /** Page-locked host memory of {@code bytes}, as a segment of that size. */

@@ -164,11 +164,11 @@ public final class CudaOps {
             if (p == Precision.BF16) {
                 type = Cublas.CUDA_R_16BF;
                 if (a.dtype() != DType.BF16) {
-                    tmpA = toBf16(a.isContiguous() ? a : contiguous(a));
+                    tmpA = bf16Copy(a);
                     aa = tmpA;
                 }
                 if (c.dtype() != DType.BF16) {
-                    tmpC = toBf16(c.isContiguous() ? c : contiguous(c));
+                    tmpC = bf16Copy(c);
                     cc = tmpC;
                 }
             } else if (a.dtype() != DType.F32 || c.dtype() != DType.F32) {
@@ -220,6 +220,19 @@ public final class CudaOps {
             if (tmpC != null) {
                 tmpC.close();
             }
+        }
+    }
+
+    /**
+     * A contiguous BF16 copy of an F32 view; the intermediate F32 copy of a strided view is freed
+     * here (stream order keeps it alive for the conversion kernel already queued).
+     */
+    private DeviceTensor bf16Copy(DeviceTensor x) {
+        if (x.isContiguous()) {
+            return toBf16(x);
+        }
+        try (DeviceTensor packed = contiguous(x)) {
+            return toBf16(packed);
         }
     }
 
@@ -331,8 +344,19 @@ public final class CudaOps {
             boolean halfSplit, boolean inverse) {
         requireF32("rope", x, cos, sin);
         long d = lastDim(x);
-        if (d % 2 != 0 || lastDim(cos) != d / 2 || lastDim(sin) != d / 2) {
-            throw new IllegalArgumentException("cuda rope: head dim " + d + " must be even with cos/sin tables of width d/2");
+        if (d % 2 != 0 || lastDim(cos) != d / 2 || lastDim(sin) != d / 2 || rows(cos) != rows(sin)) {
+            throw new IllegalArgumentException("cuda rope: head dim " + d + " must be even with cos/sin tables of width d/2"
+                    + " and equal length, got cos " + Arrays.toString(cos.shape()) + ", sin " + Arrays.toString(sin.shape()));
+        }
+        if (posDiv < 1 || seqLen < 1 || posOffset < 0) {
+            throw new IllegalArgumentException("cuda rope: posDiv " + posDiv + " and seqLen " + seqLen + " must be positive,"
+                    + " posOffset " + posOffset + " not negative");
+        }
+        // the kernel reads table row (r / posDiv) % seqLen + posOffset without bounds checks
+        if ((long) seqLen + posOffset > rows(cos)) {
+            throw new IllegalArgumentException("cuda rope: positions 0.." + ((long) seqLen + posOffset - 1) + " (seqLen " + seqLen
+                    + " + posOffset " + posOffset + ") need " + ((long) seqLen + posOffset) + " table rows, cos/sin have "
+                    + rows(cos));
         }
         DeviceTensor y = f32(x.shape());
         elementLaunch("rope", "rope_f32", rows(x) * (d / 2), new KernelArgs().ptr(x).ptr(cos).ptr(sin).ptr(y).i64(rows(x)).i64(d)
@@ -365,14 +389,21 @@ public final class CudaOps {
 
     // ------------------------------------------------------------------ cross-entropy
 
+    /** The kernels index targets[row] directly: I64, one per logits row, contiguous. */
+    private static void requireTargets(DeviceTensor logits, DeviceTensor targets) {
+        if (targets.dtype() != DType.I64 || targets.numel() != rows(logits)) {
+            throw new IllegalArgumentException("cuda crossEntropy: targets must be I64 with one per logits row, got "
+                    + targets.dtype() + " " + Arrays.toString(targets.shape()) + " for " + rows(logits) + " rows");
+        }
+        targets.requireContiguous("crossEntropy targets");
+    }
+
     /** Per-row losses (0 where ignored) and the log-sum-exp the backward needs. */
     public record CrossEntropy(DeviceTensor loss, DeviceTensor lse) {}
 
     public CrossEntropy crossEntropy(DeviceTensor logits, DeviceTensor targets, long ignoreIndex) {
         requireF32("crossEntropy", logits);
-        if (targets.dtype() != DType.I64 || targets.numel() != rows(logits)) {
-            throw new IllegalArgumentException("cuda crossEntropy: targets must be I64 with one per logits row");
-        }
+        requireTargets(logits, targets);
         DeviceTensor loss = f32(dropLast(logits.shape()));
         DeviceTensor lse = f32(dropLast(logits.shape()));
         rowLaunch("cross_entropy", "cross_entropy_fwd_f32", rows(logits), lastDim(logits), 0, new KernelArgs().ptr(logits)
@@ -384,6 +415,7 @@ public final class CudaOps {
     public DeviceTensor crossEntropyBackward(DeviceTensor logits, DeviceTensor targets, DeviceTensor lse, long ignoreIndex,
             float scale) {
         requireF32("crossEntropyBackward", logits, lse);
+        requireTargets(logits, targets);
         DeviceTensor d = f32(logits.shape());
         rowLaunch("cross_entropy", "cross_entropy_bwd_f32", rows(logits), lastDim(logits), 0, new KernelArgs().ptr(logits)
                 .ptr(targets).ptr(lse).ptr(d).i64(rows(logits)).i64(lastDim(logits)).i64(ignoreIndex).f32(scale));
@@ -404,22 +436,76 @@ public final class CudaOps {
     /** Output and per-row log-sum-exp of scaled dot-product attention. */
     public record Attention(DeviceTensor out, DeviceTensor lse) {}
 
-    /**
-     * Attention over {@code q (B, H, Tq, D)}, {@code k, v (B, Hkv, Tk, D)} with the online softmax
-     * kernel; {@code Hkv} divides {@code H} (grouped-query attention), D at most 256.
-     */
-    public Attention attention(DeviceTensor q, DeviceTensor k, DeviceTensor v, boolean causal, float scale) {
+    /** Gradients of attention: {@code dq} shaped like q, {@code dk} and {@code dv} like k and v. */
+    public record AttentionGrads(DeviceTensor dq, DeviceTensor dk, DeviceTensor dv) {}
+
+    private static void requireAttentionShapes(DeviceTensor q, DeviceTensor k, DeviceTensor v) {
         requireF32("attention", q, k, v);
         if (q.rank() != 4 || k.rank() != 4 || v.rank() != 4 || q.size(3) != k.size(3) || !Arrays.equals(k.shape(), v.shape())
-                || q.size(0) != k.size(0) || q.size(1) % k.size(1) != 0 || q.size(3) > 256) {
-            throw new IllegalArgumentException("cuda attention: q " + Arrays.toString(q.shape()) + ", k " + Arrays.toString(k.shape())
-                    + ", v " + Arrays.toString(v.shape()) + " (need (B,H,Tq,D), (B,Hkv,Tk,D), Hkv | H, D <= 256)");
+                || q.size(0) != k.size(0) || k.size(1) == 0 || q.size(1) % k.size(1) != 0 || q.size(3) < 1
+                || q.size(3) > LaunchConfig.ATTENTION_MAX_D) {
+            throw new IllegalArgumentException("cuda attention: q " + Arrays.toString(q.shape()) + ", k "
+                    + Arrays.toString(k.shape()) + ", v " + Arrays.toString(v.shape()) + " (need (B,H,Tq,D), (B,Hkv,Tk,D), Hkv | H, 1 <= D <= "
+                    + LaunchConfig.ATTENTION_MAX_D + ")");
         }
+    }
+
+    /**
+     * Attention over {@code q (B, H, Tq, D)}, {@code k, v (B, Hkv, Tk, D)} with the tiled
+     * online-softmax kernel (attention.cu): {@code Hkv} divides {@code H} (grouped-query attention),
+     * D at most 128. Causal: query i sees key j iff {@code j <= i + Tk - Tq}; a query that sees no
+     * key gets zeros and lse {@code -inf}. The lse is what {@link #attentionBackward} needs.
+     */
+    public Attention attention(DeviceTensor q, DeviceTensor k, DeviceTensor v, boolean causal, float scale) {
+        requireAttentionShapes(q, k, v);
         int bsz = q.size(0), h = q.size(1), tq = q.size(2), d = q.size(3), hkv = k.size(1), tk = k.size(2);
         DeviceTensor o = f32(q.shape());
         DeviceTensor lse = f32(bsz, h, tq);
-        elementLaunch("attention", "attention_fwd_f32", (long) bsz * h * tq, new KernelArgs().ptr(q).ptr(k).ptr(v).ptr(o).ptr(lse)
-                .i64((long) bsz * h).i64(h).i64(hkv).i64(tq).i64(tk).i64(d).f32(scale).i32(causal ? 1 : 0));
+        if ((long) bsz * h * tq == 0) {
+            return new Attention(o, lse);
+        }
+        int lanes = LaunchConfig.attentionLanes(d);
+        b.launch("attention", "attention_fwd_f32", LaunchConfig.attention((long) bsz * h, tq, lanes), new KernelArgs().ptr(q)
+                .ptr(k).ptr(v).ptr(o).ptr(lse).i64((long) bsz * h).i64(h).i64(hkv).i64(tq).i64(tk).i64(d).f32(scale)
+                .i32(causal ? 1 : 0).i32(lanes));
         return new Attention(o, lse);
+    }
+
+    /**
+     * Gradients of {@link #attention} given its result {@code fwd} and the output gradient
+     * {@code dOut} (shaped like q): P is recomputed from q, k and the saved lse, tile by tile, in two
+     * kernels (dq and the per-row delta = dOut . out first, then dk and dv per key tile), so no
+     * (Tq, Tk) matrix exists and no atomics are used.
+     */
+    public AttentionGrads attentionBackward(DeviceTensor q, DeviceTensor k, DeviceTensor v, Attention fwd, DeviceTensor dOut,
+            boolean causal, float scale) {
+        requireAttentionShapes(q, k, v);
+        requireF32("attentionBackward", fwd.out(), fwd.lse(), dOut);
+        if (!Arrays.equals(dOut.shape(), q.shape()) || !Arrays.equals(fwd.out().shape(), q.shape())
+                || fwd.lse().numel() != (long) q.size(0) * q.size(1) * q.size(2)) {
+            throw new IllegalArgumentException("cuda attentionBackward: out " + Arrays.toString(fwd.out().shape()) + ", dOut "
+                    + Arrays.toString(dOut.shape()) + ", lse " + Arrays.toString(fwd.lse().shape()) + " must match q "
+                    + Arrays.toString(q.shape()));
+        }
+        int bsz = q.size(0), h = q.size(1), tq = q.size(2), d = q.size(3), hkv = k.size(1), tk = k.size(2);
+        DeviceTensor dq = f32(q.shape()), dk = f32(k.shape()), dv = f32(v.shape());
+        int lanes = LaunchConfig.attentionLanes(d);
+        if ((long) bsz * h * tq > 0) {
+            try (DeviceTensor delta = f32(bsz, h, tq)) {
+                b.launch("attention", "attention_bwd_dq_f32", LaunchConfig.attention((long) bsz * h, tq, lanes), new KernelArgs()
+                        .ptr(q).ptr(k).ptr(v).ptr(fwd.out()).ptr(dOut).ptr(fwd.lse()).ptr(dq).ptr(delta).i64((long) bsz * h).i64(h)
+                        .i64(hkv).i64(tq).i64(tk).i64(d).f32(scale).i32(causal ? 1 : 0).i32(lanes));
+                if ((long) bsz * hkv * tk > 0) {
+                    b.launch("attention", "attention_bwd_dkdv_f32", LaunchConfig.attention((long) bsz * hkv, tk, lanes),
+                            new KernelArgs().ptr(q).ptr(k).ptr(v).ptr(dOut).ptr(fwd.lse()).ptr(delta).ptr(dk).ptr(dv)
+                                    .i64((long) bsz * h).i64(h).i64(hkv).i64(tq).i64(tk).i64(d).f32(scale).i32(causal ? 1 : 0)
+                                    .i32(lanes));
+                }
+            }
+        } else if ((long) bsz * hkv * tk > 0) {
+            fill(dk, 0f); // no queries: nothing flows back to k and v
+            fill(dv, 0f);
+        }
+        return new AttentionGrads(dq, dk, dv);
     }
 }

@@ -8,11 +8,14 @@ import java.util.Map;
  * A caching device allocator: {@code cuMemAlloc} and {@code cuMemFree} synchronise the device and
  * cost tens of microseconds, so a training step must not call them once per op. Requests are rounded
  * to a size class (at least 512 B; powers of two up to 1 MiB; whole 1 MiB granules above), and a
- * freed block goes onto its class's free list for the same stream instead of back to the driver.
- * A block is reused only by the stream that freed it, because work queued on that stream may still
- * be reading it; {@link #emptyCache()} returns every cached block to the driver (the caller
- * synchronises first). When the raw allocator runs out of memory the cache is emptied and the
- * request retried once. Thread-safe (one lock; the critical sections are map operations).
+ * freed block goes onto a free list keyed by (stream, class) instead of back to the driver. The key
+ * is the stream that used the block last ({@link #free(Block, long)}), because work queued there
+ * may still be reading it: a reuse on that same stream is ordered after that work by the stream
+ * itself, while handing it to another stream would need an event wait, which this allocator does
+ * not do. {@link CudaBackend} uses one stream, so every block is reusable by every thread there.
+ * {@link #emptyCache()} returns every cached block to the driver (the caller synchronises first).
+ * When the raw allocator runs out of memory the cache is emptied and the request retried once.
+ * Thread-safe (one lock; the critical sections are map operations).
  */
 public final class DeviceAllocator {
     static final long MIN_BLOCK = 512;
@@ -84,11 +87,16 @@ public final class DeviceAllocator {
         }
     }
 
-    /** Returns {@code block} to its free list (no driver call). */
-    public synchronized void free(Block block) {
+    /** Returns {@code block} to the free list of the stream it was allocated for (no driver call). */
+    public void free(Block block) {
+        free(block, block.stream());
+    }
+
+    /** Returns {@code block} to the free list of {@code lastStream}, the stream whose work used it last. */
+    public synchronized void free(Block block, long lastStream) {
         bytesInUse -= block.size();
         blocksInUse--;
-        free.computeIfAbsent(new Key(block.stream(), block.size()), k -> new ArrayDeque<>()).push(block.pointer());
+        free.computeIfAbsent(new Key(lastStream, block.size()), k -> new ArrayDeque<>()).push(block.pointer());
         bytesCached += block.size();
         blocksCached++;
     }

@@ -30,7 +30,25 @@ public final class GpuSupport {
     public static void main(String[] args) {
         Optional<String> r = unavailableReason();
         System.out.println(r.map(x -> "CUDA not available: " + x).orElse("CUDA available: " + CudaLibraries.describe()));
+        if (r.isEmpty()) {
+            System.out.println(versions());
+        }
         System.exit(r.isPresent() ? 1 : 0);
+    }
+
+    /** Driver and NVRTC versions in one line, plus the warning line when the driver is the older. */
+    static String versions() {
+        try {
+            CudaDriver d = CudaDriver.load(CudaLibraries.locate(CudaLibraries.DRIVER).orElseThrow());
+            int dv = d.driverVersion();
+            String lib = CudaLibraries.locate(CudaLibraries.NVRTC).orElseThrow();
+            CudaLibraries.preloadCompanions(lib, CudaLibraries.NVRTC_BUILTINS);
+            int[] nv = Nvrtc.load(lib).version();
+            String line = "driver CUDA " + dv / 1000 + "." + (dv % 1000) / 10 + ", NVRTC " + nv[0] + "." + nv[1];
+            return CudaLibraries.versionWarning(dv, nv[0], nv[1]).map(w -> line + "\n" + w).orElse(line);
+        } catch (RuntimeException | LinkageError e) {
+            return "versions unavailable: " + e;
+        }
     }
 
     private static String probe() {
@@ -52,7 +70,7 @@ public final class GpuSupport {
         if (CudaLibraries.locate(CudaLibraries.NVRTC).isEmpty()) {
             return "libnvrtc not found (kernels cannot be compiled)";
         }
-        if (CudaLibraries.locate(CudaLibraries.CUBLAS).isEmpty()) {
+        if (CudaLibraries.locateWithCompanions(CudaLibraries.CUBLAS_LT, CudaLibraries.CUBLAS).isEmpty()) {
             return "libcublas not found";
         }
         return "";

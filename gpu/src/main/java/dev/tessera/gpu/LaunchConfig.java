@@ -47,4 +47,40 @@ public record LaunchConfig(int gridX, int gridY, int gridZ, int blockX, int bloc
         }
         return (int) t;
     }
+
+    /** Threads per block of the attention kernels (TS_ATT_THREADS in attention.cu). */
+    static final int ATTENTION_THREADS = 256;
+    /** Columns of a row each attention thread keeps in registers (TS_ATT_COLS). */
+    static final int ATTENTION_COLS = 16;
+    /** The largest head dimension the attention kernels take (TS_ATT_MAXD: shared tiles are sized for it). */
+    static final int ATTENTION_MAX_D = 128;
+
+    /**
+     * Threads that share one attention row: the smallest power of two with {@code lanes * 16 >= d},
+     * so each thread holds at most 16 columns in registers (1 for d <= 16, up to 8 for d <= 128).
+     */
+    public static int attentionLanes(long d) {
+        if (d < 1 || d > ATTENTION_MAX_D) {
+            throw new IllegalArgumentException("LaunchConfig.attentionLanes: head dim " + d + " outside 1.." + ATTENTION_MAX_D);
+        }
+        int lanes = 1;
+        while ((long) lanes * ATTENTION_COLS < d) {
+            lanes <<= 1;
+        }
+        return lanes;
+    }
+
+    /**
+     * One block of {@link #ATTENTION_THREADS} per (batch*head, tile of {@code 256 / lanes} rows), the
+     * blocks of one head consecutive along x (the kernels split blockIdx.x the same way).
+     */
+    public static LaunchConfig attention(long heads, long rows, int lanes) {
+        long perBlock = ATTENTION_THREADS / lanes;
+        long blocks = heads * Math.ceilDiv(rows, perBlock);
+        if (blocks < 1 || blocks > MAX_GRID_X) {
+            throw new IllegalArgumentException("LaunchConfig.attention: " + heads + " heads x " + rows + " rows give " + blocks
+                    + " blocks (need 1.." + MAX_GRID_X + ")");
+        }
+        return new LaunchConfig((int) blocks, 1, 1, ATTENTION_THREADS, 1, 1, 0);
+    }
 }

@@ -74,15 +74,21 @@ public final class Nvrtc implements KernelCompiler {
         }
     }
 
-    /** NVRTC's version as {@code major.minor}; part of the kernel cache key. */
-    @Override
-    public String identity() {
+    /** NVRTC's version as {@code {major, minor}}. */
+    public int[] version() {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment major = a.allocate(JAVA_INT);
             MemorySegment minor = a.allocate(JAVA_INT);
             checked(nvrtcVersion, major, minor);
-            return "nvrtc-" + major.get(JAVA_INT, 0) + "." + minor.get(JAVA_INT, 0);
+            return new int[] {major.get(JAVA_INT, 0), minor.get(JAVA_INT, 0)};
         }
+    }
+
+    /** NVRTC's version as {@code major.minor}; part of the kernel cache key. */
+    @Override
+    public String identity() {
+        int[] v = version();
+        return "nvrtc-" + v[0] + "." + v[1];
     }
 
     /**

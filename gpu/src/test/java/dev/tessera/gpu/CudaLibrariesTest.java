@@ -72,4 +72,46 @@ class CudaLibrariesTest {
     void nothingFoundIsEmpty(@TempDir Path tmp) {
         assertTrue(CudaLibraries.locate(List.of(tmp), loader(), CudaLibraries.DRIVER).isEmpty());
     }
+
+    /** NVRTC dlopens its builtins by soname: the ones beside the resolved libnvrtc of the same major are preloaded. */
+    @Test
+    void companionsAreTheSameMajorBesideTheResolvedLibrary(@TempDir Path tmp) throws Exception {
+        Path dir = Files.createDirectories(tmp.resolve("lib64"));
+        Path nvrtc = Files.writeString(dir.resolve("libnvrtc.so.13"), "fake");
+        Path real = Files.writeString(dir.resolve("libnvrtc-builtins.so.13.0.48"), "fake");
+        Files.createSymbolicLink(dir.resolve("libnvrtc-builtins.so.13.0"), real.getFileName());
+        Files.writeString(dir.resolve("libnvrtc-builtins.so.12.6"), "fake"); // another major
+        Files.writeString(dir.resolve("libnvrtc-builtins.so.130"), "fake"); // not major 13
+        Files.writeString(dir.resolve("libnvrtc.so.13.0.48"), "fake");
+        assertEquals(List.of(real.toRealPath()), CudaLibraries.companions(nvrtc.toString(), CudaLibraries.NVRTC_BUILTINS));
+        Path blas = Files.writeString(dir.resolve("libcublas.so.13"), "fake");
+        Path lt = Files.writeString(dir.resolve("libcublasLt.so.13"), "fake");
+        Files.writeString(dir.resolve("libcublasLt.so.12"), "fake");
+        assertEquals(List.of(lt.toRealPath()), CudaLibraries.companions(blas.toString(), CudaLibraries.CUBLAS_LT));
+    }
+
+    @Test
+    void unversionedLibraryTakesEveryCompanionAndBareNamesNone(@TempDir Path tmp) throws Exception {
+        Path dir = Files.createDirectories(tmp.resolve("lib"));
+        Path nvrtc = Files.writeString(dir.resolve("libnvrtc.so"), "fake");
+        Path b12 = Files.writeString(dir.resolve("libnvrtc-builtins.so.12.6"), "fake");
+        Path b13 = Files.writeString(dir.resolve("libnvrtc-builtins.so.13.0"), "fake");
+        assertEquals(List.of(b13.toRealPath(), b12.toRealPath()), CudaLibraries.companions(nvrtc.toString(),
+                CudaLibraries.NVRTC_BUILTINS), "newest first");
+        assertEquals(List.of(), CudaLibraries.companions("libnvrtc.so.13", CudaLibraries.NVRTC_BUILTINS),
+                "a library found by the system loader has no directory to look in");
+        assertEquals(List.of(), CudaLibraries.companions(tmp.resolve("missing/libnvrtc.so.13").toString(),
+                CudaLibraries.NVRTC_BUILTINS));
+    }
+
+    @Test
+    void olderDriverThanNvrtcIsOneLine() {
+        String w = CudaLibraries.versionWarning(12060, 13, 0).orElseThrow();
+        assertEquals("cuda: the driver supports CUDA 12.6 but NVRTC is 13.0; compiled kernels may fail to load"
+                + " (update the NVIDIA driver or put an NVRTC <= 12.6 first, e.g. -Dtessera.cuda.lib)", w);
+        assertTrue(CudaLibraries.versionWarning(12080, 12, 6).isEmpty());
+        assertTrue(CudaLibraries.versionWarning(13000, 13, 0).isEmpty());
+        assertTrue(CudaLibraries.versionWarning(13010, 13, 0).isEmpty());
+        assertTrue(CudaLibraries.versionWarning(13000, 13, 1).isPresent());
+    }
 }

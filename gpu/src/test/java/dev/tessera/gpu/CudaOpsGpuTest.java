@@ -355,48 +355,38 @@ class CudaOpsGpuTest {
         close(ref, host(dp), 1e-5, 1e-4, "adamw params");
     }
 
+    static float[] floats(double[] x) {
+        float[] f = new float[x.length];
+        for (int i = 0; i < x.length; i++) {
+            f[i] = (float) x[i];
+        }
+        return f;
+    }
+
+    /**
+     * The tiled kernels against the double-precision reference, forward and backward: GQA, causal
+     * with Tq != Tk, row and key counts that cross block and tile edges, head dims for 2, 4 and 8
+     * lanes per row (24 is not a multiple of the lane count).
+     */
     @Test
-    void attentionMatchesNaiveSoftmaxAttention() {
-        int b = 2, h = 4, hkv = 2, tq = 5, tk = 7, d = 16;
-        float[] q = randn(b * h * tq * d), k = randn(b * hkv * tk * d), v = randn(b * hkv * tk * d);
-        float scale = (float) (1 / Math.sqrt(d));
-        for (boolean causal : new boolean[] {false, true}) {
-            float[] ref = new float[q.length];
-            for (int bi = 0; bi < b; bi++) {
-                for (int hi = 0; hi < h; hi++) {
-                    int kvh = hi / (h / hkv);
-                    for (int i = 0; i < tq; i++) {
-                        double[] s = new double[tk];
-                        double mx = Double.NEGATIVE_INFINITY;
-                        for (int j = 0; j < tk; j++) {
-                            if (causal && j > i + (tk - tq)) {
-                                s[j] = Double.NEGATIVE_INFINITY;
-                                continue;
-                            }
-                            double dot = 0;
-                            for (int c = 0; c < d; c++) {
-                                dot += q[((bi * h + hi) * tq + i) * d + c] * k[((bi * hkv + kvh) * tk + j) * d + c];
-                            }
-                            s[j] = dot * scale;
-                            mx = Math.max(mx, s[j]);
-                        }
-                        double z = 0;
-                        for (int j = 0; j < tk; j++) {
-                            s[j] = Math.exp(s[j] - mx);
-                            z += s[j];
-                        }
-                        for (int c = 0; c < d; c++) {
-                            double acc = 0;
-                            for (int j = 0; j < tk; j++) {
-                                acc += s[j] / z * v[((bi * hkv + kvh) * tk + j) * d + c];
-                            }
-                            ref[((bi * h + hi) * tq + i) * d + c] = (float) acc;
-                        }
-                    }
-                }
+    void attentionForwardBackwardMatchNaiveAttention() {
+        int[][] shapes = {{2, 4, 2, 5, 7, 16}, {1, 2, 1, 70, 75, 64}, {1, 2, 2, 33, 33, 24}, {1, 1, 1, 40, 37, 128}};
+        for (int[] sh : shapes) {
+            int b = sh[0], h = sh[1], hkv = sh[2], tq = sh[3], tk = sh[4], d = sh[5];
+            float[] q = randn(b * h * tq * d), k = randn(b * hkv * tk * d), v = randn(b * hkv * tk * d), dOut = randn(q.length);
+            float scale = (float) (1 / Math.sqrt(d));
+            for (boolean causal : new boolean[] {false, true}) {
+                String what = "attention " + java.util.Arrays.toString(sh) + " causal=" + causal;
+                AttentionReference.Result ref = new AttentionReference(b, h, hkv, tq, tk, d, causal, scale).run(q, k, v, dOut);
+                DeviceTensor dq = dev(q, b, h, tq, d), dk = dev(k, b, hkv, tk, d), dv = dev(v, b, hkv, tk, d);
+                CudaOps.Attention at = ops.attention(dq, dk, dv, causal, scale);
+                close(floats(ref.out()), host(at.out()), 1e-5, 1e-4, what + " out");
+                close(floats(ref.lse()), host(at.lse()), 1e-5, 1e-5, what + " lse");
+                CudaOps.AttentionGrads g = ops.attentionBackward(dq, dk, dv, at, dev(dOut, b, h, tq, d), causal, scale);
+                close(floats(ref.dq()), host(g.dq()), 1e-4, 1e-3, what + " dq");
+                close(floats(ref.dk()), host(g.dk()), 1e-4, 1e-3, what + " dk");
+                close(floats(ref.dv()), host(g.dv()), 1e-4, 1e-3, what + " dv");
             }
-            CudaOps.Attention at = ops.attention(dev(q, b, h, tq, d), dev(k, b, hkv, tk, d), dev(v, b, hkv, tk, d), causal, scale);
-            close(ref, host(at.out()), 1e-5, 1e-4, "attention causal=" + causal);
         }
     }
 
@@ -414,6 +404,39 @@ class CudaOpsGpuTest {
             }
         }
         assertEquals(raw, cuda.allocator().stats().rawAllocations());
+    }
+
+    /** The BF16 path's F32 copy of a strided input (and its BF16 copies) go back to the allocator. */
+    @Test
+    void bf16MatmulOfATransposedViewFreesItsCopies() {
+        int m = 24, k = 16, n = 8;
+        DeviceTensor a = dev(randn(k * m), k, m).withLayout(new int[] {m, k}, new long[] {1, m}); // transposed view
+        DeviceTensor c = dev(randn(k * n), k, n);
+        try (DeviceTensor y = DeviceTensor.empty(cuda, DType.F32, m, n)) {
+            cuda.synchronize();
+            long inUse = cuda.allocator().stats().bytesInUse();
+            ops.matmulInto(a, c, y, CudaOps.Precision.BF16);
+            cuda.synchronize();
+            assertEquals(inUse, cuda.allocator().stats().bytesInUse(), "bytes still in use after a BF16 matmul");
+        }
+    }
+
+    /** emptyCache from a thread that never used the backend (its context was never current there). */
+    @Test
+    void emptyCacheFromAFreshThread() throws Exception {
+        ops.unary(UnaryOp.EXP, dev(randn(1000), 1000)).close(); // something cached
+        Throwable[] failure = new Throwable[1];
+        Thread t = new Thread(() -> {
+            try {
+                cuda.emptyCache();
+            } catch (Throwable e) {
+                failure[0] = e;
+            }
+        });
+        t.start();
+        t.join();
+        assertEquals(null, failure[0], "emptyCache on a fresh thread");
+        assertEquals(0, cuda.allocator().stats().bytesCached());
     }
 
     @Test

@@ -148,4 +148,24 @@ class DeviceAllocatorTest {
         assertEquals(1, raw.frees);
         assertThrows(RawAllocator.OutOfDeviceMemory.class, () -> a.allocate(3 << 20, 0));
     }
+
+    /**
+     * A block goes back under the stream that used it last: work queued there may still read it, so
+     * it is reused in that stream's order, never handed to the allocating stream without a wait.
+     */
+    @Test
+    void freedBlockIsKeptForTheLastUsersStream() {
+        FakeRaw raw = new FakeRaw();
+        DeviceAllocator a = new DeviceAllocator(raw);
+        DeviceAllocator.Block b = a.allocate(4096, 1);
+        a.free(b, 2); // last used on stream 2
+        DeviceAllocator.Block onAllocator = a.allocate(4096, 1);
+        assertNotEquals(b.pointer(), onAllocator.pointer(), "stream 1 must not get a block stream 2 may still read");
+        DeviceAllocator.Block onLastUser = a.allocate(4096, 2);
+        assertEquals(b.pointer(), onLastUser.pointer());
+        assertEquals(2, onLastUser.stream());
+        a.free(onLastUser); // one-argument free: the block's own (now stream 2)
+        assertEquals(b.pointer(), a.allocate(4096, 2).pointer());
+        assertEquals(2, raw.allocs);
+    }
 }

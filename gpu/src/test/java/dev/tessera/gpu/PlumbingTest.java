@@ -35,6 +35,25 @@ class PlumbingTest {
     }
 
     @Test
+    void attentionLaunchShapes() {
+        for (int d = 1; d <= 128; d++) {
+            int lanes = LaunchConfig.attentionLanes(d);
+            assertEquals(1, Integer.bitCount(lanes), "lanes split a warp evenly");
+            assertTrue(lanes * LaunchConfig.ATTENTION_COLS >= d, "d " + d + " fits the register columns");
+            assertTrue(lanes == 1 || (lanes / 2) * LaunchConfig.ATTENTION_COLS < d, "d " + d + ": no idle lane pairs");
+        }
+        assertEquals(4, LaunchConfig.attentionLanes(64));
+        assertEquals(8, LaunchConfig.attentionLanes(128));
+        assertThrows(IllegalArgumentException.class, () -> LaunchConfig.attentionLanes(129));
+        assertThrows(IllegalArgumentException.class, () -> LaunchConfig.attentionLanes(0));
+        LaunchConfig c = LaunchConfig.attention(96, 1024, 4); // gpt2: B*H = 96, T = 1024, 64 rows per block
+        assertEquals(96 * 16, c.gridX());
+        assertEquals(256, c.blockX());
+        assertEquals(96 * 33, LaunchConfig.attention(96, 1025, 8).gridX(), "a partial last tile of 32 rows");
+        assertThrows(IllegalArgumentException.class, () -> LaunchConfig.attention(1L << 30, 1 << 20, 1));
+    }
+
+    @Test
     void launchShapes() {
         LaunchConfig e = LaunchConfig.elementwise(1000, 256);
         assertEquals(4, e.gridX());

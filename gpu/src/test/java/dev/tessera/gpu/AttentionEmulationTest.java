@@ -1,0 +1,123 @@
+package dev.tessera.gpu;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The attention kernels of attention.cu, run on the CPU by {@code attention-emulator.cpp} (one
+ * fiber per CUDA thread; built with clang-19, see {@link Clang}), against the double-precision
+ * {@link AttentionReference}: outputs, lse, dq, dk, dv. Lanes per row come from
+ * {@link LaunchConfig#attentionLanes}; blocks of 32 threads give many blocks and tiles on small
+ * shapes, one case runs the real 256-thread blocks.
+ */
+class AttentionEmulationTest {
+    @TempDir
+    static Path tmp;
+    static Path emulator;
+
+    @BeforeAll
+    static void build() throws IOException {
+        Clang.require("attention emulation test");
+        Files.writeString(tmp.resolve("kernel.cu"), KernelSources.source("attention"));
+        Path src = Clang.resource("attention-emulator.cpp", tmp);
+        emulator = tmp.resolve("attention-emulator");
+        Clang.Result r = Clang.run(List.of(Clang.CLANG, "-x", "c++", "-std=c++20", "-O1", "-I", tmp.toString(),
+                src.toString(), "-o", emulator.toString(), "-lstdc++", "-lm"), 120);
+        assertEquals(0, r.exit(), "attention-emulator.cpp: " + Clang.firstError(r.log()));
+    }
+
+    @Test
+    void smallBlocksManyTilesAllLaneCounts() {
+        // b, h, hkv, tq, tk, d: GQA; Tq != Tk both ways; d for 1, 2, 4, 8 lanes, 24 not a multiple of its lanes
+        int[][] shapes = {{2, 4, 2, 5, 7, 16}, {1, 2, 1, 40, 45, 24}, {1, 1, 1, 20, 17, 64}, {1, 2, 2, 9, 11, 128}};
+        for (int[] s : shapes) {
+            for (boolean causal : new boolean[] {false, true}) {
+                check(32, s, causal);
+            }
+        }
+    }
+
+    @Test
+    void fullBlocks() {
+        check(256, new int[] {1, 2, 1, 70, 37, 32}, true);
+    }
+
+    private void check(int threads, int[] s, boolean causal) {
+        int b = s[0], h = s[1], hkv = s[2], tq = s[3], tk = s[4], d = s[5];
+        Random rnd = new Random(Arrays.hashCode(s) * 31L + (causal ? 1 : 0));
+        float[] q = randn(rnd, b * h * tq * d), k = randn(rnd, b * hkv * tk * d);
+        float[] v = randn(rnd, k.length), dOut = randn(rnd, q.length);
+        float scale = (float) (1 / Math.sqrt(d));
+        Path dir = tmp.resolve(threads + "-" + Arrays.toString(s).replaceAll("\\W+", "_") + causal);
+        try {
+            Files.createDirectories(dir);
+            write(dir.resolve("q.bin"), q);
+            write(dir.resolve("k.bin"), k);
+            write(dir.resolve("v.bin"), v);
+            write(dir.resolve("dout.bin"), dOut);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        List<String> cmd = new ArrayList<>(List.of(emulator.toString(), "" + threads, "" + LaunchConfig.attentionLanes(d)));
+        for (int x : s) {
+            cmd.add("" + x);
+        }
+        cmd.addAll(List.of(causal ? "1" : "0", Float.toString(scale), dir.toString()));
+        Clang.Result r = Clang.run(cmd, 120);
+        String what = "attention " + Arrays.toString(s) + " causal=" + causal + " threads=" + threads;
+        assertEquals(0, r.exit(), what + ": " + r.log());
+        AttentionReference.Result ref = new AttentionReference(b, h, hkv, tq, tk, d, causal, scale).run(q, k, v, dOut);
+        close(ref.out(), read(dir.resolve("o.bin")), 1e-5, what + " out");
+        close(ref.lse(), read(dir.resolve("lse.bin")), 1e-5, what + " lse");
+        close(ref.dq(), read(dir.resolve("dq.bin")), 1e-4, what + " dq");
+        close(ref.dk(), read(dir.resolve("dk.bin")), 1e-4, what + " dk");
+        close(ref.dv(), read(dir.resolve("dv.bin")), 1e-4, what + " dv");
+    }
+
+    private static void close(double[] expected, float[] actual, double tol, String what) {
+        assertEquals(expected.length, actual.length, what + ": length");
+        for (int i = 0; i < expected.length; i++) {
+            double e = expected[i], a = actual[i];
+            assertTrue(e == a || Math.abs(e - a) <= tol * (1 + Math.abs(e)), what + "[" + i + "]: expected " + e + ", got " + a);
+        }
+    }
+
+    private static float[] randn(Random rnd, int n) {
+        float[] x = new float[n];
+        for (int i = 0; i < n; i++) {
+            x[i] = (float) rnd.nextGaussian();
+        }
+        return x;
+    }
+
+    private static void write(Path p, float[] x) throws IOException {
+        ByteBuffer buf = ByteBuffer.allocate(4 * x.length).order(ByteOrder.LITTLE_ENDIAN);
+        buf.asFloatBuffer().put(x);
+        Files.write(p, buf.array());
+    }
+
+    private static float[] read(Path p) {
+        try {
+            ByteBuffer buf = ByteBuffer.wrap(Files.readAllBytes(p)).order(ByteOrder.LITTLE_ENDIAN);
+            float[] x = new float[buf.remaining() / 4];
+            buf.asFloatBuffer().get(x);
+            return x;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}
