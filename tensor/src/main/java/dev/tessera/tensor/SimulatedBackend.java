@@ -13,7 +13,7 @@ import java.util.Map;
 public final class SimulatedBackend implements Backend {
     public static final SimulatedBackend INSTANCE = new SimulatedBackend();
 
-    private volatile long opsRun;
+    private final java.util.concurrent.atomic.LongAdder opsRun = new java.util.concurrent.atomic.LongAdder();
 
     private SimulatedBackend() {}
 
@@ -37,7 +37,7 @@ public final class SimulatedBackend implements Backend {
 
     /** How many ops this backend has run, for tests that check work really went through the seam. */
     public long opsRun() {
-        return opsRun;
+        return opsRun.sum();
     }
 
     @Override
@@ -75,7 +75,7 @@ public final class SimulatedBackend implements Backend {
             }
         }
         Object out = call.hostKernel().apply(host);
-        opsRun++;
+        opsRun.increment();
         for (int i = 0; i < inputs.length; i++) {
             if (host[i] != null && inputs[i].device() == Device.SIM && host[i].storage().version() != versions[i]) {
                 inputs[i].storage().bumpVersion();
