@@ -36,6 +36,15 @@ prepare() {
     cp gpu/target/gpu-test-libs/*.jar "$b/lib/"
     cp gpu/target/gpu-test-libs/console/junit-platform-console-standalone.jar "$b/"
     cp "$here/run-gpu-tests.sh" "$b/"
+    # the CLI and the models tests, for `bench train --device cuda` and the CUDA training test
+    ./mvnw -q -B -ntp -DskipTests -pl models -am package
+    mkdir -p "$b/cli/lib"
+    local f
+    for f in models/target/tessera-models-*.jar; do
+        case "$f" in *-sources.jar | *-javadoc.jar | *-tests.jar) ;; *) cp "$f" "$b/cli/" ;; esac
+    done
+    cp models/target/lib/*.jar "$b/cli/lib/"
+    cp -r models/target/test-classes "$b/models-test-classes"
     local ref
     for ref in "$root/../shared/ref/torch_llama_step.py" "$root/shared/ref/torch_llama_step.py"; do
         if [[ -f "$ref" ]]; then
@@ -128,7 +137,15 @@ run() {
     timeout "$(step_limit 300)" "$java" "${flags[@]}" -jar "$b/junit-platform-console-standalone.jar" execute \
         --class-path "$cp" --select-package dev.tessera.gpu --include-tag gpu \
         --details=tree --disable-banner --fail-if-no-tests || status=$?
-    echo "not wired yet: the simulated-device suite on the real device (needs the device as a Tensor property)"
+    echo "== the simulated-device training test on the real device (tiny preset, 20 steps, CUDA vs CPU)"
+    local cli="$b/cli/*:$b/cli/lib/*"
+    local jars=""
+    for j in "$b"/lib/*.jar; do
+        case "$j" in */tessera-*) ;; *) jars="$jars:$j" ;; esac # JUnit and friends; Tessera's own come from cli/lib
+    done
+    timeout "$(step_limit 150)" "$java" "${flags[@]}" -jar "$b/junit-platform-console-standalone.jar" execute \
+        --class-path "$b/models-test-classes:$cli$jars" --select-class dev.tessera.models.train.CudaTrainingTest \
+        --details=tree --disable-banner --fail-if-no-tests || status=$?
 
     echo "== GEMM: Tessera (cuBLAS through FFM) beside torch.matmul (cuBLAS)"
     if ((gpu)); then
@@ -141,7 +158,13 @@ run() {
     fi
 
     echo "== training step: Tessera beside PyTorch"
-    echo "not wired yet: tessera bench train --device cuda --preset tiny|gpt2 --dtype fp32|bf16 (the lead is wiring --device cuda)"
+    if ((gpu)); then
+        local preset
+        for preset in "tiny --steps 5 --warmup 2" "gpt2 --steps 2 --warmup 1"; do
+            # shellcheck disable=SC2086 # preset carries its own options
+            peer 120 "$java" "${flags[@]}" -XX:+UseParallelGC -Xmn1g -cp "$cli" dev.tessera.models.cli.Tessera bench train --device cuda --preset $preset
+        done
+    fi
     local ref="$b/ref/torch_llama_step.py"
     if [[ ! -f "$ref" ]]; then
         echo "skipped PyTorch step: no torch_llama_step.py in $b/ref (shared/ref was absent at prepare)"

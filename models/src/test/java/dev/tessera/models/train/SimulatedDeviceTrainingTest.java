@@ -41,9 +41,9 @@ class SimulatedDeviceTrainingTest {
         return new PackedDataset(TokenizedCorpus.of(docs, 256, 255), PackedDataset.Config.of(sequenceLength, 11));
     }
 
-    private record Run(List<Double> losses, Map<String, Tensor> weights, long deviceOps) {}
+    record Run(List<Double> losses, Map<String, Tensor> weights, long deviceOps) {}
 
-    private static Run train(Device device, ModelConfig config, int batchSize, int steps, Path dir) throws Exception {
+    static Run train(Device device, ModelConfig config, int batchSize, int steps, Path dir) throws Exception {
         LanguageModel model = Models.create(config, new Generator(7));
         model.module().to(device);
         TrainConfig cfg = new TrainConfig(steps, batchSize, 1, "adamw", 1e-2, 1e-3, 3, 0.1, 1.0, 1e-4, 10, 1, 10, 3, 7, 0, 10, 3);
