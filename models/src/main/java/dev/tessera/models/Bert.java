@@ -246,7 +246,7 @@ public final class Bert extends Module implements LanguageModel {
                 throw new IllegalArgumentException(who + ": " + ids.size(1) + " positions exceed max_position_embeddings "
                         + config.contextLength());
             }
-            Tensor types = tokenTypes != null ? tokenTypes : Tensor.zeros(DType.I64, ids.size(0), ids.size(1));
+            Tensor types = tokenTypes != null ? tokenTypes : Tensor.zeros(ids.device(), DType.I64, ids.size(0), ids.size(1)); // on the ids' device
             if (!java.util.Arrays.equals(types.shape(), ids.shape())) {
                 throw new IllegalArgumentException(who + ": token types " + java.util.Arrays.toString(types.shape()) + " do not match ids "
                         + java.util.Arrays.toString(ids.shape()));
