@@ -1,5 +1,6 @@
 package dev.tessera.models.train;
 
+import dev.tessera.gpu.CudaTensorBackend;
 import dev.tessera.tensor.Backend;
 import dev.tessera.tensor.DType;
 import dev.tessera.tensor.Device;
@@ -12,30 +13,15 @@ import java.util.TreeSet;
 import java.util.concurrent.ConcurrentSkipListSet;
 
 /**
- * The simulated device with a notebook: every op that reaches the seam is recorded as
- * {@code name attributes} (see {@link #summary}) and then run by {@link SimulatedBackend#INSTANCE},
+ * The simulated device with a notebook: every op that reaches the seam is recorded by its key,
+ * {@code name attributes} ({@link CudaTensorBackend#opKey}, the key the CUDA backend's op table
+ * uses), and then run by {@link SimulatedBackend#INSTANCE},
  * whose buffers this backend hands through untouched (they are private records, so delegation is
  * the only way to share them). Registered for {@link Device#SIM} it lists exactly the ops a device
  * backend must implement for the code that ran: the op census the CUDA backend is measured against.
  */
 final class RecordingBackend implements Backend {
     private final Set<String> ops = new ConcurrentSkipListSet<>();
-
-    /**
-     * How an op's attributes appear in the census: an enum by its constant ({@code ADD}), nothing as
-     * {@code -}, anything else by its class's simple name ({@code Object[]}, {@code Integer},
-     * {@code RmsNormFunction}, {@code AdamW}), so the line names the kernel without the call's values.
-     */
-    static String summary(Object attributes) {
-        if (attributes == null) {
-            return "-";
-        }
-        if (attributes instanceof Enum<?> e) {
-            return e.name();
-        }
-        String simple = attributes.getClass().getSimpleName();
-        return simple.isEmpty() ? attributes.getClass().getName().substring(attributes.getClass().getName().lastIndexOf('.') + 1) : simple;
-    }
 
     /** The recorded {@code name attributes} lines, sorted. */
     SortedSet<String> ops() {
@@ -69,7 +55,7 @@ final class RecordingBackend implements Backend {
 
     @Override
     public Object run(OpCall call) {
-        ops.add(call.name() + " " + summary(call.attributes()));
+        ops.add(CudaTensorBackend.opKey(call.name(), call.attributes()));
         return SimulatedBackend.INSTANCE.run(call);
     }
 
