@@ -81,6 +81,18 @@ public final class CudaTensorBackend implements dev.tessera.tensor.Backend {
         return CudaKernels.TABLE.containsKey(opKey(op, attributes));
     }
 
+    /**
+     * What the CUDA kernel of this op reads from its attributes object, by name: ε for RMSNorm, the
+     * RoPE convention, cross-entropy's rows, ignore index and smoothing, attention's scale and mask,
+     * and for {@code AdamW.step} (inputs: param, grad, exp_avg, exp_avg_sq) the step count, learning
+     * rate, weight decay, betas and ε. Empty for ops that read nothing; a one-line
+     * {@link UnsupportedOperationException} when a setting cannot be read. For diagnostics and tests:
+     * it reads what {@link #run} reads, without a GPU.
+     */
+    public static java.util.Map<String, Object> settings(String op, Object attributes, Tensor... inputs) {
+        return FunctionSettings.of(opKey(op, attributes), attributes, inputs);
+    }
+
     @Override
     public Device device() {
         return Device.CUDA;

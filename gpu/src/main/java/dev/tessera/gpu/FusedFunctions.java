@@ -4,7 +4,6 @@ import dev.tessera.tensor.BinaryOp;
 import dev.tessera.tensor.DType;
 import dev.tessera.tensor.ReduceOp;
 import dev.tessera.tensor.Tensor;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
@@ -40,7 +39,7 @@ final class FusedFunctions {
 
     /** y = x·w/√(mean(x²) + ε); saves (x, w, 1/rms) for the backward kernel. */
     private static Object rmsNorm(CudaCall c) {
-        double eps = (Double) FunctionSettings.field("rms_norm", c.attributes(), "eps");
+        double eps = FunctionSettings.rmsNormEps(c.attributes());
         Tensor x = c.denseTensor(0);
         Tensor w = c.denseTensor(1);
         CudaOps.Norm n = c.ops.rmsNorm(c.view(x, DType.F32, "x"), c.view(w, DType.F32, "weight"), (float) eps);
@@ -49,7 +48,7 @@ final class FusedFunctions {
 
     /** x (B, H, T, D) rotated by the (T, D/2) cos/sin rows, row r at position r mod T; backward rotates back. */
     private static Tensor rope(CudaCall c, boolean inverse) {
-        String convention = ((Enum<?>) FunctionSettings.field("rope", c.attributes(), "convention")).name();
+        boolean halfSplit = FunctionSettings.ropeHalfSplit(c.attributes());
         DeviceTensor x = c.dense(0);
         if (x.rank() != 4) {
             throw c.unsupported("needs (B, H, T, D) input, got " + Arrays.toString(x.shape()));
@@ -59,85 +58,49 @@ final class FusedFunctions {
         if (cos.size(0) < t) {
             throw c.unsupported("the cos/sin tables have " + cos.size(0) + " rows for " + t + " positions");
         }
-        return c.result(c.ops.rope(x, cos, c.dense(2), 1, t, 0, convention.equals("HALF_SPLIT"), inverse));
+        return c.result(c.ops.rope(x, cos, c.dense(2), 1, t, 0, halfSplit, inverse));
     }
 
-    private static long[] targets(CudaCall c) {
-        if (((Double) FunctionSettings.field("cross_entropy", c.attributes(), "eps")) != 0) {
+    private static FunctionSettings.CrossEntropy crossEntropySettings(CudaCall c) {
+        FunctionSettings.CrossEntropy s = FunctionSettings.crossEntropy(c.attributes());
+        if (s.smoothing() != 0) {
             throw c.unsupported("label smoothing has no cuda kernel");
         }
-        return (long[]) FunctionSettings.field("cross_entropy", c.attributes(), "targets");
-    }
-
-    private static long ignoreIndex(CudaCall c) {
-        return (Long) FunctionSettings.field("cross_entropy", c.attributes(), "ignoreIndex");
-    }
-
-    private static long kept(long[] targets, long ignoreIndex) {
-        return Arrays.stream(targets).filter(v -> v != ignoreIndex).count();
+        return s;
     }
 
     /** The mean loss over kept rows (0-d); saves (logits, log-sum-exp, targets on the device). */
     private static Object crossEntropy(CudaCall c) {
-        long[] targets = targets(c);
-        long ignore = ignoreIndex(c);
+        FunctionSettings.CrossEntropy s = crossEntropySettings(c);
         Tensor logits = c.denseTensor(0);
         DeviceTensor x = c.view(logits, DType.F32, "logits");
-        Tensor ids = c.toDevice(Tensor.of(targets, targets.length));
-        CudaOps.CrossEntropy ce = c.ops.crossEntropy(x, c.view(ids, DType.I64, "targets"), ignore);
+        Tensor ids = c.toDevice(Tensor.of(s.targets(), s.targets().length));
+        CudaOps.CrossEntropy ce = c.ops.crossEntropy(x, c.view(ids, DType.I64, "targets"), s.ignoreIndex());
         DeviceTensor rowLoss = c.temporary(ce.loss());
         DeviceTensor loss = c.ops.reduceRows(ReduceOp.SUM, rowLoss.view((int) rowLoss.numel()));
-        c.ops.binaryInto(BinaryOp.DIV, loss, c.upload(Tensor.scalar(kept(targets, ignore))), loss);
+        c.ops.binaryInto(BinaryOp.DIV, loss, c.upload(Tensor.scalar(s.kept())), loss);
         return new Tensor[] {c.result(loss), logits, c.result(ce.lse()), ids};
     }
 
     /** (g, logits, lse, targets) → (softmax − onehot)·g/kept, zero on ignored rows. */
     private static Object crossEntropyBackward(CudaCall c) {
-        long ignore = ignoreIndex(c);
-        DeviceTensor d = c.ops.crossEntropyBackward(c.dense(1), c.view(c.tensor(3), DType.I64, "targets"), c.dense(2), ignore,
-                1f / kept(targets(c), ignore));
+        FunctionSettings.CrossEntropy s = crossEntropySettings(c);
+        DeviceTensor d = c.ops.crossEntropyBackward(c.dense(1), c.view(c.tensor(3), DType.I64, "targets"), c.dense(2), s.ignoreIndex(),
+                1f / s.kept());
         c.ops.binaryInto(BinaryOp.MUL, d, c.f32(0), d);
         return new Tensor[] {c.result(d)};
     }
 
-    /**
-     * One AdamW update of (p, g, exp_avg, exp_avg_sq) in place. The parameter's step count, its
-     * group's learning rate and weight decay, and the betas and ε are the optimizer's
-     * {@code stateDict()} entries; the parameter is found there by its exp_avg buffer (the same tensor).
-     */
-    @SuppressWarnings("unchecked")
+    /** One AdamW update of (p, g, exp_avg, exp_avg_sq) in place, with the settings {@link FunctionSettings#adamw} finds. */
     private static Object adamw(CudaCall c) {
         if (c.inputs() != 4) {
             throw c.unsupported("expects (param, grad, exp_avg, exp_avg_sq), got " + c.inputs() + " tensors");
         }
-        Object opt = c.attributes();
-        Map<String, Tensor> state = (Map<String, Tensor>) FunctionSettings.call("AdamW.step", opt, "stateDict");
-        List<Integer> groupEnds = new ArrayList<>(); // parameters are numbered across the groups in order
-        for (Object g : (List<?>) FunctionSettings.call("AdamW.step", opt, "groups")) {
-            int before = groupEnds.isEmpty() ? 0 : groupEnds.getLast();
-            groupEnds.add(before + ((List<?>) FunctionSettings.call("AdamW.step", g, "params")).size());
-        }
-        int index = -1;
-        for (int i = 0; i < (groupEnds.isEmpty() ? 0 : groupEnds.getLast()) && index < 0; i++) {
-            if (state.get("state." + i + ".exp_avg") == c.tensor(2) && state.get("state." + i + ".exp_avg_sq") == c.tensor(3)) {
-                index = i;
-            }
-        }
-        if (index < 0) {
-            throw c.unsupported("the optimizer's state holds no exp_avg buffer passed to this step");
-        }
-        int group = 0;
-        while (index >= groupEnds.get(group)) {
-            group++;
-        }
-        long step = state.get("state." + index + ".step").toLongArray()[0];
-        double lr = state.get("group." + group + ".lr").item();
-        double wd = state.get("group." + group + ".weight_decay").item();
+        FunctionSettings.AdamW s = FunctionSettings.adamw(c.attributes(), c.tensor(2), c.tensor(3));
         DeviceTensor p = c.inPlace(0);
         DeviceTensor m = c.inPlace(2);
         DeviceTensor v = c.inPlace(3);
-        c.ops.adamwStep(p, c.dense(1), m, v, step, lr, state.get("hparam.beta1").item(), state.get("hparam.beta2").item(),
-                state.get("hparam.eps").item(), wd);
+        c.ops.adamwStep(p, c.dense(1), m, v, s.step(), s.lr(), s.beta1(), s.beta2(), s.eps(), s.weightDecay());
         c.wrote(0);
         c.wrote(2);
         c.wrote(3);
@@ -149,14 +112,11 @@ final class FusedFunctions {
      * (nothing is saved: there is no attention backward kernel), and without a document mask.
      */
     private static Object attention(CudaCall c) {
-        String op = "attention";
-        double alpha = (Double) FunctionSettings.field(op, c.attributes(), "alpha");
-        Object mask = FunctionSettings.field(op, c.attributes(), "mask");
-        if (FunctionSettings.call(op, mask, "documentIds") != null) {
+        FunctionSettings.Attention s = FunctionSettings.attention(c.attributes());
+        if (s.documentMask()) {
             throw c.unsupported("the document mask has no cuda kernel");
         }
-        boolean causal = (Boolean) FunctionSettings.call(op, mask, "causal");
-        CudaOps.Attention a = c.ops.attention(c.dense(0), c.dense(1), c.dense(2), causal, (float) alpha);
+        CudaOps.Attention a = c.ops.attention(c.dense(0), c.dense(1), c.dense(2), s.causal(), (float) s.alpha());
         c.temporary(a.lse());
         return new Tensor[] {c.result(a.out())};
     }

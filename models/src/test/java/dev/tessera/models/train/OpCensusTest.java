@@ -1,9 +1,12 @@
 package dev.tessera.models.train;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import dev.tessera.autograd.Variable;
+import dev.tessera.gpu.CudaTensorBackend;
 import dev.tessera.models.LanguageModel;
 import dev.tessera.models.ModelConfig;
 import dev.tessera.models.Models;
@@ -11,9 +14,11 @@ import dev.tessera.models.Preset;
 import dev.tessera.models.data.PackedDataset;
 import dev.tessera.nn.attention.AttentionMask;
 import dev.tessera.nn.attention.SoftmaxAttention;
+import dev.tessera.nn.loss.Losses;
 import dev.tessera.nn.optim.AdamW;
 import dev.tessera.nn.optim.GradClip;
 import dev.tessera.nn.optim.ParamGroup;
+import dev.tessera.tensor.Backend;
 import dev.tessera.tensor.DType;
 import dev.tessera.tensor.Device;
 import dev.tessera.tensor.Dispatch;
@@ -25,8 +30,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.SortedSet;
 import java.util.TreeSet;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -37,7 +44,9 @@ import org.junit.jupiter.api.Test;
  * backward of the fused flash attention kernel ({@code -Dtessera.attention.flash}'s path). The
  * result is committed in the gpu module, where the CUDA backend's coverage is measured against it;
  * this test fails when the committed file no longer matches what the code dispatches, so the file
- * stays true. Regenerate it with {@code -Dtessera.census.write=true}.
+ * stays true. Regenerate it with {@code -Dtessera.census.write=true}. The recorded calls also show
+ * that the CUDA backend reads the fused ops' settings (ε, RoPE convention, targets, optimizer state)
+ * from the real {@code nn} objects, which the gpu module cannot import.
  */
 class OpCensusTest {
     static final Path CENSUS = Path.of(System.getProperty("basedir", "."))
@@ -51,9 +60,16 @@ class OpCensusTest {
             #   ./mvnw -B -ntp -o -pl models -am verify -Dtest=OpCensusTest -Dsurefire.failIfNoSpecifiedTests=false -Dtessera.census.write=true
             """;
 
+    private static RecordingBackend recorder;
+
+    @BeforeAll
+    static void runTheWorkloads() {
+        recorder = record();
+    }
+
     @Test
     void theCommittedCensusIsWhatThePresetsDispatch() throws IOException {
-        SortedSet<String> recorded = record();
+        SortedSet<String> recorded = recorder.ops();
         for (String op : List.of("AdamW.step AdamW", "rms_norm RmsNormFunction", "rope.backward RopeFunction",
                 "cross_entropy CrossEntropyFunction", "flash_attention.backward FlashAttentionFunction", "sum_squares_f64 -")) {
             assertTrue(recorded.contains(op), "op census: the workloads did not dispatch '" + op + "' to the device: " + recorded);
@@ -84,10 +100,34 @@ class OpCensusTest {
         return lines;
     }
 
-    /** Runs the three workloads on the recording device and returns what reached it; the simulated backend is restored after. */
-    private static SortedSet<String> record() {
-        RecordingBackend recorder = new RecordingBackend();
-        Dispatch.register(recorder);
+    private static Map<String, Object> settings(String key) {
+        Backend.OpCall call = recorder.first(key);
+        assertNotNull(call, key + " was not dispatched");
+        return CudaTensorBackend.settings(call.name(), call.attributes(), call.inputs());
+    }
+
+    /** The CUDA kernels read ε, conventions, targets and optimizer state from nn's objects reflectively: these are the real ones. */
+    @Test
+    void theCudaKernelsReadTheFusedOpsSettingsFromTheRealObjects() {
+        assertEquals(Map.of("eps", 1e-5), settings("rms_norm RmsNormFunction"), "the tiny preset's RMSNorm");
+        assertEquals(Map.of("halfSplit", false), settings("rope.backward RopeFunction"), "the tiny preset's interleaved RoPE");
+        Map<String, Object> ce = settings("cross_entropy CrossEntropyFunction");
+        assertEquals(2L * Preset.of("tiny").sequenceLength(), ce.get("rows"));
+        assertEquals((long) Losses.IGNORE_INDEX, ce.get("ignoreIndex"));
+        assertEquals(0.0, ce.get("smoothing"));
+        assertEquals(Map.of("alpha", 0.125, "causal", true, "documentMask", true), settings("causal_block_attention CausalBlockAttention"),
+                "the trainer's causal document mask over heads of 64");
+        Map<String, Object> flash = settings("flash_attention FlashAttentionFunction");
+        assertEquals(1 / Math.sqrt(8), (Double) flash.get("alpha"), 1e-15);
+        assertEquals(List.of(true, false), List.of(flash.get("causal"), flash.get("documentMask")));
+        assertEquals(Map.of("step", 1L, "lr", 3e-4, "weightDecay", 0.1, "beta1", 0.9, "beta2", 0.95, "eps", 1e-8), settings("AdamW.step AdamW"));
+        assertEquals(Map.of(), settings("matmul -"));
+    }
+
+    /** Runs the three workloads on the recording device and returns it; the simulated backend is restored after. */
+    private static RecordingBackend record() {
+        RecordingBackend r = new RecordingBackend();
+        Dispatch.register(r);
         try {
             tinyPresetStep();
             encoderStep();
@@ -95,7 +135,7 @@ class OpCensusTest {
         } finally {
             Dispatch.register(SimulatedBackend.INSTANCE);
         }
-        return recorder.ops();
+        return r;
     }
 
     /** The trainer's step on the tiny preset, at batch 2 (the op set does not depend on B; the preset's 8 only costs time). */

@@ -7,10 +7,10 @@ import dev.tessera.tensor.Device;
 import dev.tessera.tensor.SimulatedBackend;
 import dev.tessera.tensor.Storage;
 import dev.tessera.tensor.Tensor;
-import java.util.Set;
+import java.util.Map;
 import java.util.SortedSet;
 import java.util.TreeSet;
-import java.util.concurrent.ConcurrentSkipListSet;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The simulated device with a notebook: every op that reaches the seam is recorded by its key,
@@ -21,11 +21,16 @@ import java.util.concurrent.ConcurrentSkipListSet;
  * backend must implement for the code that ran: the op census the CUDA backend is measured against.
  */
 final class RecordingBackend implements Backend {
-    private final Set<String> ops = new ConcurrentSkipListSet<>();
+    private final Map<String, OpCall> first = new ConcurrentHashMap<>();
 
     /** The recorded {@code name attributes} lines, sorted. */
     SortedSet<String> ops() {
-        return new TreeSet<>(ops);
+        return new TreeSet<>(first.keySet());
+    }
+
+    /** The first call recorded under {@code key} (its attributes object and input tensors), or null. */
+    OpCall first(String key) {
+        return first.get(key);
     }
 
     @Override
@@ -55,7 +60,7 @@ final class RecordingBackend implements Backend {
 
     @Override
     public Object run(OpCall call) {
-        ops.add(CudaTensorBackend.opKey(call.name(), call.attributes()));
+        first.putIfAbsent(CudaTensorBackend.opKey(call.name(), call.attributes()), call);
         return SimulatedBackend.INSTANCE.run(call);
     }
 
