@@ -87,6 +87,9 @@ final class CudaCall implements AutoCloseable {
         for (int d = 0; d < s.length; d++) {
             strides[d] = s[d];
         }
+        if (t.isContiguous()) { // size-1 dims may carry any stride in a contiguous tensor; the kernels compare strides exactly
+            strides = Broadcasting.contiguousStrides(t.shape());
+        }
         long pointer = CudaTensorBackend.memory(t).pointer() + (long) t.offset() * dtype.byteSize();
         return new DeviceTensor(cuda, pointer, t.shape(), strides, dtype, false);
     }

@@ -16,8 +16,8 @@ import java.util.Map;
  * host result differs in kind (comparisons and LOGICAL_NOT give BOOL, the kernels write F32), in
  * edge cases (SIGN: the kernel keeps NaN and −0, the host gives +0), or that need a kernel that does
  * not exist yet (gather/scatter, BOOL masks, F64 accumulation, attention backward, label smoothing).
- * A case an entry does not handle (another dtype, a reduction over a middle dim, a broadcast batch
- * matmul) throws a one-line {@link UnsupportedOperationException} when it runs.
+ * A case an entry does not handle (another dtype, a broadcast batched matmul, a strided in-place
+ * target) throws a one-line {@link UnsupportedOperationException} when it runs.
  *
  * <p>Custom functions return {@code [output, saved...]} from forward and receive
  * {@code [gradient, saved...]} in backward; both run here, so the saved list is this table's own
@@ -91,7 +91,7 @@ final class CudaKernels {
             return c.result(c.ops.softmax(c.dense(0), null, 0));
         }));
         for (String reduce : List.of("sum", "mean")) {
-            Entry e = new Entry(List.of("reduceRows", "binaryInto", "contiguous"), c -> reduceLast(c, reduce.equals("mean")));
+            Entry e = new Entry(List.of("reduceRows", "binaryInto", "contiguous"), c -> reduce(c, reduce.equals("mean")));
             t.put(reduce + " int[]", e);
             t.put(reduce + " Object[]", e);
         }
@@ -149,9 +149,53 @@ final class CudaKernels {
         return c.resultAs(c.ops.matmul(a3, b3, CudaOps.Precision.F32), out);
     }
 
-    /** sum or mean over the last dim (or all dims), with keepDim: the row-reduction kernel, divided by the count for mean. */
-    private static Object reduceLast(CudaCall c, boolean mean) {
-        Tensor x = c.tensor(0);
+    /**
+     * A reduction over {@code dims} as a row reduction: the input's dims reordered so the kept ones
+     * come first and the reduced ones last ({@code order}), the number of elements each output sums
+     * ({@code rowLength}), and the result's shape.
+     */
+    record ReducePlan(int[] order, long rowLength, int[] outShape) {
+        /** The plan for {@code shape} reduced over {@code dims} (all of them when empty), or a one-line error for bad dims. */
+        static ReducePlan of(int[] shape, int[] dims, boolean keepDim) {
+            int r = shape.length;
+            boolean[] reduced = new boolean[r];
+            for (int d : dims) {
+                int n = d < 0 ? d + r : d;
+                if (n < 0 || n >= r || reduced[n]) {
+                    throw new IllegalArgumentException("dims " + Arrays.toString(dims) + " are not distinct dims of a rank-" + r + " tensor");
+                }
+                reduced[n] = true;
+            }
+            if (dims.length == 0) {
+                Arrays.fill(reduced, true);
+            }
+            int[] order = new int[r];
+            int k = 0;
+            long rowLength = 1;
+            List<Integer> out = new java.util.ArrayList<>();
+            for (int pass = 0; pass < 2; pass++) {
+                for (int d = 0; d < r; d++) {
+                    if (reduced[d] == (pass == 1)) {
+                        order[k++] = d;
+                        rowLength *= pass == 1 ? shape[d] : 1;
+                    }
+                }
+            }
+            for (int d = 0; d < r; d++) {
+                if (!reduced[d] || keepDim) {
+                    out.add(reduced[d] ? 1 : shape[d]);
+                }
+            }
+            return new ReducePlan(order, rowLength, out.stream().mapToInt(Integer::intValue).toArray());
+        }
+    }
+
+    /**
+     * sum or mean over any dims, with keepDim: the reduced dims are moved last by a strided view,
+     * gathered contiguous (no copy when they already are last), and summed per row by the
+     * row-reduction kernel; mean then divides by the count.
+     */
+    private static Object reduce(CudaCall c, boolean mean) {
         int[] dims;
         boolean keepDim;
         if (c.attributes() instanceof Object[] a) {
@@ -161,27 +205,28 @@ final class CudaKernels {
             keepDim = false;
             dims = (int[]) c.attributes();
         }
-        int r = x.rank();
-        boolean all = dims.length == 0;
-        if (!all && (dims.length != 1 || (dims[0] < 0 ? dims[0] + r : dims[0]) != r - 1)) {
-            throw c.unsupported("the cuda kernel reduces the last dim (or all dims) only, not dims " + Arrays.toString(dims) + " of rank " + r);
+        DeviceTensor v = c.f32(0);
+        ReducePlan plan;
+        try {
+            plan = ReducePlan.of(v.shape(), dims, keepDim);
+        } catch (IllegalArgumentException e) {
+            throw c.unsupported(e.getMessage());
         }
-        int[] shape = x.shape();
-        long count = all ? x.numel() : shape[r - 1];
-        DeviceTensor rows = all ? c.dense(0).view(1, x.numel()) : c.dense(0);
-        DeviceTensor y = c.ops.reduceRows(ReduceOp.SUM, rows);
+        int[] shape = v.shape();
+        long[] strides = v.strides();
+        int[] movedShape = new int[shape.length];
+        long[] movedStrides = new long[shape.length];
+        for (int i = 0; i < shape.length; i++) {
+            movedShape[i] = shape[plan.order()[i]];
+            movedStrides[i] = strides[plan.order()[i]];
+        }
+        DeviceTensor moved = v.withLayout(movedShape, movedStrides);
+        DeviceTensor rows = moved.isContiguous() ? moved : c.temporary(c.ops.contiguous(moved));
+        long count = plan.rowLength();
+        DeviceTensor y = c.ops.reduceRows(ReduceOp.SUM, rows.view((int) (v.numel() / Math.max(1, count)), (int) count));
         if (mean) {
             c.ops.binaryInto(BinaryOp.DIV, y, c.upload(Tensor.scalar(count)), y);
         }
-        int[] out;
-        if (keepDim) {
-            out = shape.clone();
-            for (int d = all ? 0 : r - 1; d < r; d++) {
-                out[d] = 1;
-            }
-        } else {
-            out = all ? new int[0] : Arrays.copyOf(shape, r - 1);
-        }
-        return c.resultAs(y, out);
+        return c.resultAs(y, plan.outShape());
     }
 }

@@ -94,6 +94,9 @@ class CudaTensorBackendGpuTest {
         same(1e-5, in -> in[0].mean(false, 2), randn(3, 4, 9));
         same(1e-5, in -> in[0].sum(), randn(3, 4, 9));
         same(1e-5, in -> in[0].mean(true), randn(3, 4));
+        same(1e-5, in -> in[0].sum(true, 0, 1), randn(3, 4, 9)); // a bias gradient: the leading dims summed
+        same(1e-5, in -> in[0].transpose(0, 2).sum(false, 1), randn(3, 4, 9));
+        same(1e-5, in -> in[0].mean(false, 0, 2), randn(3, 4, 9));
         same(1e-5, in -> SwiGlu.forward(in[0], in[1]), randn(4, 6), randn(4, 6));
         same(1e-5, in -> SwiGlu.backward(in[0], in[1], in[2])[0], randn(4, 6), randn(4, 6), randn(4, 6));
     }
@@ -101,8 +104,8 @@ class CudaTensorBackendGpuTest {
     @Test
     void casesWithoutAKernelAreOneLineErrors() {
         Tensor x = randn(3, 4).to(Device.CUDA);
-        UnsupportedOperationException mid = assertThrows(UnsupportedOperationException.class, () -> x.sum(false, 0));
-        assertTrue(mid.getMessage().startsWith("sum Object[]: the cuda kernel reduces the last dim"), mid.getMessage());
+        UnsupportedOperationException i32 = assertThrows(UnsupportedOperationException.class, () -> x.to(DType.I32).sum(false, 0));
+        assertTrue(i32.getMessage().startsWith("to_dtype I32: no cuda kernel"), i32.getMessage());
         UnsupportedOperationException lt = assertThrows(UnsupportedOperationException.class, () -> x.lt(0));
         assertTrue(lt.getMessage().startsWith("binary LT: no cuda kernel"), lt.getMessage());
         UnsupportedOperationException cast = assertThrows(UnsupportedOperationException.class, () -> x.to(DType.I64));
