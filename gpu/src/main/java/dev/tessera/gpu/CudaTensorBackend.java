@@ -133,23 +133,27 @@ public final class CudaTensorBackend implements dev.tessera.tensor.Backend {
     /** Copies back only the span of device memory the view reaches, then makes it contiguous on the host. */
     @Override
     public Tensor download(Tensor onDevice) {
-        int[] shape = onDevice.shape();
-        int[] strides = onDevice.strides();
         if (onDevice.numel() == 0) {
-            return Tensor.zeros(onDevice.dtype(), shape);
+            return Tensor.zeros(onDevice.dtype(), onDevice.shape());
         }
-        long lo = onDevice.offset();
-        long hi = lo;
-        for (int d = 0; d < shape.length; d++) {
-            long span = (long) (shape[d] - 1) * strides[d];
-            lo += Math.min(span, 0);
-            hi += Math.max(span, 0);
-        }
+        long[] span = span(onDevice.shape(), onDevice.strides(), onDevice.offset());
         DType dtype = onDevice.dtype();
         CudaMemory m = memory(onDevice);
-        Storage host = Storage.allocate(dtype, hi - lo + 1);
-        m.backend().copyToHost(m.pointer() + lo * dtype.byteSize(), host.segment(), (hi - lo + 1) * dtype.byteSize());
-        return Tensor.asStrided(host, shape, strides, (int) (onDevice.offset() - lo)).contiguous();
+        Storage host = Storage.allocate(dtype, span[1] - span[0] + 1);
+        m.backend().copyToHost(m.pointer() + span[0] * dtype.byteSize(), host.segment(), (span[1] - span[0] + 1) * dtype.byteSize());
+        return Tensor.asStrided(host, onDevice.shape(), onDevice.strides(), (int) (onDevice.offset() - span[0])).contiguous();
+    }
+
+    /** The first and last storage index a non-empty view reaches (negative strides included). */
+    static long[] span(int[] shape, int[] strides, int offset) {
+        long lo = offset;
+        long hi = offset;
+        for (int d = 0; d < shape.length; d++) {
+            long reach = (long) (shape[d] - 1) * strides[d];
+            lo += Math.min(reach, 0);
+            hi += Math.max(reach, 0);
+        }
+        return new long[] {lo, hi};
     }
 
     @Override

@@ -1,5 +1,6 @@
 package dev.tessera.gpu;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -55,6 +56,23 @@ class CudaTensorBackendTest {
         UnsupportedOperationException eq = assertThrows(UnsupportedOperationException.class,
                 () -> b.run(new Backend.OpCall("binary", BinaryOp.EQ, new Tensor[2], in -> null)));
         assertTrue(eq.getMessage().startsWith("binary EQ: no cuda kernel"), eq.getMessage());
+    }
+
+    /** download copies only [lo, hi] of the storage: every view rebuilt from that span alone equals the view. */
+    @Test
+    void theDownloadedSpanHoldsEveryElementOfTheView() {
+        Tensor base = Tensor.arange(5 * 6 * 7).to(DType.F32).reshape(5, 6, 7);
+        for (Tensor view : new Tensor[] {base, base.transpose(0, 2), base.narrow(1, 2, 3), base.select(0, 4).narrow(1, 3, 2),
+                base.slice(2, 1, 7, 3).permute(2, 0, 1), base.select(2, 6).select(1, 5), base.narrow(0, 1, 1).expand(3, 6, 7)}) {
+            long[] span = CudaTensorBackend.span(view.shape(), view.strides(), view.offset());
+            float[] all = base.toFloatArray();
+            float[] copied = java.util.Arrays.copyOfRange(all, (int) span[0], (int) span[1] + 1);
+            Tensor rebuilt = Tensor.asStrided(Tensor.of(copied, copied.length).storage(), view.shape(), view.strides(),
+                    (int) (view.offset() - span[0]));
+            assertArrayEquals(view.contiguous().toFloatArray(), rebuilt.contiguous().toFloatArray(), java.util.Arrays.toString(view.shape()));
+            assertTrue(span[1] - span[0] + 1 <= all.length);
+        }
+        assertArrayEquals(new long[] {13, 13}, CudaTensorBackend.span(new int[0], new int[0], 13));
     }
 
     @Test
