@@ -11,4 +11,6 @@ module dev.tessera.gpu {
     requires transitive dev.tessera.tensor;
 
     exports dev.tessera.gpu;
+
+    provides dev.tessera.tensor.Backend with dev.tessera.gpu.CudaTensorBackend;
 }

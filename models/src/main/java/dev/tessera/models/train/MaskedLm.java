@@ -88,8 +88,8 @@ public record MaskedLm(int maskId, int endOfDocument, double rate, long seed) im
     }
 
     private Variable lossOf(LanguageModel model, PackedDataset.Batch batch, long stream) {
-        Masked m = mask(batch.inputs(), stream);
-        Variable logits = model.forward(m.inputs(), new AttentionMask(false, batch.documentIds(), 0)); // (B, T, V)
+        Masked m = mask(batch.inputs(), stream); // drawn on the host; the ids follow the batch to the model's device
+        Variable logits = model.forward(m.inputs().to(batch.inputs().device()), new AttentionMask(false, batch.documentIds(), 0)); // (B, T, V)
         return Losses.crossEntropyFused(logits, m.labels());
     }
 

@@ -27,7 +27,7 @@ import org.junit.jupiter.api.io.TempDir;
  * reads device memory (it would throw), so the losses and weights must be the CPU's bit for bit.
  */
 class SimulatedDeviceTrainingTest {
-    private static PackedDataset data(int sequenceLength) {
+    static PackedDataset data(int sequenceLength) {
         Generator g = new Generator(5);
         List<int[]> docs = new ArrayList<>();
         for (int d = 0; d < 400; d++) {
@@ -71,6 +71,21 @@ class SimulatedDeviceTrainingTest {
     void aSmallLlamaTrainsBitwiseAsOnTheCpu(@TempDir Path dir) throws Exception {
         ModelConfig small = TrainerTest.tinyModel();
         assertSameRun(train(Device.CPU, small, 4, 6, dir.resolve("cpu")), train(Device.SIM, small, 4, 6, dir.resolve("sim")));
+    }
+
+    /** BERT's masked-LM objective masks on the host; the masked ids must follow the batch onto the model's device. */
+    @Test
+    void theMaskedLmLossOfAnEncoderOnTheSimulatedDeviceIsTheCpus() {
+        ModelConfig bert = ModelConfig.bert(257, 16, 1, 32, 2, 64);
+        PackedDataset.Batch batch = data(bert.contextLength()).batch(0, 2);
+        MaskedLm mlm = MaskedLm.of(bert, 255, 11);
+        double[] losses = new double[2];
+        for (Device device : new Device[] {Device.CPU, Device.SIM}) {
+            LanguageModel model = Models.create(bert, new Generator(1));
+            model.module().to(device);
+            losses[device == Device.CPU ? 0 : 1] = mlm.loss(model, batch.to(device), 0).data().item();
+        }
+        assertEquals(losses[0], losses[1]);
     }
 
     @Test
