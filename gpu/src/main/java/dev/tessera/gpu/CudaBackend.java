@@ -10,7 +10,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Supplier;
 
 /**
- * {@link Backend} over the CUDA driver API: one device, its primary context (shared with cuBLAS),
+ * {@link DeviceRuntime} over the CUDA driver API: one device, its primary context (shared with cuBLAS),
  * one non-blocking stream for the whole backend, a pinned staging buffer and cuBLAS handle per
  * thread of work (created on that thread's first call, which also makes the context current there),
  * a {@link DeviceAllocator} over {@code cuMemAlloc}, and kernels compiled by NVRTC for the device's
@@ -26,7 +26,7 @@ import java.util.function.Supplier;
  * one training step is one thread's sequence of dependent kernels, so the overlap buys little and
  * the single stream is the simplest scheme that is correct.
  */
-public final class CudaBackend implements Backend {
+public final class CudaBackend implements DeviceRuntime {
     static final String NO_DRIVER = "cuda: libcuda.so.1 not found; the CUDA backend needs an NVIDIA driver";
 
     private final CudaDriver driver;

@@ -8,13 +8,13 @@ import java.util.Arrays;
 
 /**
  * A tensor whose elements live in device memory: shape, element strides, dtype and the device
- * address of element 0, plus the {@link Backend} that owns the buffer. Data crosses to the host
+ * address of element 0, plus the {@link DeviceRuntime} that owns the buffer. Data crosses to the host
  * only through {@link #toHost()}, i.e. when the user asks for it. {@link #close()} returns the
  * buffer to the backend's caching allocator; views made with {@link #withLayout} share the buffer
  * and do not own it.
  */
 public final class DeviceTensor implements AutoCloseable {
-    private final Backend backend;
+    private final DeviceRuntime backend;
     private final long pointer;
     private final int[] shape;
     private final long[] strides;
@@ -22,7 +22,7 @@ public final class DeviceTensor implements AutoCloseable {
     private final boolean owner;
     private boolean closed;
 
-    DeviceTensor(Backend backend, long pointer, int[] shape, long[] strides, DType dtype, boolean owner) {
+    DeviceTensor(DeviceRuntime backend, long pointer, int[] shape, long[] strides, DType dtype, boolean owner) {
         this.backend = backend;
         this.pointer = pointer;
         this.shape = shape.clone();
@@ -32,13 +32,13 @@ public final class DeviceTensor implements AutoCloseable {
     }
 
     /** A new contiguous, uninitialised device tensor. */
-    public static DeviceTensor empty(Backend backend, DType dtype, int... shape) {
+    public static DeviceTensor empty(DeviceRuntime backend, DType dtype, int... shape) {
         long bytes = Math.max(1, Broadcasting.numel(shape)) * dtype.byteSize();
         return new DeviceTensor(backend, backend.allocate(bytes), shape, Broadcasting.contiguousStrides(shape), dtype, true);
     }
 
     /** Copies {@code t} (made contiguous first) to the device. */
-    public static DeviceTensor fromHost(Backend backend, Tensor t) {
+    public static DeviceTensor fromHost(DeviceRuntime backend, Tensor t) {
         Tensor c = t.contiguous();
         DeviceTensor d = empty(backend, c.dtype(), c.shape());
         long bytes = (long) c.numel() * c.dtype().byteSize();
@@ -86,7 +86,7 @@ public final class DeviceTensor implements AutoCloseable {
         }
     }
 
-    public Backend backend() {
+    public DeviceRuntime backend() {
         return backend;
     }
 

@@ -442,7 +442,7 @@ class CudaOpsGpuTest {
     @Test
     void namedOpsThroughTheBackendSeam() {
         float[] a = randn(6), b = randn(6);
-        Backend be = cuda;
+        DeviceRuntime be = cuda;
         DeviceTensor out = DeviceTensor.empty(be, DType.F32, 6);
         be.run("binary.add", List.of(dev(a, 6), dev(b, 6)), List.of(out), Map.of());
         be.synchronize();

@@ -16,7 +16,7 @@ import org.junit.jupiter.api.Test;
  */
 class CudaOpsValidationTest {
     /** Hands out distinct fake addresses; anything that would touch a device throws. */
-    static final class AddressOnly implements Backend {
+    static final class AddressOnly implements DeviceRuntime {
         private long next = 0x1000;
 
         @Override

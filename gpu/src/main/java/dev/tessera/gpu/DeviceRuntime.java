@@ -5,16 +5,14 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The seam between Tessera's tensors and an accelerator: raw device buffers, copies both ways,
- * named ops on device buffers, and a synchronisation point. {@link CudaBackend} implements it over
- * the CUDA driver API, NVRTC and cuBLAS. TornadoVM (the first choice, not obtainable on these
- * machines) or OpenCL could implement the same interface later: nothing in it names CUDA.
- * Pointers are opaque 64-bit device addresses.
- *
- * <p>DESIGN.md places this seam in the tensor module; it lives in {@code gpu} for now so the tensor
- * module stays untouched, and can move down unchanged (it imports only the JDK).
+ * The raw device layer under {@link CudaTensorBackend}: device buffers as opaque 64-bit addresses,
+ * copies both ways, named kernels on {@link DeviceTensor} views, and a synchronisation point.
+ * {@link CudaBackend} implements it over the CUDA driver API, NVRTC and cuBLAS. Tensors never see
+ * it: their seam is the tensor module's {@link dev.tessera.tensor.Backend}, which
+ * {@code CudaTensorBackend} implements on top of this one, so another accelerator (TornadoVM,
+ * OpenCL) would plug in at that seam.
  */
-public interface Backend extends AutoCloseable {
+public interface DeviceRuntime extends AutoCloseable {
     /** A short name for logs and {@code tessera info}, e.g. {@code cuda:0 (NVIDIA H100, sm_90)}. */
     String name();
 
