@@ -55,7 +55,9 @@ prepare() {
     # a small runtime: the FFM API is in java.base; the launcher needs logging, management and XML
     "$JAVA_HOME/bin/jlink" --add-modules java.base,java.logging,java.management,java.xml,java.naming,jdk.incubator.vector,jdk.unsupported,jdk.zipfs \
         --strip-debug --no-header-files --no-man-pages --output "$b/jre"
-    echo "bundle ready: $b"
+    # one archive for the device tool's carry (64 MiB at most): the JRE dominates, xz brings it to ~25 MB
+    tar cJf "$b.tar.xz" -C "$(dirname "$b")" "$(basename "$b")"
+    echo "bundle ready: $b ($(du -h "$b.tar.xz" | cut -f1) packed as $b.tar.xz)"
 }
 
 # Seconds a step may take: its cap, or what is left of the budget (less a margin), whichever is less.
@@ -138,13 +140,13 @@ run() {
         --class-path "$cp" --select-package dev.tessera.gpu --include-tag gpu \
         --details=tree --disable-banner --fail-if-no-tests || status=$?
     echo "== the simulated-device training test on the real device (tiny preset, 20 steps, CUDA vs CPU)"
-    local cli="$b/cli/*:$b/cli/lib/*"
-    local jars=""
-    for j in "$b"/lib/*.jar; do
-        case "$j" in */tessera-*) ;; *) jars="$jars:$j" ;; esac # JUnit and friends; Tessera's own come from cli/lib
+    local cli="$b/cli/*:$b/cli/lib/*" # for java -cp, which expands the wildcards
+    local jars=""                      # the same jars spelled out, for the JUnit launcher, which does not
+    for j in "$b"/cli/*.jar "$b"/cli/lib/*.jar "$b"/lib/*.jar; do
+        case "$j" in "$b"/lib/tessera-*) ;; *) jars="$jars:$j" ;; esac # Tessera's own jars come from cli/lib
     done
     timeout "$(step_limit 150)" "$java" "${flags[@]}" -jar "$b/junit-platform-console-standalone.jar" execute \
-        --class-path "$b/models-test-classes:$cli$jars" --select-class dev.tessera.models.train.CudaTrainingTest \
+        --class-path "$b/models-test-classes$jars" --select-class dev.tessera.models.train.CudaTrainingTest \
         --details=tree --disable-banner --fail-if-no-tests || status=$?
 
     echo "== GEMM: Tessera (cuBLAS through FFM) beside torch.matmul (cuBLAS)"
