@@ -116,6 +116,13 @@ final class CudaKernels {
     }
 
     /**
+     * F32 GEMMs in full F32 by default, as the CPU computes them; {@code -Dtessera.cuda.tf32=true}
+     * lets cuBLAS use TF32 tensor cores (10-bit mantissa inputs, F32 accumulation), as PyTorch's
+     * {@code allow_tf32} does.
+     */
+    static final CudaOps.Precision F32_GEMM = Boolean.getBoolean("tessera.cuda.tf32") ? CudaOps.Precision.TF32 : CudaOps.Precision.F32;
+
+    /**
      * matmul's NumPy semantics on cuBLAS: (M,K)@(K,N) with any strides; (..., M, K)@(K,N) with the
      * leading dims folded into M; (..., M, K)@(..., K, N) with equal batch dims as one batched GEMM.
      */
@@ -135,7 +142,7 @@ final class CudaKernels {
         out[ra - 1] = n;
         if (rb == 2) {
             DeviceTensor a2 = ra == 2 ? a : c.dense(0).view((int) (a.numel() / Math.max(1, k)), k);
-            return c.resultAs(c.ops.matmul(a2, b, CudaOps.Precision.F32), out);
+            return c.resultAs(c.ops.matmul(a2, b, F32_GEMM), out);
         }
         int[] batchA = Arrays.copyOf(as, ra - 2);
         int[] batchB = Arrays.copyOf(b.shape(), rb - 2);
@@ -146,7 +153,7 @@ final class CudaKernels {
         int batch = (int) (a.numel() / Math.max(1, (long) m * k));
         DeviceTensor a3 = c.dense(0).view(batch, m, k);
         DeviceTensor b3 = c.dense(1).view(batch, k, n);
-        return c.resultAs(c.ops.matmul(a3, b3, CudaOps.Precision.F32), out);
+        return c.resultAs(c.ops.matmul(a3, b3, F32_GEMM), out);
     }
 
     /**
