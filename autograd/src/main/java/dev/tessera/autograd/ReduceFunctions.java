@@ -1,6 +1,7 @@
 package dev.tessera.autograd;
 
 import dev.tessera.tensor.DType;
+import dev.tessera.tensor.Dispatch;
 import dev.tessera.tensor.Tensor;
 
 /** Reductions and softmax-like ops, each backward beside its forward. */
@@ -107,6 +108,17 @@ final class ReduceFunctions {
             n *= in.size(d);
         }
         Tensor moved = in.permute(perm).contiguous();
+        int rows = n;
+        Tensor others = Dispatch.run("prod_backward_others", n, t -> othersOnHost(t[0], rows), moved);
+        int[] inverse = new int[rank];
+        for (int i = 0; i < rank; i++) {
+            inverse[perm[i]] = i;
+        }
+        return others.permute(inverse);
+    }
+
+    /** Per row of n (the last, reduced elements of contiguous {@code moved}): the product of the row's other elements, in F64. */
+    private static Tensor othersOnHost(Tensor moved, int n) {
         double[] v = moved.to(DType.F64).toDoubleArray();
         double[] before = new double[v.length];
         double[] after = new double[v.length];
@@ -123,12 +135,7 @@ final class ReduceFunctions {
             }
         }
         int[] shape = moved.shape();
-        Tensor others = Tensor.of(before, shape).to(in.dtype()).mul(Tensor.of(after, shape).to(in.dtype()));
-        int[] inverse = new int[rank];
-        for (int i = 0; i < rank; i++) {
-            inverse[perm[i]] = i;
-        }
-        return others.permute(inverse);
+        return Tensor.of(before, shape).to(moved.dtype()).mul(Tensor.of(after, shape).to(moved.dtype()));
     }
 
     /**

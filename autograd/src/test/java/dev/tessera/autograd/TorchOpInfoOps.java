@@ -109,7 +109,7 @@ final class TorchOpInfoOps {
         int last = s[r - 1];
         s[r - 1] = s[r - 2];
         s[r - 2] = last;
-        return Tensor.zeros(t.dtype(), s).mT().copyFromInPlace(t);
+        return Tensor.zeros(t.device(), t.dtype(), s).mT().copyFromInPlace(t);
     }
 
     private static Variable[] vars(List<Variable> x) {
@@ -270,7 +270,7 @@ final class TorchOpInfoOps {
         scalar("addScalarInPlace", (t, s) -> writable(t).addInPlace(s), null);
         scalar("mulScalarInPlace", (t, s) -> writable(t).mulInPlace(s), null);
         unary("expInPlace", t -> writable(t).applyInPlace(UnaryOp.EXP), null);
-        unary("expInto", t -> t.applyInto(UnaryOp.EXP, writable(Tensor.zeros(t.dtype(), t.shape()))), null);
+        unary("expInto", t -> t.applyInto(UnaryOp.EXP, writable(Tensor.zeros(t.device(), t.dtype(), t.shape()))), null);
         op("fillInPlace", (a, x) -> writable(x.get(0)).fillInPlace(a.d("value")), null);
         binary("copyFromInPlace", (t, o) -> writable(t).copyFromInPlace(o), null);
         op("varAddInPlace", null, (a, x) -> x.get(0).mul(1.0).addInPlace(x.get(1)));

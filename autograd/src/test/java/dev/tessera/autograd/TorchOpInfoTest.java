@@ -67,7 +67,8 @@ class TorchOpInfoTest {
             "grad", new Tol(1e-10, 0, 1e-12),
             "gradStrict", new Tol(1e-10, Double.MIN_NORMAL, 0));
 
-    enum StorageKind { MAPPED, HEAP }
+    /** Where the inputs live: a memory-mapped file, the heap, or the simulated device (every op through the backend seam). */
+    enum StorageKind { MAPPED, HEAP, SIM }
 
     record Input(String tensor, List<Object> view) {}
 
@@ -182,7 +183,11 @@ class TorchOpInfoTest {
         if (t == null) {
             throw new IllegalStateException("TorchOpInfoTest: tensor " + name + " missing from tensors.safetensors");
         }
-        return kind == StorageKind.MAPPED ? t : t.copy();
+        return switch (kind) {
+            case MAPPED -> t;
+            case HEAP -> t.copy();
+            case SIM -> t.to(dev.tessera.tensor.Device.SIM);
+        };
     }
 
     private static void compareAll(String what, List<String> expected, List<Tensor> actual, Map<String, Tensor> mapped, Tol tol,

@@ -132,12 +132,12 @@ public final class Fft {
 
     /** Complex-to-complex forward FFT along complex dim {@code dim} of a (real, imag)-trailing tensor. Unscaled. */
     public static Tensor fft(Tensor x, int dim) {
-        return complexTransform("fft", x, dim, false);
+        return Dispatch.run("fft", dim, in -> complexTransform("fft", in[0], dim, false), x);
     }
 
     /** Complex-to-complex inverse FFT along complex dim {@code dim}, scaled by {@code 1/n}. */
     public static Tensor ifft(Tensor x, int dim) {
-        return complexTransform("ifft", x, dim, true);
+        return Dispatch.run("ifft", dim, in -> complexTransform("ifft", in[0], dim, true), x);
     }
 
     private static Tensor complexTransform(String op, Tensor x, int dim, boolean inverse) {
