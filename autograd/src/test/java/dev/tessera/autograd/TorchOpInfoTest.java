@@ -24,8 +24,9 @@ import org.junit.jupiter.api.TestFactory;
  * Tessera's public ops against PyTorch, in the manner of PyTorch's OpInfo tests. The fixtures
  * ({@code src/test/resources/torch-opinfo}, written by {@code autograd/tools/make_torch_opinfo.py}
  * with torch, never in CI) hold each case's inputs, torch's outputs and, for F64 cases, the
- * gradients of {@code sum(out * upstream)}. Every case runs twice: on the memory-mapped tensors
- * {@link SafeTensors#read} returns and on heap copies, each with the case's view recipe applied
+ * gradients of {@code sum(out * upstream)}. Every case runs three times: on the memory-mapped tensors
+ * {@link SafeTensors#read} returns, on heap copies, and on the simulated device (every op through
+ * the backend seam: the backend contract test), each with the case's view recipe applied
  * (transposes, stepped slices, expands) so kernels see non-contiguous input as well.
  *
  * <p>Values are compared as PyTorch's {@code allclose} does, {@code |ours - torch| <= atol + rtol·|torch|},
