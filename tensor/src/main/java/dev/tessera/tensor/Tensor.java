@@ -255,10 +255,9 @@ public final class Tensor {
                 Shapes.contiguousStrides(shape), 0);
     }
 
-    /** The one element at storage index {@code at}, on the host (a one-element copy for a device tensor). */
+    /** The one element at storage index {@code at} of a device tensor, copied to the host. */
     private Tensor hostElement(int at) {
-        Tensor one = new Tensor(storage, new int[0], new int[0], at);
-        return onHost() ? one : one.to(Device.CPU);
+        return new Tensor(storage, new int[0], new int[0], at).to(Device.CPU);
     }
 
     public int[] shape() {
@@ -319,28 +318,49 @@ public final class Tensor {
     }
 
     public double getDouble(int... index) {
-        Tensor e = hostElement(storageIndex(index));
+        int at = storageIndex(index);
+        if (onHost()) {
+            return storage.getDouble(at);
+        }
+        Tensor e = hostElement(at);
         return e.storage.getDouble(e.offset);
     }
 
     public float getFloat(int... index) {
-        Tensor e = hostElement(storageIndex(index));
+        int at = storageIndex(index);
+        if (onHost()) {
+            return storage.getFloat(at);
+        }
+        Tensor e = hostElement(at);
         return e.storage.getFloat(e.offset);
     }
 
     public long getLong(int... index) {
-        Tensor e = hostElement(storageIndex(index));
+        int at = storageIndex(index);
+        if (onHost()) {
+            return storage.getLong(at);
+        }
+        Tensor e = hostElement(at);
         return e.storage.getLong(e.offset);
     }
 
     public void set(double value, int... index) {
-        new Tensor(storage, new int[0], new int[0], storageIndex(index)).fillInPlace(value);
+        int at = storageIndex(index);
+        if (onHost()) {
+            storage.setDouble(at, value);
+            storage.bumpVersion();
+        } else {
+            new Tensor(storage, new int[0], new int[0], at).fillInPlace(value);
+        }
     }
 
     /** The value of a one-element tensor. */
     public double item() {
         if (numel() != 1) {
             throw new IllegalArgumentException("item: tensor of shape " + Shapes.str(shape) + " has " + numel() + " elements, not 1");
+        }
+        if (onHost()) {
+            return storage.getDouble(offset);
         }
         Tensor e = hostElement(offset);
         return e.storage.getDouble(e.offset);
