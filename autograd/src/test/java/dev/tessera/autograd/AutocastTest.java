@@ -1,0 +1,139 @@
+package dev.tessera.autograd;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.tessera.tensor.DType;
+import dev.tessera.tensor.Generator;
+import dev.tessera.tensor.Tensor;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.api.Test;
+
+/** G9 autocast: matmul computes in the low type from recorded casts; everything else, and F64, is untouched. */
+class AutocastTest {
+    private static Variable leaf(long seed, DType t, int... shape) {
+        return Variable.of(Tensor.randn(new Generator(seed), t, shape), true);
+    }
+
+    /** x rounded to {@code low} and widened back, element by element, as a double reference. */
+    private static double[] rounded(Tensor x, DType low) {
+        return x.to(low).to(DType.F64).toDoubleArray();
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = DType.class, names = {"BF16", "F16"})
+    void matmulRoundsItsInputsAndProductButKeepsF32AndGradientsReachF32Leaves(DType low) {
+        Variable a = leaf(1, DType.F32, 3, 5, 7); // (B, T, C)
+        Variable w = leaf(2, DType.F32, 4, 7); // (out, in), as Linear holds it
+        Variable y;
+        try (var s = Autocast.enable(low)) {
+            y = a.matmul(w.mT()); // (B, T, out)
+        }
+        assertEquals(DType.F32, y.dtype(), "autocast hands the product on in the type it has outside autocast");
+        // reference in double from the rounded inputs; the product itself is rounded to low once
+        double[] ra = rounded(a.data(), low);
+        double[] rw = rounded(w.data(), low);
+        double[] got = y.data().toDoubleArray();
+        double ulp = low == DType.BF16 ? 0x1p-8 : 0x1p-11;
+        for (int r = 0; r < 15; r++) {
+            for (int o = 0; o < 4; o++) {
+                double ref = 0;
+                for (int k = 0; k < 7; k++) {
+                    ref += ra[r * 7 + k] * rw[o * 7 + k];
+                }
+                assertEquals(ref, got[r * 4 + o], Math.abs(ref) * ulp + 1e-6, "y[" + r + "," + o + "]");
+                assertEquals(got[r * 4 + o], (double) Tensor.of(new double[] {got[r * 4 + o]}).to(low).to(DType.F64).item(), 0.0,
+                        "the product is a " + low + " value");
+            }
+        }
+        Tensor g = Tensor.randn(new Generator(3), DType.F32, 3, 5, 4);
+        y.backward(g);
+        assertEquals(DType.F32, a.grad().dtype());
+        assertEquals(DType.F32, w.grad().dtype());
+        // the gradient is the low-precision product's: dW = round(round(g)ᵀ · round(a)) summed over (B, T)
+        double[] rg = rounded(g, low);
+        double[] gw = w.grad().toDoubleArray();
+        for (int o = 0; o < 4; o++) {
+            for (int k = 0; k < 7; k++) {
+                double ref = 0;
+                double mag = 0;
+                for (int r = 0; r < 15; r++) {
+                    ref += rg[r * 4 + o] * ra[r * 7 + k];
+                    mag += Math.abs(rg[r * 4 + o] * ra[r * 7 + k]);
+                }
+                assertEquals(ref, gw[o * 7 + k], mag * 2 * ulp + 1e-6, "dW[" + o + "," + k + "]");
+            }
+        }
+    }
+
+    @Test
+    void sameBitsAsExplicitCastsAndDifferentFromF32() {
+        Variable a = leaf(4, DType.F32, 6, 9);
+        Variable b = leaf(5, DType.F32, 9, 3);
+        Variable auto;
+        try (var s = Autocast.enable(DType.BF16)) {
+            auto = a.matmul(b);
+        }
+        Variable explicit = a.to(DType.BF16).matmul(b.to(DType.BF16)).to(DType.F32);
+        assertArrayEquals(explicit.data().toDoubleArray(), auto.data().toDoubleArray(), 0.0);
+        assertNotEquals(java.util.Arrays.toString(a.matmul(b).data().toDoubleArray()), java.util.Arrays.toString(auto.data().toDoubleArray()),
+                "autocast must change the product's precision");
+        auto.sum().backward();
+        Tensor autoGrad = a.grad();
+        a.zeroGrad();
+        explicit.sum().backward();
+        assertArrayEquals(a.grad().toDoubleArray(), autoGrad.toDoubleArray(), 0.0);
+    }
+
+    @Test
+    void f64AndOtherOpsAreLeftAlone() {
+        Variable a = leaf(6, DType.F64, 4, 5);
+        Variable b = leaf(7, DType.F64, 5, 2);
+        Variable x = leaf(8, DType.F32, 4, 5);
+        try (var s = Autocast.enable(DType.F16)) {
+            assertArrayEquals(a.data().matmul(b.data()).toDoubleArray(), a.matmul(b).data().toDoubleArray(), 0.0);
+            Variable soft = x.softmax(-1);
+            assertEquals(DType.F32, soft.dtype());
+            assertArrayEquals(x.data().softmax(-1).toDoubleArray(), soft.data().toDoubleArray(), 0.0);
+            assertSame(a, Autocast.round(a), "F64 is not eligible");
+        }
+        assertSame(x, Autocast.round(x), "off: round is the identity");
+    }
+
+    @Test
+    void scopesNestAndRestore() {
+        assertNull(Autocast.dtype());
+        try (var outer = Autocast.enable(DType.BF16)) {
+            try (var inner = Autocast.disable()) {
+                assertNull(Autocast.dtype());
+                try (var f16 = Autocast.enable(DType.F16)) {
+                    assertEquals(DType.F16, Autocast.dtype());
+                }
+                assertNull(Autocast.dtype());
+            }
+            assertEquals(DType.BF16, Autocast.dtype());
+        }
+        assertNull(Autocast.dtype());
+        var e = assertThrows(IllegalArgumentException.class, () -> Autocast.enable(DType.F32));
+        assertTrue(e.getMessage().startsWith("Autocast:"), e.getMessage());
+    }
+
+    @Test
+    void roundIsRecordedSoTheGradientFlowsBackInF32() {
+        Variable x = leaf(9, DType.F32, 5);
+        Variable r;
+        try (var s = Autocast.enable(DType.BF16)) {
+            r = Autocast.round(x);
+        }
+        assertEquals(DType.F32, r.dtype());
+        assertArrayEquals(rounded(x.data(), DType.BF16), r.data().toDoubleArray(), 0.0);
+        r.mul(3).sum().backward();
+        assertArrayEquals(new double[] {3, 3, 3, 3, 3}, x.grad().toDoubleArray(), 0.0);
+    }
+}
