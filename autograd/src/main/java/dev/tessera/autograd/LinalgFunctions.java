@@ -1,23 +1,14 @@
 package dev.tessera.autograd;
 
-import dev.tessera.tensor.DType;
 import dev.tessera.tensor.Tensor;
 
 /** matmul and its backward: dA = G·Bᵀ, dB = Aᵀ·G, using transposed views (no copies), then reduced over broadcast batch dims. */
 final class LinalgFunctions {
     private LinalgFunctions() {}
 
-    /**
-     * The product, under {@link Autocast} computed in its low type from recorded casts of the inputs
-     * and handed on in the type it has outside autocast (the rule is in Autocast's javadoc).
-     */
+    /** The product; under {@link Autocast} a matmul-class op (the rule is in Autocast's javadoc). */
     static Variable matmul(Variable a, Variable b) {
-        DType low = Autocast.dtype();
-        if (low == null || !Autocast.eligible(a.dtype()) || !Autocast.eligible(b.dtype())) {
-            return product(a, b);
-        }
-        DType out = DType.promote(a.dtype(), b.dtype());
-        return product(a.to(low), b.to(low)).to(out);
+        return Autocast.apply(in -> product(in[0], in[1]), a, b);
     }
 
     private static Variable product(Variable a, Variable b) {

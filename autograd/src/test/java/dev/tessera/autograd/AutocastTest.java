@@ -72,15 +72,20 @@ class AutocastTest {
         }
     }
 
+    /** r(x): rounded to BF16 and back, outside autocast. */
+    private static Variable r(Variable x) {
+        return x.to(DType.BF16).to(DType.F32);
+    }
+
     @Test
-    void sameBitsAsExplicitCastsAndDifferentFromF32() {
+    void sameBitsAsExplicitRoundingAndDifferentFromF32() {
         Variable a = leaf(4, DType.F32, 6, 9);
         Variable b = leaf(5, DType.F32, 9, 3);
         Variable auto;
         try (var s = Autocast.enable(DType.BF16)) {
             auto = a.matmul(b);
         }
-        Variable explicit = a.to(DType.BF16).matmul(b.to(DType.BF16)).to(DType.F32);
+        Variable explicit = r(r(a).matmul(r(b)));
         assertArrayEquals(explicit.data().toDoubleArray(), auto.data().toDoubleArray(), 0.0);
         assertNotEquals(java.util.Arrays.toString(a.matmul(b).data().toDoubleArray()), java.util.Arrays.toString(auto.data().toDoubleArray()),
                 "autocast must change the product's precision");
@@ -101,9 +106,10 @@ class AutocastTest {
             Variable soft = x.softmax(-1);
             assertEquals(DType.F32, soft.dtype());
             assertArrayEquals(x.data().softmax(-1).toDoubleArray(), soft.data().toDoubleArray(), 0.0);
-            assertSame(a, Autocast.round(a), "F64 is not eligible");
+            assertSame(a, Autocast.apply(in -> in[0], a), "F64 is not eligible");
+            assertSame(x, Autocast.apply(in -> in[0], x, a), "one F64 input leaves the op alone: x is not rounded");
         }
-        assertSame(x, Autocast.round(x), "off: round is the identity");
+        assertSame(x, Autocast.apply(in -> in[0], x), "off: the op runs as is");
     }
 
     @Test
@@ -125,15 +131,18 @@ class AutocastTest {
     }
 
     @Test
-    void roundIsRecordedSoTheGradientFlowsBackInF32() {
+    void roundingIsRecordedSoTheGradientFlowsBackInF32() {
         Variable x = leaf(9, DType.F32, 5);
-        Variable r;
+        Variable y;
         try (var s = Autocast.enable(DType.BF16)) {
-            r = Autocast.round(x);
+            y = Autocast.apply(in -> {
+                assertNull(Autocast.dtype(), "the op itself runs with autocast off");
+                return in[0].mul(3);
+            }, x, null);
         }
-        assertEquals(DType.F32, r.dtype());
-        assertArrayEquals(rounded(x.data(), DType.BF16), r.data().toDoubleArray(), 0.0);
-        r.mul(3).sum().backward();
+        assertEquals(DType.F32, y.dtype());
+        assertArrayEquals(r(r(x).mul(3)).data().toDoubleArray(), y.data().toDoubleArray(), 0.0);
+        y.sum().backward();
         assertArrayEquals(new double[] {3, 3, 3, 3, 3}, x.grad().toDoubleArray(), 0.0);
     }
 }
