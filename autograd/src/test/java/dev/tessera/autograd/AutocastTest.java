@@ -11,8 +11,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.tessera.tensor.DType;
 import dev.tessera.tensor.Generator;
 import dev.tessera.tensor.Tensor;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.EnumSource;
+import net.jqwik.api.ForAll;
+import net.jqwik.api.Property;
+import net.jqwik.api.constraints.IntRange;
 import org.junit.jupiter.api.Test;
 
 /** G9 autocast: matmul computes in the low type from recorded casts; everything else, and F64, is untouched. */
@@ -26,11 +27,14 @@ class AutocastTest {
         return x.to(low).to(DType.F64).toDoubleArray();
     }
 
-    @ParameterizedTest
-    @EnumSource(value = DType.class, names = {"BF16", "F16"})
-    void matmulRoundsItsInputsAndProductButKeepsF32AndGradientsReachF32Leaves(DType low) {
-        Variable a = leaf(1, DType.F32, 3, 5, 7); // (B, T, C)
-        Variable w = leaf(2, DType.F32, 4, 7); // (out, in), as Linear holds it
+    /** Against a double-precision reference from the rounded inputs, over random shapes: a Linear-shaped product (B, T, C)·(out, C)ᵀ. */
+    @Property(tries = 40)
+    void matmulRoundsItsInputsAndProductButKeepsF32AndGradientsReachF32Leaves(@ForAll @IntRange(min = 1, max = 3) int b,
+            @ForAll @IntRange(min = 1, max = 6) int t, @ForAll @IntRange(min = 1, max = 9) int c, @ForAll @IntRange(min = 1, max = 6) int out,
+            @ForAll boolean bf16, @ForAll long seed) {
+        DType low = bf16 ? DType.BF16 : DType.F16;
+        Variable a = leaf(seed, DType.F32, b, t, c); // (B, T, C)
+        Variable w = leaf(seed + 1, DType.F32, out, c); // (out, C), as Linear holds it
         Variable y;
         try (var s = Autocast.enable(low)) {
             y = a.matmul(w.mT()); // (B, T, out)
@@ -40,34 +44,37 @@ class AutocastTest {
         double[] ra = rounded(a.data(), low);
         double[] rw = rounded(w.data(), low);
         double[] got = y.data().toDoubleArray();
-        double ulp = low == DType.BF16 ? 0x1p-8 : 0x1p-11;
-        for (int r = 0; r < 15; r++) {
-            for (int o = 0; o < 4; o++) {
+        double[] asLow = rounded(y.data(), low);
+        double ulp = bf16 ? 0x1p-8 : 0x1p-11;
+        int rows = b * t;
+        for (int r = 0; r < rows; r++) {
+            for (int o = 0; o < out; o++) {
                 double ref = 0;
-                for (int k = 0; k < 7; k++) {
-                    ref += ra[r * 7 + k] * rw[o * 7 + k];
+                double mag = 0;
+                for (int k = 0; k < c; k++) {
+                    ref += ra[r * c + k] * rw[o * c + k];
+                    mag += Math.abs(ra[r * c + k] * rw[o * c + k]);
                 }
-                assertEquals(ref, got[r * 4 + o], Math.abs(ref) * ulp + 1e-6, "y[" + r + "," + o + "]");
-                assertEquals(got[r * 4 + o], (double) Tensor.of(new double[] {got[r * 4 + o]}).to(low).to(DType.F64).item(), 0.0,
-                        "the product is a " + low + " value");
+                assertEquals(ref, got[r * out + o], Math.abs(ref) * ulp + mag * 1e-6, "y[" + r + "," + o + "]");
+                assertEquals(asLow[r * out + o], got[r * out + o], 0.0, "the product is a " + low + " value");
             }
         }
-        Tensor g = Tensor.randn(new Generator(3), DType.F32, 3, 5, 4);
+        Tensor g = Tensor.randn(new Generator(seed + 2), DType.F32, b, t, out);
         y.backward(g);
         assertEquals(DType.F32, a.grad().dtype());
         assertEquals(DType.F32, w.grad().dtype());
-        // the gradient is the low-precision product's: dW = round(round(g)ᵀ · round(a)) summed over (B, T)
+        // the gradient is the low-precision product's: dW = r(r(g)ᵀ · r(a)) summed over (B, T)
         double[] rg = rounded(g, low);
         double[] gw = w.grad().toDoubleArray();
-        for (int o = 0; o < 4; o++) {
-            for (int k = 0; k < 7; k++) {
+        for (int o = 0; o < out; o++) {
+            for (int k = 0; k < c; k++) {
                 double ref = 0;
                 double mag = 0;
-                for (int r = 0; r < 15; r++) {
-                    ref += rg[r * 4 + o] * ra[r * 7 + k];
-                    mag += Math.abs(rg[r * 4 + o] * ra[r * 7 + k]);
+                for (int r = 0; r < rows; r++) {
+                    ref += rg[r * out + o] * ra[r * c + k];
+                    mag += Math.abs(rg[r * out + o] * ra[r * c + k]);
                 }
-                assertEquals(ref, gw[o * 7 + k], mag * 2 * ulp + 1e-6, "dW[" + o + "," + k + "]");
+                assertEquals(ref, gw[o * c + k], Math.abs(ref) * ulp + mag * 1e-6, "dW[" + o + "," + k + "]");
             }
         }
     }
