@@ -27,9 +27,12 @@ class TrainDtypeTest {
             Files.writeString(dir.resolve("model.json"), ModelConfig.llama(256, 16, 1, 16, 2, 2, 32).toJson());
         }
         List<String> args = new java.util.ArrayList<>(List.of("train", "--model-config", dir.resolve("model.json").toString(), "--data",
-                data.toString(), "--runs-dir", dir.resolve("runs").toString(), "--cache-dir", dir.resolve("cache").toString(), "--name", "r",
+                data.toString(), "--runs-dir", dir.resolve("runs").toString(), "--cache-dir", dir.resolve("cache").toString(),
                 "--eval-every", "2", "--checkpoint-every", "2", "--eval-batches", "1", "--batch-size", "2", "--sample-tokens", "0"));
         args.addAll(List.of(more));
+        if (!args.contains("--name")) {
+            args.addAll(List.of("--name", "r"));
+        }
         return CliErrorsTest.run(args.toArray(String[]::new));
     }
 
@@ -56,5 +59,18 @@ class TrainDtypeTest {
         CliErrorsTest.Result bench = CliErrorsTest.run("bench", "train", "--dtype", "fp8", "--steps", "1");
         assertNotEquals(0, bench.code());
         assertTrue(bench.err().contains("unknown --dtype 'fp8'"), bench.err());
+    }
+
+    /** Losses (column 2 of metrics.csv) of run {@code name}. */
+    private List<String> losses(String name) throws IOException {
+        return Files.readAllLines(dir.resolve("runs").resolve(name).resolve("metrics.csv")).stream().skip(1).map(l -> l.split(",")[1]).toList();
+    }
+
+    @Test
+    void fp16OnTheSimulatedDeviceMatchesTheCpuBitForBit() throws IOException {
+        assertOk(train("--steps", "2", "--dtype", "fp16"));
+        assertOk(train("--steps", "2", "--dtype", "fp16", "--device", "sim", "--name", "s"));
+        assertEquals(losses("r"), losses("s"));
+        assertEquals(2, losses("r").size());
     }
 }
