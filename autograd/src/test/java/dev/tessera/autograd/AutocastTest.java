@@ -47,34 +47,33 @@ class AutocastTest {
         double[] asLow = rounded(y.data(), low);
         double ulp = bf16 ? 0x1p-8 : 0x1p-11;
         int rows = b * t;
-        for (int r = 0; r < rows; r++) {
-            for (int o = 0; o < out; o++) {
-                double ref = 0;
-                double mag = 0;
-                for (int k = 0; k < c; k++) {
-                    ref += ra[r * c + k] * rw[o * c + k];
-                    mag += Math.abs(ra[r * c + k] * rw[o * c + k]);
-                }
-                assertEquals(ref, got[r * out + o], Math.abs(ref) * ulp + mag * 1e-6, "y[" + r + "," + o + "]");
-                assertEquals(asLow[r * out + o], got[r * out + o], 0.0, "the product is a " + low + " value");
-            }
-        }
+        assertSums("y", got, rows, out, c, ulp, (r, o, k) -> ra[r * c + k] * rw[o * c + k]);
+        assertArrayEquals(asLow, got, 0.0, "the product is a " + low + " value");
         Tensor g = Tensor.randn(new Generator(seed + 2), DType.F32, b, t, out);
         y.backward(g);
         assertEquals(DType.F32, a.grad().dtype());
         assertEquals(DType.F32, w.grad().dtype());
         // the gradient is the low-precision product's: dW = r(r(g)ᵀ · r(a)) summed over (B, T)
         double[] rg = rounded(g, low);
-        double[] gw = w.grad().toDoubleArray();
-        for (int o = 0; o < out; o++) {
-            for (int k = 0; k < c; k++) {
+        assertSums("dW", w.grad().toDoubleArray(), out, c, rows, ulp, (o, k, r) -> rg[r * out + o] * ra[r * c + k]);
+    }
+
+    /** One term of a product's element (i, j): the p-th of the sum. */
+    private interface Term {
+        double at(int i, int j, int p);
+    }
+
+    /** got[i·cols + j] equals Σ_p term(i, j, p) over p &lt; inner within |Σ|·ulp (one rounding) + Σ|term|·1e-6 (F32 accumulation). */
+    private static void assertSums(String what, double[] got, int rows, int cols, int inner, double ulp, Term term) {
+        for (int i = 0; i < rows; i++) {
+            for (int j = 0; j < cols; j++) {
                 double ref = 0;
                 double mag = 0;
-                for (int r = 0; r < rows; r++) {
-                    ref += rg[r * out + o] * ra[r * c + k];
-                    mag += Math.abs(rg[r * out + o] * ra[r * c + k]);
+                for (int p = 0; p < inner; p++) {
+                    ref += term.at(i, j, p);
+                    mag += Math.abs(term.at(i, j, p));
                 }
-                assertEquals(ref, gw[o * c + k], Math.abs(ref) * ulp + mag * 1e-6, "dW[" + o + "," + k + "]");
+                assertEquals(ref, got[i * cols + j], Math.abs(ref) * ulp + mag * 1e-6, what + "[" + i + "," + j + "]");
             }
         }
     }
