@@ -75,7 +75,7 @@ public final class Trainer {
     private final Device device;
     /** The autocast type of cfg.dtype() (null for fp32) and, for fp16, the loss scaler (G9). */
     private final DType autocast;
-    private final GradScaler scaler;
+    private GradScaler scaler;
     private LrSchedule schedule;
     /** Changes of the run's length on resume, oldest first (see {@link Schedule}). */
     private List<Schedule.Change> stepsChanges = List.of();
@@ -113,6 +113,15 @@ public final class Trainer {
         this.scaler = cfg.dtype().equals("fp16") ? new GradScaler() : null;
         this.schedule = new Schedule(cfg, List.of());
         this.checkpoints = new Checkpoints(runDir.resolve("checkpoints"), cfg.keepCheckpoints());
+    }
+
+    /** For tests: an fp16 run's loss scaler with other settings (an initial scale that overflows, say). */
+    Trainer withLossScaler(GradScaler s) {
+        if (scaler == null) {
+            throw new IllegalStateException("train: a loss scaler needs --dtype fp16, not " + cfg.dtype());
+        }
+        scaler = s;
+        return this;
     }
 
     public Optimizer optimizer() {
@@ -190,6 +199,10 @@ public final class Trainer {
                 } else {
                     scaler.step(optimizer); // skipped after an overflow
                     scaler.update();
+                    if (overflow) {
+                        listener.onEvent(String.format(Locale.ROOT, "fp16: a gradient overflowed at step %d; step skipped, loss scale now %.0f",
+                                step + 1, scaler.scale()));
+                    }
                 }
                 optimizer.zeroGrad();
                 window.addLast(loss);

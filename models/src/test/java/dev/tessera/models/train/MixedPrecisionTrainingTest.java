@@ -65,6 +65,29 @@ class MixedPrecisionTrainingTest {
         assertTrue(e.getMessage().contains("--dtype bf16 (the run has fp16)"), e.getMessage());
     }
 
+    @Test
+    void fp16OverflowsSkipStepsAndBackOffUntilTheScaleFits(@TempDir Path dir) throws Exception {
+        LanguageModel model = Models.create(TrainerTest.tinyModel(), new Generator(3));
+        Map<String, Tensor> initial = new java.util.HashMap<>();
+        model.stateDict().forEach((k, v) -> initial.put(k, v.copy()));
+        TrainerTest.Events events = new TrainerTest.Events();
+        var scaler = new dev.tessera.nn.optim.GradScaler(0x1p24, 2, 0.5, 2000); // gradients past F16's 65504: the first steps overflow
+        new Trainer(model, TrainerTest.data(), TrainerTest.config(12).withDtype("fp16"), dir, events).withLossScaler(scaler).run(false, 1);
+        assertEquals(1, events.events.size(), events.events.toString());
+        assertEquals("fp16: a gradient overflowed at step 1; step skipped, loss scale now 8388608", events.events.get(0));
+        model.stateDict().forEach((k, v) -> assertArrayEquals(initial.get(k).toFloatArray(), v.toFloatArray(), k + " must not move"));
+        events.events.clear();
+        Trainer rest = new Trainer(model, TrainerTest.data(), TrainerTest.config(12).withDtype("fp16"), dir.resolve("rest"), events)
+                .withLossScaler(scaler);
+        rest.run(false);
+        double scale = scaler.scale();
+        assertTrue(scale >= 0x1p16 && events.events.size() < 11, "backed off to a scale that fits: " + scale + ", " + events.events);
+        assertEquals(23 - Math.getExponent(scale), events.events.size(), "one halving per skipped step: " + events.events);
+        assertTrue(events.losses.get(events.losses.size() - 1) < events.losses.get(0), "the good steps still train: " + events.losses);
+        String csv = Files.readString(dir.resolve("rest/metrics.csv"));
+        assertTrue(csv.contains("NaN"), "a skipped step's gradient norm is NaN in metrics.csv");
+    }
+
     private static Map<String, Tensor> trainFp16(Path dir, long seed, long steps, long stopAt, boolean resume) throws Exception {
         LanguageModel model = Models.create(TrainerTest.tinyModel(), new Generator(seed));
         run(dir, "fp16", steps, stopAt, resume, model);
