@@ -6,7 +6,12 @@ import dev.tessera.tensor.Tensor;
 final class LinalgFunctions {
     private LinalgFunctions() {}
 
+    /** The product; under {@link Autocast} a matmul-class op (the rule is in Autocast's javadoc). */
     static Variable matmul(Variable a, Variable b) {
+        return Autocast.apply(in -> product(in[0], in[1]), a, b);
+    }
+
+    private static Variable product(Variable a, Variable b) {
         Tensor x = a.data();
         Tensor y = b.data();
         Tensor out = x.matmul(y);

@@ -1,5 +1,6 @@
 package dev.tessera.nn;
 
+import dev.tessera.autograd.Autocast;
 import dev.tessera.autograd.Variable;
 import dev.tessera.tensor.Generator;
 import dev.tessera.tensor.Tensor;
@@ -7,6 +8,8 @@ import dev.tessera.tensor.Tensor;
 /**
  * y = x Wᵀ + b with W of shape (out, in), as torch.nn.Linear and Hugging Face checkpoints store
  * it; the bias is optional (A3: modern LLMs drop it). The product reads Wᵀ as a view, no copy.
+ * Under {@link Autocast} (G9) it is one matmul-class op: x, W and b rounded to the low type, the
+ * output rounded once, as torch's autocast linear.
  */
 public final class Linear extends Module implements Layer {
     private final Variable weight;
@@ -44,8 +47,8 @@ public final class Linear extends Module implements Layer {
             throw new IllegalArgumentException("Linear: input has " + x.size(-1) + " features, expected " + in + " (input shape "
                     + java.util.Arrays.toString(x.shape()) + ")");
         }
-        Variable y = x.matmul(weight.mT());
-        return bias == null ? y : y.add(bias);
+        // one matmul-class op under autocast (G9): the bias joins the product before the one rounding, as in torch's addmm
+        return Autocast.apply(in -> in[2] == null ? in[0].matmul(in[1].mT()) : in[0].matmul(in[1].mT()).add(in[2]), x, weight, bias);
     }
 
     public Variable weight() {

@@ -32,7 +32,7 @@ final class Copy {
             segmentRows(in, out, loop);
             return;
         }
-        if (convertFast(from, to, loop, so, si)) {
+        if (convertFast(from, to, loop, so, si) || convertHalf(from, in.dtype(), to, out.dtype(), loop, so, si)) {
             return;
         }
         loop.forEachRow((oo, io, u1, u2, n) -> {
@@ -102,6 +102,35 @@ final class Copy {
             }
         }
         return true;
+    }
+
+    /**
+     * F32 to and from BF16/F16 heap arrays without the per-element double round trip (autocast casts
+     * every matmul input this way): the same bits as {@link #element}, which rounds the exact float
+     * value once, to nearest even.
+     */
+    private static boolean convertHalf(Object from, DType fromType, Object to, DType toType, StridedLoop loop, int so, int si) {
+        if (from instanceof float[] a && to instanceof short[] b) {
+            boolean bf16 = toType == DType.BF16;
+            loop.forEachRow((oo, io, u1, u2, n) -> {
+                for (int i = 0; i < n; i++) {
+                    float v = a[io + i * si];
+                    b[oo + i * so] = bf16 ? HalfFloats.floatToBf16(v) : HalfFloats.floatToF16(v);
+                }
+            });
+            return true;
+        }
+        if (from instanceof short[] a && to instanceof float[] b) {
+            boolean bf16 = fromType == DType.BF16;
+            loop.forEachRow((oo, io, u1, u2, n) -> {
+                for (int i = 0; i < n; i++) {
+                    short h = a[io + i * si];
+                    b[oo + i * so] = bf16 ? HalfFloats.bf16ToFloat(h) : HalfFloats.f16ToFloat(h);
+                }
+            });
+            return true;
+        }
+        return false;
     }
 
     private static void sameTypeStrided(Object from, int io, int si, Object to, int oo, int so, int n) {

@@ -110,6 +110,9 @@ final class BenchCommand implements Callable<Integer> {
         @Option(names = "--device", description = "cpu, cuda or sim (default: cpu).")
         String device = "cpu";
 
+        @Option(names = "--dtype", description = "fp32, bf16 (autocast) or fp16 (autocast and loss scaling) (default: fp32).")
+        String dtype = "fp32";
+
         @Option(names = "--warmup", description = "Untimed steps before the timed ones (default: 2, as the PyTorch script).")
         int warmup = 2;
 
@@ -119,6 +122,8 @@ final class BenchCommand implements Callable<Integer> {
         @Override
         public Integer call() {
             var onDevice = dev.tessera.tensor.Device.parse(device);
+            var low = dev.tessera.models.train.TrainConfig.autocastType(dtype); // G9: null for fp32
+            var scaler = dtype.equals("fp16") ? new dev.tessera.nn.optim.GradScaler() : null;
             if (threads < 1 || steps < 1 || warmup < 0) {
                 throw new IllegalArgumentException("bench train: --threads and --steps must be >= 1 and --warmup >= 0");
             }
@@ -136,8 +141,18 @@ final class BenchCommand implements Callable<Integer> {
             var y = dev.tessera.tensor.Tensor.randint(g, 0, cfg.vocabSize(), dev.tessera.tensor.DType.I64, b, t).to(onDevice);
             Runnable step = () -> {
                 opt.zeroGrad();
-                dev.tessera.nn.loss.Losses.crossEntropyFused(model.forward(x, null), y).backward();
-                opt.step();
+                dev.tessera.autograd.Variable loss;
+                try (var precision = low == null ? null : dev.tessera.autograd.Autocast.enable(low)) {
+                    loss = dev.tessera.nn.loss.Losses.crossEntropyFused(model.forward(x, null), y);
+                }
+                if (scaler == null) {
+                    loss.backward();
+                    opt.step();
+                } else {
+                    scaler.scale(loss).backward();
+                    scaler.step(opt);
+                    scaler.update();
+                }
                 if (onDevice != dev.tessera.tensor.Device.CPU) {
                     dev.tessera.tensor.Dispatch.backend(onDevice).synchronize(); // time the device's work, not its queueing
                 }
@@ -166,8 +181,8 @@ final class BenchCommand implements Callable<Integer> {
             java.util.Arrays.sort(times);
             double med = times[steps / 2];
             PrintWriter out = spec.commandLine().getOut();
-            out.printf(Locale.ROOT, "tessera preset=%s params=%d device=%s dtype=fp32 threads=%d step_s=%.4f peak_rss_mb=%d alloc_mb_per_step=%d tokens_per_s=%.0f%n",
-                    preset, model.module().parameterCount(), onDevice.label(), threads, med, peakRssMb(), allocatedPerStep >> 20, b * t / med);
+            out.printf(Locale.ROOT, "tessera preset=%s params=%d device=%s dtype=%s threads=%d step_s=%.4f peak_rss_mb=%d alloc_mb_per_step=%d tokens_per_s=%.0f%n",
+                    preset, model.module().parameterCount(), onDevice.label(), dtype, threads, med, peakRssMb(), allocatedPerStep >> 20, b * t / med);
             out.flush();
             return 0;
         }

@@ -127,6 +127,10 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--device", description = "cpu, cuda or sim (the simulated device that tests the device path; default: cpu).")
     String device = "cpu";
 
+    @Option(names = "--dtype", description = "fp32, bf16 (autocast, F32 master weights) or fp16 (autocast and dynamic loss scaling)"
+            + " (default: fp32; a resume keeps the run's).")
+    String dtype = "fp32";
+
     @Option(names = "--attention", description = "An attention kind: ${COMPLETION-CANDIDATES} (default: the preset's).",
             completionCandidates = AttentionKinds.class)
     String attention;
@@ -326,7 +330,7 @@ final class TrainCommand implements Callable<Integer> {
         int batch = batchSize != null ? batchSize : p.batchSize();
         TrainConfig cfg = new TrainConfig(steps, batch, gradAccum, optimizer, lr, minLr != null ? minLr : lr / 10,
                 warmup != null ? warmup : Math.min(100, steps / 10), weightDecay, clip, zLoss, evalEvery, evalBatches, checkpointEvery, keep,
-                seed, 4.0, 50, 3);
+                seed, 4.0, 50, 3).withDtype(dtype);
         cfg = zLoss == 0 && modelConfig.zLoss() > 0 ? cfg.withZLoss(modelConfig.zLoss()) : cfg;
         Tokenizer tokenizer = tokenizerJson == null ? new ByteTokenizer() : TokenizerJson.load(tokenizerJson);
         int vocab = tokenizer.vocabSize() + (isBert(modelConfig) ? 1 : 0); // an encoder's [MASK] follows the tokenizer's ids
@@ -414,7 +418,7 @@ final class TrainCommand implements Callable<Integer> {
                 given("--z-loss") ? zLoss : r.zLoss(), given("--eval-every") ? evalEvery : r.evalEvery(),
                 given("--eval-batches") ? evalBatches : r.evalBatches(), given("--checkpoint-every") ? checkpointEvery : r.checkpointEvery(),
                 given("--keep") ? keep : r.keepCheckpoints(), given("--seed") ? seed : r.seed(), r.spikeFactor(), r.spikeWindow(),
-                r.maxRollbacks());
+                r.maxRollbacks()).withDtype(given("--dtype") ? dtype : r.dtype());
         cfg.checkResume(r, state.step(), latest.path().resolve(Checkpoints.STATE));
         return new Setup(saved, tokenizer, info.dataPath(), cfg);
     }

@@ -7,11 +7,14 @@ package dev.tessera.models.train;
  * @param gradAccum micro-batches per optimizer step (their gradients sum; the loss is averaged)
  * @param spikeFactor a loss above spikeFactor × the median of the last {@code spikeWindow} losses
  *     is a spike (PaLM's rollback, G6); 0 disables the check
+ * @param dtype the compute precision (G9): fp32; bf16 (autocast to bfloat16, F32 master weights);
+ *     fp16 (autocast to float16 with dynamic loss scaling)
  */
 public record TrainConfig(long steps, int batchSize, int gradAccum, String optimizer, double lr, double minLr, long warmup,
         double weightDecay, double clip, double zLoss, int evalEvery, int evalBatches, int checkpointEvery, int keepCheckpoints,
-        long seed, double spikeFactor, int spikeWindow, int maxRollbacks) {
+        long seed, double spikeFactor, int spikeWindow, int maxRollbacks, String dtype) {
     public TrainConfig {
+        autocastType(dtype); // validates
         if (steps <= 0 || batchSize <= 0 || gradAccum <= 0) {
             throw new IllegalArgumentException("train: steps, batch size and grad accumulation must be positive, got " + steps + ", "
                     + batchSize + ", " + gradAccum);
@@ -38,6 +41,27 @@ public record TrainConfig(long steps, int batchSize, int gradAccum, String optim
     }
 
     /**
+     * The type --dtype {@code dtype} runs matmul-class ops in under autocast: null for fp32, BF16 for
+     * bf16, F16 for fp16 (which also takes a loss scaler); one line naming the choices otherwise.
+     */
+    public static dev.tessera.tensor.DType autocastType(String dtype) {
+        return switch (String.valueOf(dtype)) {
+            case "fp32" -> null;
+            case "bf16" -> dev.tessera.tensor.DType.BF16;
+            case "fp16" -> dev.tessera.tensor.DType.F16;
+            default -> throw new IllegalArgumentException("train: unknown --dtype '" + dtype + "' (fp32, bf16, fp16)");
+        };
+    }
+
+    /** In fp32, the precision every run had before --dtype. */
+    public TrainConfig(long steps, int batchSize, int gradAccum, String optimizer, double lr, double minLr, long warmup,
+            double weightDecay, double clip, double zLoss, int evalEvery, int evalBatches, int checkpointEvery, int keepCheckpoints,
+            long seed, double spikeFactor, int spikeWindow, int maxRollbacks) {
+        this(steps, batchSize, gradAccum, optimizer, lr, minLr, warmup, weightDecay, clip, zLoss, evalEvery, evalBatches, checkpointEvery,
+                keepCheckpoints, seed, spikeFactor, spikeWindow, maxRollbacks, "fp32");
+    }
+
+    /**
      * The first hyperparameter of this configuration that differs from {@code recorded}, the one a
      * run was trained with, as "--flag value"; null when they agree. The length ({@code steps}, see
      * {@link Schedule}) and the bookkeeping intervals (eval/checkpoint every, checkpoints kept) may
@@ -50,7 +74,7 @@ public record TrainConfig(long steps, int batchSize, int gradAccum, String optim
                 {"--warmup", warmup, recorded.warmup}, {"--weight-decay", weightDecay, recorded.weightDecay}, {"--clip", clip, recorded.clip},
                 {"--z-loss", zLoss, recorded.zLoss}, {"--eval-batches", evalBatches, recorded.evalBatches}, {"--seed", seed, recorded.seed},
                 {"spike factor", spikeFactor, recorded.spikeFactor}, {"spike window", spikeWindow, recorded.spikeWindow},
-                {"max rollbacks", maxRollbacks, recorded.maxRollbacks}};
+                {"max rollbacks", maxRollbacks, recorded.maxRollbacks}, {"--dtype", dtype, recorded.dtype}};
         for (Object[] p : pairs) {
             if (!p[1].equals(p[2])) {
                 return p[0] + " " + p[1] + " (the run has " + p[2] + ")";
@@ -83,11 +107,16 @@ public record TrainConfig(long steps, int batchSize, int gradAccum, String optim
 
     public TrainConfig withZLoss(double z) {
         return new TrainConfig(steps, batchSize, gradAccum, optimizer, lr, minLr, warmup, weightDecay, clip, z, evalEvery, evalBatches,
-                checkpointEvery, keepCheckpoints, seed, spikeFactor, spikeWindow, maxRollbacks);
+                checkpointEvery, keepCheckpoints, seed, spikeFactor, spikeWindow, maxRollbacks, dtype);
     }
 
     public TrainConfig withSteps(long s) {
         return new TrainConfig(s, batchSize, gradAccum, optimizer, lr, minLr, warmup, weightDecay, clip, zLoss, evalEvery, evalBatches,
-                checkpointEvery, keepCheckpoints, seed, spikeFactor, spikeWindow, maxRollbacks);
+                checkpointEvery, keepCheckpoints, seed, spikeFactor, spikeWindow, maxRollbacks, dtype);
+    }
+
+    public TrainConfig withDtype(String d) {
+        return new TrainConfig(steps, batchSize, gradAccum, optimizer, lr, minLr, warmup, weightDecay, clip, zLoss, evalEvery, evalBatches,
+                checkpointEvery, keepCheckpoints, seed, spikeFactor, spikeWindow, maxRollbacks, d);
     }
 }

@@ -8,6 +8,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 /**
  * A checkpoint's {@code state.json}: where training stands besides the weights and the optimizer
@@ -19,14 +20,23 @@ import java.util.List;
  *   "rollbacks": 0,
  *   "seed": 1337,                 (a copy of train_config.seed, for readers)
  *   "train_config": { … },        {@link TrainConfig}'s components by name
- *   "steps_changes": [ { "atStep": 200, "fromSteps": 200, "toSteps": 1000 } ] }   see {@link Schedule}
+ *   "steps_changes": [ { "atStep": 200, "fromSteps": 200, "toSteps": 1000 } ],   see {@link Schedule}
+ *   "grad_scaler": { "scale": 65536.0, "_growth_tracker": 12.0, … } }   fp16 runs only (G9, GradScaler's state dict)
  * </pre>
  *
- * Reading is strict: a missing, mistyped or out-of-range field is one line naming the file.
+ * Reading is strict: a missing, mistyped or out-of-range field is one line naming the file. A
+ * train_config without "dtype" (written before --dtype existed) reads as fp32.
  */
-public record TrainState(long step, long dataOffset, int rollbacks, TrainConfig config, List<Schedule.Change> stepsChanges) {
+public record TrainState(long step, long dataOffset, int rollbacks, TrainConfig config, List<Schedule.Change> stepsChanges,
+        Map<String, Double> gradScaler) {
     public TrainState {
         stepsChanges = List.copyOf(stepsChanges);
+        gradScaler = Map.copyOf(gradScaler);
+    }
+
+    /** Without a loss scaler (fp32 and bf16 runs). */
+    public TrainState(long step, long dataOffset, int rollbacks, TrainConfig config, List<Schedule.Change> stepsChanges) {
+        this(step, dataOffset, rollbacks, config, stepsChanges, Map.of());
     }
 
     public String toJson() {
@@ -37,6 +47,9 @@ public record TrainState(long step, long dataOffset, int rollbacks, TrainConfig 
         o.put("seed", config.seed());
         o.set("train_config", JsonFiles.JSON.valueToTree(config));
         o.set("steps_changes", JsonFiles.JSON.valueToTree(stepsChanges));
+        if (!gradScaler.isEmpty()) {
+            o.set("grad_scaler", JsonFiles.JSON.valueToTree(new java.util.TreeMap<>(gradScaler)));
+        }
         try {
             return JsonFiles.JSON.writerWithDefaultPrettyPrinter().writeValueAsString(o) + "\n";
         } catch (JsonProcessingException e) {
@@ -65,7 +78,11 @@ public record TrainState(long step, long dataOffset, int rollbacks, TrainConfig 
         if (!o.has("train_config")) {
             throw JsonFiles.bad(file, "has no \"train_config\"");
         }
-        TrainConfig cfg = JsonFiles.convert(o.get("train_config"), TrainConfig.class, "train_config", file);
+        JsonNode recorded = o.get("train_config");
+        if (recorded instanceof ObjectNode c && !c.has("dtype")) {
+            recorded = c.deepCopy().put("dtype", "fp32");
+        }
+        TrainConfig cfg = JsonFiles.convert(recorded, TrainConfig.class, "train_config", file);
         List<Schedule.Change> changes = new ArrayList<>();
         JsonNode list = o.get("steps_changes");
         if (list != null && !(list instanceof ArrayNode)) {
@@ -80,6 +97,19 @@ public record TrainState(long step, long dataOffset, int rollbacks, TrainConfig 
         if (last != cfg.steps()) {
             throw JsonFiles.bad(file, "\"steps_changes\" end at " + last + " steps but train_config has " + cfg.steps());
         }
-        return new TrainState(step, offset, (int) Math.min(Integer.MAX_VALUE, rollbacks), cfg, changes);
+        Map<String, Double> scaler = new java.util.LinkedHashMap<>();
+        JsonNode saved = o.get("grad_scaler");
+        if (saved != null && !(saved instanceof ObjectNode)) {
+            throw JsonFiles.bad(file, "\"grad_scaler\" must be an object, got " + saved);
+        }
+        if (saved != null) {
+            for (var e : saved.properties()) {
+                if (!e.getValue().isNumber()) {
+                    throw JsonFiles.bad(file, "\"grad_scaler\"." + e.getKey() + " must be a number, got " + e.getValue());
+                }
+                scaler.put(e.getKey(), e.getValue().asDouble());
+            }
+        }
+        return new TrainState(step, offset, (int) Math.min(Integer.MAX_VALUE, rollbacks), cfg, changes, scaler);
     }
 }

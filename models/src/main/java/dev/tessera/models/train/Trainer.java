@@ -1,5 +1,6 @@
 package dev.tessera.models.train;
 
+import dev.tessera.autograd.Autocast;
 import dev.tessera.autograd.GradMode;
 import dev.tessera.autograd.Variable;
 import dev.tessera.models.LanguageModel;
@@ -9,6 +10,7 @@ import dev.tessera.nn.Regularizer;
 import dev.tessera.nn.optim.Adam;
 import dev.tessera.nn.optim.AdamW;
 import dev.tessera.nn.optim.GradClip;
+import dev.tessera.nn.optim.GradScaler;
 import dev.tessera.nn.optim.Lion;
 import dev.tessera.nn.optim.LrSchedule;
 import dev.tessera.nn.optim.Optimizer;
@@ -16,6 +18,7 @@ import dev.tessera.nn.optim.ParamGroup;
 import dev.tessera.nn.optim.ParamGroups;
 import dev.tessera.nn.optim.SGD;
 import dev.tessera.nn.optim.ScheduleFreeAdamW;
+import dev.tessera.tensor.DType;
 import dev.tessera.tensor.Device;
 import dev.tessera.tensor.Tensor;
 import java.io.IOException;
@@ -37,6 +40,11 @@ import java.util.Map;
  * <p>Loss spikes (G6, PaLM): a loss above {@code spikeFactor} × the median of the recent window
  * rolls back to the last good checkpoint and skips the data batches seen since it. A NaN or
  * infinite loss or gradient norm stops the run before anything poisoned is written.
+ *
+ * <p>Mixed precision (G9, {@code dtype}): bf16 and fp16 run the forward under {@link Autocast}
+ * with F32 master weights; fp16 also scales the loss with a {@link GradScaler}, whose inf/NaN
+ * gradients skip the optimizer step (the step still counts, its gradient norm is NaN) and whose
+ * state is checkpointed.
  */
 public final class Trainer {
     /** What the loop reports; the CLI draws a progress bar or prints log lines from it. */
@@ -65,6 +73,9 @@ public final class Trainer {
     private final Objective objective;
     /** Where the model's parameters are: batches are moved there. */
     private final Device device;
+    /** The autocast type of cfg.dtype() (null for fp32) and, for fp16, the loss scaler (G9). */
+    private final DType autocast;
+    private GradScaler scaler;
     private LrSchedule schedule;
     /** Changes of the run's length on resume, oldest first (see {@link Schedule}). */
     private List<Schedule.Change> stepsChanges = List.of();
@@ -98,8 +109,19 @@ public final class Trainer {
             case "schedulefree" -> new ScheduleFreeAdamW(groups, cfg.lr(), cfg.weightDecay(), cfg.warmup());
             default -> throw new IllegalArgumentException("train: unknown optimizer " + cfg.optimizer());
         };
+        this.autocast = TrainConfig.autocastType(cfg.dtype());
+        this.scaler = cfg.dtype().equals("fp16") ? new GradScaler() : null;
         this.schedule = new Schedule(cfg, List.of());
         this.checkpoints = new Checkpoints(runDir.resolve("checkpoints"), cfg.keepCheckpoints());
+    }
+
+    /** For tests: an fp16 run's loss scaler with other settings (an initial scale that overflows, say). */
+    Trainer withLossScaler(GradScaler s) {
+        if (scaler == null) {
+            throw new IllegalStateException("train: a loss scaler needs --dtype fp16, not " + cfg.dtype());
+        }
+        scaler = s;
+        return this;
     }
 
     public Optimizer optimizer() {
@@ -156,19 +178,32 @@ public final class Trainer {
                 double lr = schedule.lr(step);
                 optimizer.setLr(lr);
                 double loss = forwardBackward();
-                double gradNorm = cfg.clip() > 0 ? GradClip.clipGlobalNorm(optimizer.params(), cfg.clip())
+                boolean overflow = scaler != null && scaler.unscale(optimizer); // fp16: an inf/NaN gradient skips this step
+                double gradNorm = overflow ? Double.NaN : cfg.clip() > 0 ? GradClip.clipGlobalNorm(optimizer.params(), cfg.clip())
                         : GradClip.totalNorm(optimizer.params());
-                if (!Double.isFinite(loss) || !Double.isFinite(gradNorm)) {
+                if (!Double.isFinite(loss) || !overflow && !Double.isFinite(gradNorm)) {
                     optimizer.zeroGrad();
                     throw diverged(Double.isFinite(loss) ? "gradient norm" : "loss", Double.isFinite(loss) ? gradNorm : loss);
                 }
                 if (isSpike(window, loss)) {
                     optimizer.zeroGrad();
+                    if (scaler != null) {
+                        scaler.discardIteration();
+                    }
                     rollBack(loss);
                     window.clear();
                     continue;
                 }
-                optimizer.step();
+                if (scaler == null) {
+                    optimizer.step();
+                } else {
+                    scaler.step(optimizer); // skipped after an overflow
+                    scaler.update();
+                    if (overflow) {
+                        listener.onEvent(String.format(Locale.ROOT, "fp16: a gradient overflowed at step %d; step skipped, loss scale now %.0f",
+                                step + 1, scaler.scale()));
+                    }
+                }
                 optimizer.zeroGrad();
                 window.addLast(loss);
                 if (window.size() > cfg.spikeWindow()) {
@@ -262,13 +297,17 @@ public final class Trainer {
         for (int micro = 0; micro < cfg.gradAccum(); micro++) {
             long index = (step + dataOffset) * cfg.gradAccum() + micro;
             PackedDataset.Batch batch = data.batch(index, cfg.batchSize()).to(device);
-            Variable loss = objective.loss(model, batch, index);
-            Variable regularization = Regularizer.total(model.module()); // the components' own terms (B25's span penalty)
-            if (regularization != null) {
-                loss = loss.add(regularization);
+            Variable loss;
+            try (var precision = autocast == null ? null : Autocast.enable(autocast)) {
+                loss = objective.loss(model, batch, index);
+                Variable regularization = Regularizer.total(model.module()); // the components' own terms (B25's span penalty)
+                if (regularization != null) {
+                    loss = loss.add(regularization);
+                }
             }
             total += loss.item();
-            loss.div(cfg.gradAccum()).backward();
+            Variable mean = loss.div(cfg.gradAccum());
+            (scaler == null ? mean : scaler.scale(mean)).backward();
         }
         return total / cfg.gradAccum();
     }
@@ -281,7 +320,7 @@ public final class Trainer {
         }
         model.module().eval();
         double total = 0;
-        try (var scope = GradMode.noGrad()) {
+        try (var scope = GradMode.noGrad(); var precision = autocast == null ? null : Autocast.enable(autocast)) {
             for (int i = 0; i < cfg.evalBatches(); i++) {
                 total += objective.validationLoss(model, data.validationBatch(i, cfg.batchSize()).to(device), i).item();
             }
@@ -322,7 +361,7 @@ public final class Trainer {
     }
 
     private void save() throws IOException {
-        TrainState state = new TrainState(step, dataOffset, rollbacks, cfg, stepsChanges);
+        TrainState state = new TrainState(step, dataOffset, rollbacks, cfg, stepsChanges, scaler == null ? Map.of() : scaler.stateDict());
         checkpoints.save(step, model.stateDict(), optimizer.stateDict(), state.toJson());
     }
 
@@ -334,6 +373,9 @@ public final class Trainer {
         TrainState state = TrainState.read(ck);
         load(ck.path().resolve(Checkpoints.MODEL), () -> model.module().loadStateDict(ck.model(), true));
         load(ck.path().resolve(Checkpoints.OPTIMIZER), () -> optimizer.loadStateDict(ck.optimizer()));
+        if (scaler != null && !state.gradScaler().isEmpty()) { // an fp16 run's loss scale and growth tracker (G9)
+            load(ck.path().resolve(Checkpoints.STATE), () -> scaler.loadStateDict(state.gradScaler()));
+        }
         step = state.step();
         dataOffset = state.dataOffset();
         rollbacks = state.rollbacks();

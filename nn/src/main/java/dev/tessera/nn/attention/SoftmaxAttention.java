@@ -1,5 +1,6 @@
 package dev.tessera.nn.attention;
 
+import dev.tessera.autograd.Autocast;
 import dev.tessera.autograd.Variable;
 import dev.tessera.nn.Dropout;
 import dev.tessera.nn.Module;
@@ -70,10 +71,8 @@ public final class SoftmaxAttention extends Module implements AttentionKernel {
         }
         if (softCap == 0 && mask != null && mask.causal() && mask.queryOffset() == 0 && t == s && t > causalBlock
                 && (dropout.p() == 0 || !dropout.isTraining())) { // training's case: causal, no cache, no dropout
-            if (flash && q.dtype() == DType.F32 && k.dtype() == DType.F32 && v.dtype() == DType.F32) {
-                return new FlashAttentionFunction(alpha, mask).call(q, k, v);
-            }
-            return new CausalBlockAttention(alpha, mask, causalBlock).call(q, k, v);
+            // a matmul-class op under autocast (G9), as torch's scaled_dot_product_attention
+            return Autocast.apply(in -> fusedCausal(in[0], in[1], in[2], mask, alpha), q, k, v);
         }
         if (softCap == 0 && mask != null && mask.masksAnything()) { // the common case, fused: scale, mask and softmax at once
             Tensor allowed = mask.allowedMatrix(b, t, s); // (B or 1, 1, T, S)
@@ -81,6 +80,13 @@ public final class SoftmaxAttention extends Module implements AttentionKernel {
             return p.matmul(v); // (B, H, T, D)
         }
         return attendComposite(q, k, v, mask);
+    }
+
+    private Variable fusedCausal(Variable q, Variable k, Variable v, AttentionMask mask, double alpha) {
+        if (flash && q.dtype() == DType.F32 && k.dtype() == DType.F32 && v.dtype() == DType.F32) {
+            return new FlashAttentionFunction(alpha, mask).call(q, k, v);
+        }
+        return new CausalBlockAttention(alpha, mask, causalBlock).call(q, k, v);
     }
 
     /** softmax over keys of the capped, scaled, masked scores (B, H, T, S): the weights this kernel applies, for {@link dev.tessera.nn.Probe}. */
