@@ -15,7 +15,7 @@ import java.util.Map;
  * calls that compute what the op's host kernel computes, in F32. Left out on purpose: ops whose
  * host result differs in kind (comparisons and LOGICAL_NOT give BOOL, the kernels write F32), in
  * edge cases (SIGN: the kernel keeps NaN and −0, the host gives +0), or that need a kernel that does
- * not exist yet (gather/scatter, BOOL masks, F64 accumulation, attention backward, label smoothing).
+ * not exist yet (general gather/scatter, label smoothing).
  * A case an entry does not handle (another dtype, a broadcast batched matmul, a strided in-place
  * target) throws a one-line {@link UnsupportedOperationException} when it runs.
  *
@@ -102,8 +102,23 @@ final class CudaKernels {
         t.put("swiglu SwiGluFunction", new Entry(List.of("swiglu"), c -> new Tensor[] {(Tensor) swigluForward.run(c), c.tensor(0), c.tensor(1)}));
         t.put("swiglu.backward SwiGluFunction", new Entry(List.of("swigluBackward"), // (g, a, b)
                 c -> results(c, c.ops.swigluBackward(c.dense(0), c.dense(1), c.dense(2)))));
+        t.put("embedding -", new Entry(List.of("embedding", "contiguous"), c -> c.result(c.ops.embedding(c.dense(0), ids(c, 1)))));
+        t.put("embedding_backward Integer", new Entry(List.of("embeddingBackward", "contiguous"), // (g, ids)
+                c -> c.result(c.ops.embeddingBackward(c.dense(0), ids(c, 1), (Integer) c.attributes()))));
+        t.put("sum_squares_f64 -", new Entry(List.of("sumSquaresF64", "contiguous"), // (gradient, running 0-d F64 sum)
+                c -> c.result(c.ops.sumSquaresF64(c.dense(0), c.view(c.tensor(1), DType.F64, "the running sum")))));
         FusedFunctions.register(t);
         return Map.copyOf(t);
+    }
+
+    /** Input {@code i} as the contiguous I64 ids the embedding kernels index by. */
+    private static DeviceTensor ids(CudaCall c, int i) {
+        DeviceTensor ids = c.view(c.tensor(i), DType.I64, "ids");
+        if (!ids.isContiguous()) {
+            throw c.unsupported("the cuda embedding kernels read contiguous ids, got shape " + Arrays.toString(ids.shape()) + " strides "
+                    + Arrays.toString(ids.strides()));
+        }
+        return ids;
     }
 
     /** Tensors on the device for kernel outputs that the op returns as an array. */

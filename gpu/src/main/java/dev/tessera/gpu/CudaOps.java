@@ -274,11 +274,96 @@ public final class CudaOps {
     }
 
     public DeviceTensor softmaxBackward(DeviceTensor y, DeviceTensor dy) {
+        return softmaxBackward(y, dy, 1f);
+    }
+
+    /** The gradient of y = softmax(scale·x) (masked or not) over the last dim: scale·y ⊙ (dy − Σ dy ⊙ y). */
+    public DeviceTensor softmaxBackward(DeviceTensor y, DeviceTensor dy, float scale) {
         requireF32("softmaxBackward", y, dy);
+        if (!Arrays.equals(y.shape(), dy.shape())) {
+            throw new IllegalArgumentException("cuda softmaxBackward: y " + Arrays.toString(y.shape()) + " and dy "
+                    + Arrays.toString(dy.shape()) + " differ");
+        }
         DeviceTensor dx = f32(y.shape());
         rowLaunch("softmax", "softmax_bwd_rows_f32", rows(y), lastDim(y), 0,
-                new KernelArgs().ptr(y).ptr(dy).ptr(dx).i64(rows(y)).i64(lastDim(y)));
+                new KernelArgs().ptr(y).ptr(dy).ptr(dx).i64(rows(y)).i64(lastDim(y)).f32(scale));
         return dx;
+    }
+
+    /**
+     * softmax(scale·x) over the last dim of contiguous F32 {@code x}, over the columns where the BOOL
+     * {@code allowed} (any strides, broadcastable to x) is true; 0 elsewhere, a row with nothing allowed is zeros.
+     */
+    public DeviceTensor maskedSoftmax(DeviceTensor x, DeviceTensor allowed, float scale) {
+        requireF32("maskedSoftmax", x);
+        if (allowed.dtype() != DType.BOOL || x.rank() == 0) {
+            throw new IllegalArgumentException("cuda maskedSoftmax: needs scores of rank >= 1 and a BOOL mask, got "
+                    + Arrays.toString(x.shape()) + " and " + allowed.dtype());
+        }
+        long[] dims = Broadcasting.dims(x.shape(), Broadcasting.stridesIn(allowed.shape(), allowed.strides(), x.shape()), null);
+        DeviceTensor y = f32(x.shape());
+        rowLaunch("masked_softmax", "masked_softmax_f32", rows(x), lastDim(x), 0,
+                new KernelArgs().ptr(x).ptr(allowed).ptr(y).i64(rows(x)).i64(lastDim(x)).longs(dims).f32(scale));
+        return y;
+    }
+
+    /** out = running + Σ x² in double: a new 0-d F64 tensor (see grad_norm.cu for the fixed summation order). */
+    public DeviceTensor sumSquaresF64(DeviceTensor x, DeviceTensor running) {
+        requireF32("sumSquaresF64", x);
+        if (running.dtype() != DType.F64 || running.numel() != 1) {
+            throw new IllegalArgumentException("cuda sumSquaresF64: the running sum must be one F64 element, got " + running);
+        }
+        int blocks = LaunchConfig.sumSquaresBlocks(x.numel());
+        DeviceTensor out = DeviceTensor.empty(b, DType.F64);
+        try (DeviceTensor partial = DeviceTensor.empty(b, DType.F64, blocks)) {
+            b.launch("grad_norm", "sum_squares_partial_f64", new LaunchConfig(blocks, 1, 1, LaunchConfig.SUM_SQUARES_THREADS, 1, 1, 0),
+                    new KernelArgs().ptr(x).ptr(partial).i64(x.numel()));
+            b.launch("grad_norm", "sum_squares_finish_f64", new LaunchConfig(1, 1, 1, LaunchConfig.SUM_SQUARES_THREADS, 1, 1, 0),
+                    new KernelArgs().ptr(partial).ptr(running).ptr(out).i64(blocks));
+        }
+        return out;
+    }
+
+    // ------------------------------------------------------------------ embedding
+
+    /** The table and ids of an embedding: F32 (V, C) contiguous, I64 ids contiguous. */
+    private static void requireEmbedding(String op, DeviceTensor table, DeviceTensor ids) {
+        requireF32(op, table);
+        if (table.rank() != 2 || ids.dtype() != DType.I64) {
+            throw new IllegalArgumentException("cuda " + op + ": needs an F32 (V, C) table and I64 ids, got " + table + " and " + ids);
+        }
+        ids.requireContiguous(op + " ids");
+    }
+
+    /** Rows of the (V, C) table {@code w} for each id: shape ids.shape + (C); an id outside [0, V) gives a NaN row. */
+    public DeviceTensor embedding(DeviceTensor w, DeviceTensor ids) {
+        requireEmbedding("embedding", w, ids);
+        int[] shape = Arrays.copyOf(ids.shape(), ids.rank() + 1);
+        shape[ids.rank()] = w.size(1);
+        DeviceTensor out = f32(shape);
+        elementLaunch("embedding", "embedding_fwd_f32", out.numel(),
+                new KernelArgs().ptr(w).ptr(ids).ptr(out).i64(ids.numel()).i64(w.size(0)).i64(w.size(1)));
+        return out;
+    }
+
+    /**
+     * The (vocab, C) gradient of {@link #embedding} for {@code g} of shape ids.shape + (C): row v sums
+     * g's rows where ids is v, in position order (the CPU's bits); deterministic, no atomics (embedding.cu).
+     */
+    public DeviceTensor embeddingBackward(DeviceTensor g, DeviceTensor ids, int vocab) {
+        long cols = g.rank() == 0 ? 0 : g.size(-1);
+        if (vocab < 0 || g.numel() != ids.numel() * cols) {
+            throw new IllegalArgumentException("cuda embeddingBackward: gradient " + Arrays.toString(g.shape()) + " must be ids "
+                    + Arrays.toString(ids.shape()) + " plus an embedding dim, vocab " + vocab + " >= 0");
+        }
+        DeviceTensor dw = zeros(new int[] {vocab, (int) cols});
+        requireEmbedding("embeddingBackward", dw, ids);
+        requireF32("embeddingBackward", g);
+        if (cols > 0) {
+            rowLaunch("embedding", "embedding_bwd_f32", ids.numel(), cols, 0,
+                    new KernelArgs().ptr(g).ptr(ids).ptr(dw).i64(ids.numel()).i64(vocab).i64(cols));
+        }
+        return dw;
     }
 
     // ------------------------------------------------------------------ normalisation
@@ -436,6 +521,13 @@ public final class CudaOps {
     /** Output and per-row log-sum-exp of scaled dot-product attention. */
     public record Attention(DeviceTensor out, DeviceTensor lse) {}
 
+    /**
+     * Which keys each query sees: causal (key j iff {@code j <= i + offset}) and, with {@code docs}
+     * (a contiguous (B, ≥ Tk) I64 tensor of document ids, or null), only keys of the query's own
+     * document; key j's id is column j, query i's column {@code Tk − Tq + i}.
+     */
+    public record AttentionMask(boolean causal, long offset, DeviceTensor docs) {}
+
     /** Gradients of attention: {@code dq} shaped like q, {@code dk} and {@code dv} like k and v. */
     public record AttentionGrads(DeviceTensor dq, DeviceTensor dk, DeviceTensor dv) {}
 
@@ -450,6 +542,24 @@ public final class CudaOps {
         }
     }
 
+    /** The kernels read document ids at columns 0 .. Tk − 1 of each batch row, queries' at Tk − Tq + i. */
+    private static void requireDocs(DeviceTensor q, DeviceTensor k, AttentionMask mask) {
+        DeviceTensor docs = mask.docs();
+        if (docs == null) {
+            return;
+        }
+        if (docs.dtype() != DType.I64 || docs.rank() != 2 || docs.size(0) != q.size(0) || docs.size(1) < k.size(2)
+                || q.size(2) > k.size(2)) {
+            throw new IllegalArgumentException("cuda attention: document ids must be I64 (B, >= Tk) with Tq <= Tk, got " + docs
+                    + " for q " + Arrays.toString(q.shape()) + ", k " + Arrays.toString(k.shape()));
+        }
+        docs.requireContiguous("attention document ids");
+    }
+
+    private static long docCols(AttentionMask mask) {
+        return mask.docs() == null ? 0 : mask.docs().size(1);
+    }
+
     /**
      * Attention over {@code q (B, H, Tq, D)}, {@code k, v (B, Hkv, Tk, D)} with the tiled
      * online-softmax kernel (attention.cu): {@code Hkv} divides {@code H} (grouped-query attention),
@@ -457,7 +567,13 @@ public final class CudaOps {
      * key gets zeros and lse {@code -inf}. The lse is what {@link #attentionBackward} needs.
      */
     public Attention attention(DeviceTensor q, DeviceTensor k, DeviceTensor v, boolean causal, float scale) {
+        return attention(q, k, v, new AttentionMask(causal, (long) k.size(2) - q.size(2), null), scale);
+    }
+
+    /** {@link #attention(DeviceTensor, DeviceTensor, DeviceTensor, boolean, float)} with any causal offset and a document mask. */
+    public Attention attention(DeviceTensor q, DeviceTensor k, DeviceTensor v, AttentionMask mask, float scale) {
         requireAttentionShapes(q, k, v);
+        requireDocs(q, k, mask);
         int bsz = q.size(0), h = q.size(1), tq = q.size(2), d = q.size(3), hkv = k.size(1), tk = k.size(2);
         DeviceTensor o = f32(q.shape());
         DeviceTensor lse = f32(bsz, h, tq);
@@ -467,7 +583,7 @@ public final class CudaOps {
         int lanes = LaunchConfig.attentionLanes(d);
         b.launch("attention", "attention_fwd_f32", LaunchConfig.attention((long) bsz * h, tq, lanes), new KernelArgs().ptr(q)
                 .ptr(k).ptr(v).ptr(o).ptr(lse).i64((long) bsz * h).i64(h).i64(hkv).i64(tq).i64(tk).i64(d).f32(scale)
-                .i32(causal ? 1 : 0).i32(lanes));
+                .i32(mask.causal() ? 1 : 0).i64(mask.offset()).ptr(mask.docs()).i64(docCols(mask)).i32(lanes));
         return new Attention(o, lse);
     }
 
@@ -479,7 +595,14 @@ public final class CudaOps {
      */
     public AttentionGrads attentionBackward(DeviceTensor q, DeviceTensor k, DeviceTensor v, Attention fwd, DeviceTensor dOut,
             boolean causal, float scale) {
+        return attentionBackward(q, k, v, fwd, dOut, new AttentionMask(causal, (long) k.size(2) - q.size(2), null), scale);
+    }
+
+    /** {@link #attentionBackward(DeviceTensor, DeviceTensor, DeviceTensor, Attention, DeviceTensor, boolean, float)} under {@code mask}. */
+    public AttentionGrads attentionBackward(DeviceTensor q, DeviceTensor k, DeviceTensor v, Attention fwd, DeviceTensor dOut,
+            AttentionMask mask, float scale) {
         requireAttentionShapes(q, k, v);
+        requireDocs(q, k, mask);
         requireF32("attentionBackward", fwd.out(), fwd.lse(), dOut);
         if (!Arrays.equals(dOut.shape(), q.shape()) || !Arrays.equals(fwd.out().shape(), q.shape())
                 || fwd.lse().numel() != (long) q.size(0) * q.size(1) * q.size(2)) {
@@ -494,12 +617,13 @@ public final class CudaOps {
             try (DeviceTensor delta = f32(bsz, h, tq)) {
                 b.launch("attention", "attention_bwd_dq_f32", LaunchConfig.attention((long) bsz * h, tq, lanes), new KernelArgs()
                         .ptr(q).ptr(k).ptr(v).ptr(fwd.out()).ptr(dOut).ptr(fwd.lse()).ptr(dq).ptr(delta).i64((long) bsz * h).i64(h)
-                        .i64(hkv).i64(tq).i64(tk).i64(d).f32(scale).i32(causal ? 1 : 0).i32(lanes));
+                        .i64(hkv).i64(tq).i64(tk).i64(d).f32(scale).i32(mask.causal() ? 1 : 0).i64(mask.offset())
+                        .ptr(mask.docs()).i64(docCols(mask)).i32(lanes));
                 if ((long) bsz * hkv * tk > 0) {
                     b.launch("attention", "attention_bwd_dkdv_f32", LaunchConfig.attention((long) bsz * hkv, tk, lanes),
                             new KernelArgs().ptr(q).ptr(k).ptr(v).ptr(dOut).ptr(fwd.lse()).ptr(delta).ptr(dk).ptr(dv)
-                                    .i64((long) bsz * h).i64(h).i64(hkv).i64(tq).i64(tk).i64(d).f32(scale).i32(causal ? 1 : 0)
-                                    .i32(lanes));
+                                    .i64((long) bsz * h).i64(h).i64(hkv).i64(tq).i64(tk).i64(d).f32(scale).i32(mask.causal() ? 1 : 0)
+                                    .i64(mask.offset()).ptr(mask.docs()).i64(docCols(mask)).i32(lanes));
                 }
             }
         } else if ((long) bsz * hkv * tk > 0) {

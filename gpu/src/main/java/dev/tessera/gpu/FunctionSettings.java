@@ -26,8 +26,18 @@ final class FunctionSettings {
         }
     }
 
-    /** Attention's score scale α, whether it is causal, and whether a document mask applies too. */
-    record Attention(double alpha, boolean causal, boolean documentMask) {}
+    /**
+     * Attention's score scale α, whether it is causal and from which query position (key j is
+     * visible to query i iff j ≤ i + queryOffset), and the (B, S) document ids (null for none).
+     */
+    record Attention(double alpha, boolean causal, int queryOffset, Tensor documentIds) {
+        boolean documentMask() {
+            return documentIds != null;
+        }
+    }
+
+    /** A masked softmax's BOOL mask (broadcastable to the scores) and its score scale. */
+    record MaskedSoftmax(Tensor allowed, double scale) {}
 
     /** One parameter's AdamW update: its step count (from 1), its group's lr and weight decay, and the betas and ε. */
     record AdamW(long step, double lr, double weightDecay, double beta1, double beta2, double eps) {}
@@ -49,7 +59,11 @@ final class FunctionSettings {
     static Attention attention(Object fn) {
         Object mask = field("attention", fn, "mask");
         return new Attention((Double) field("attention", fn, "alpha"), (Boolean) call("attention", mask, "causal"),
-                call("attention", mask, "documentIds") != null);
+                (Integer) call("attention", mask, "queryOffset"), (Tensor) call("attention", mask, "documentIds"));
+    }
+
+    static MaskedSoftmax maskedSoftmax(Object fn) {
+        return new MaskedSoftmax((Tensor) field("masked_softmax", fn, "allowed"), (Double) field("masked_softmax", fn, "scale"));
     }
 
     /**
@@ -88,9 +102,14 @@ final class FunctionSettings {
                 CrossEntropy s = crossEntropy(attributes);
                 yield Map.of("rows", (long) s.targets().length, "kept", s.kept(), "ignoreIndex", s.ignoreIndex(), "smoothing", s.smoothing());
             }
-            case "flash_attention FlashAttentionFunction", "causal_block_attention CausalBlockAttention" -> {
+            case "flash_attention FlashAttentionFunction", "causal_block_attention CausalBlockAttention",
+                    "flash_attention.backward FlashAttentionFunction", "causal_block_attention.backward CausalBlockAttention" -> {
                 Attention s = attention(attributes);
-                yield Map.of("alpha", s.alpha(), "causal", s.causal(), "documentMask", s.documentMask());
+                yield Map.of("alpha", s.alpha(), "causal", s.causal(), "queryOffset", s.queryOffset(), "documentMask", s.documentMask());
+            }
+            case "masked_softmax MaskedSoftmaxFunction", "masked_softmax.backward MaskedSoftmaxFunction" -> {
+                MaskedSoftmax s = maskedSoftmax(attributes);
+                yield Map.of("scale", s.scale(), "mask", java.util.List.of(Arrays.stream(s.allowed().shape()).boxed().toArray()));
             }
             case "AdamW.step AdamW" -> {
                 AdamW s = adamw(attributes, inputs[2], inputs[3]);

@@ -9,8 +9,9 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The table entries of the fused ops whose kernels exist: RMSNorm, RoPE, softmax cross-entropy
- * (forward and backward each), the AdamW step, and the attention forward. Their settings (ε, the
+ * The table entries of the fused ops whose kernels exist: RMSNorm, RoPE, softmax cross-entropy,
+ * attention (flash and causal-block, document mask included) and the masked softmax (forward and
+ * backward each), and the AdamW step. Their settings (ε, the
  * RoPE convention, targets and ignore index, the optimizer's learning rate and step) live in
  * {@code nn} objects that this module cannot import, and are read by {@link FunctionSettings}.
  */
@@ -33,8 +34,22 @@ final class FusedFunctions {
                 FusedFunctions::crossEntropyBackward));
         t.put("AdamW.step AdamW", new CudaKernels.Entry(List.of("adamwStep", "contiguous"), FusedFunctions::adamw));
         CudaKernels.Entry attention = new CudaKernels.Entry(List.of("attention", "contiguous"), FusedFunctions::attention);
+        CudaKernels.Entry attentionBackward = new CudaKernels.Entry(List.of("attentionBackward", "contiguous"),
+                FusedFunctions::attentionBackward);
         t.put("flash_attention FlashAttentionFunction", attention);
+        t.put("flash_attention.backward FlashAttentionFunction", attentionBackward);
         t.put("causal_block_attention CausalBlockAttention", attention);
+        t.put("causal_block_attention.backward CausalBlockAttention", attentionBackward);
+        t.put("masked_softmax MaskedSoftmaxFunction", new CudaKernels.Entry(List.of("maskedSoftmax", "contiguous"), c -> {
+            FunctionSettings.MaskedSoftmax s = FunctionSettings.maskedSoftmax(c.attributes());
+            Tensor p = c.result(c.ops.maskedSoftmax(c.dense(0), c.view(s.allowed(), DType.BOOL, "allowed"), (float) s.scale()));
+            return new Tensor[] {p, p}; // saves p
+        }));
+        t.put("masked_softmax.backward MaskedSoftmaxFunction", new CudaKernels.Entry(List.of("softmaxBackward", "contiguous"), c -> {
+            // (g, p)
+            float scale = (float) FunctionSettings.maskedSoftmax(c.attributes()).scale();
+            return CudaKernels.results(c, c.ops.softmaxBackward(c.dense(1), c.dense(0), scale));
+        }));
     }
 
     /** y = x·w/√(mean(x²) + ε); saves (x, w, 1/rms) for the backward kernel. */
@@ -108,16 +123,43 @@ final class FusedFunctions {
     }
 
     /**
-     * softmax(α·q·kᵀ + causal mask)·v for q (B, H, T, D), k, v (B, Hkv, S, D): the forward only
-     * (nothing is saved: there is no attention backward kernel), and without a document mask.
+     * softmax(α·q·kᵀ + mask)·v for q (B, H, T, D), k, v (B, Hkv, S, D), the mask causal from the
+     * function's query offset and/or by document ids. Both attention functions compute this (the
+     * causal-block one in row blocks on the host); here each saves (q, k, v, out, lse) for
+     * {@link #attentionBackward}, the log-sum-exp instead of the host's probabilities.
      */
     private static Object attention(CudaCall c) {
-        FunctionSettings.Attention s = FunctionSettings.attention(c.attributes());
-        if (s.documentMask()) {
-            throw c.unsupported("the document mask has no cuda kernel");
+        CudaOps.AttentionMask mask = attentionMask(c);
+        Tensor q = c.denseTensor(0);
+        Tensor k = c.denseTensor(1);
+        Tensor v = c.denseTensor(2);
+        CudaOps.Attention a = c.ops.attention(c.view(q, DType.F32, "q"), c.view(k, DType.F32, "k"), c.view(v, DType.F32, "v"), mask,
+                (float) FunctionSettings.attention(c.attributes()).alpha());
+        Tensor out = c.result(a.out());
+        return new Tensor[] {out, q, k, v, out, c.result(a.lse())};
+    }
+
+    /** (g, q, k, v, out, lse) → (dq, dk, dv), P recomputed from the saved lse. */
+    private static Object attentionBackward(CudaCall c) {
+        if (c.inputs() != 6) {
+            throw c.unsupported("expects (g, q, k, v, out, lse) from the cuda forward, got " + c.inputs() + " tensors");
         }
-        CudaOps.Attention a = c.ops.attention(c.dense(0), c.dense(1), c.dense(2), s.causal(), (float) s.alpha());
-        c.temporary(a.lse());
-        return new Tensor[] {c.result(a.out())};
+        CudaOps.AttentionMask mask = attentionMask(c);
+        CudaOps.Attention saved = new CudaOps.Attention(c.dense(4), c.dense(5));
+        CudaOps.AttentionGrads g = c.ops.attentionBackward(c.dense(1), c.dense(2), c.dense(3), saved, c.dense(0), mask,
+                (float) FunctionSettings.attention(c.attributes()).alpha());
+        return CudaKernels.results(c, g.dq(), g.dk(), g.dv());
+    }
+
+    /** The kernels' mask: causal from the query offset, document ids as a contiguous I64 device tensor (uploaded if need be). */
+    private static CudaOps.AttentionMask attentionMask(CudaCall c) {
+        FunctionSettings.Attention s = FunctionSettings.attention(c.attributes());
+        Tensor ids = s.documentIds();
+        DeviceTensor docs = null;
+        if (ids != null) {
+            boolean usable = ids.device() == dev.tessera.tensor.Device.CUDA && ids.dtype() == DType.I64 && ids.isContiguous();
+            docs = usable ? c.view(ids, DType.I64, "document ids") : c.upload(Tensor.of(ids.toLongArray(), ids.shape()));
+        }
+        return new CudaOps.AttentionMask(s.causal(), s.causal() ? s.queryOffset() : 0, docs);
     }
 }

@@ -17,7 +17,7 @@ import java.util.regex.Pattern;
 public final class KernelSources {
     /** Kernel files, without extension. */
     public static final List<String> FILES = List.of("elementwise", "reduce", "softmax", "norm", "rope", "swiglu",
-            "cross_entropy", "adamw", "attention");
+            "cross_entropy", "adamw", "attention", "embedding", "grad_norm", "masked_softmax");
     /** Options passed to NVRTC besides the architecture; part of the cache key. */
     public static final List<String> OPTIONS = List.of("--std=c++17", "-default-device");
 

@@ -83,4 +83,15 @@ public record LaunchConfig(int gridX, int gridY, int gridZ, int blockX, int bloc
         }
         return new LaunchConfig((int) blocks, 1, 1, ATTENTION_THREADS, 1, 1, 0);
     }
+
+    /** Threads per block of the sum-of-squares kernels (TS_SQ_THREADS in grad_norm.cu). */
+    static final int SUM_SQUARES_THREADS = 256;
+
+    /**
+     * Blocks of the sum-of-squares first pass for n elements: one per 256 elements up to 1024, a
+     * function of n alone so the summation order, and so the result, is the same on every device.
+     */
+    static int sumSquaresBlocks(long n) {
+        return (int) Math.max(1, Math.min(1024, (n + SUM_SQUARES_THREADS - 1) / SUM_SQUARES_THREADS));
+    }
 }

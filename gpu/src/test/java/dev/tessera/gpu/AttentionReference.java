@@ -4,9 +4,17 @@ package dev.tessera.gpu;
  * Naive scaled dot-product attention in double precision, forward and backward, as the reference
  * for the device kernels: q {@code (B, H, Tq, D)}, k and v {@code (B, Hkv, Tk, D)}, query head h
  * reading kv head {@code h / (H / Hkv)}, causal meaning key j is visible to query i iff
- * {@code j <= i + Tk - Tq}. A query that sees no key has output 0 and lse -inf.
+ * {@code j <= i + offset}, and with document ids ({@code (B, docCols)}, null for none) also iff key
+ * j's id (column j) equals query i's (column {@code Tk - Tq + i}), as nn's AttentionMask.allowed
+ * says. A query that sees no key has output 0 and lse -inf.
  */
-record AttentionReference(int b, int h, int hkv, int tq, int tk, int d, boolean causal, double scale) {
+record AttentionReference(int b, int h, int hkv, int tq, int tk, int d, boolean causal, int offset, long[] docs, int docCols,
+        double scale) {
+    /** Causal from the end of the keys (offset Tk - Tq), no document ids. */
+    AttentionReference(int b, int h, int hkv, int tq, int tk, int d, boolean causal, double scale) {
+        this(b, h, hkv, tq, tk, d, causal, tk - tq, null, 0, scale);
+    }
+
     /** Forward and backward results, flattened like the inputs. */
     record Result(double[] out, double[] lse, double[] dq, double[] dk, double[] dv) {}
 
@@ -20,7 +28,7 @@ record AttentionReference(int b, int h, int hkv, int tq, int tk, int d, boolean 
                     double[] p = new double[tk];
                     double mx = Double.NEGATIVE_INFINITY;
                     for (int j = 0; j < tk; j++) {
-                        p[j] = visible(i, j) ? dot(q, (qb + i) * d, k, (kb + j) * d) * scale : Double.NEGATIVE_INFINITY;
+                        p[j] = visible(bi, i, j) ? dot(q, (qb + i) * d, k, (kb + j) * d) * scale : Double.NEGATIVE_INFINITY;
                         mx = Math.max(mx, p[j]);
                     }
                     if (mx == Double.NEGATIVE_INFINITY) {
@@ -57,8 +65,8 @@ record AttentionReference(int b, int h, int hkv, int tq, int tk, int d, boolean 
         return new Result(out, lse, dq, dk, dv);
     }
 
-    private boolean visible(int i, int j) {
-        return !causal || j <= i + (tk - tq);
+    private boolean visible(int bi, int i, int j) {
+        return (!causal || j <= i + offset) && (docs == null || docs[bi * docCols + j] == docs[bi * docCols + tk - tq + i]);
     }
 
     private double dot(float[] a, int ao, float[] c, int co) {

@@ -49,9 +49,9 @@ class CudaTensorBackendTest {
         CudaTensorBackend b = new CudaTensorBackend(() -> {
             throw new AssertionError("CUDA opened for an op that has no kernel");
         });
-        Backend.OpCall call = new Backend.OpCall("embedding", null, new Tensor[2], in -> null);
+        Backend.OpCall call = new Backend.OpCall("scatterAdd", 0, new Tensor[3], in -> null);
         UnsupportedOperationException e = assertThrows(UnsupportedOperationException.class, () -> b.run(call));
-        assertEquals("embedding -: no cuda kernel (the CUDA backend covers " + CudaTensorBackend.CENSUS_COVERED + " of the "
+        assertEquals("scatterAdd Integer: no cuda kernel (the CUDA backend covers " + CudaTensorBackend.CENSUS_COVERED + " of the "
                 + CudaTensorBackend.CENSUS_OPS + " ops the presets use; see gpu/README.md)", e.getMessage());
         UnsupportedOperationException eq = assertThrows(UnsupportedOperationException.class,
                 () -> b.run(new Backend.OpCall("binary", BinaryOp.EQ, new Tensor[2], in -> null)));
@@ -96,6 +96,8 @@ class CudaTensorBackendTest {
         assertFalse(CudaTensorBackend.supports("unary", UnaryOp.LOGICAL_NOT));
         assertFalse(CudaTensorBackend.supports("unary", UnaryOp.SIGN), "the kernel keeps NaN and -0, the host gives +0");
         assertFalse(CudaTensorBackend.supports("to_dtype", DType.I64));
-        assertFalse(CudaTensorBackend.supports("embedding", null));
+        assertTrue(CudaTensorBackend.supports("embedding", null));
+        assertTrue(CudaTensorBackend.supports("embedding_backward", 50257));
+        assertFalse(CudaTensorBackend.supports("gather", 0), "a general gather has no kernel");
     }
 }

@@ -31,9 +31,10 @@ extern "C" __global__ void softmax_rows_f32(const float* __restrict__ x, const f
     for (i64 c = threadIdx.x; c < cols; c += blockDim.x) out[c] = expf(softmax_input(row, mask, r, c, cols, maskRows, tq) - m) * inv;
 }
 
-// dx = y * (dy - sum(dy * y)) per row.
+// dx = scale * y * (dy - sum(dy * y)) per row: the gradient of y = softmax(scale * x), masked or not
+// (a masked entry has y = 0, so its gradient is 0).
 extern "C" __global__ void softmax_bwd_rows_f32(const float* __restrict__ y, const float* __restrict__ dy, float* __restrict__ dx,
-        i64 rows, i64 cols) {
+        i64 rows, i64 cols, float scale) {
     __shared__ float sh[32];
     i64 r = blockIdx.x;
     const float* yr = y + r * cols;
@@ -41,5 +42,5 @@ extern "C" __global__ void softmax_bwd_rows_f32(const float* __restrict__ y, con
     float d = 0.f;
     for (i64 c = threadIdx.x; c < cols; c += blockDim.x) d += yr[c] * gr[c];
     d = ts_block_sum(d, sh);
-    for (i64 c = threadIdx.x; c < cols; c += blockDim.x) dx[r * cols + c] = yr[c] * (gr[c] - d);
+    for (i64 c = threadIdx.x; c < cols; c += blockDim.x) dx[r * cols + c] = scale * (yr[c] * (gr[c] - d));
 }

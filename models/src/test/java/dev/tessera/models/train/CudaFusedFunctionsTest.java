@@ -11,6 +11,7 @@ import dev.tessera.nn.attention.SoftmaxAttention;
 import dev.tessera.nn.loss.Losses;
 import dev.tessera.nn.norm.RMSNorm;
 import dev.tessera.nn.optim.AdamW;
+import dev.tessera.nn.optim.GradClip;
 import dev.tessera.nn.optim.ParamGroup;
 import dev.tessera.nn.position.RotaryEmbedding;
 import dev.tessera.tensor.DType;
@@ -26,8 +27,9 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The fused functions the CUDA backend runs through the seam (RMSNorm, RoPE, cross-entropy forward
- * and backward, the AdamW step, the attention forward), against the same calls on the CPU. Needs a
- * CUDA device; skipped elsewhere (the seam's CPU side is tested in the gpu module).
+ * and backward, the AdamW step, attention forward and backward with the document mask, the masked
+ * softmax, the embedding and its gradient, gradient clipping's norm), against the same calls on the
+ * CPU. Needs a CUDA device; skipped elsewhere (the seam's CPU side is tested in the gpu module).
  */
 @Tag("gpu")
 class CudaFusedFunctionsTest {
@@ -131,5 +133,57 @@ class CudaFusedFunctionsTest {
             }
             assertClose(out[0], out[1], 1e-4, "attention (flash " + flash + ")");
         }
+    }
+
+    /** (2, t) document ids in runs: 0 0 0 1 1 1 1 2 ... in row 0, shifted by 2 positions in row 1. */
+    private static Tensor documents(int t) {
+        long[] ids = new long[2 * t];
+        for (int i = 0; i < ids.length; i++) {
+            ids[i] = (i % t + (i / t) * 2) / 7;
+        }
+        return Tensor.of(ids, 2, t);
+    }
+
+    /** The trainer's attention (causal, packed documents) through both fused paths, values and gradients. */
+    @Test
+    void causalAttentionWithDocumentsForwardAndBackward() {
+        Tensor docs = documents(130);
+        for (boolean flash : new boolean[] {true, false}) {
+            sameWithGradients(1e-4, in -> new SoftmaxAttention().withFlash(flash).attend(in[0], in[1], in[2],
+                    new AttentionMask(true, docs.to(in[0].data().device()), 0)), Tensor.randn(g, DType.F32, 2, 2, 130, 8),
+                    Tensor.randn(g, DType.F32, 2, 2, 130, 8), Tensor.randn(g, DType.F32, 2, 2, 130, 8));
+        }
+    }
+
+    /** A short non-causal document mask takes the masked softmax (a BOOL (B, 1, T, S) mask). */
+    @Test
+    void maskedSoftmaxAttention() {
+        Tensor docs = documents(9);
+        sameWithGradients(1e-4, in -> new SoftmaxAttention().attend(in[0], in[1], in[2],
+                new AttentionMask(false, docs.to(in[0].data().device()), 0)),
+                Tensor.randn(g, DType.F32, 2, 3, 9, 8), Tensor.randn(g, DType.F32, 2, 3, 9, 8), Tensor.randn(g, DType.F32, 2, 3, 9, 8));
+    }
+
+    /** The gather exactly, and the scatter-add's bits: the kernel adds in position order as the host does. */
+    @Test
+    void embeddingAndItsGradient() {
+        Tensor ids = Tensor.of(new long[] {3, 1, 3, 0, 10, 3, 1, 7, 7, 3}, 2, 5);
+        sameWithGradients(0, in -> in[0].embedding(ids.to(in[0].data().device())), Tensor.randn(g, DType.F32, 11, 8));
+    }
+
+    /** Gradient clipping's norm: the device's double tree sum against the host's sequential one. */
+    @Test
+    void gradClipTotalNorm() {
+        List<Tensor> grads = List.of(Tensor.randn(g, DType.F32, 300, 7), Tensor.randn(g, DType.F32, 5), Tensor.randn(g, DType.F32, 70000));
+        double[] norms = new double[2];
+        for (Device device : new Device[] {Device.CPU, Device.CUDA}) {
+            List<Variable> params = grads.stream().map(t -> {
+                Variable p = Variable.of(Tensor.zeros(DType.F32, t.shape()).to(device), true);
+                p.setGrad(t.to(device));
+                return p;
+            }).toList();
+            norms[device == Device.CPU ? 0 : 1] = GradClip.totalNorm(params);
+        }
+        assertEquals(norms[0], norms[1], 1e-12 * norms[0], "total norm");
     }
 }

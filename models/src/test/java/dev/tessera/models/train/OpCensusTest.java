@@ -115,11 +115,20 @@ class OpCensusTest {
         assertEquals(2L * Preset.of("tiny").sequenceLength(), ce.get("rows"));
         assertEquals((long) Losses.IGNORE_INDEX, ce.get("ignoreIndex"));
         assertEquals(0.0, ce.get("smoothing"));
-        assertEquals(Map.of("alpha", 0.125, "causal", true, "documentMask", true), settings("causal_block_attention CausalBlockAttention"),
-                "the trainer's causal document mask over heads of 64");
-        Map<String, Object> flash = settings("flash_attention FlashAttentionFunction");
-        assertEquals(1 / Math.sqrt(8), (Double) flash.get("alpha"), 1e-15);
-        assertEquals(List.of(true, false), List.of(flash.get("causal"), flash.get("documentMask")));
+        for (String key : List.of("causal_block_attention CausalBlockAttention", "causal_block_attention.backward CausalBlockAttention")) {
+            assertEquals(Map.of("alpha", 0.125, "causal", true, "queryOffset", 0, "documentMask", true), settings(key),
+                    "the trainer's causal document mask over heads of 64: " + key);
+        }
+        for (String key : List.of("flash_attention FlashAttentionFunction", "flash_attention.backward FlashAttentionFunction")) {
+            Map<String, Object> flash = settings(key);
+            assertEquals(1 / Math.sqrt(8), (Double) flash.get("alpha"), 1e-15);
+            assertEquals(List.of(true, 0, false), List.of(flash.get("causal"), flash.get("queryOffset"), flash.get("documentMask")), key);
+        }
+        // the encoder's attention: heads of 16 under its padding-free document mask, a (B, 1, T, S) BOOL matrix
+        Map<String, Object> masked = settings("masked_softmax MaskedSoftmaxFunction");
+        assertEquals(0.25, (Double) masked.get("scale"), 1e-15);
+        assertEquals(4, ((List<?>) masked.get("mask")).size(), "the mask's rank");
+        assertEquals(masked, settings("masked_softmax.backward MaskedSoftmaxFunction"));
         assertEquals(Map.of("step", 1L, "lr", 3e-4, "weightDecay", 0.1, "beta1", 0.9, "beta2", 0.95, "eps", 1e-8), settings("AdamW.step AdamW"));
         assertEquals(Map.of(), settings("matmul -"));
     }
