@@ -57,7 +57,7 @@ public record LaunchConfig(int gridX, int gridY, int gridZ, int blockX, int bloc
 
     /**
      * Threads that share one attention row: the smallest power of two with {@code lanes * 16 >= d},
-     * so each thread holds at most 16 columns in registers (1 for d <= 16, up to 8 for d <= 128).
+     * so each thread holds at most 16 columns in registers (1 for d ≤ 16, up to 8 for d ≤ 128).
      */
     public static int attentionLanes(long d) {
         if (d < 1 || d > ATTENTION_MAX_D) {
