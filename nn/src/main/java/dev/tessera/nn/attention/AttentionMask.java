@@ -1,6 +1,7 @@
 package dev.tessera.nn.attention;
 
 import dev.tessera.tensor.DType;
+import dev.tessera.tensor.Device;
 import dev.tessera.tensor.Tensor;
 
 /**
@@ -48,7 +49,15 @@ public record AttentionMask(boolean causal, Tensor documentIds, int queryOffset)
         return true;
     }
 
-    /** BOOL (B or 1, 1, T, S): true where attention is allowed. */
+    /**
+     * BOOL (B or 1, 1, T, S) on {@code device}: true where attention is allowed. Built on the host
+     * and moved once, so module code that mixes it with device scores stays on one device.
+     */
+    public Tensor allowedMatrix(Device device, int batch, int queries, int keys) {
+        return allowedMatrix(batch, queries, keys).to(device);
+    }
+
+    /** BOOL (B or 1, 1, T, S) on the host: true where attention is allowed (for code on host views, e.g. a custom function). */
     public Tensor allowedMatrix(int batch, int queries, int keys) {
         int rows = documentIds == null ? 1 : batch;
         byte[] m = new byte[rows * queries * keys];

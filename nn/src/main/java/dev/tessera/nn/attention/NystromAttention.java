@@ -2,6 +2,7 @@ package dev.tessera.nn.attention;
 
 import dev.tessera.autograd.Variable;
 import dev.tessera.nn.Module;
+import dev.tessera.nn.internal.OnDevice;
 import dev.tessera.tensor.DType;
 import dev.tessera.tensor.Generator;
 import dev.tessera.tensor.Tensor;
@@ -171,7 +172,7 @@ public final class NystromAttention extends Module implements AttentionKernel {
         int kSize = weight.size(2), pad = kSize / 2, t = v.size(2);
         int[] padShape = v.shape();
         padShape[2] = pad;
-        Variable zeros = Variable.constant(Tensor.zeros(v.dtype(), padShape));
+        Variable zeros = OnDevice.zeros(v, padShape);
         Variable padded = pad == 0 ? v : Variable.cat(2, zeros, v, zeros); // (B, H, T + 2·pad, Dv)
         Variable w = weight.reshape(1, weight.size(0), kSize, 1); // (1, H, K, 1)
         Variable out = null;

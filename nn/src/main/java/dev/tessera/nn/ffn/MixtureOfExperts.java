@@ -7,6 +7,7 @@ import dev.tessera.nn.Linear;
 import dev.tessera.nn.Module;
 import dev.tessera.nn.Params;
 import dev.tessera.nn.Regularizer;
+import dev.tessera.nn.internal.OnDevice;
 import dev.tessera.tensor.DType;
 import dev.tessera.tensor.Generator;
 import dev.tessera.tensor.Tensor;
@@ -164,7 +165,7 @@ public final class MixtureOfExperts extends Module implements Layer, Regularizer
         Variable gathered = Variable.cat(0, outs.toArray(Variable[]::new)); // (M, C)
         long[] index = rows.stream().flatMapToLong(Arrays::stream).toArray();
         Tensor scatter = Tensor.of(index, index.length, 1).expand(index.length, dim).contiguous(); // (M, C)
-        Variable zero = Variable.constant(Tensor.zeros(gathered.dtype(), n, dim));
+        Variable zero = OnDevice.zeros(gathered, n, dim);
         return zero.scatterAdd(0, scatter, gathered).reshape(b, t, dim); // (B, T, C)
     }
 
@@ -223,7 +224,7 @@ public final class MixtureOfExperts extends Module implements Layer, Regularizer
         for (int i = 0; i < e; i++) {
             f[i] = (double) counts[i] / n;
         }
-        Variable fe = Variable.constant(Tensor.of(f, e).to(probs.dtype()));
+        Variable fe = OnDevice.constant(Tensor.of(f, e), probs);
         Variable balance = probs.mean(0).mul(fe).sum().mul(e * options.auxLoss());
         Variable z = logits.logsumexp(false, 1).square().mean().mul(options.zLoss());
         return balance.add(z);

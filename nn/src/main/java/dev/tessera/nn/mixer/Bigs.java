@@ -4,6 +4,7 @@ import dev.tessera.autograd.Variable;
 import dev.tessera.nn.Linear;
 import dev.tessera.nn.Module;
 import dev.tessera.nn.attention.AttentionMask;
+import dev.tessera.nn.internal.OnDevice;
 import dev.tessera.tensor.DType;
 import dev.tessera.tensor.Generator;
 import dev.tessera.tensor.Tensor;
@@ -167,7 +168,7 @@ public final class Bigs extends Module implements TokenMixer {
             for (int i = 0; i < l; i++) {
                 ls[i] = i;
             }
-            Variable pos = Variable.constant(Tensor.of(ls, 1, 1, l).to(p.dtype())); // (1, 1, L)
+            Variable pos = OnDevice.constant(Tensor.of(ls, 1, 1, l), p); // (1, 1, L)
             Variable decay = p.unsqueeze(2).mul(pos).exp(); // (C, N, L) |Ā^l|
             Variable angle = q.unsqueeze(2).mul(pos); // (C, N, L) arg Ā^l
             return wr.mul(angle.cos()).sub(wi.mul(angle.sin())).mul(decay).sum(1).mul(2); // (C, L)

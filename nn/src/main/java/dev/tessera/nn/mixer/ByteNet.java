@@ -137,7 +137,7 @@ public final class ByteNet extends Module implements TokenMixer {
             Unit unit = units[u];
             Variable a = unit.convInput(hs); // (B, T, H)
             int pad = (o.width() - 1) * unit.dilation;
-            Tensor past = pad == 0 ? null : held == null ? Tensor.zeros(x.dtype(), b, pad, h) : held[u];
+            Tensor past = pad == 0 ? null : held == null ? Tensor.zeros(x.data().device(), x.dtype(), b, pad, h) : held[u];
             Variable window = pad == 0 ? a : Variable.cat(1, Variable.constant(past), a); // (B, pad + T, H)
             Variable conv = dilatedConv(window, unit.convW, unit.convB, unit.dilation, t, keep);
             hs = unit.residual(hs, conv);

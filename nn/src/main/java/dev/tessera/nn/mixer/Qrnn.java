@@ -3,6 +3,7 @@ package dev.tessera.nn.mixer;
 import dev.tessera.autograd.Variable;
 import dev.tessera.nn.Module;
 import dev.tessera.nn.attention.AttentionMask;
+import dev.tessera.nn.internal.OnDevice;
 import dev.tessera.tensor.DType;
 import dev.tessera.tensor.Generator;
 import dev.tessera.tensor.Tensor;
@@ -92,7 +93,7 @@ public final class Qrnn extends Module implements TokenMixer {
         Tensor[] held = state == null ? null : state.tensors();
         Variable xs = x; // the k − 1 previous inputs, then x: (B, k − 1 + T, C)
         if (k > 1) {
-            Tensor prefix = held == null ? Tensor.zeros(x.dtype(), b, k - 1, c) : held[1];
+            Tensor prefix = held == null ? Tensor.zeros(x.data().device(), x.dtype(), b, k - 1, c) : held[1];
             xs = Variable.cat(1, Variable.constant(prefix), x);
         }
         Variable[] lagged = new Variable[k];
@@ -140,7 +141,7 @@ public final class Qrnn extends Module implements TokenMixer {
 
     /** x delayed by {@code d} along time, zeros in front: (B, T, H). */
     private static Variable shift(Variable x, int d) {
-        Variable zeros = Variable.constant(Tensor.zeros(x.dtype(), x.size(0), d, x.size(2)));
+        Variable zeros = OnDevice.zeros(x, x.size(0), d, x.size(2));
         return Variable.cat(1, zeros, x.narrow(1, 0, x.size(1) - d));
     }
 

@@ -2,6 +2,7 @@ package dev.tessera.nn.mixer;
 
 import dev.tessera.autograd.Variable;
 import dev.tessera.nn.attention.AttentionMask;
+import dev.tessera.nn.internal.OnDevice;
 import dev.tessera.tensor.DType;
 import dev.tessera.tensor.Tensor;
 
@@ -159,13 +160,13 @@ final class Segments {
     /** v after the k rows before it: the state's (decoding) or zeros, (B, k+T, C). */
     static Variable withPast(Variable v, MixerState state, int k) {
         Tensor[] held = state == null ? null : state.tensors();
-        Tensor past = held != null ? held[0] : Tensor.zeros(v.dtype(), v.size(0), k, v.size(2));
+        Tensor past = held != null ? held[0] : Tensor.zeros(v.data().device(), v.dtype(), v.size(0), k, v.size(2));
         return Variable.cat(1, Variable.constant(past), v);
     }
 
     /** v between k zero rows on each side, (B, k+T+k, C). */
     static Variable padded(Variable v, int k) {
-        Variable zeros = Variable.constant(Tensor.zeros(v.dtype(), v.size(0), k, v.size(2)));
+        Variable zeros = OnDevice.zeros(v, v.size(0), k, v.size(2));
         return Variable.cat(1, zeros, v, zeros);
     }
 

@@ -4,6 +4,7 @@ import dev.tessera.autograd.Variable;
 import dev.tessera.nn.Linear;
 import dev.tessera.nn.Module;
 import dev.tessera.nn.attention.AttentionMask;
+import dev.tessera.nn.internal.OnDevice;
 import dev.tessera.tensor.DType;
 import dev.tessera.tensor.Generator;
 import dev.tessera.tensor.Tensor;
@@ -77,7 +78,7 @@ public final class Talk extends Module implements TokenMixer {
         int h = o.heads();
         Tensor keep = TokenMixer.carry("mixer talk", mask, b, t, state, x.dtype()); // (B, T, 1) or null
         int n = state == null ? 0 : state.length();
-        Tensor past = state == null || state.tensors() == null ? Tensor.zeros(x.dtype(), b, held, c) : state.tensors()[0]; // S_{n−W} … S_{n−1}
+        Tensor past = state == null || state.tensors() == null ? Tensor.zeros(x.data().device(), x.dtype(), b, held, c) : state.tensors()[0]; // S_{n−W} … S_{n−1}
         Variable prefix = x.cumsum(1).add(Variable.constant(past.narrow(1, held - 1, 1))); // S_n … S_{n+T−1}
         Variable window = Variable.cat(1, Variable.constant(past), prefix); // (B, W + T, C), local index = global + W − n
         Variable a = offset.forward(x).sigmoid().mul(o.maxLeft()); // (B, T, H)
@@ -97,7 +98,7 @@ public final class Talk extends Module implements TokenMixer {
         }
         // p = max(t − a − 1, lowest): differentiable in a where the window is not clipped
         Variable pos = Variable.constant(Tensor.arange(n, n + t, 1, x.dtype()).reshape(1, t, 1).sub(1.0)).sub(ac);
-        Variable p = pos.maximum(Variable.constant(Tensor.of(lowest, b, t, 1).to(x.dtype())));
+        Variable p = pos.maximum(OnDevice.constant(Tensor.of(lowest, b, t, 1), x));
         Tensor lo = Tensor.of(floorLocal, b, t, c); // ⌊p⌋ as a local index
         Variable f = p.sub(Variable.constant(lo.sub(held - n).to(x.dtype()))); // (B, T, C) in [0, 1)
         Tensor loIdx = lo.to(DType.I64);
