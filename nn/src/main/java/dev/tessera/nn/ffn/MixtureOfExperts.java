@@ -154,8 +154,8 @@ public final class MixtureOfExperts extends Module implements Layer, Regularizer
                 continue;
             }
             long[] tok = Arrays.stream(d.tokens()[e]).asLongStream().toArray();
-            Variable block = flat.indexSelect(0, Tensor.of(tok, tok.length)); // (n_e, C)
-            Variable w = gateFlat.indexSelect(0, Tensor.of(Arrays.stream(d.slots()[e]).asLongStream().toArray(), tok.length)); // (n_e)
+            Variable block = flat.indexSelect(0, OnDevice.of(Tensor.of(tok, tok.length), flat)); // (n_e, C)
+            Variable w = gateFlat.indexSelect(0, OnDevice.of(Tensor.of(Arrays.stream(d.slots()[e]).asLongStream().toArray(), tok.length), gateFlat)); // (n_e)
             outs.add(expert(block, e).mul(w.unsqueeze(1))); // (n_e, C)
             rows.add(tok);
         }
@@ -164,7 +164,7 @@ public final class MixtureOfExperts extends Module implements Layer, Regularizer
         }
         Variable gathered = Variable.cat(0, outs.toArray(Variable[]::new)); // (M, C)
         long[] index = rows.stream().flatMapToLong(Arrays::stream).toArray();
-        Tensor scatter = Tensor.of(index, index.length, 1).expand(index.length, dim).contiguous(); // (M, C)
+        Tensor scatter = OnDevice.of(Tensor.of(index, index.length, 1).expand(index.length, dim).contiguous(), gathered); // (M, C)
         Variable zero = OnDevice.zeros(gathered, n, dim);
         return zero.scatterAdd(0, scatter, gathered).reshape(b, t, dim); // (B, T, C)
     }

@@ -124,7 +124,7 @@ public final class Bigs extends Module implements TokenMixer {
         for (int t = 0; t < l; t++) {
             back[t] = l - 1 - t;
         }
-        return x.indexSelect(1, Tensor.of(back, l));
+        return x.indexSelect(1, OnDevice.of(Tensor.of(back, l), x));
     }
 
     /** One S4D SSM over C channels with N complex states each: its kernel and its convolution. */

@@ -82,7 +82,7 @@ final class CausalLongConv {
             for (int j = 0; j < w; j++) {
                 back[j] = n - j;
             }
-            y = xs.indexSelect(1, Tensor.of(back, w)).mul(kernel.transpose(0, 1).narrow(0, 0, w)).sum(true, 1); // (B, 1, C)
+            y = xs.indexSelect(1, Tensor.of(back, w).to(xs.device())).mul(kernel.transpose(0, 1).narrow(0, 0, w)).sum(true, 1); // (B, 1, C)
         }
         int held = Math.min(k, n + t);
         return new Tensor[] {y.contiguous(), xs.narrow(1, n + t - held, held).copy()};

@@ -142,7 +142,7 @@ public final class Rwkv extends Module implements TokenMixer {
         Variable w = timeDecay.exp(); // (A)
         Variable bias = OnDevice.constant(Tensor.of(dist, t, t, 1), k).mul(w.neg())
                 .add(OnDevice.constant(Tensor.of(diag, t, t, 1), k).mul(timeFirst)); // (T, T, A)
-        Variable logits = k.unsqueeze(1).add(bias).maskedFill(hidden(carry, b, t), Double.NEGATIVE_INFINITY); // (B, T, T, A)
+        Variable logits = k.unsqueeze(1).add(bias).maskedFill(OnDevice.of(hidden(carry, b, t), k), Double.NEGATIVE_INFINITY); // (B, T, T, A)
         return logits.softmax(2).mul(v.unsqueeze(1)).sum(2); // (B, T, A)
     }
 

@@ -97,9 +97,9 @@ public final class Talk extends Module implements TokenMixer {
             }
         }
         // p = max(t − a − 1, lowest): differentiable in a where the window is not clipped
-        Variable pos = Variable.constant(Tensor.arange(n, n + t, 1, x.dtype()).reshape(1, t, 1).sub(1.0)).sub(ac);
+        Variable pos = OnDevice.constant(Tensor.arange(n, n + t, 1, x.dtype()).reshape(1, t, 1).sub(1.0), x).sub(ac);
         Variable p = pos.maximum(OnDevice.constant(Tensor.of(lowest, b, t, 1), x));
-        Tensor lo = Tensor.of(floorLocal, b, t, c); // ⌊p⌋ as a local index
+        Tensor lo = OnDevice.of(Tensor.of(floorLocal, b, t, c), x); // ⌊p⌋ as a local index
         Variable f = p.sub(Variable.constant(lo.sub(held - n).to(x.dtype()))); // (B, T, C) in [0, 1)
         Tensor loIdx = lo.to(DType.I64);
         Tensor hiIdx = lo.add(1).to(DType.I64);
