@@ -216,7 +216,7 @@ public final class Lmu extends Module implements TokenMixer {
         Tensor[] held = state == null ? null : state.tensors();
         Variable m = held == null ? OnDevice.zeros(x, b, 1, u, d) : Variable.constant(held[0]); // (B, 1, U, d)
         Variable h = held == null ? OnDevice.zeros(x, b, 1, c) : Variable.constant(held[1]); // (B, 1, C)
-        Variable aT = Variable.constant(Tensor.of(aBar, d, d).to(x.dtype()).mT().contiguous()); // Āᵀ
+        Variable aT = OnDevice.constant(Tensor.of(aBar, d, d).to(x.dtype()).mT().contiguous(), x); // Āᵀ
         Variable bRow = OnDevice.constant(Tensor.of(bBar, d), x); // B̄ (d)
         Variable fromX = x.matmul(encoders.mT()); // (B, T, U)
         Variable xk = x.matmul(inputKernel.mT()).add(bias); // (B, T, C)
@@ -279,7 +279,7 @@ public final class Lmu extends Module implements TokenMixer {
     /** m_t = Ā m_{t−1} + B̄ u_t one step at a time from {@code m0} (B, 1, U, d) or zero: (B, T, U, d). */
     private Variable recurrent(Variable in, Variable m0) {
         int t = in.size(1);
-        Variable aT = Variable.constant(Tensor.of(aBar, d, d).to(in.dtype()).mT().contiguous()); // (d, d) = Āᵀ
+        Variable aT = OnDevice.constant(Tensor.of(aBar, d, d).to(in.dtype()).mT().contiguous(), in); // (d, d) = Āᵀ
         Variable bRow = OnDevice.constant(Tensor.of(bBar, d), in); // (d)
         Variable m = m0;
         Variable[] ms = new Variable[t];

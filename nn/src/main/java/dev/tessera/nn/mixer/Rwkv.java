@@ -173,7 +173,7 @@ public final class Rwkv extends Module implements TokenMixer {
         Variable w = timeDecay.exp(); // (A)
         Variable num = s == null ? OnDevice.zeros(k, k.size(0), 1, k.size(2)) : s[0];
         Variable den = s == null ? num : s[1];
-        Variable p = s == null ? Variable.constant(Tensor.full(-1e38, k.dtype(), k.size(0), 1, k.size(2))) : s[2];
+        Variable p = s == null ? OnDevice.constant(Tensor.full(-1e38, k.dtype(), k.size(0), 1, k.size(2)), k) : s[2];
         Variable[] out = new Variable[t];
         for (int i = 0; i < t; i++) {
             Variable kt = k.narrow(1, i, 1);
