@@ -3,8 +3,10 @@ package dev.tessera.models;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import dev.tessera.autograd.GradMode;
 import dev.tessera.autograd.Variable;
 import dev.tessera.nn.attention.AttentionKind;
+import dev.tessera.nn.attention.KvCache;
 import dev.tessera.nn.ffn.FeedForward;
 import dev.tessera.nn.loss.Losses;
 import dev.tessera.nn.mixer.MixerKind;
@@ -74,6 +76,26 @@ class DeviceSweepTest {
         return cases.stream();
     }
 
+    /** The causal cases, which decode token by token. */
+    static Stream<Case> decoderCases() {
+        return cases().filter(c -> c.config().architecture() != ModelConfig.Architecture.BERT);
+    }
+
+    /** The logits (B, 1, V) of the last of a 6-token prompt and two single tokens decoded with the model's caches on {@code device}. */
+    static float[] decode(ModelConfig c, Device device) {
+        LanguageModel m = Models.create(c, new Generator(3));
+        m.module().to(device);
+        Tensor ids = Tensor.randint(new Generator(9), 0, c.vocabSize(), DType.I64, 2, 8).to(device);
+        try (var noGrad = GradMode.noGrad()) {
+            List<KvCache> caches = m.newCaches(2, c.contextLength());
+            m.forward(ids.narrow(1, 0, 6).contiguous(), null, caches);
+            m.forward(ids.narrow(1, 6, 1).contiguous(), null, caches);
+            Tensor logits = m.forward(ids.narrow(1, 7, 1).contiguous(), null, caches).data();
+            assertEquals(device, logits.device(), c + ": the logits left the device");
+            return logits.to(DType.F32).toFloatArray();
+        }
+    }
+
     /** The loss and every updated parameter (as F32 host arrays, by name) after one seeded AdamW step on {@code device}. */
     record Step(float loss, Map<String, float[]> weights) {}
 
@@ -105,5 +127,12 @@ class DeviceSweepTest {
                 c.name() + ": loss on sim " + sim.loss() + " != cpu " + cpu.loss());
         assertEquals(cpu.weights().keySet(), sim.weights().keySet(), c.name() + ": parameter names");
         cpu.weights().forEach((name, w) -> assertArrayEquals(w, sim.weights().get(name), c.name() + ": updated " + name + " differs on sim"));
+    }
+
+    /** Recurrent states and KV caches live on the model's device too: cached decoding on sim gives the CPU's logits bit for bit. */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("decoderCases")
+    void decodingWithCachesOnTheSimulatedDeviceIsTheCpusBitForBit(Case c) {
+        assertArrayEquals(decode(c.config(), Device.CPU), decode(c.config(), Device.SIM), c.name() + ": decoded logits differ on sim");
     }
 }
