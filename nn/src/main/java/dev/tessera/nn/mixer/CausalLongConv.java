@@ -29,7 +29,7 @@ final class CausalLongConv {
         if (x.rank() != 3 || x.size(2) != c || x.size(1) == 0) {
             throw new IllegalArgumentException(who + ": input must be (B, T, " + c + ") with T >= 1, got " + java.util.Arrays.toString(x.shape()));
         }
-        Tensor keep = TokenMixer.carry(who, mask, x.size(0), x.size(1), state, x.dtype()); // (B, T, 1) or null
+        Tensor keep = TokenMixer.carry(who, mask, x.size(0), x.size(1), state, x); // (B, T, 1) or null
         Variable skip = x.mul(d);
         if (state == null) {
             return train(x, kernel, keep).add(skip);

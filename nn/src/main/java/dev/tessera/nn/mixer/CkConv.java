@@ -174,7 +174,7 @@ public final class CkConv extends Module implements TokenMixer {
             throw new IllegalArgumentException("mixer ckconv: input must be (B, T, " + c + ") with T >= 1, got "
                     + java.util.Arrays.toString(x.shape()));
         }
-        Tensor keep = TokenMixer.carry("mixer ckconv", mask, x.size(0), x.size(1), state, x.dtype()); // (B, T, 1) or null
+        Tensor keep = TokenMixer.carry("mixer ckconv", mask, x.size(0), x.size(1), state, x); // (B, T, 1) or null
         Variable conv;
         if (state == null) {
             conv = CausalLongConv.train(x, kernel(x.size(1)), keep);

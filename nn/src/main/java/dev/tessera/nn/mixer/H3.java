@@ -92,7 +92,7 @@ public final class H3 extends Module implements TokenMixer {
         MixerInput.check("mixer h3", x, h);
         int b = x.size(0);
         int t = x.size(1);
-        Tensor carry = TokenMixer.carry("mixer h3", mask, b, t, state, x.dtype()); // (B, T, 1) or null
+        Tensor carry = TokenMixer.carry("mixer h3", mask, b, t, state, x); // (B, T, 1) or null
         return mix(x, carry, state, state != null || carry != null);
     }
 
@@ -118,7 +118,7 @@ public final class H3 extends Module implements TokenMixer {
         for (int j = 0; j < taps; j++) {
             Variable lag = keys.narrow(1, taps - 1 - j, t).mul(shiftKernel.select(1, j)); // s_j ⊙ K_{t−j}
             if (carry != null && j > 0) {
-                lag = lag.mul(Variable.constant(sameDocument(carry, j)));
+                lag = lag.mul(Variable.constant(sameDocument(carry, j).to(carry.device())));
             }
             kBar = kBar == null ? lag : kBar.add(lag);
         }

@@ -169,7 +169,7 @@ public final class Hyena extends Module implements TokenMixer {
         }
         int t = u.size(1);
         int n = o.order();
-        Tensor keep = TokenMixer.carry("mixer hyena", mask, u.size(0), t, state, u.dtype()); // (B, T, 1) or null
+        Tensor keep = TokenMixer.carry("mixer hyena", mask, u.size(0), t, state, u); // (B, T, 1) or null
         Tensor[] held = state == null ? null : state.tensors();
         Tensor[] next = state == null ? null : new Tensor[n + 1];
         int past = state == null ? 0 : state.length();

@@ -187,7 +187,7 @@ public final class Lmu extends Module implements TokenMixer {
         check(x);
         int b = x.size(0);
         int t = x.size(1);
-        Tensor carry = TokenMixer.carry("mixer lmu", mask, b, t, state, x.dtype()); // (B, T, 1) or null
+        Tensor carry = TokenMixer.carry("mixer lmu", mask, b, t, state, x); // (B, T, 1) or null
         if (hiddenKernel != null) {
             return cell(x, carry, state);
         }

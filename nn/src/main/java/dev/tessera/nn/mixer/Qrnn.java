@@ -89,7 +89,7 @@ public final class Qrnn extends Module implements TokenMixer {
         }
         int b = x.size(0);
         int t = x.size(1);
-        Tensor carry = TokenMixer.carry("mixer qrnn", mask, b, t, state, x.dtype()); // (B, T, 1) or null
+        Tensor carry = TokenMixer.carry("mixer qrnn", mask, b, t, state, x); // (B, T, 1) or null
         Tensor[] held = state == null ? null : state.tensors();
         Variable xs = x; // the k − 1 previous inputs, then x: (B, k − 1 + T, C)
         if (k > 1) {
@@ -135,7 +135,7 @@ public final class Qrnn extends Module implements TokenMixer {
             return keep;
         }
         int t = keep.size(1);
-        Tensor ones = Tensor.ones(keep.dtype(), keep.size(0), Math.min(d, t), 1);
+        Tensor ones = Tensor.ones(keep.dtype(), keep.size(0), Math.min(d, t), 1).to(keep.device());
         return d >= t ? ones : Tensor.cat(1, ones, keep.narrow(1, 0, t - d));
     }
 

@@ -78,7 +78,7 @@ public final class Rfwp extends Module implements TokenMixer {
         MixerInput.check("mixer rfwp", x, c);
         int b = x.size(0);
         int t = x.size(1);
-        Tensor carry = TokenMixer.carry("mixer rfwp", mask, b, t, state, x.dtype()); // (B, T, 1) or null
+        Tensor carry = TokenMixer.carry("mixer rfwp", mask, b, t, state, x); // (B, T, 1) or null
         Tensor[] held = state == null ? null : state.tensors();
         Variable fast = held == null ? OnDevice.zeros(x, b, h, hs, hs) : Variable.constant(held[0]); // (B, H, D, D)
         Variable y = held == null ? OnDevice.zeros(x, b, 1, c) : Variable.constant(held[1]); // (B, 1, C)

@@ -99,7 +99,7 @@ public final class Rwkv extends Module implements TokenMixer {
         check(x);
         int b = x.size(0);
         int t = x.size(1);
-        Tensor carry = TokenMixer.carry("mixer rwkv", mask, b, t, state, x.dtype()); // (B, T, 1) or null
+        Tensor carry = TokenMixer.carry("mixer rwkv", mask, b, t, state, x); // (B, T, 1) or null
         Tensor[] held = state == null ? null : state.tensors();
         Variable shifted = tokenShift(x, carry, held == null ? null : held[0]); // (B, T, C)
         Variable k = key.forward(lerp(x, shifted, mixKey)); // (B, T, A)

@@ -138,7 +138,7 @@ public final class S4d extends Module implements TokenMixer {
     @Override
     public Variable forward(Variable u, AttentionMask mask, MixerState state) {
         check(u);
-        Tensor carry = TokenMixer.carry("mixer s4d", mask, u.size(0), u.size(1), state, u.dtype()); // (B, T, 1) or null
+        Tensor carry = TokenMixer.carry("mixer s4d", mask, u.size(0), u.size(1), state, u); // (B, T, 1) or null
         Variable y = state != null ? scan(u, state) : carry == null ? convolution(u, kernel(u.size(1))) : perDocument(u, carry);
         return output(y, u);
     }

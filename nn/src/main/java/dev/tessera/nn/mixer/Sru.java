@@ -126,7 +126,7 @@ public final class Sru extends Module implements TokenMixer {
         }
         int b = x.size(0);
         int t = x.size(1);
-        Tensor carry = TokenMixer.carry("mixer sru", mask, b, t, state, x.dtype()); // (B, T, 1) or null
+        Tensor carry = TokenMixer.carry("mixer sru", mask, b, t, state, x); // (B, T, 1) or null
         Tensor[] held = state == null ? null : state.tensors();
         Tensor[] keysValues = new Tensor[2];
         Variable u = d == 0 ? x.matmul(weight.mT()) // (B, T, 3C): x̃, W_f x, W_r x for every t at once
