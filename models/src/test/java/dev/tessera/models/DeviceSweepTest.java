@@ -2,10 +2,12 @@ package dev.tessera.models;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import dev.tessera.autograd.GradMode;
 import dev.tessera.autograd.Variable;
 import dev.tessera.nn.attention.AttentionKind;
+import dev.tessera.nn.attention.AttentionMask;
 import dev.tessera.nn.attention.KvCache;
 import dev.tessera.nn.ffn.FeedForward;
 import dev.tessera.nn.loss.Losses;
@@ -99,14 +101,23 @@ class DeviceSweepTest {
     /** The loss and every updated parameter (as F32 host arrays, by name) after one seeded AdamW step on {@code device}. */
     record Step(float loss, Map<String, float[]> weights) {}
 
-    static Step step(ModelConfig c, Device device) {
+    static Step step(ModelConfig c, Device device, boolean packed) {
         LanguageModel m = Models.create(c, new Generator(3));
         m.module().to(device);
         Generator g = new Generator(9);
-        Tensor x = Tensor.randint(g, 0, c.vocabSize(), DType.I64, 2, c.contextLength()).to(device);
-        Tensor y = Tensor.randint(g, 0, c.vocabSize(), DType.I64, 2, c.contextLength()).to(device);
+        int t = c.contextLength();
+        Tensor x = Tensor.randint(g, 0, c.vocabSize(), DType.I64, 2, t).to(device);
+        Tensor y = Tensor.randint(g, 0, c.vocabSize(), DType.I64, 2, t).to(device);
+        AttentionMask mask = null;
+        if (packed) { // three documents per row, of lengths 5, 6 and the rest
+            long[] ids = new long[2 * t];
+            for (int i = 0; i < ids.length; i++) {
+                ids[i] = i % t < 5 ? 0 : i % t < 11 ? 1 : 2;
+            }
+            mask = new AttentionMask(c.architecture() != ModelConfig.Architecture.BERT, Tensor.of(ids, 2, t).to(device), 0);
+        }
         AdamW opt = new AdamW(ParamGroup.all(m.module().parameters()), 1e-3, 0.9, 0.95, 1e-8, 0.1);
-        Variable loss = Losses.crossEntropyFused(m.forward(x, null), y);
+        Variable loss = Losses.crossEntropyFused(m.forward(x, mask), y);
         loss.backward();
         opt.step();
         assertEquals(device, loss.data().device(), c + ": the loss left the device");
@@ -121,8 +132,29 @@ class DeviceSweepTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("cases")
     void oneStepOnTheSimulatedDeviceIsTheCpusBitForBit(Case c) {
-        Step cpu = step(c.config(), Device.CPU);
-        Step sim = step(c.config(), Device.SIM);
+        assertSameStep(c, step(c.config(), Device.CPU, false), step(c.config(), Device.SIM, false));
+    }
+
+    /**
+     * The same with packed documents (a document mask, Llama 3 style): document ids on the device, and
+     * the per-document masks, carries and restarts built from them. Kinds that refuse a document mask
+     * (their mixing spans the whole row) refuse it on sim with the CPU's message.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("cases")
+    void packedDocumentsOnTheSimulatedDeviceAreTheCpusBitForBit(Case c) {
+        Step cpu;
+        try {
+            cpu = step(c.config(), Device.CPU, true);
+        } catch (IllegalArgumentException refused) {
+            IllegalArgumentException onSim = assertThrows(IllegalArgumentException.class, () -> step(c.config(), Device.SIM, true), c.name());
+            assertEquals(refused.getMessage(), onSim.getMessage(), c.name());
+            return;
+        }
+        assertSameStep(c, cpu, step(c.config(), Device.SIM, true));
+    }
+
+    private static void assertSameStep(Case c, Step cpu, Step sim) {
         assertEquals(Float.floatToRawIntBits(cpu.loss()), Float.floatToRawIntBits(sim.loss()),
                 c.name() + ": loss on sim " + sim.loss() + " != cpu " + cpu.loss());
         assertEquals(cpu.weights().keySet(), sim.weights().keySet(), c.name() + ": parameter names");
