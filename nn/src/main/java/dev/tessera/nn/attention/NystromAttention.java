@@ -129,7 +129,10 @@ public final class NystromAttention extends Module implements AttentionKernel {
         }
     }
 
-    /** P (m, L) in {@code like}'s dtype on its device: row i averages positions [⌊i·L/m⌋, ⌊(i+1)·L/m⌋), so P·X are the m segment means of X (…, L, D). */
+    /**
+     * P (m, L) in {@code like}'s dtype on its device: row i averages positions [⌊i·L/m⌋, ⌊(i+1)·L/m⌋),
+     * so P·X are the m segment means of X (…, L, D).
+     */
     static Variable segmentMeans(int m, int length, Variable like) {
         double[] p = new double[m * length];
         for (int i = 0; i < m; i++) {

@@ -273,8 +273,9 @@ public final class VqAttention extends Module implements AttentionKernel, Regula
                     }
                 }
                 Variable bm = biasPad.indexSelect(1, OnDevice.of(Tensor.of(idx, rq * e), biasPad)).view(1, h, rq, e); // B(i − j)
+                Tensor ahead = OnDevice.of(Tensor.of(Storage.wrap(DType.BOOL, future), 1, 1, rq, e), q); // (1, 1, R, E)
                 Variable exact = qb.matmul(k.narrow(2, e0, e).mT()).mul(scale).add(bm)
-                        .maskedFill(OnDevice.of(Tensor.of(Storage.wrap(DType.BOOL, future), 1, 1, rq, e), q), Double.NEGATIVE_INFINITY); // (b, H, R, E)
+                        .maskedFill(ahead, Double.NEGATIVE_INFINITY); // (b, H, R, E)
                 if (sums == null) {
                     outs.add(exact.softmax(-1).matmul(ve));
                     continue;

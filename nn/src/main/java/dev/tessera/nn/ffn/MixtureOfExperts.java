@@ -155,7 +155,8 @@ public final class MixtureOfExperts extends Module implements Layer, Regularizer
             }
             long[] tok = Arrays.stream(d.tokens()[e]).asLongStream().toArray();
             Variable block = flat.indexSelect(0, OnDevice.of(Tensor.of(tok, tok.length), flat)); // (n_e, C)
-            Variable w = gateFlat.indexSelect(0, OnDevice.of(Tensor.of(Arrays.stream(d.slots()[e]).asLongStream().toArray(), tok.length), gateFlat)); // (n_e)
+            long[] slots = Arrays.stream(d.slots()[e]).asLongStream().toArray();
+            Variable w = gateFlat.indexSelect(0, OnDevice.of(Tensor.of(slots, tok.length), gateFlat)); // (n_e)
             outs.add(expert(block, e).mul(w.unsqueeze(1))); // (n_e, C)
             rows.add(tok);
         }

@@ -78,7 +78,8 @@ public final class Talk extends Module implements TokenMixer {
         int h = o.heads();
         Tensor keep = TokenMixer.carry("mixer talk", mask, b, t, state, x); // (B, T, 1) or null
         int n = state == null ? 0 : state.length();
-        Tensor past = state == null || state.tensors() == null ? Tensor.zeros(x.data().device(), x.dtype(), b, held, c) : state.tensors()[0]; // S_{n−W} … S_{n−1}
+        Tensor past = state == null || state.tensors() == null ? Tensor.zeros(x.data().device(), x.dtype(), b, held, c)
+                : state.tensors()[0]; // S_{n−W} … S_{n−1}
         Variable prefix = x.cumsum(1).add(Variable.constant(past.narrow(1, held - 1, 1))); // S_n … S_{n+T−1}
         Variable window = Variable.cat(1, Variable.constant(past), prefix); // (B, W + T, C), local index = global + W − n
         Variable a = offset.forward(x).sigmoid().mul(o.maxLeft()); // (B, T, H)
