@@ -49,11 +49,13 @@ public abstract class Module {
         return value;
     }
 
+    /** Replaces a buffer; the new value goes to the old one's device, so a module moved by {@link #to} stays there. */
     protected final void setBuffer(String name, Tensor value) {
         if (!buffers.containsKey(name)) {
             throw new IllegalArgumentException(getClass().getSimpleName() + ": no buffer named '" + name + "'");
         }
-        buffers.put(name, value);
+        Tensor old = buffers.get(name);
+        buffers.put(name, old == null || value == null ? value : value.to(old.device()));
     }
 
     protected final Tensor getBuffer(String name) {

@@ -3,6 +3,7 @@ package dev.tessera.nn.attention;
 import dev.tessera.autograd.Variable;
 import dev.tessera.nn.Module;
 import dev.tessera.nn.Regularizer;
+import dev.tessera.nn.internal.OnDevice;
 import dev.tessera.tensor.DType;
 import dev.tessera.tensor.Tensor;
 
@@ -134,7 +135,7 @@ public final class AdaptiveSpanAttention extends Module implements AttentionKern
                 dist[i * s + j] = Math.abs(s - t + i - j);
             }
         }
-        Variable x = Variable.constant(Tensor.of(dist, t, s).to(q.dtype())); // (T, S)
+        Variable x = OnDevice.constant(Tensor.of(dist, t, s), q); // (T, S)
         Variable m = z.clamp(0, maxSpan).sub(x).div(ramp).add(1).clamp(0, 1); // (H, T, S)
         Variable scores = q.matmul(k.mT()).div(Math.sqrt(q.size(3))); // (B, H, T, S)
         Variable w = KernelSupport.maskScores(scores, mask).softmax(-1).mul(m); // (B, H, T, S)

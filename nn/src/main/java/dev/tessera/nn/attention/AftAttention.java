@@ -113,9 +113,9 @@ public final class AftAttention extends Module implements AttentionKernel {
         }
         Variable bias = w.narrow(0, off, t).narrow(1, 0, s); // (T, S)
         if (window > 0) {
-            bias = bias.maskedFill(outsideWindow(off, t, s, window), 0);
+            bias = bias.maskedFill(outsideWindow(off, t, s, window).to(q.data().device()), 0);
         }
-        Tensor allowed = mask.masksAnything() ? mask.allowedMatrix(bsz, t, s) : null; // (B|1, 1, T, S)
+        Tensor allowed = mask.masksAnything() ? mask.allowedMatrix(q.data().device(), bsz, t, s) : null; // (B|1, 1, T, S)
         Variable keys = k.mT().unsqueeze(2); // (B, H, 1, D, S)
         Variable values = v.mT().unsqueeze(2); // (B, H, 1, D, S)
         int block = (int) Math.clamp(blockElements / ((long) bsz * heads * d * s), 1, t);
@@ -149,7 +149,7 @@ public final class AftAttention extends Module implements AttentionKernel {
         Variable[] dens = new Variable[rows];
         for (int b = 0; b < rows; b++) {
             LinearAttentionSums.Intervals in = LinearAttentionSums.intervals("AftAttention", mask, b, t, s);
-            Tensor end = Tensor.of(in.ends(), t);
+            Tensor end = Tensor.of(in.ends(), t).to(e.data().device());
             nums[b] = LinearAttentionSums.runPrefixSums(rows == 1 ? ev : ev.narrow(0, b, 1), in.runStarts()).indexSelect(2, end);
             dens[b] = LinearAttentionSums.runPrefixSums(rows == 1 ? e : e.narrow(0, b, 1), in.runStarts()).indexSelect(2, end);
         }

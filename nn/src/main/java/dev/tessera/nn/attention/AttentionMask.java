@@ -1,7 +1,11 @@
 package dev.tessera.nn.attention;
 
 import dev.tessera.tensor.DType;
+import dev.tessera.tensor.Device;
 import dev.tessera.tensor.Tensor;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 
 /**
  * Which keys each query may see (A9). Query t (0-based among the T queries) sits at absolute
@@ -48,7 +52,33 @@ public record AttentionMask(boolean causal, Tensor documentIds, int queryOffset)
         return true;
     }
 
-    /** BOOL (B or 1, 1, T, S): true where attention is allowed. */
+    /**
+     * BOOL (B or 1, 1, T, S) on {@code device}: true where attention is allowed, so module code that
+     * mixes it with device scores stays on one device. A document-free mask depends only on its
+     * shape, and every layer of every step asks for the same one: off the CPU it is moved once and
+     * reused (the last {@value #CACHED} kept), so callers must not write into it.
+     */
+    public Tensor allowedMatrix(Device device, int batch, int queries, int keys) {
+        if (device == Device.CPU || documentIds != null) {
+            return allowedMatrix(batch, queries, keys).to(device);
+        }
+        List<Object> key = List.of(device, causal, queryOffset, queries, keys);
+        synchronized (ON_DEVICE) {
+            return ON_DEVICE.computeIfAbsent(key, k -> allowedMatrix(1, queries, keys).to(device));
+        }
+    }
+
+    private static final int CACHED = 8;
+
+    /** Document-free masks already moved to a device, by (device, causal, queryOffset, T, S), least recently used first. */
+    private static final Map<List<Object>, Tensor> ON_DEVICE = new LinkedHashMap<>(16, 0.75f, true) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<List<Object>, Tensor> eldest) {
+            return size() > CACHED;
+        }
+    };
+
+    /** BOOL (B or 1, 1, T, S) on the host: true where attention is allowed (for code on host views, e.g. a custom function). */
     public Tensor allowedMatrix(int batch, int queries, int keys) {
         int rows = documentIds == null ? 1 : batch;
         byte[] m = new byte[rows * queries * keys];

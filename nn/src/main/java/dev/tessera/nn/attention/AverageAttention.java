@@ -4,6 +4,7 @@ import dev.tessera.autograd.GradMode;
 import dev.tessera.autograd.Variable;
 import dev.tessera.nn.Init;
 import dev.tessera.nn.Module;
+import dev.tessera.nn.internal.OnDevice;
 import dev.tessera.tensor.DType;
 import dev.tessera.tensor.Generator;
 import dev.tessera.tensor.Tensor;
@@ -112,7 +113,7 @@ public final class AverageAttention extends Module implements AttentionKernel {
             sums[r] = parts.length == 1 ? parts[0] : Variable.cat(2, parts);
         }
         Variable sum = rows == 1 ? sums[0] : Variable.cat(0, sums); // (B, H, S, D)
-        Variable mean = sum.div(Variable.constant(Tensor.of(count, rows, 1, s, 1).to(v.dtype()))); // (B, H, S, D)
+        Variable mean = sum.div(OnDevice.constant(Tensor.of(count, rows, 1, s, 1), v)); // (B, H, S, D)
         if (t < s) {
             mean = mean.narrow(2, s - t, t); // (B, H, T, D)
             v = v.narrow(2, s - t, t);

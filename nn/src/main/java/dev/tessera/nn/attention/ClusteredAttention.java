@@ -1,6 +1,7 @@
 package dev.tessera.nn.attention;
 
 import dev.tessera.autograd.Variable;
+import dev.tessera.nn.internal.OnDevice;
 import dev.tessera.tensor.Tensor;
 
 /**
@@ -73,9 +74,9 @@ public final class ClusteredAttention implements AttentionKernel {
                 member[(bh * t + i) * c + cluster[i]] = 1;
             }
         }
-        Variable centroids = Variable.constant(Tensor.of(average, batch, heads, c, t).to(q.dtype())).matmul(q); // (B, H, C, D)
+        Variable centroids = OnDevice.constant(Tensor.of(average, batch, heads, c, t), q).matmul(q); // (B, H, C, D)
         Variable perCluster = centroids.matmul(k.mT()).div(Math.sqrt(d)).softmax(-1).matmul(v); // (B, H, C, Dv)
-        return Variable.constant(Tensor.of(member, batch, heads, t, c).to(q.dtype())).matmul(perCluster);
+        return OnDevice.constant(Tensor.of(member, batch, heads, t, c), q).matmul(perCluster);
     }
 
     /**

@@ -3,6 +3,7 @@ package dev.tessera.nn.attention;
 import dev.tessera.autograd.Variable;
 import dev.tessera.nn.Init;
 import dev.tessera.nn.Module;
+import dev.tessera.nn.internal.OnDevice;
 import dev.tessera.tensor.DType;
 import dev.tessera.tensor.Generator;
 import dev.tessera.tensor.Tensor;
@@ -82,8 +83,8 @@ public final class ConditionalAttention extends Module implements AttentionKerne
         Variable light = new SlidingWindowAttention(options.window()).attend(q, k, v, mask);
         Variable a = q.matmul(queryRouter.unsqueeze(0)); // (B, H, T, 1)
         Variable b = k.matmul(keyRouter.unsqueeze(0)); // (B, H, S, 1)
-        Variable pickQueries = Variable.constant(selection(a.data(), options.routed()).to(q.dtype())); // (B, H, m, T)
-        Variable pickKeys = Variable.constant(selection(b.data(), options.routed()).to(q.dtype())); // (B, H, m', S)
+        Variable pickQueries = OnDevice.constant(selection(a.data(), options.routed()), q); // (B, H, m, T)
+        Variable pickKeys = OnDevice.constant(selection(b.data(), options.routed()), q); // (B, H, m', S)
         Variable routedQ = pickQueries.matmul(q);
         Variable routedK = pickKeys.matmul(k);
         Variable routedV = pickKeys.matmul(v.mul(b.sigmoid()));

@@ -2,6 +2,7 @@ package dev.tessera.nn.attention;
 
 import dev.tessera.autograd.GradMode;
 import dev.tessera.autograd.Variable;
+import dev.tessera.nn.internal.OnDevice;
 import dev.tessera.tensor.DType;
 import dev.tessera.tensor.Tensor;
 import java.util.Arrays;
@@ -69,8 +70,8 @@ public final class CosFormerAttention implements AttentionKernel {
             sin[p] = Math.sin(angle);
         }
         Variable r = x.relu();
-        Variable c = Variable.constant(Tensor.of(cos, l, 1).to(x.dtype())); // (L, 1)
-        Variable s = Variable.constant(Tensor.of(sin, l, 1).to(x.dtype()));
+        Variable c = OnDevice.constant(Tensor.of(cos, l, 1), x); // (L, 1)
+        Variable s = OnDevice.constant(Tensor.of(sin, l, 1), x);
         return Variable.cat(-1, r.mul(c), r.mul(s)); // (B, H, L, 2D)
     }
 

@@ -3,6 +3,7 @@ package dev.tessera.nn.attention;
 import dev.tessera.autograd.GradMode;
 import dev.tessera.autograd.Variable;
 import dev.tessera.nn.Module;
+import dev.tessera.nn.internal.OnDevice;
 import dev.tessera.tensor.DType;
 import dev.tessera.tensor.Tensor;
 import java.util.ArrayList;
@@ -98,7 +99,7 @@ public final class DeltaNetAttention extends Module implements AttentionKernel {
         }
         Variable qn = KeyNormAttention.l2Normalize(q); // (B, H, T, D)
         if (t < s) {
-            qn = Variable.cat(2, Variable.constant(Tensor.zeros(q.dtype(), bsz, h, s - t, d)), qn); // (B, H, S, D): no output wanted before T
+            qn = Variable.cat(2, OnDevice.zeros(q, bsz, h, s - t, d), qn); // (B, H, S, D): no output wanted before T
         }
         Variable kn = KeyNormAttention.l2Normalize(k); // (B, H, S, D)
         Variable b = beta(k, betaWeight, betaBias); // (B, H, S, 1)
@@ -130,7 +131,7 @@ public final class DeltaNetAttention extends Module implements AttentionKernel {
         int[] stateShape = kn.shape();
         stateShape[2] = kn.size(3);
         stateShape[3] = v.size(3);
-        Variable state = Variable.constant(Tensor.zeros(kn.dtype(), stateShape)); // Sᵀ (…, D, Dv)
+        Variable state = OnDevice.zeros(kn, stateShape); // Sᵀ (…, D, Dv)
         List<Variable> outs = new ArrayList<>();
         for (int c0 = 0; c0 < len; c0 += chunk) {
             int c = Math.min(chunk, len - c0);
@@ -148,7 +149,7 @@ public final class DeltaNetAttention extends Module implements AttentionKernel {
     static Variable unitLowerInverse(Variable l) {
         int c = l.size(-1);
         Variable n = l.neg();
-        Variable r = n.add(Variable.constant(Tensor.eye(c, l.dtype()))); // I − L: powers 0 and 1
+        Variable r = n.add(OnDevice.constant(Tensor.eye(c, l.dtype()), l)); // I − L: powers 0 and 1
         for (int covered = 2; covered < c; covered *= 2) {
             n = n.matmul(n); // (−L)^covered
             r = r.add(r.matmul(n)); // powers 0 … 2·covered − 1

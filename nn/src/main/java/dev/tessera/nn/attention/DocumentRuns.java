@@ -1,6 +1,7 @@
 package dev.tessera.nn.attention;
 
 import dev.tessera.autograd.Variable;
+import dev.tessera.nn.internal.OnDevice;
 import dev.tessera.tensor.Tensor;
 import java.util.ArrayList;
 import java.util.List;
@@ -22,7 +23,7 @@ final class DocumentRuns {
     /** q (B, H, T, D) preceded by S − T zero rows, (B, H, S, D): no output is wanted before the queries. */
     static Variable padQueries(Variable q, int s) {
         int t = q.size(2);
-        return t == s ? q : Variable.cat(2, Variable.constant(Tensor.zeros(q.dtype(), q.size(0), q.size(1), s - t, q.size(3))), q);
+        return t == s ? q : Variable.cat(2, OnDevice.zeros(q, q.size(0), q.size(1), s - t, q.size(3)), q);
     }
 
     /**

@@ -2,6 +2,7 @@ package dev.tessera.nn.attention;
 
 import dev.tessera.autograd.Variable;
 import dev.tessera.nn.Module;
+import dev.tessera.nn.internal.OnDevice;
 import dev.tessera.tensor.DType;
 import dev.tessera.tensor.Tensor;
 import java.util.ArrayList;
@@ -130,7 +131,7 @@ public final class GauAttention extends Module implements AttentionKernel {
                 idx[i * cols + j] = Math.clamp(first + i - j, 1 - m, m - 1) + m - 1;
             }
         }
-        return relPosBias.indexSelect(1, Tensor.of(idx, rows * cols)).view(1, relPosBias.size(0), rows, cols);
+        return relPosBias.indexSelect(1, OnDevice.of(Tensor.of(idx, rows * cols), relPosBias)).view(1, relPosBias.size(0), rows, cols);
     }
 
     /** relu²(Q Kᵀ / n + b) for Q, K (…, rows, D), the bias from relative distance (first + i) − j. */
@@ -138,8 +139,8 @@ public final class GauAttention extends Module implements AttentionKernel {
         return qa.matmul(ka.mT()).div(n).add(bias(relPosBias, first, qa.size(2), ka.size(2))).relu().square();
     }
 
-    private static Variable allowed(AttentionMask mask, int b, int t, int s, DType dtype) {
-        return Variable.constant(mask.allowedMatrix(b, t, s).to(dtype)); // (B|1, 1, T, S)
+    private static Variable allowed(AttentionMask mask, int b, int t, int s, Variable like) {
+        return OnDevice.constant(mask.allowedMatrix(b, t, s), like); // (B|1, 1, T, S)
     }
 
     /** GAU with the weights as inputs (so their gradients can be checked like q, k, v's): out = relu²(QKᵀ/n + b) v, 0 where masked. */
@@ -147,7 +148,7 @@ public final class GauAttention extends Module implements AttentionKernel {
         KernelSupport.checkShapes("GauAttention", q, k, v, mask);
         int b = q.size(0), t = q.size(2), s = k.size(2);
         Variable a = relu2(affine(q, w.qScale(), w.qOffset()), affine(k, w.kScale(), w.kOffset()), w.relPosBias(), mask.queryOffset(), n);
-        return (mask.masksAnything() ? a.mul(allowed(mask, b, t, s, q.dtype())) : a).matmul(v); // (B, H, T, Dv)
+        return (mask.masksAnything() ? a.mul(allowed(mask, b, t, s, q)) : a).matmul(v); // (B, H, T, Dv)
     }
 
     private static void checkFlash(Variable q, Variable k, Variable v, Weights w, AttentionMask mask, int chunk) {
@@ -171,11 +172,11 @@ public final class GauAttention extends Module implements AttentionKernel {
                 same[i * s + j] = (mask.queryOffset() + i) / chunk == j / chunk ? 1 : 0;
             }
         }
-        Variable inChunk = Variable.constant(Tensor.of(same, 1, 1, t, s).to(q.dtype()));
+        Variable inChunk = OnDevice.constant(Tensor.of(same, 1, 1, t, s), q);
         Variable quad = relu2(affine(q, w.qScale(), w.qOffset()), affine(k, w.kScale(), w.kOffset()), w.relPosBias(), mask.queryOffset(), chunk);
         Variable lin = affine(q, w.linQScale(), w.linQOffset()).matmul(affine(k, w.linKScale(), w.linKOffset()).mT()).div(chunk);
         Variable weights = quad.mul(inChunk).add(lin.mul(inChunk.neg().add(1))); // earlier chunks: the causal mask drops later ones
-        return weights.mul(allowed(mask, b, t, s, q.dtype())).matmul(v); // (B, H, T, Dv)
+        return weights.mul(allowed(mask, b, t, s, q)).matmul(v); // (B, H, T, Dv)
     }
 
     /** FLASH chunk by chunk with the running Σ K'ᵀ v of earlier chunks; equal to {@link #flashFull}, queries at the last T of S. */
@@ -192,11 +193,11 @@ public final class GauAttention extends Module implements AttentionKernel {
     private static Variable flashRun(Variable[] run, Variable relPosBias, int from, int chunk) {
         Variable qa = run[0], ka = run[1], lq = run[2], lk = run[3], v = run[4];
         int len = v.size(2);
-        Variable state = Variable.constant(Tensor.zeros(v.dtype(), v.size(0), v.size(1), lk.size(3), v.size(3))); // Σ K'ᵀv (…, D, Dv)
+        Variable state = OnDevice.zeros(v, v.size(0), v.size(1), lk.size(3), v.size(3)); // Σ K'ᵀv (…, D, Dv)
         List<Variable> outs = new ArrayList<>();
         for (int p = 0; p < len; ) {
             int c = Math.min(chunk - (from + p) % chunk, len - p); // up to the next absolute chunk boundary
-            Variable causal = Variable.constant(Tensor.ones(v.dtype(), c, c).tril(0));
+            Variable causal = OnDevice.constant(Tensor.ones(v.dtype(), c, c).tril(0), v);
             Variable quad = relu2(qa.narrow(2, p, c), ka.narrow(2, p, c), relPosBias, 0, chunk).mul(causal).matmul(v.narrow(2, p, c));
             outs.add(quad.add(lq.narrow(2, p, c).matmul(state).div(chunk))); // (…, C, Dv)
             state = state.add(lk.narrow(2, p, c).mT().matmul(v.narrow(2, p, c)));

@@ -81,7 +81,7 @@ public final class KernelSupport {
         int b = scores.size(0);
         int t = scores.size(2);
         int s = scores.size(3);
-        return scores.maskedFill(mask.allowedMatrix(b, t, s).logicalNot(), Double.NEGATIVE_INFINITY);
+        return scores.maskedFill(mask.allowedMatrix(scores.data().device(), b, t, s).logicalNot(), Double.NEGATIVE_INFINITY);
     }
 
     /** Document ids of batch row b as a long[S], or null without a document mask. */

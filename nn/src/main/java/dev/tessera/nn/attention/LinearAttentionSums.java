@@ -51,7 +51,7 @@ final class LinearAttentionSums {
         Variable[] zs = new Variable[rows];
         for (int b = 0; b < rows; b++) {
             Intervals in = intervals(op, mask, b, t, s);
-            Tensor end = Tensor.of(in.ends(), t);
+            Tensor end = Tensor.of(in.ends(), t).to(fk.data().device());
             nums[b] = runPrefixSums(rows == 1 ? kv : kv.narrow(0, b, 1), in.runStarts()).indexSelect(2, end); // (1|B, H, T, m, Dv)
             zs[b] = runPrefixSums(rows == 1 ? fk : fk.narrow(0, b, 1), in.runStarts()).indexSelect(2, end); // (1|B, H, T, m)
         }
@@ -73,7 +73,7 @@ final class LinearAttentionSums {
     static Variable attendQuadratic(Variable fq, Variable fk, Variable v, AttentionMask mask) {
         Variable a = fq.matmul(fk.mT()); // (B, H, T, S)
         if (mask.masksAnything()) {
-            a = a.maskedFill(mask.allowedMatrix(fq.size(0), fq.size(2), fk.size(2)).logicalNot(), 0);
+            a = a.maskedFill(mask.allowedMatrix(fq.data().device(), fq.size(0), fq.size(2), fk.size(2)).logicalNot(), 0);
         }
         return a.matmul(v).div(a.sum(true, -1)); // (B, H, T, Dv)
     }
@@ -86,7 +86,7 @@ final class LinearAttentionSums {
         int[] zeroShape = x.shape();
         zeroShape[2] = 1;
         Variable[] parts = new Variable[runStarts.length + 1];
-        parts[0] = Variable.constant(Tensor.zeros(x.dtype(), zeroShape));
+        parts[0] = Variable.constant(Tensor.zeros(x.data().device(), x.dtype(), zeroShape));
         for (int r = 0; r < runStarts.length; r++) {
             int next = r + 1 < runStarts.length ? runStarts[r + 1] : x.size(2);
             parts[r + 1] = x.narrow(2, runStarts[r], next - runStarts[r]).cumsum(2);

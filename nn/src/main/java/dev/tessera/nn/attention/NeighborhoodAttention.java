@@ -3,6 +3,7 @@ package dev.tessera.nn.attention;
 import dev.tessera.autograd.Variable;
 import dev.tessera.nn.Init;
 import dev.tessera.nn.Module;
+import dev.tessera.nn.internal.OnDevice;
 import dev.tessera.tensor.DType;
 import dev.tessera.tensor.Generator;
 import dev.tessera.tensor.Storage;
@@ -116,7 +117,7 @@ public final class NeighborhoodAttention extends Module implements AttentionKern
                     }
                 }
             }
-            Variable b = bias.indexSelect(1, Tensor.of(index, rows * width)).view(1, h, rows, width); // (1, H, rows, width)
+            Variable b = bias.indexSelect(1, OnDevice.of(Tensor.of(index, rows * width), bias)).view(1, h, rows, width); // (1, H, rows, width)
             Variable scores = q.narrow(2, r0, rows).matmul(k.narrow(2, lo, width).mT()).mul(alpha).add(b); // (B, H, rows, width)
             Tensor mask4 = Tensor.of(Storage.wrap(DType.BOOL, allowed), n, 1, rows, width);
             Variable prob = new MaskedSoftmaxFunction(mask4, 1).call(scores);

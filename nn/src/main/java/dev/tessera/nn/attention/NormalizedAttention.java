@@ -39,7 +39,7 @@ public final class NormalizedAttention implements AttentionKernel {
             Variable centred = scores.sub(scores.mean(true, -1)); // (B, H, T, S)
             return normalise(centred, centred.square().mean(true, -1)).matmul(v); // (B, H, T, Dv)
         }
-        Tensor allowedMatrix = mask.allowedMatrix(b, t, s); // (B or 1, 1, T, S)
+        Tensor allowedMatrix = mask.allowedMatrix(q.data().device(), b, t, s); // (B or 1, 1, T, S)
         Variable allowed = Variable.constant(allowedMatrix.to(q.dtype()));
         Variable count = allowed.sum(true, -1); // (B or 1, 1, T, 1): n_i ≥ 1 under causal and document masks
         Variable masked = scores.mul(allowed);

@@ -2,6 +2,7 @@ package dev.tessera.nn.attention;
 
 import dev.tessera.autograd.Variable;
 import dev.tessera.nn.Module;
+import dev.tessera.nn.internal.OnDevice;
 import dev.tessera.tensor.DType;
 import dev.tessera.tensor.Generator;
 import dev.tessera.tensor.Tensor;
@@ -110,8 +111,8 @@ public final class NystromAttention extends Module implements AttentionKernel {
         if (m >= t || m >= s) {
             out = qs.matmul(ks.mT()).softmax(-1).matmul(v); // (B, H, T, Dv), every position a landmark
         } else {
-            Variable qLand = segmentMeans(m, t, q.dtype()).matmul(qs); // (B, H, m, D)
-            Variable kLand = segmentMeans(m, s, q.dtype()).matmul(ks); // (B, H, m, D)
+            Variable qLand = segmentMeans(m, t, q).matmul(qs); // (B, H, m, D)
+            Variable kLand = segmentMeans(m, s, q).matmul(ks); // (B, H, m, D)
             Variable f = qs.matmul(kLand.mT()).softmax(-1); // (B, H, T, m)
             Variable a = qLand.matmul(kLand.mT()).softmax(-1); // (B, H, m, m)
             Variable b = qLand.matmul(ks.mT()).softmax(-1); // (B, H, m, S)
@@ -128,8 +129,11 @@ public final class NystromAttention extends Module implements AttentionKernel {
         }
     }
 
-    /** P (m, L): row i averages positions [⌊i·L/m⌋, ⌊(i+1)·L/m⌋), so P·X are the m segment means of X (…, L, D). */
-    static Variable segmentMeans(int m, int length, DType dtype) {
+    /**
+     * P (m, L) in {@code like}'s dtype on its device: row i averages positions [⌊i·L/m⌋, ⌊(i+1)·L/m⌋),
+     * so P·X are the m segment means of X (…, L, D).
+     */
+    static Variable segmentMeans(int m, int length, Variable like) {
         double[] p = new double[m * length];
         for (int i = 0; i < m; i++) {
             int lo = (int) ((long) i * length / m), hi = (int) ((long) (i + 1) * length / m);
@@ -137,7 +141,7 @@ public final class NystromAttention extends Module implements AttentionKernel {
                 p[i * length + j] = 1.0 / (hi - lo);
             }
         }
-        return Variable.constant(Tensor.of(p, m, length).to(dtype));
+        return OnDevice.constant(Tensor.of(p, m, length), like);
     }
 
     /**
@@ -146,7 +150,7 @@ public final class NystromAttention extends Module implements AttentionKernel {
      */
     public static Variable pseudoInverse(Variable a, int iterations) {
         int m = a.size(-1);
-        Variable eye = Variable.constant(Tensor.eye(m, a.dtype())); // (m, m)
+        Variable eye = OnDevice.constant(Tensor.eye(m, a.dtype()), a); // (m, m)
         Variable z = initialInverse(a); // (…, m, m)
         for (int i = 0; i < iterations; i++) {
             Variable az = a.matmul(z);
@@ -171,7 +175,7 @@ public final class NystromAttention extends Module implements AttentionKernel {
         int kSize = weight.size(2), pad = kSize / 2, t = v.size(2);
         int[] padShape = v.shape();
         padShape[2] = pad;
-        Variable zeros = Variable.constant(Tensor.zeros(v.dtype(), padShape));
+        Variable zeros = OnDevice.zeros(v, padShape);
         Variable padded = pad == 0 ? v : Variable.cat(2, zeros, v, zeros); // (B, H, T + 2·pad, Dv)
         Variable w = weight.reshape(1, weight.size(0), kSize, 1); // (1, H, K, 1)
         Variable out = null;

@@ -2,6 +2,7 @@ package dev.tessera.nn.attention;
 
 import dev.tessera.autograd.GradMode;
 import dev.tessera.autograd.Variable;
+import dev.tessera.nn.internal.OnDevice;
 import dev.tessera.tensor.DType;
 import dev.tessera.tensor.Tensor;
 import java.util.ArrayList;
@@ -110,7 +111,7 @@ public final class RetentionAttention implements AttentionKernel {
                 }
             }
         }
-        Variable decay = Variable.constant(Tensor.of(d, rows, heads, t, s).to(q.dtype()));
+        Variable decay = OnDevice.constant(Tensor.of(d, rows, heads, t, s), q);
         return q.matmul(k.mT()).mul(1 / Math.sqrt(q.size(3))).mul(decay).matmul(v); // (B, H, T, Dv)
     }
 

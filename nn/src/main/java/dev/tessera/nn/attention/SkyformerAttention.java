@@ -1,6 +1,7 @@
 package dev.tessera.nn.attention;
 
 import dev.tessera.autograd.Variable;
+import dev.tessera.nn.internal.OnDevice;
 import dev.tessera.tensor.Generator;
 import dev.tessera.tensor.Tensor;
 
@@ -86,9 +87,9 @@ public final class SkyformerAttention implements AttentionKernel {
         for (int i = 0; i < rows.length; i++) {
             idx[i] = rows[i];
         }
-        Variable z = Variable.cat(2, q, k).indexSelect(2, Tensor.of(idx, idx.length)); // (B, H, m, D)
+        Variable z = Variable.cat(2, q, k).indexSelect(2, OnDevice.of(Tensor.of(idx, idx.length), q)); // (B, H, m, D)
         int m = rows.length;
-        Variable a = SoftAttention.gaussian(z, z).add(Variable.constant(Tensor.eye(m, q.dtype()).mul(options.ridge()))); // (B, H, m, m)
+        Variable a = SoftAttention.gaussian(z, z).add(OnDevice.constant(Tensor.eye(m, q.dtype()).mul(options.ridge()), q)); // (B, H, m, m)
         Variable scale = a.sum(true, -1).rsqrt(); // (B, H, m, 1): D_A^(−1/2)
         Variable normalised = a.mul(scale).mul(scale.mT()); // (B, H, m, m)
         Variable inverse = NystromAttention.pseudoInverse(normalised, options.pinvIterations()).mul(scale).mul(scale.mT());

@@ -65,7 +65,7 @@ public final class SoftAttention implements AttentionKernel {
         if (m >= s) {
             return gaussian(q, k).matmul(v); // (B, H, T, Dv)
         }
-        Variable land = NystromAttention.segmentMeans(m, s, k.dtype()).matmul(k); // (B, H, m, D)
+        Variable land = NystromAttention.segmentMeans(m, s, k).matmul(k); // (B, H, m, D)
         Variable pinv = newtonPseudoInverse(gaussian(land, land), options.newtonIterations()); // (B, H, m, m)
         return gaussian(q, land).matmul(pinv.matmul(gaussian(land, k).matmul(v))); // (B, H, T, Dv)
     }

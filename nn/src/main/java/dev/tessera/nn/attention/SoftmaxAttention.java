@@ -75,7 +75,7 @@ public final class SoftmaxAttention extends Module implements AttentionKernel {
             return Autocast.apply(in -> fusedCausal(in[0], in[1], in[2], mask, alpha), q, k, v);
         }
         if (softCap == 0 && mask != null && mask.masksAnything()) { // the common case, fused: scale, mask and softmax at once
-            Tensor allowed = mask.allowedMatrix(b, t, s); // (B or 1, 1, T, S)
+            Tensor allowed = mask.allowedMatrix(b, t, s); // (B or 1, 1, T, S), on the host: the fused function reads it there
             Variable p = dropout.forward(new MaskedSoftmaxFunction(allowed, alpha).call(q.matmul(k.mT())));
             return p.matmul(v); // (B, H, T, D)
         }
@@ -96,7 +96,7 @@ public final class SoftmaxAttention extends Module implements AttentionKernel {
             scores = scores.mul(1 / softCap).tanh().mul(softCap);
         }
         if (mask != null && mask.masksAnything()) {
-            return scores.maskedSoftmax(mask.allowedMatrix(q.size(0), q.size(2), k.size(2)), 1);
+            return scores.maskedSoftmax(mask.allowedMatrix(scores.device(), q.size(0), q.size(2), k.size(2)), 1);
         }
         return scores.softmax(-1);
     }
@@ -122,7 +122,7 @@ public final class SoftmaxAttention extends Module implements AttentionKernel {
         Variable scores = LogitScale.apply(q.matmul(k.mT()), alpha); // (B, H, T, S)
         scores = SoftCap.apply(scores, softCap);
         if (mask != null && mask.masksAnything()) {
-            Tensor blocked = mask.allowedMatrix(b, t, s).logicalNot(); // (B or 1, 1, T, S)
+            Tensor blocked = mask.allowedMatrix(q.data().device(), b, t, s).logicalNot(); // (B or 1, 1, T, S)
             scores = scores.maskedFill(blocked, Double.NEGATIVE_INFINITY);
         }
         Variable p = dropout.forward(scores.softmax(-1));

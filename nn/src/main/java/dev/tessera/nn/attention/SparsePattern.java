@@ -1,6 +1,7 @@
 package dev.tessera.nn.attention;
 
 import dev.tessera.autograd.Variable;
+import dev.tessera.nn.internal.OnDevice;
 import dev.tessera.tensor.DType;
 import dev.tessera.tensor.Storage;
 import dev.tessera.tensor.Tensor;
@@ -67,7 +68,7 @@ public interface SparsePattern {
             for (int n = 0; n < counts.length; n++) {
                 bias[n] = counts[n] > 1 ? Math.log(counts[n]) / alpha : 0;
             }
-            scores = scores.add(Variable.constant(Tensor.of(bias, batches, heads, rows, width).to(scores.dtype())));
+            scores = scores.add(OnDevice.constant(Tensor.of(bias, batches, heads, rows, width), scores));
         }
         Tensor mask01 = Tensor.of(Storage.wrap(DType.BOOL, allowed), batches, heads, rows, width);
         Variable p = new MaskedSoftmaxFunction(mask01, alpha).call(scores); // (B, H, rows, width)

@@ -144,7 +144,7 @@ public final class SynthesizerAttention extends Module implements AttentionKerne
         Variable masked = logits;
         if (mask.masksAnything()) {
             int t = logits.size(2), s = logits.size(3);
-            masked = logits.maskedFill(mask.allowedMatrix(v.size(0), t, s).logicalNot(), Double.NEGATIVE_INFINITY);
+            masked = logits.maskedFill(mask.allowedMatrix(logits.data().device(), v.size(0), t, s).logicalNot(), Double.NEGATIVE_INFINITY);
         }
         return masked.softmax(-1).matmul(v); // (B, H, T, Dv)
     }

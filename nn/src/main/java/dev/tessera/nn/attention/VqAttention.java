@@ -5,6 +5,7 @@ import dev.tessera.autograd.Variable;
 import dev.tessera.nn.Init;
 import dev.tessera.nn.Module;
 import dev.tessera.nn.Regularizer;
+import dev.tessera.nn.internal.OnDevice;
 import dev.tessera.tensor.DType;
 import dev.tessera.tensor.Generator;
 import dev.tessera.tensor.Storage;
@@ -173,7 +174,7 @@ public final class VqAttention extends Module implements AttentionKernel, Regula
         for (int i = 0; i < z.length; i++) {
             rows[i] = (long) (i / s % h) * n + z[i];
         }
-        return codebook.reshape(h * n, codebook.size(2)).indexSelect(0, Tensor.of(rows, rows.length)).view(shape);
+        return codebook.reshape(h * n, codebook.size(2)).indexSelect(0, OnDevice.of(Tensor.of(rows, rows.length), codebook)).view(shape);
     }
 
     /**
@@ -200,7 +201,7 @@ public final class VqAttention extends Module implements AttentionKernel, Regula
                     + ", queryOffset " + mask.queryOffset() + " for T " + t + ", S " + s);
         }
         Variable cT = codebook.mT().unsqueeze(0); // (1, H, D, S_c)
-        Variable biasPad = Variable.cat(1, bias, Variable.constant(Tensor.zeros(bias.dtype(), h, 1))); // (H, L + 1): column L is 0
+        Variable biasPad = Variable.cat(1, bias, OnDevice.zeros(bias, h, 1)); // (H, L + 1): column L is 0
         int rows = mask.documentIds() == null ? 1 : bsz;
         Variable[] out = new Variable[rows];
         for (int r = 0; r < rows; r++) {
@@ -271,9 +272,10 @@ public final class VqAttention extends Module implements AttentionKernel, Regula
                         future[i * e + j] = (byte) (delta < 0 ? 1 : 0);
                     }
                 }
-                Variable bm = biasPad.indexSelect(1, Tensor.of(idx, rq * e)).view(1, h, rq, e); // B(i − j)
+                Variable bm = biasPad.indexSelect(1, OnDevice.of(Tensor.of(idx, rq * e), biasPad)).view(1, h, rq, e); // B(i − j)
+                Tensor ahead = OnDevice.of(Tensor.of(Storage.wrap(DType.BOOL, future), 1, 1, rq, e), q); // (1, 1, R, E)
                 Variable exact = qb.matmul(k.narrow(2, e0, e).mT()).mul(scale).add(bm)
-                        .maskedFill(Tensor.of(Storage.wrap(DType.BOOL, future), 1, 1, rq, e), Double.NEGATIVE_INFINITY); // (b, H, R, E)
+                        .maskedFill(ahead, Double.NEGATIVE_INFINITY); // (b, H, R, E)
                 if (sums == null) {
                     outs.add(exact.softmax(-1).matmul(ve));
                     continue;
@@ -284,9 +286,9 @@ public final class VqAttention extends Module implements AttentionKernel, Regula
                     logN[i] = counts[i] == 0 ? Double.NEGATIVE_INFINITY : Math.log(counts[i]);
                     safeN[i] = Math.max(counts[i], 1);
                 }
-                Variable cache = qb.matmul(cT).mul(scale).add(Variable.constant(Tensor.of(logN, b, h, 1, nc).to(q.dtype()))); // (b, H, R, S_c)
+                Variable cache = qb.matmul(cT).mul(scale).add(OnDevice.constant(Tensor.of(logN, b, h, 1, nc), q)); // (b, H, R, S_c)
                 Variable w = Variable.cat(3, exact, cache).softmax(-1); // (b, H, R, E + S_c)
-                Variable means = sums.div(Variable.constant(Tensor.of(safeN, b, h, nc, 1).to(q.dtype()))); // U_c / N_c
+                Variable means = sums.div(OnDevice.constant(Tensor.of(safeN, b, h, nc, 1), q)); // U_c / N_c
                 outs.add(w.narrow(3, 0, e).matmul(ve).add(w.narrow(3, e, nc).matmul(means)));
             }
             return outs.size() == 1 ? outs.get(0) : Variable.cat(2, outs.toArray(Variable[]::new));
@@ -306,7 +308,7 @@ public final class VqAttention extends Module implements AttentionKernel, Regula
                     counts[bh * nc + c]++;
                 }
             }
-            Variable add = Variable.constant(Tensor.of(delta, b, h, nc, len).to(v.dtype())).matmul(v.narrow(2, cached, len));
+            Variable add = OnDevice.constant(Tensor.of(delta, b, h, nc, len), v).matmul(v.narrow(2, cached, len));
             sums = sums == null ? add : sums.add(add);
             cached = upTo;
         }

@@ -6,6 +6,7 @@ import dev.tessera.nn.Module;
 import dev.tessera.nn.Params;
 import dev.tessera.nn.attention.AttentionMask;
 import dev.tessera.nn.attention.KvCache;
+import dev.tessera.nn.internal.OnDevice;
 import dev.tessera.tensor.DType;
 import dev.tessera.tensor.Generator;
 import dev.tessera.tensor.Tensor;
@@ -210,7 +211,7 @@ public final class Hourglass extends Module {
         for (int l = 0; l < o.preLayers(); l++) {
             h = layers.forward(l, h, mask, cache(caches, l)); // (B, T, C)
         }
-        Variable tail = stream == null ? Variable.constant(Tensor.zeros(x.dtype(), b, k - 1, dim)) : stream.tail;
+        Variable tail = stream == null ? OnDevice.zeros(x, b, k - 1, dim) : stream.tail;
         Variable ext = Variable.cat(1, tail, h); // positions past − k + 1 … past + T − 1: (B, k − 1 + T, C)
         int first = shortenedLength(past); // the first shortened token completed now: j0 = ⌈P/k⌉
         int m = shortenedLength(past + t) - first; // tokens j with past ≤ jk ≤ past + T − 1
@@ -255,7 +256,7 @@ public final class Hourglass extends Module {
         Stream s = streams.get(key);
         if (past == 0) {
             s = new Stream();
-            s.tail = Variable.constant(Tensor.zeros(x.dtype(), batch, options.factor() - 1, dim));
+            s.tail = OnDevice.zeros(x, batch, options.factor() - 1, dim);
             streams.put(key, s);
         } else if (s == null || s.length != past) {
             throw new IllegalStateException("Hourglass: these caches hold " + past + " positions but their hourglass stream holds "

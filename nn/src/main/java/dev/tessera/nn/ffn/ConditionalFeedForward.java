@@ -5,6 +5,7 @@ import dev.tessera.nn.Init;
 import dev.tessera.nn.Layer;
 import dev.tessera.nn.Module;
 import dev.tessera.nn.attention.ConditionalAttention;
+import dev.tessera.nn.internal.OnDevice;
 import dev.tessera.tensor.Generator;
 import java.util.Arrays;
 
@@ -81,7 +82,7 @@ public final class ConditionalFeedForward extends Module implements Layer {
     /** The block as a function of the router r (C, 1) and the two branches, so r's gradient can be checked like x's. */
     public static Variable route(Variable x, Variable router, Layer light, Layer heavy, int routed) {
         Variable s = x.matmul(router); // (B, T, 1)
-        Variable pick = Variable.constant(ConditionalAttention.selection(s.data().unsqueeze(1), routed).squeeze(1).to(x.dtype())); // (B, m, T)
+        Variable pick = OnDevice.constant(ConditionalAttention.selection(s.data().unsqueeze(1), routed).squeeze(1), x); // (B, m, T)
         Variable heavyOut = heavy.forward(pick.matmul(x)).mul(pick.matmul(s.sigmoid())); // (B, m, C)
         return light.forward(x).add(pick.mT().matmul(heavyOut)); // (B, T, C)
     }

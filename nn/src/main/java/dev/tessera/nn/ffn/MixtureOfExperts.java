@@ -7,6 +7,7 @@ import dev.tessera.nn.Linear;
 import dev.tessera.nn.Module;
 import dev.tessera.nn.Params;
 import dev.tessera.nn.Regularizer;
+import dev.tessera.nn.internal.OnDevice;
 import dev.tessera.tensor.DType;
 import dev.tessera.tensor.Generator;
 import dev.tessera.tensor.Tensor;
@@ -153,8 +154,9 @@ public final class MixtureOfExperts extends Module implements Layer, Regularizer
                 continue;
             }
             long[] tok = Arrays.stream(d.tokens()[e]).asLongStream().toArray();
-            Variable block = flat.indexSelect(0, Tensor.of(tok, tok.length)); // (n_e, C)
-            Variable w = gateFlat.indexSelect(0, Tensor.of(Arrays.stream(d.slots()[e]).asLongStream().toArray(), tok.length)); // (n_e)
+            Variable block = flat.indexSelect(0, OnDevice.of(Tensor.of(tok, tok.length), flat)); // (n_e, C)
+            long[] slots = Arrays.stream(d.slots()[e]).asLongStream().toArray();
+            Variable w = gateFlat.indexSelect(0, OnDevice.of(Tensor.of(slots, tok.length), gateFlat)); // (n_e)
             outs.add(expert(block, e).mul(w.unsqueeze(1))); // (n_e, C)
             rows.add(tok);
         }
@@ -163,8 +165,8 @@ public final class MixtureOfExperts extends Module implements Layer, Regularizer
         }
         Variable gathered = Variable.cat(0, outs.toArray(Variable[]::new)); // (M, C)
         long[] index = rows.stream().flatMapToLong(Arrays::stream).toArray();
-        Tensor scatter = Tensor.of(index, index.length, 1).expand(index.length, dim).contiguous(); // (M, C)
-        Variable zero = Variable.constant(Tensor.zeros(gathered.dtype(), n, dim));
+        Tensor scatter = OnDevice.of(Tensor.of(index, index.length, 1).expand(index.length, dim).contiguous(), gathered); // (M, C)
+        Variable zero = OnDevice.zeros(gathered, n, dim);
         return zero.scatterAdd(0, scatter, gathered).reshape(b, t, dim); // (B, T, C)
     }
 
@@ -223,7 +225,7 @@ public final class MixtureOfExperts extends Module implements Layer, Regularizer
         for (int i = 0; i < e; i++) {
             f[i] = (double) counts[i] / n;
         }
-        Variable fe = Variable.constant(Tensor.of(f, e).to(probs.dtype()));
+        Variable fe = OnDevice.constant(Tensor.of(f, e), probs);
         Variable balance = probs.mean(0).mul(fe).sum().mul(e * options.auxLoss());
         Variable z = logits.logsumexp(false, 1).square().mean().mul(options.zLoss());
         return balance.add(z);

@@ -6,6 +6,7 @@ import dev.tessera.nn.Layer;
 import dev.tessera.nn.Linear;
 import dev.tessera.nn.Module;
 import dev.tessera.nn.Params;
+import dev.tessera.nn.internal.OnDevice;
 import dev.tessera.tensor.DType;
 import dev.tessera.tensor.Generator;
 import dev.tessera.tensor.Tensor;
@@ -107,7 +108,8 @@ public final class ProductKeyMemory extends Module implements Layer {
             Variable cand = s1.gather(1, i1).unsqueeze(2).add(s2.gather(1, i2).unsqueeze(1)).reshape(tokens, k * k); // (N, k²)
             Tensor best = cand.data().topk(k, 1, true).indices(); // (N, k) of the k² candidates
             Variable w = cand.gather(1, best).softmax(1); // (N, k)
-            Variable slots = values.embedding(slots(i1.toLongArray(), i2.toLongArray(), best.toLongArray(), tokens, k, n)); // (N, k, C)
+            Tensor ids = OnDevice.of(slots(i1.toLongArray(), i2.toLongArray(), best.toLongArray(), tokens, k, n), values); // (N, k)
+            Variable slots = values.embedding(ids); // (N, k, C)
             Variable y = w.unsqueeze(2).mul(slots).sum(1); // (N, C)
             out = out == null ? y : out.add(y);
         }

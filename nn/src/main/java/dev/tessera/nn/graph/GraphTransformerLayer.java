@@ -4,6 +4,7 @@ import dev.tessera.autograd.Variable;
 import dev.tessera.nn.Linear;
 import dev.tessera.nn.Module;
 import dev.tessera.nn.Params;
+import dev.tessera.nn.internal.OnDevice;
 import dev.tessera.tensor.DType;
 import dev.tessera.tensor.Generator;
 import dev.tessera.tensor.Tensor;
@@ -73,7 +74,7 @@ public final class GraphTransformerLayer extends Module {
         Variable k = key.forward(x).reshape(n, heads, d).transpose(0, 1);
         Variable v = value.forward(x).reshape(n, heads, d).transpose(0, 1);
         Variable scores = q.matmul(k.mT()).mul(1 / Math.sqrt(d)).add(Variable.constant(Edges.matrix(logCount, n, x.dtype()))); // (H, N, N)
-        Variable agg = scores.softmax(2).matmul(v).mul(Variable.constant(Tensor.of(any, 1, n, 1).to(x.dtype()))); // (H, N, d)
+        Variable agg = scores.softmax(2).matmul(v).mul(OnDevice.constant(Tensor.of(any, 1, n, 1), x)); // (H, N, d)
         Variable out = concat ? agg.transpose(0, 1).reshape(n, heads * d) : agg.mean(0); // (N, H·d) or (N, d)
         return out.add(skip.forward(x));
     }

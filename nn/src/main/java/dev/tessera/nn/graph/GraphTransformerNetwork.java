@@ -2,6 +2,7 @@ package dev.tessera.nn.graph;
 
 import dev.tessera.autograd.Variable;
 import dev.tessera.nn.Module;
+import dev.tessera.nn.internal.OnDevice;
 import dev.tessera.tensor.DType;
 import dev.tessera.tensor.Generator;
 import dev.tessera.tensor.Tensor;
@@ -64,7 +65,7 @@ public final class GraphTransformerNetwork extends Module {
         for (int k = 0; k < types; k++) {
             System.arraycopy(Edges.counts(who, edgeIndices.get(k), n), 0, stacked, (k + 1) * n * n, n * n);
         }
-        Variable adj = Variable.constant(Tensor.of(stacked, types + 1, n * n).to(x.dtype())); // (K+1, N·N)
+        Variable adj = OnDevice.constant(Tensor.of(stacked, types + 1, n * n), x); // (K+1, N·N)
         int c = selections[0].size(0);
         Variable a = select(0, adj, n, c);
         for (int l = 1; l < selections.length; l++) {

@@ -4,6 +4,7 @@ import dev.tessera.autograd.Variable;
 import dev.tessera.nn.Linear;
 import dev.tessera.nn.Module;
 import dev.tessera.nn.attention.AttentionMask;
+import dev.tessera.nn.internal.OnDevice;
 import dev.tessera.tensor.DType;
 import dev.tessera.tensor.Generator;
 import dev.tessera.tensor.Tensor;
@@ -123,7 +124,7 @@ public final class Bigs extends Module implements TokenMixer {
         for (int t = 0; t < l; t++) {
             back[t] = l - 1 - t;
         }
-        return x.indexSelect(1, Tensor.of(back, l));
+        return x.indexSelect(1, OnDevice.of(Tensor.of(back, l), x));
     }
 
     /** One S4D SSM over C channels with N complex states each: its kernel and its convolution. */
@@ -167,7 +168,7 @@ public final class Bigs extends Module implements TokenMixer {
             for (int i = 0; i < l; i++) {
                 ls[i] = i;
             }
-            Variable pos = Variable.constant(Tensor.of(ls, 1, 1, l).to(p.dtype())); // (1, 1, L)
+            Variable pos = OnDevice.constant(Tensor.of(ls, 1, 1, l), p); // (1, 1, L)
             Variable decay = p.unsqueeze(2).mul(pos).exp(); // (C, N, L) |Ā^l|
             Variable angle = q.unsqueeze(2).mul(pos); // (C, N, L) arg Ā^l
             return wr.mul(angle.cos()).sub(wi.mul(angle.sin())).mul(decay).sum(1).mul(2); // (C, L)

@@ -6,6 +6,7 @@ import dev.tessera.nn.Params;
 import dev.tessera.nn.attention.AttentionKind;
 import dev.tessera.nn.attention.AttentionMask;
 import dev.tessera.nn.attention.MultiHeadAttention;
+import dev.tessera.nn.internal.OnDevice;
 import dev.tessera.nn.norm.LayerNorm;
 import dev.tessera.nn.position.RotaryEmbedding;
 import dev.tessera.tensor.DType;
@@ -136,7 +137,7 @@ public final class Branchformer extends Module implements TokenMixer {
     private Variable depthwise(Variable z) {
         int l = z.size(1);
         int shift = o.causal() ? 0 : (o.kernel() - 1) / 2;
-        Variable in = shift == 0 ? z : Variable.cat(1, z, Variable.constant(Tensor.zeros(z.dtype(), z.size(0), shift, z.size(2))));
+        Variable in = shift == 0 ? z : Variable.cat(1, z, OnDevice.zeros(z, z.size(0), shift, z.size(2)));
         return in.transpose(1, 2).causalConv(convWeight).transpose(1, 2).narrow(1, shift, l); // (B, L, F/2)
     }
 

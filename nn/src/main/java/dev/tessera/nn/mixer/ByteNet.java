@@ -129,7 +129,7 @@ public final class ByteNet extends Module implements TokenMixer {
         }
         int b = x.size(0);
         int t = x.size(1);
-        Tensor keep = TokenMixer.carry("mixer bytenet", mask, b, t, state, x.dtype()); // (B, T, 1) or null
+        Tensor keep = TokenMixer.carry("mixer bytenet", mask, b, t, state, x); // (B, T, 1) or null
         Tensor[] held = state == null ? null : state.tensors();
         Tensor[] next = new Tensor[units.length];
         Variable hs = x;
@@ -137,7 +137,7 @@ public final class ByteNet extends Module implements TokenMixer {
             Unit unit = units[u];
             Variable a = unit.convInput(hs); // (B, T, H)
             int pad = (o.width() - 1) * unit.dilation;
-            Tensor past = pad == 0 ? null : held == null ? Tensor.zeros(x.dtype(), b, pad, h) : held[u];
+            Tensor past = pad == 0 ? null : held == null ? Tensor.zeros(x.data().device(), x.dtype(), b, pad, h) : held[u];
             Variable window = pad == 0 ? a : Variable.cat(1, Variable.constant(past), a); // (B, pad + T, H)
             Variable conv = dilatedConv(window, unit.convW, unit.convB, unit.dilation, t, keep);
             hs = unit.residual(hs, conv);
@@ -164,7 +164,7 @@ public final class ByteNet extends Module implements TokenMixer {
             int lag = (k - 1 - j) * dilation;
             Variable tap = window.narrow(1, pad - lag, t);
             if (segment != null && lag > 0) {
-                tap = tap.mul(Variable.constant(sameDocument(segment, keep.size(0), t, lag, keep.dtype())));
+                tap = tap.mul(Variable.constant(sameDocument(segment, keep.size(0), t, lag, keep.dtype()).to(keep.device())));
             }
             Variable term = tap.matmul(weight.narrow(2, j, 1).squeeze(2).mT()); // (B, T, H)
             out = out == null ? term : out.add(term);

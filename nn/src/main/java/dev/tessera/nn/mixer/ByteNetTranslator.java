@@ -4,6 +4,7 @@ import dev.tessera.autograd.Variable;
 import dev.tessera.nn.Init;
 import dev.tessera.nn.Linear;
 import dev.tessera.nn.Module;
+import dev.tessera.nn.internal.OnDevice;
 import dev.tessera.nn.norm.LayerNorm;
 import dev.tessera.tensor.DType;
 import dev.tessera.tensor.Generator;
@@ -134,7 +135,7 @@ public final class ByteNetTranslator extends Module {
         if (side == 0) {
             return ByteNet.dilatedConv(a, weight, bias, dilation, a.size(1), null);
         }
-        Variable zeros = Variable.constant(Tensor.zeros(a.dtype(), a.size(0), side, a.size(2)));
+        Variable zeros = OnDevice.zeros(a, a.size(0), side, a.size(2));
         return ByteNet.dilatedConv(Variable.cat(1, zeros, a, zeros), weight, bias, dilation, a.size(1), null);
     }
 
@@ -142,7 +143,7 @@ public final class ByteNetTranslator extends Module {
     private Variable conditioning(Variable e, int from, int n) {
         int limit = Math.min(e.size(1), estimatedLength(e.size(1)));
         int real = Math.max(0, Math.min(from + n, limit) - from);
-        Variable zeros = real == n ? null : Variable.constant(Tensor.zeros(e.dtype(), e.size(0), n - real, e.size(2)));
+        Variable zeros = real == n ? null : OnDevice.zeros(e, e.size(0), n - real, e.size(2));
         if (real == 0) {
             return zeros;
         }

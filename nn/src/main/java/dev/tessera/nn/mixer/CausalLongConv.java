@@ -29,7 +29,7 @@ final class CausalLongConv {
         if (x.rank() != 3 || x.size(2) != c || x.size(1) == 0) {
             throw new IllegalArgumentException(who + ": input must be (B, T, " + c + ") with T >= 1, got " + java.util.Arrays.toString(x.shape()));
         }
-        Tensor keep = TokenMixer.carry(who, mask, x.size(0), x.size(1), state, x.dtype()); // (B, T, 1) or null
+        Tensor keep = TokenMixer.carry(who, mask, x.size(0), x.size(1), state, x); // (B, T, 1) or null
         Variable skip = x.mul(d);
         if (state == null) {
             return train(x, kernel, keep).add(skip);
@@ -82,7 +82,7 @@ final class CausalLongConv {
             for (int j = 0; j < w; j++) {
                 back[j] = n - j;
             }
-            y = xs.indexSelect(1, Tensor.of(back, w)).mul(kernel.transpose(0, 1).narrow(0, 0, w)).sum(true, 1); // (B, 1, C)
+            y = xs.indexSelect(1, Tensor.of(back, w).to(xs.device())).mul(kernel.transpose(0, 1).narrow(0, 0, w)).sum(true, 1); // (B, 1, C)
         }
         int held = Math.min(k, n + t);
         return new Tensor[] {y.contiguous(), xs.narrow(1, n + t - held, held).copy()};

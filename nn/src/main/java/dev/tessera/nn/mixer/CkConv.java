@@ -4,6 +4,7 @@ import dev.tessera.autograd.Variable;
 import dev.tessera.nn.Linear;
 import dev.tessera.nn.Module;
 import dev.tessera.nn.attention.AttentionMask;
+import dev.tessera.nn.internal.OnDevice;
 import dev.tessera.tensor.DType;
 import dev.tessera.tensor.Generator;
 import dev.tessera.tensor.Tensor;
@@ -131,9 +132,9 @@ public final class CkConv extends Module implements TokenMixer {
         int[] s = support();
         int n = Math.min(Math.min(taps, o.length()), s[1] + 1);
         if (n <= s[0]) {
-            return Variable.constant(Tensor.zeros(dtype, c, Math.max(1, n)));
+            return OnDevice.zeros(l1.weight(), c, Math.max(1, n));
         }
-        Variable pos = Variable.constant(positions.narrow(0, s[0], n - s[0])); // (n − lo, 1)
+        Variable pos = OnDevice.constant(positions.narrow(0, s[0], n - s[0]), l1.weight()); // (n − lo, 1)
         Variable a = l1.forward(pos).mul(o.omega()).sin();
         a = l2.forward(a).mul(o.omega()).sin();
         Variable k = l3.forward(a); // (n − lo, C)
@@ -142,7 +143,7 @@ public final class CkConv extends Module implements TokenMixer {
             k = k.mul(z.square().mul(-0.5).exp());
         }
         if (s[0] > 0) {
-            k = Variable.cat(0, Variable.constant(Tensor.zeros(dtype, s[0], c)), k); // (n, C)
+            k = Variable.cat(0, OnDevice.zeros(k, s[0], c), k); // (n, C)
         }
         return k.mT(); // (C, n)
     }
@@ -173,7 +174,7 @@ public final class CkConv extends Module implements TokenMixer {
             throw new IllegalArgumentException("mixer ckconv: input must be (B, T, " + c + ") with T >= 1, got "
                     + java.util.Arrays.toString(x.shape()));
         }
-        Tensor keep = TokenMixer.carry("mixer ckconv", mask, x.size(0), x.size(1), state, x.dtype()); // (B, T, 1) or null
+        Tensor keep = TokenMixer.carry("mixer ckconv", mask, x.size(0), x.size(1), state, x); // (B, T, 1) or null
         Variable conv;
         if (state == null) {
             conv = CausalLongConv.train(x, kernel(x.size(1)), keep);

@@ -110,7 +110,7 @@ public final class DelightAttention extends Module implements TokenMixer {
         }
         int b = x.size(0);
         int t = x.size(1);
-        TokenMixer.carry(who, mask, b, t, state, x.dtype()); // one-line errors: a non-causal mask, document ids while decoding
+        TokenMixer.carry(who, mask, b, t, state, x); // one-line errors: a non-causal mask, document ids while decoding
         AttentionMask m = mask != null ? mask : AttentionMask.causalOnly();
         Variable h = dextra.forward(x); // (B, T, D)
         Variable q = qProj.forward(h); // (B, T, D)

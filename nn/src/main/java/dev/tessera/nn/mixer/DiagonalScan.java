@@ -1,6 +1,7 @@
 package dev.tessera.nn.mixer;
 
 import dev.tessera.autograd.Variable;
+import dev.tessera.nn.internal.OnDevice;
 import dev.tessera.tensor.Tensor;
 
 /**
@@ -64,7 +65,7 @@ final class DiagonalScan {
         int[] shape = x.shape();
         int t = shape[1];
         shape[1] = k;
-        return Variable.cat(1, Variable.constant(Tensor.zeros(x.dtype(), shape)), x.narrow(1, 0, t - k));
+        return Variable.cat(1, OnDevice.zeros(x, shape), x.narrow(1, 0, t - k));
     }
 
     static Variable mulRe(Variable aRe, Variable aIm, Variable bRe, Variable bIm) {

@@ -3,6 +3,7 @@ package dev.tessera.nn.mixer;
 import dev.tessera.autograd.Variable;
 import dev.tessera.nn.Module;
 import dev.tessera.nn.attention.AttentionMask;
+import dev.tessera.nn.internal.OnDevice;
 import dev.tessera.tensor.DType;
 import dev.tessera.tensor.Tensor;
 
@@ -50,10 +51,10 @@ public final class FNet extends Module implements TokenMixer {
     public Variable forward(Variable x, AttentionMask mask, MixerState state) {
         Segments s = Directions.segments(WHO, false, x, dim, mask, state);
         DType dt = x.dtype();
-        Variable cosT = Variable.constant(s.matrix(dt, (b, t, u) -> cos(s.local(b, t), s.local(b, u), s.length(b, t)))); // (1|B, T, T)
-        Variable sinT = Variable.constant(s.matrix(dt, (b, t, u) -> sin(s.local(b, t), s.local(b, u), s.length(b, t)))); // (1|B, T, T)
-        Variable cosC = Variable.constant(hidden(dt, false)); // (C, C)
-        Variable sinC = Variable.constant(hidden(dt, true)); // (C, C)
+        Variable cosT = OnDevice.constant(s.matrix(dt, (b, t, u) -> cos(s.local(b, t), s.local(b, u), s.length(b, t))), x); // (1|B, T, T)
+        Variable sinT = OnDevice.constant(s.matrix(dt, (b, t, u) -> sin(s.local(b, t), s.local(b, u), s.length(b, t))), x); // (1|B, T, T)
+        Variable cosC = OnDevice.constant(hidden(dt, false), x); // (C, C)
+        Variable sinC = OnDevice.constant(hidden(dt, true), x); // (C, C)
         return cosT.matmul(x).matmul(cosC).sub(sinT.matmul(x).matmul(sinC)); // (B, T, C)
     }
 

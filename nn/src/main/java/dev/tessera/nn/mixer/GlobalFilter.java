@@ -3,6 +3,7 @@ package dev.tessera.nn.mixer;
 import dev.tessera.autograd.Variable;
 import dev.tessera.nn.Module;
 import dev.tessera.nn.attention.AttentionMask;
+import dev.tessera.nn.internal.OnDevice;
 import dev.tessera.tensor.DType;
 import dev.tessera.tensor.Generator;
 import dev.tessera.tensor.Tensor;
@@ -104,7 +105,7 @@ public final class GlobalFilter extends Module implements TokenMixer {
     /** rFFT⁻¹(K ⊙ rFFT(x padded to n)) cut to x's length, x (B, L, C). */
     private Variable filter(Variable x) {
         int l = x.size(1);
-        Variable padded = l == n ? x : Variable.cat(1, x, Variable.constant(Tensor.zeros(x.dtype(), x.size(0), n - l, dim)));
+        Variable padded = l == n ? x : Variable.cat(1, x, OnDevice.zeros(x, x.size(0), n - l, dim));
         Variable spectrum = padded.rfft(1); // (B, n/2+1, C, 2)
         Variable re = spectrum.narrow(3, 0, 1);
         Variable im = spectrum.narrow(3, 1, 1);

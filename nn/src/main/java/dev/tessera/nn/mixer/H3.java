@@ -4,6 +4,7 @@ import dev.tessera.autograd.Variable;
 import dev.tessera.nn.Linear;
 import dev.tessera.nn.Module;
 import dev.tessera.nn.attention.AttentionMask;
+import dev.tessera.nn.internal.OnDevice;
 import dev.tessera.tensor.DType;
 import dev.tessera.tensor.Generator;
 import dev.tessera.tensor.Tensor;
@@ -91,7 +92,7 @@ public final class H3 extends Module implements TokenMixer {
         MixerInput.check("mixer h3", x, h);
         int b = x.size(0);
         int t = x.size(1);
-        Tensor carry = TokenMixer.carry("mixer h3", mask, b, t, state, x.dtype()); // (B, T, 1) or null
+        Tensor carry = TokenMixer.carry("mixer h3", mask, b, t, state, x); // (B, T, 1) or null
         return mix(x, carry, state, state != null || carry != null);
     }
 
@@ -111,13 +112,13 @@ public final class H3 extends Module implements TokenMixer {
         Variable k = qkv.narrow(2, h, h);
         Variable v = qkv.narrow(2, 2 * h, h);
         // the shift register: the W − 1 keys before this chunk (zeros at the start), then the chunk's keys
-        Variable past = Variable.constant(held == null ? Tensor.zeros(x.dtype(), b, taps - 1, h) : held[2]);
+        Variable past = held == null ? OnDevice.zeros(x, b, taps - 1, h) : Variable.constant(held[2]);
         Variable keys = Variable.cat(1, past, k); // (B, W − 1 + T, H)
         Variable kBar = null;
         for (int j = 0; j < taps; j++) {
             Variable lag = keys.narrow(1, taps - 1 - j, t).mul(shiftKernel.select(1, j)); // s_j ⊙ K_{t−j}
             if (carry != null && j > 0) {
-                lag = lag.mul(Variable.constant(sameDocument(carry, j)));
+                lag = lag.mul(Variable.constant(sameDocument(carry, j).to(carry.device())));
             }
             kBar = kBar == null ? lag : kBar.add(lag);
         }

@@ -4,6 +4,7 @@ import dev.tessera.autograd.Variable;
 import dev.tessera.nn.Linear;
 import dev.tessera.nn.Module;
 import dev.tessera.nn.attention.AttentionMask;
+import dev.tessera.nn.internal.OnDevice;
 import dev.tessera.tensor.DType;
 import dev.tessera.tensor.Generator;
 import dev.tessera.tensor.Tensor;
@@ -148,12 +149,12 @@ public final class Hyena extends Module implements TokenMixer {
     /** The N filters over the first {@code taps} positions (capped at L): (N·C, taps), filter n's channels at rows (n−1)C … nC − 1. */
     public Variable filter(int taps) {
         int l = Math.min(taps, o.length());
-        Variable a = activate(fIn.forward(Variable.constant(positions.narrow(0, 0, l))), 0); // (l, H)
+        Variable a = activate(fIn.forward(OnDevice.constant(positions.narrow(0, 0, l), fIn.weight())), 0); // (l, H)
         for (int i = 0; i < fHidden.length; i++) {
             a = activate(fHidden[i].forward(a), i + 1);
         }
         Variable k = fOut.forward(a).mT(); // (N·C, l)
-        return o.decay() ? k.mul(Variable.constant(window.narrow(1, 0, l))) : k;
+        return o.decay() ? k.mul(OnDevice.constant(window.narrow(1, 0, l), k)) : k;
     }
 
     private Variable activate(Variable a, int layer) {
@@ -168,7 +169,7 @@ public final class Hyena extends Module implements TokenMixer {
         }
         int t = u.size(1);
         int n = o.order();
-        Tensor keep = TokenMixer.carry("mixer hyena", mask, u.size(0), t, state, u.dtype()); // (B, T, 1) or null
+        Tensor keep = TokenMixer.carry("mixer hyena", mask, u.size(0), t, state, u); // (B, T, 1) or null
         Tensor[] held = state == null ? null : state.tensors();
         Tensor[] next = state == null ? null : new Tensor[n + 1];
         int past = state == null ? 0 : state.length();

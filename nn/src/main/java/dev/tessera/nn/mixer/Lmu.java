@@ -3,6 +3,7 @@ package dev.tessera.nn.mixer;
 import dev.tessera.autograd.Variable;
 import dev.tessera.nn.Module;
 import dev.tessera.nn.attention.AttentionMask;
+import dev.tessera.nn.internal.OnDevice;
 import dev.tessera.tensor.DType;
 import dev.tessera.tensor.Generator;
 import dev.tessera.tensor.Tensor;
@@ -186,7 +187,7 @@ public final class Lmu extends Module implements TokenMixer {
         check(x);
         int b = x.size(0);
         int t = x.size(1);
-        Tensor carry = TokenMixer.carry("mixer lmu", mask, b, t, state, x.dtype()); // (B, T, 1) or null
+        Tensor carry = TokenMixer.carry("mixer lmu", mask, b, t, state, x); // (B, T, 1) or null
         if (hiddenKernel != null) {
             return cell(x, carry, state);
         }
@@ -213,10 +214,10 @@ public final class Lmu extends Module implements TokenMixer {
         int b = x.size(0);
         int t = x.size(1);
         Tensor[] held = state == null ? null : state.tensors();
-        Variable m = Variable.constant(held == null ? Tensor.zeros(x.dtype(), b, 1, u, d) : held[0]); // (B, 1, U, d)
-        Variable h = Variable.constant(held == null ? Tensor.zeros(x.dtype(), b, 1, c) : held[1]); // (B, 1, C)
-        Variable aT = Variable.constant(Tensor.of(aBar, d, d).to(x.dtype()).mT().contiguous()); // Āᵀ
-        Variable bRow = Variable.constant(Tensor.of(bBar, d).to(x.dtype())); // B̄ (d)
+        Variable m = held == null ? OnDevice.zeros(x, b, 1, u, d) : Variable.constant(held[0]); // (B, 1, U, d)
+        Variable h = held == null ? OnDevice.zeros(x, b, 1, c) : Variable.constant(held[1]); // (B, 1, C)
+        Variable aT = OnDevice.constant(Tensor.of(aBar, d, d).to(x.dtype()).mT().contiguous(), x); // Āᵀ
+        Variable bRow = OnDevice.constant(Tensor.of(bBar, d), x); // B̄ (d)
         Variable fromX = x.matmul(encoders.mT()); // (B, T, U)
         Variable xk = x.matmul(inputKernel.mT()).add(bias); // (B, T, C)
         Variable[] hs = new Variable[t];
@@ -270,7 +271,7 @@ public final class Lmu extends Module implements TokenMixer {
                 }
             }
         }
-        Variable k = Variable.constant(Tensor.of(toeplitz, rows, t, t * d).to(in.dtype())); // (B or 1, T_j, T_t·d)
+        Variable k = OnDevice.constant(Tensor.of(toeplitz, rows, t, t * d), in); // (B or 1, T_j, T_t·d)
         Variable m = in.transpose(1, 2).matmul(k); // (B, U, T·d)
         return m.reshape(b, u, t, d).permute(0, 2, 1, 3); // (B, T, U, d)
     }
@@ -278,8 +279,8 @@ public final class Lmu extends Module implements TokenMixer {
     /** m_t = Ā m_{t−1} + B̄ u_t one step at a time from {@code m0} (B, 1, U, d) or zero: (B, T, U, d). */
     private Variable recurrent(Variable in, Variable m0) {
         int t = in.size(1);
-        Variable aT = Variable.constant(Tensor.of(aBar, d, d).to(in.dtype()).mT().contiguous()); // (d, d) = Āᵀ
-        Variable bRow = Variable.constant(Tensor.of(bBar, d).to(in.dtype())); // (d)
+        Variable aT = OnDevice.constant(Tensor.of(aBar, d, d).to(in.dtype()).mT().contiguous(), in); // (d, d) = Āᵀ
+        Variable bRow = OnDevice.constant(Tensor.of(bBar, d), in); // (d)
         Variable m = m0;
         Variable[] ms = new Variable[t];
         for (int s = 0; s < t; s++) {

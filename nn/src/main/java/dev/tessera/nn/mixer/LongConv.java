@@ -3,6 +3,7 @@ package dev.tessera.nn.mixer;
 import dev.tessera.autograd.Variable;
 import dev.tessera.nn.Module;
 import dev.tessera.nn.attention.AttentionMask;
+import dev.tessera.nn.internal.OnDevice;
 import dev.tessera.tensor.DType;
 import dev.tessera.tensor.Generator;
 import dev.tessera.tensor.Tensor;
@@ -75,7 +76,7 @@ public final class LongConv extends Module implements TokenMixer {
         int p = o.smooth();
         if (p > 0) {
             int len = o.length();
-            Variable zeros = Variable.constant(Tensor.zeros(k.dtype(), c, p));
+            Variable zeros = OnDevice.zeros(k, c, p);
             Variable padded = Variable.cat(1, zeros, k, zeros); // (C, K + 2p)
             Variable sum = padded.narrow(1, 0, len);
             for (int s = 1; s <= 2 * p; s++) {

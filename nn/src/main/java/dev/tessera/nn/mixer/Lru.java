@@ -122,7 +122,7 @@ public final class Lru extends Module implements TokenMixer {
     public Variable forward(Variable u, AttentionMask mask, MixerState state) {
         check(u);
         int t = u.size(1);
-        Tensor carry = TokenMixer.carry("mixer lru", mask, u.size(0), t, state, u.dtype()); // (B, T, 1) or null
+        Tensor carry = TokenMixer.carry("mixer lru", mask, u.size(0), t, state, u); // (B, T, 1) or null
         Variable[] lam = lambda();
         Variable[] bu = input(u); // (B, T, N) each
         Variable[] x = DiagonalScan.scan(bu[0], bu[1], lam[0], lam[1], carry, state == null ? null : state.tensors());

@@ -3,6 +3,7 @@ package dev.tessera.nn.mixer;
 import dev.tessera.autograd.Variable;
 import dev.tessera.nn.Module;
 import dev.tessera.nn.attention.AttentionMask;
+import dev.tessera.nn.internal.OnDevice;
 import dev.tessera.tensor.Tensor;
 
 /**
@@ -77,7 +78,7 @@ public final class Pooling extends Module implements TokenMixer {
                 count[b * t + i] = causal ? Math.min(k, local + 1) : Math.min(local, before) + Math.min(s.length(b, i) - 1 - local, before) + 1;
             }
         }
-        return sum.div(Variable.constant(Tensor.of(count, s.rows(), t, 1).to(x.dtype()))).sub(x); // (B, T, C)
+        return sum.div(OnDevice.constant(Tensor.of(count, s.rows(), t, 1), x)).sub(x); // (B, T, C)
     }
 
     @Override

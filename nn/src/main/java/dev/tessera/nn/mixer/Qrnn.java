@@ -3,6 +3,7 @@ package dev.tessera.nn.mixer;
 import dev.tessera.autograd.Variable;
 import dev.tessera.nn.Module;
 import dev.tessera.nn.attention.AttentionMask;
+import dev.tessera.nn.internal.OnDevice;
 import dev.tessera.tensor.DType;
 import dev.tessera.tensor.Generator;
 import dev.tessera.tensor.Tensor;
@@ -88,11 +89,11 @@ public final class Qrnn extends Module implements TokenMixer {
         }
         int b = x.size(0);
         int t = x.size(1);
-        Tensor carry = TokenMixer.carry("mixer qrnn", mask, b, t, state, x.dtype()); // (B, T, 1) or null
+        Tensor carry = TokenMixer.carry("mixer qrnn", mask, b, t, state, x); // (B, T, 1) or null
         Tensor[] held = state == null ? null : state.tensors();
         Variable xs = x; // the k − 1 previous inputs, then x: (B, k − 1 + T, C)
         if (k > 1) {
-            Tensor prefix = held == null ? Tensor.zeros(x.dtype(), b, k - 1, c) : held[1];
+            Tensor prefix = held == null ? Tensor.zeros(x.data().device(), x.dtype(), b, k - 1, c) : held[1];
             xs = Variable.cat(1, Variable.constant(prefix), x);
         }
         Variable[] lagged = new Variable[k];
@@ -134,13 +135,13 @@ public final class Qrnn extends Module implements TokenMixer {
             return keep;
         }
         int t = keep.size(1);
-        Tensor ones = Tensor.ones(keep.dtype(), keep.size(0), Math.min(d, t), 1);
+        Tensor ones = Tensor.ones(keep.dtype(), keep.size(0), Math.min(d, t), 1).to(keep.device());
         return d >= t ? ones : Tensor.cat(1, ones, keep.narrow(1, 0, t - d));
     }
 
     /** x delayed by {@code d} along time, zeros in front: (B, T, H). */
     private static Variable shift(Variable x, int d) {
-        Variable zeros = Variable.constant(Tensor.zeros(x.dtype(), x.size(0), d, x.size(2)));
+        Variable zeros = OnDevice.zeros(x, x.size(0), d, x.size(2));
         return Variable.cat(1, zeros, x.narrow(1, 0, x.size(1) - d));
     }
 

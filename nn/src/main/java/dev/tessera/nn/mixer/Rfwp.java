@@ -4,6 +4,7 @@ import dev.tessera.autograd.Variable;
 import dev.tessera.nn.Linear;
 import dev.tessera.nn.Module;
 import dev.tessera.nn.attention.AttentionMask;
+import dev.tessera.nn.internal.OnDevice;
 import dev.tessera.tensor.DType;
 import dev.tessera.tensor.Generator;
 import dev.tessera.tensor.Tensor;
@@ -77,10 +78,10 @@ public final class Rfwp extends Module implements TokenMixer {
         MixerInput.check("mixer rfwp", x, c);
         int b = x.size(0);
         int t = x.size(1);
-        Tensor carry = TokenMixer.carry("mixer rfwp", mask, b, t, state, x.dtype()); // (B, T, 1) or null
+        Tensor carry = TokenMixer.carry("mixer rfwp", mask, b, t, state, x); // (B, T, 1) or null
         Tensor[] held = state == null ? null : state.tensors();
-        Variable fast = Variable.constant(held == null ? Tensor.zeros(x.dtype(), b, h, hs, hs) : held[0]); // (B, H, D, D)
-        Variable y = Variable.constant(held == null ? Tensor.zeros(x.dtype(), b, 1, c) : held[1]); // (B, 1, C)
+        Variable fast = held == null ? OnDevice.zeros(x, b, h, hs, hs) : Variable.constant(held[0]); // (B, H, D, D)
+        Variable y = held == null ? OnDevice.zeros(x, b, 1, c) : Variable.constant(held[1]); // (B, 1, C)
         Variable fromX = slow.forward(x); // (B, T, 3C + H): the input half for every step at once
         Variable[] ys = new Variable[t];
         for (int s = 0; s < t; s++) {
@@ -128,7 +129,7 @@ public final class Rfwp extends Module implements TokenMixer {
      */
     static Variable deltaRule(Variable q, Variable k, Variable v, Variable beta) {
         int t = q.size(2);
-        Variable fast = Variable.constant(Tensor.zeros(q.dtype(), q.size(0), q.size(1), v.size(3), k.size(3)));
+        Variable fast = OnDevice.zeros(q, q.size(0), q.size(1), v.size(3), k.size(3));
         Variable[] ys = new Variable[t];
         for (int s = 0; s < t; s++) {
             fast = write(fast, k.select(2, s), v.select(2, s), beta.narrow(2, s, 1));

@@ -4,6 +4,7 @@ import dev.tessera.autograd.Variable;
 import dev.tessera.nn.Linear;
 import dev.tessera.nn.Module;
 import dev.tessera.nn.attention.AttentionMask;
+import dev.tessera.nn.internal.OnDevice;
 import dev.tessera.tensor.DType;
 import dev.tessera.tensor.Generator;
 import dev.tessera.tensor.Tensor;
@@ -98,7 +99,7 @@ public final class Rwkv extends Module implements TokenMixer {
         check(x);
         int b = x.size(0);
         int t = x.size(1);
-        Tensor carry = TokenMixer.carry("mixer rwkv", mask, b, t, state, x.dtype()); // (B, T, 1) or null
+        Tensor carry = TokenMixer.carry("mixer rwkv", mask, b, t, state, x); // (B, T, 1) or null
         Tensor[] held = state == null ? null : state.tensors();
         Variable shifted = tokenShift(x, carry, held == null ? null : held[0]); // (B, T, C)
         Variable k = key.forward(lerp(x, shifted, mixKey)); // (B, T, A)
@@ -139,9 +140,9 @@ public final class Rwkv extends Module implements TokenMixer {
             diag[q * t + q] = 1;
         }
         Variable w = timeDecay.exp(); // (A)
-        Variable bias = Variable.constant(Tensor.of(dist, t, t, 1).to(k.dtype())).mul(w.neg())
-                .add(Variable.constant(Tensor.of(diag, t, t, 1).to(k.dtype())).mul(timeFirst)); // (T, T, A)
-        Variable logits = k.unsqueeze(1).add(bias).maskedFill(hidden(carry, b, t), Double.NEGATIVE_INFINITY); // (B, T, T, A)
+        Variable bias = OnDevice.constant(Tensor.of(dist, t, t, 1), k).mul(w.neg())
+                .add(OnDevice.constant(Tensor.of(diag, t, t, 1), k).mul(timeFirst)); // (T, T, A)
+        Variable logits = k.unsqueeze(1).add(bias).maskedFill(OnDevice.of(hidden(carry, b, t), k), Double.NEGATIVE_INFINITY); // (B, T, T, A)
         return logits.softmax(2).mul(v.unsqueeze(1)).sum(2); // (B, T, A)
     }
 
@@ -170,9 +171,9 @@ public final class Rwkv extends Module implements TokenMixer {
     private Variable[] recurrent(Variable k, Variable v, Variable[] s) {
         int t = k.size(1);
         Variable w = timeDecay.exp(); // (A)
-        Variable num = s == null ? Variable.constant(Tensor.zeros(k.dtype(), k.size(0), 1, k.size(2))) : s[0];
+        Variable num = s == null ? OnDevice.zeros(k, k.size(0), 1, k.size(2)) : s[0];
         Variable den = s == null ? num : s[1];
-        Variable p = s == null ? Variable.constant(Tensor.full(-1e38, k.dtype(), k.size(0), 1, k.size(2))) : s[2];
+        Variable p = s == null ? OnDevice.constant(Tensor.full(-1e38, k.dtype(), k.size(0), 1, k.size(2)), k) : s[2];
         Variable[] out = new Variable[t];
         for (int i = 0; i < t; i++) {
             Variable kt = k.narrow(1, i, 1);
@@ -199,7 +200,7 @@ public final class Rwkv extends Module implements TokenMixer {
      */
     static Variable tokenShift(Variable x, Tensor carry, Tensor last) {
         int t = x.size(1);
-        Variable first = Variable.constant(last != null ? last : Tensor.zeros(x.dtype(), x.size(0), 1, x.size(2)));
+        Variable first = Variable.constant(last != null ? last : Tensor.zeros(x.data().device(), x.dtype(), x.size(0), 1, x.size(2)));
         Variable shifted = t == 1 ? first : Variable.cat(1, first, x.narrow(1, 0, t - 1));
         return carry == null ? shifted : shifted.mul(Variable.constant(carry));
     }

@@ -65,7 +65,7 @@ public final class RwkvChannelMix extends Module implements TokenMixer, Layer {
     public Variable forward(Variable x, AttentionMask mask, MixerState state) {
         MixerInput.check("rwkv channel mix", x, c);
         int t = x.size(1);
-        Tensor carry = TokenMixer.carry("rwkv channel mix", mask, x.size(0), t, state, x.dtype()); // (B, T, 1) or null
+        Tensor carry = TokenMixer.carry("rwkv channel mix", mask, x.size(0), t, state, x); // (B, T, 1) or null
         Tensor[] held = state == null ? null : state.tensors();
         Variable shifted = Rwkv.tokenShift(x, carry, held == null ? null : held[0]); // (B, T, C)
         Variable k = key.forward(Rwkv.lerp(x, shifted, mixKey)).relu().square(); // (B, T, F)

@@ -4,6 +4,7 @@ import dev.tessera.autograd.Variable;
 import dev.tessera.nn.Linear;
 import dev.tessera.nn.Module;
 import dev.tessera.nn.attention.AttentionMask;
+import dev.tessera.nn.internal.OnDevice;
 import dev.tessera.tensor.DType;
 import dev.tessera.tensor.Generator;
 import dev.tessera.tensor.Tensor;
@@ -127,7 +128,7 @@ public final class S4d extends Module implements TokenMixer {
         for (int l = 0; l < length; l++) {
             steps[l] = l;
         }
-        Variable l = Variable.constant(Tensor.of(steps, length).to(logDt.dtype())); // (L)
+        Variable l = OnDevice.constant(Tensor.of(steps, length), logDt); // (L)
         // Ā^l = exp(ΔA·l), by its modulus and phase: no repeated products, no growth of rounding with l
         Variable mod = logAReal.exp().neg().mul(dt).unsqueeze(2).mul(l).exp(); // (H, N/2, L)
         Variable phase = aImag.mul(dt).unsqueeze(2).mul(l);
@@ -137,7 +138,7 @@ public final class S4d extends Module implements TokenMixer {
     @Override
     public Variable forward(Variable u, AttentionMask mask, MixerState state) {
         check(u);
-        Tensor carry = TokenMixer.carry("mixer s4d", mask, u.size(0), u.size(1), state, u.dtype()); // (B, T, 1) or null
+        Tensor carry = TokenMixer.carry("mixer s4d", mask, u.size(0), u.size(1), state, u); // (B, T, 1) or null
         Variable y = state != null ? scan(u, state) : carry == null ? convolution(u, kernel(u.size(1))) : perDocument(u, carry);
         return output(y, u);
     }
@@ -177,8 +178,8 @@ public final class S4d extends Module implements TokenMixer {
         int h = u.size(2);
         int b = u.size(0);
         int t = u.size(1);
-        Variable uPad = Variable.cat(2, u.transpose(1, 2), Variable.constant(Tensor.zeros(u.dtype(), b, h, t))); // (B, H, 2T)
-        Variable kPad = Variable.cat(1, k, Variable.constant(Tensor.zeros(u.dtype(), h, t))); // (H, 2T)
+        Variable uPad = Variable.cat(2, u.transpose(1, 2), OnDevice.zeros(u, b, h, t)); // (B, H, 2T)
+        Variable kPad = Variable.cat(1, k, OnDevice.zeros(u, h, t)); // (H, 2T)
         Variable uf = uPad.rfft(2); // (B, H, T + 1, 2)
         Variable kf = kPad.rfft(1); // (H, T + 1, 2)
         Variable ur = uf.narrow(3, 0, 1);

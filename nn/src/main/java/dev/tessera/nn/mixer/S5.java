@@ -92,7 +92,7 @@ public final class S5 extends Module implements TokenMixer {
     public Variable forward(Variable u, AttentionMask mask, MixerState state) {
         check(u);
         int t = u.size(1);
-        Tensor carry = TokenMixer.carry("mixer s5", mask, u.size(0), t, state, u.dtype()); // (B, T, 1) or null
+        Tensor carry = TokenMixer.carry("mixer s5", mask, u.size(0), t, state, u); // (B, T, 1) or null
         Variable[] z = DiagonalScan.zeroOrderHold(lambdaRe.minimum(-1e-4), lambdaIm, logStep.exp()); // (P) each
         Variable[] in = input(u, z);
         Variable[] x = DiagonalScan.scan(in[0], in[1], z[0], z[1], carry, state == null ? null : state.tensors());

@@ -2,6 +2,7 @@ package dev.tessera.nn.mixer;
 
 import dev.tessera.autograd.Variable;
 import dev.tessera.nn.attention.AttentionMask;
+import dev.tessera.nn.internal.OnDevice;
 import dev.tessera.tensor.DType;
 import dev.tessera.tensor.Tensor;
 
@@ -131,13 +132,13 @@ final class Segments {
      */
     Variable perRun(Variable weight, boolean causal) {
         int n = weight.size(0);
-        return weight.reshape(n * n).indexSelect(0, localIndex(n)).reshape(rows(), time, time)
-                .mul(Variable.constant(matrix(weight.dtype(), (b, t, u) -> !causal || u <= t ? 1 : 0))); // (1|B, T, T)
+        return weight.reshape(n * n).indexSelect(0, OnDevice.of(localIndex(n), weight)).reshape(rows(), time, time)
+                .mul(OnDevice.constant(matrix(weight.dtype(), (b, t, u) -> !causal || u <= t ? 1 : 0), weight)); // (1|B, T, T)
     }
 
     /** A learned per-position bias (n) laid out per run: (rows, T, 1) with entry b[local t]. */
     Variable perRunBias(Variable bias) {
-        return bias.indexSelect(0, localPositions()).reshape(rows(), time, 1);
+        return bias.indexSelect(0, OnDevice.of(localPositions(), bias)).reshape(rows(), time, 1);
     }
 
     /** Rows p … p+t−1 of a causal (n, n) weight over columns 0 … p+t−1, lower-triangular: (t, p+t), for decoding from p cached positions. */
@@ -159,13 +160,13 @@ final class Segments {
     /** v after the k rows before it: the state's (decoding) or zeros, (B, k+T, C). */
     static Variable withPast(Variable v, MixerState state, int k) {
         Tensor[] held = state == null ? null : state.tensors();
-        Tensor past = held != null ? held[0] : Tensor.zeros(v.dtype(), v.size(0), k, v.size(2));
+        Tensor past = held != null ? held[0] : Tensor.zeros(v.data().device(), v.dtype(), v.size(0), k, v.size(2));
         return Variable.cat(1, Variable.constant(past), v);
     }
 
     /** v between k zero rows on each side, (B, k+T+k, C). */
     static Variable padded(Variable v, int k) {
-        Variable zeros = Variable.constant(Tensor.zeros(v.dtype(), v.size(0), k, v.size(2)));
+        Variable zeros = OnDevice.zeros(v, v.size(0), k, v.size(2));
         return Variable.cat(1, zeros, v, zeros);
     }
 
@@ -175,7 +176,7 @@ final class Segments {
      */
     Variable delayed(Variable all, int before, int d, int t) {
         Variable out = all.narrow(1, before - d, t);
-        return whole ? out : out.mul(Variable.constant(keep(all.dtype(), d))); // whole rows: the padding already shifted in zeros
+        return whole ? out : out.mul(OnDevice.constant(keep(all.dtype(), d), all)); // whole rows: the padding already shifted in zeros
     }
 
     /** The state keeps the last k rows of {@code all} (k+T rows): O(1) whatever the position. */

@@ -3,6 +3,7 @@ package dev.tessera.nn.mixer;
 import dev.tessera.autograd.Variable;
 import dev.tessera.nn.Module;
 import dev.tessera.nn.attention.AttentionMask;
+import dev.tessera.nn.internal.OnDevice;
 import dev.tessera.tensor.DType;
 import dev.tessera.tensor.Generator;
 import dev.tessera.tensor.Tensor;
@@ -105,7 +106,7 @@ public final class SgConv extends Module implements TokenMixer {
         Variable[] parts = new Variable[kernels.length];
         double scale = 1;
         for (int i = 0; i < kernels.length; i++) {
-            Variable w = upsample[i] == null ? kernels[i] : kernels[i].matmul(Variable.constant(upsample[i]).mT()); // (C, r·d)
+            Variable w = upsample[i] == null ? kernels[i] : kernels[i].matmul(OnDevice.constant(upsample[i], kernels[i]).mT()); // (C, r·d)
             parts[i] = i == 0 ? w : w.mul(scale);
             scale *= o.alpha();
         }

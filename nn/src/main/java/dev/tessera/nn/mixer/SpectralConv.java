@@ -4,6 +4,7 @@ import dev.tessera.autograd.Variable;
 import dev.tessera.nn.Linear;
 import dev.tessera.nn.Module;
 import dev.tessera.nn.attention.AttentionMask;
+import dev.tessera.nn.internal.OnDevice;
 import dev.tessera.tensor.DType;
 import dev.tessera.tensor.Generator;
 import dev.tessera.tensor.Tensor;
@@ -79,7 +80,7 @@ public final class SpectralConv extends Module implements TokenMixer {
         Variable outIm = re.matmul(rIm).add(im.matmul(rRe)).reshape(b, m, dim);
         Variable spectrum = Variable.stack(3, outRe, outIm); // (B, m, C, 2)
         if (m < bins) {
-            spectrum = Variable.cat(1, spectrum, Variable.constant(Tensor.zeros(v.dtype(), b, bins - m, dim, 2)));
+            spectrum = Variable.cat(1, spectrum, OnDevice.zeros(v, b, bins - m, dim, 2));
         }
         return spectrum.irfft(l, 1); // (B, L, C)
     }

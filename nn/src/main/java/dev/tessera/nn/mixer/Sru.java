@@ -3,6 +3,7 @@ package dev.tessera.nn.mixer;
 import dev.tessera.autograd.Variable;
 import dev.tessera.nn.Module;
 import dev.tessera.nn.attention.AttentionMask;
+import dev.tessera.nn.internal.OnDevice;
 import dev.tessera.tensor.DType;
 import dev.tessera.tensor.Generator;
 import dev.tessera.tensor.Tensor;
@@ -125,7 +126,7 @@ public final class Sru extends Module implements TokenMixer {
         }
         int b = x.size(0);
         int t = x.size(1);
-        Tensor carry = TokenMixer.carry("mixer sru", mask, b, t, state, x.dtype()); // (B, T, 1) or null
+        Tensor carry = TokenMixer.carry("mixer sru", mask, b, t, state, x); // (B, T, 1) or null
         Tensor[] held = state == null ? null : state.tensors();
         Tensor[] keysValues = new Tensor[2];
         Variable u = d == 0 ? x.matmul(weight.mT()) // (B, T, 3C): x̃, W_f x, W_r x for every t at once
@@ -134,7 +135,7 @@ public final class Sru extends Module implements TokenMixer {
         Variable vr = v.narrow(0, c, c);
         Variable bf = bias.narrow(0, 0, c);
         Variable br = bias.narrow(0, c, c);
-        Variable cell = Variable.constant(held == null ? Tensor.zeros(x.dtype(), b, 1, c) : held[0]);
+        Variable cell = held == null ? OnDevice.zeros(x, b, 1, c) : Variable.constant(held[0]);
         Variable[] hs = new Variable[t];
         for (int s = 0; s < t; s++) {
             Variable prev = carry == null ? cell : cell.mul(Variable.constant(carry.narrow(1, s, 1)));
@@ -170,7 +171,7 @@ public final class Sru extends Module implements TokenMixer {
         int s = past + t;
         // causal over absolute positions; documents (training from zero only, checked by carry) kept apart
         AttentionMask m = new AttentionMask(true, mask == null || mask.documentIds() == null ? null : runs(mask.documentIds()), past);
-        Tensor allowed = m.allowedMatrix(b, t, s);
+        Tensor allowed = m.allowedMatrix(x.data().device(), b, t, s);
         Variable scores = q.matmul(k.mT()).mul(1 / Math.sqrt(d)) // (B, T, S)
                 .maskedFill(allowed.reshape(allowed.size(0), t, s).logicalNot(), Double.NEGATIVE_INFINITY);
         Variable a = scores.softmax(-1).matmul(val); // (B, T, d')

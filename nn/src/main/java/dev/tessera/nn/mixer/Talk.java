@@ -4,6 +4,7 @@ import dev.tessera.autograd.Variable;
 import dev.tessera.nn.Linear;
 import dev.tessera.nn.Module;
 import dev.tessera.nn.attention.AttentionMask;
+import dev.tessera.nn.internal.OnDevice;
 import dev.tessera.tensor.DType;
 import dev.tessera.tensor.Generator;
 import dev.tessera.tensor.Tensor;
@@ -75,9 +76,10 @@ public final class Talk extends Module implements TokenMixer {
         int b = x.size(0);
         int t = x.size(1);
         int h = o.heads();
-        Tensor keep = TokenMixer.carry("mixer talk", mask, b, t, state, x.dtype()); // (B, T, 1) or null
+        Tensor keep = TokenMixer.carry("mixer talk", mask, b, t, state, x); // (B, T, 1) or null
         int n = state == null ? 0 : state.length();
-        Tensor past = state == null || state.tensors() == null ? Tensor.zeros(x.dtype(), b, held, c) : state.tensors()[0]; // S_{n−W} … S_{n−1}
+        Tensor past = state == null || state.tensors() == null ? Tensor.zeros(x.data().device(), x.dtype(), b, held, c)
+                : state.tensors()[0]; // S_{n−W} … S_{n−1}
         Variable prefix = x.cumsum(1).add(Variable.constant(past.narrow(1, held - 1, 1))); // S_n … S_{n+T−1}
         Variable window = Variable.cat(1, Variable.constant(past), prefix); // (B, W + T, C), local index = global + W − n
         Variable a = offset.forward(x).sigmoid().mul(o.maxLeft()); // (B, T, H)
@@ -96,9 +98,9 @@ public final class Talk extends Module implements TokenMixer {
             }
         }
         // p = max(t − a − 1, lowest): differentiable in a where the window is not clipped
-        Variable pos = Variable.constant(Tensor.arange(n, n + t, 1, x.dtype()).reshape(1, t, 1).sub(1.0)).sub(ac);
-        Variable p = pos.maximum(Variable.constant(Tensor.of(lowest, b, t, 1).to(x.dtype())));
-        Tensor lo = Tensor.of(floorLocal, b, t, c); // ⌊p⌋ as a local index
+        Variable pos = OnDevice.constant(Tensor.arange(n, n + t, 1, x.dtype()).reshape(1, t, 1).sub(1.0), x).sub(ac);
+        Variable p = pos.maximum(OnDevice.constant(Tensor.of(lowest, b, t, 1), x));
+        Tensor lo = OnDevice.of(Tensor.of(floorLocal, b, t, c), x); // ⌊p⌋ as a local index
         Variable f = p.sub(Variable.constant(lo.sub(held - n).to(x.dtype()))); // (B, T, C) in [0, 1)
         Tensor loIdx = lo.to(DType.I64);
         Tensor hiIdx = lo.add(1).to(DType.I64);

@@ -23,10 +23,10 @@ public interface TokenMixer {
 
     /**
      * Where the recurrence carries over from t − 1, as (B, T, 1) of 1 (same document as t − 1, or
-     * t = 0) and 0 (a document starts at t), in {@code dtype}; null when {@code mask} has no
+     * t = 0) and 0 (a document starts at t), in {@code like}'s dtype on its device; null when {@code mask} has no
      * document ids. One-line errors for a non-causal mask and for document ids with a carried state.
      */
-    static Tensor carry(String who, AttentionMask mask, int batch, int time, MixerState state, dev.tessera.tensor.DType dtype) {
+    static Tensor carry(String who, AttentionMask mask, int batch, int time, MixerState state, Variable like) {
         if (mask == null) {
             return null;
         }
@@ -44,12 +44,13 @@ public interface TokenMixer {
             throw new IllegalArgumentException(who + ": document ids " + java.util.Arrays.toString(docs.shape()) + " do not fit (" + batch
                     + ", " + time + ")");
         }
+        long[] ids = docs.contiguous().toLongArray(); // read once (a device's ids come to the host in one copy)
         double[] keep = new double[batch * time];
         for (int b = 0; b < batch; b++) {
             for (int t = 0; t < time; t++) {
-                keep[b * time + t] = t == 0 || docs.getLong(b, t) == docs.getLong(b, t - 1) ? 1 : 0;
+                keep[b * time + t] = t == 0 || ids[b * time + t] == ids[b * time + t - 1] ? 1 : 0;
             }
         }
-        return Tensor.of(keep, batch, time, 1).to(dtype);
+        return Tensor.of(keep, batch, time, 1).to(like.dtype()).to(like.data().device());
     }
 }

@@ -4,6 +4,7 @@ import dev.tessera.autograd.Variable;
 import dev.tessera.nn.attention.AttentionKernel;
 import dev.tessera.nn.attention.AttentionMask;
 import dev.tessera.nn.attention.KernelSupport;
+import dev.tessera.nn.internal.OnDevice;
 import dev.tessera.tensor.Storage;
 import dev.tessera.tensor.Tensor;
 
@@ -72,7 +73,7 @@ public final class ALiBiAttention implements AttentionKernel {
         int t = q.size(2);
         int s = k.size(2);
         Variable scores = q.matmul(k.mT()).mul(1 / Math.sqrt(q.size(3))); // (B, H, T, S)
-        Variable biased = scores.add(Variable.constant(bias(t, s, mask.queryOffset()).to(q.dtype()))); // (B, H, T, S)
+        Variable biased = scores.add(OnDevice.constant(bias(t, s, mask.queryOffset()), q)); // (B, H, T, S)
         return KernelSupport.maskScores(biased, mask).softmax(-1).matmul(v); // (B, H, T, Dv)
     }
 

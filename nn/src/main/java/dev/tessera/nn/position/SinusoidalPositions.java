@@ -2,6 +2,7 @@ package dev.tessera.nn.position;
 
 import dev.tessera.autograd.Variable;
 import dev.tessera.nn.Module;
+import dev.tessera.nn.internal.OnDevice;
 import dev.tessera.tensor.DType;
 import dev.tessera.tensor.Tensor;
 
@@ -59,7 +60,7 @@ public final class SinusoidalPositions extends Module {
             throw new IllegalArgumentException("SinusoidalPositions: input " + java.util.Arrays.toString(x.shape())
                     + " must end with (T, " + dim + ")");
         }
-        return x.add(Variable.constant(encode(x.size(-2), offset, x.dtype())));
+        return x.add(OnDevice.constant(encode(x.size(-2), offset, x.dtype()), x));
     }
 
     public int dim() {

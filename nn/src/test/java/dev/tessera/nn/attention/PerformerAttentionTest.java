@@ -2,6 +2,7 @@ package dev.tessera.nn.attention;
 
 import static dev.tessera.nn.attention.AttentionReference.dot;
 import static dev.tessera.nn.attention.AttentionReference.row;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -10,6 +11,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.tessera.autograd.GradCheck;
 import dev.tessera.autograd.Variable;
 import dev.tessera.tensor.DType;
+import dev.tessera.tensor.Device;
 import dev.tessera.tensor.Generator;
 import dev.tessera.tensor.Tensor;
 import java.util.Arrays;
@@ -225,5 +227,16 @@ class PerformerAttentionTest {
         AttentionMask interleaved = new AttentionMask(true, Tensor.of(new long[] {0, 1, 0, 1}, 1, 4), 0);
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> kernel.attend(x, x, x, interleaved));
         assertTrue(e.getMessage().contains("contiguous"));
+    }
+
+    /** Module.setBuffer keeps the replaced buffer's device: features redrawn after module.to(SIM) stay on SIM, with the host draw's bits. */
+    @Test
+    void redrawnFeaturesStayOnTheModulesDevice() {
+        PerformerAttention kernel = new PerformerAttention(8, 16, new Generator(1));
+        kernel.to(Device.SIM);
+        kernel.redrawFeatures(new Generator(2));
+        Tensor w = kernel.namedBuffers().get("projection_matrix");
+        assertEquals(Device.SIM, w.device());
+        assertArrayEquals(PerformerAttention.randomFeatures(16, 8, true, new Generator(2)).toFloatArray(), w.toFloatArray());
     }
 }
