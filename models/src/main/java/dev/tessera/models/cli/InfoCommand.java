@@ -26,6 +26,8 @@ final class InfoCommand implements Callable<Integer> {
                 Simd.F64.length());
         out.printf("threads    %d (set with -Dtessera.threads=N)%n", Parallel.threads());
         out.printf("cuda       %s%n", CudaLibraries.describe());
+        out.printf("devices    cpu, sim (the simulated device: host memory behind the backend seam), cuda %s (--device)%n",
+                dev.tessera.gpu.GpuSupport.available() ? "available" : "unavailable");
         out.printf("max heap   %d MiB%n", Runtime.getRuntime().maxMemory() >> 20);
         out.flush();
         return 0;

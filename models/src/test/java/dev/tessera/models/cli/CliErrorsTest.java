@@ -74,6 +74,13 @@ class CliErrorsTest {
     }
 
     @Test
+    void infoNamesTheDevices() {
+        Result r = run("info");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().lines().anyMatch(l -> l.startsWith("devices    cpu, sim") && l.contains("cuda ")), r.out());
+    }
+
+    @Test
     void everyCommandHasHelp() {
         for (String[] cmd : new String[][] {{"train"}, {"eval"}, {"sample"}, {"generate"}, {"info"}, {"bench", "gemm"}, {"bench", "train"},
                 {"tokenizer", "train"}}) {
