@@ -34,25 +34,19 @@ class AttentionOptionsTest {
     void optionErrorsNameTheKindAndItsValidOptions(@TempDir Path dir) {
         String runs = dir.toString();
         String[] where = {"--runs-dir", runs, "--data", runs};
-        assertOneLineError(run(concat(where, "train", "--attention", "sliding_window")),
+        assertOneLineError(run(CliErrorsTest.concat(where, "train", "--attention", "sliding_window")),
                 "tessera: train: --attention-option: attention sliding_window needs option window (options: window)");
-        assertOneLineError(run(concat(where, "train", "--attention", "sliding-window", "--attention-option", "window=0")),
+        assertOneLineError(run(CliErrorsTest.concat(where, "train", "--attention", "sliding-window", "--attention-option", "window=0")),
                 "tessera: train: --attention-option: attention sliding_window: option window must be >= 1, got 0");
-        assertOneLineError(run(concat(where, "train", "--attention", "sliding_window", "--attention-option", "window=wide")),
+        assertOneLineError(run(CliErrorsTest.concat(where, "train", "--attention", "sliding_window", "--attention-option", "window=wide")),
                 "tessera: train: --attention-option: attention sliding_window: option window must be an integer, got 'wide'");
-        assertOneLineError(run(concat(where, "train", "--attention", "softmax", "--attention-option", "window=4")),
+        assertOneLineError(run(CliErrorsTest.concat(where, "train", "--attention", "softmax", "--attention-option", "window=4")),
                 "tessera: train: --attention-option: attention softmax takes no options, got 'window'");
-        assertOneLineError(run(concat(where, "train", "--attention-option", "window=4")),
+        assertOneLineError(run(CliErrorsTest.concat(where, "train", "--attention-option", "window=4")),
                 "tessera: train: --attention-option: attention softmax takes no options, got 'window'");
-        assertOneLineError(run(concat(where, "train", "--attention", "topk", "--attention-option", "window=4")),
+        assertOneLineError(run(CliErrorsTest.concat(where, "train", "--attention", "topk", "--attention-option", "window=4")),
                 "tessera: train: --attention-option: attention topk: unknown option 'window' (options: k)");
-        assertOneLineError(run(concat(where, "train", "--attention", "topk", "--attention-option", "k")),
+        assertOneLineError(run(CliErrorsTest.concat(where, "train", "--attention", "topk", "--attention-option", "k")),
                 "tessera: Value for option option '--attention-option' (NAME=VALUE) should be in KEY=VALUE format");
-    }
-
-    private static String[] concat(String[] tail, String... head) {
-        String[] all = java.util.Arrays.copyOf(head, head.length + tail.length);
-        System.arraycopy(tail, 0, all, head.length, tail.length);
-        return all;
     }
 }

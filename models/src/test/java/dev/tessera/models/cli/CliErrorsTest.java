@@ -97,4 +97,11 @@ class CliErrorsTest {
         assertOneLineError(run("bench", "gemm", "--dtype", "f8"), "tessera: bench gemm: --dtype must be f32, f64, bf16 or f16, got f8");
         assertOneLineError(run("frobnicate"), "tessera: Unmatched argument at index 0: 'frobnicate'");
     }
+
+    /** {@code head} followed by {@code tail}: a command line with options appended. */
+    static String[] concat(String[] tail, String... head) {
+        String[] all = java.util.Arrays.copyOf(head, head.length + tail.length);
+        System.arraycopy(tail, 0, all, head.length, tail.length);
+        return all;
+    }
 }

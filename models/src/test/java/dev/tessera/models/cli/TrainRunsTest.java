@@ -247,11 +247,11 @@ class TrainRunsTest {
         assertEquals(4, losses(run).size());
         String[] eval = {"eval", "--checkpoint", run.toString(), "--batches", "2", "--batch-size", "2", "--cache-dir", dir.resolve("cache").toString()};
         CliErrorsTest.Result evalCpu = CliErrorsTest.run(eval);
-        CliErrorsTest.Result evalSim = CliErrorsTest.run(concat(eval, "--device", "sim"));
+        CliErrorsTest.Result evalSim = CliErrorsTest.run(CliErrorsTest.concat(new String[] {"--device", "sim"}, eval));
         assertEquals(0, evalSim.code(), evalSim.err());
         assertEquals(evalCpu.out(), evalSim.out());
         String[] generate = {"generate", "--checkpoint", run.toString(), "--prompt", "the quick", "--max-tokens", "20", "--seed", "3"};
-        CliErrorsTest.Result generateSim = CliErrorsTest.run(concat(generate, "--device", "sim"));
+        CliErrorsTest.Result generateSim = CliErrorsTest.run(CliErrorsTest.concat(new String[] {"--device", "sim"}, generate));
         assertOk(generateSim);
         assertEquals(CliErrorsTest.run(generate).out().replaceAll("[0-9.]+ tokens/s", ""), generateSim.out().replaceAll("[0-9.]+ tokens/s", ""));
         CliErrorsTest.Result bench = CliErrorsTest.run("bench", "train", "--device", "sim", "--steps", "1", "--warmup", "0", "--threads", "1");
@@ -301,9 +301,5 @@ class TrainRunsTest {
         assertEquals(3, wild.code(), wild.err() + wild.out());
         assertFalse(wild.err().contains("--resume"), "advice that works: " + wild.err());
         assertOk(train());
-    }
-
-    private static String[] concat(String[] first, String... more) {
-        return java.util.stream.Stream.concat(java.util.Arrays.stream(first), java.util.Arrays.stream(more)).toArray(String[]::new);
     }
 }
