@@ -1,7 +1,5 @@
 package dev.tessera.tensor;
 
-import java.util.EnumMap;
-import java.util.Map;
 import java.util.ServiceLoader;
 import java.util.function.Function;
 
@@ -12,7 +10,8 @@ import java.util.function.Function;
  * as in PyTorch. Ops are named here once; a backend maps the name to its kernel.
  */
 public final class Dispatch {
-    private static final Map<Device, Backend> BACKENDS = new EnumMap<>(Device.class);
+    /** By device ordinal; written under the class lock, read without it (every device op looks its backend up). */
+    private static volatile Backend[] backends = new Backend[Device.values().length];
 
     private Dispatch() {}
 
@@ -53,25 +52,30 @@ public final class Dispatch {
     }
 
     /** The backend serving {@code device}, loaded on first use; a one-line error when none is present. */
-    public static synchronized Backend backend(Device device) {
+    public static Backend backend(Device device) {
         if (device == Device.CPU) {
             throw new IllegalArgumentException("the CPU has no backend: its kernels are this module's own");
         }
-        return BACKENDS.computeIfAbsent(device, d -> {
-            if (d == Device.SIM) {
-                return SimulatedBackend.INSTANCE;
-            }
-            for (Backend b : ServiceLoader.load(Backend.class)) {
-                if (b.device() == d) {
-                    return b;
-                }
-            }
-            throw new IllegalStateException("no " + d.label() + " backend on the class path (the CUDA backend is in tessera-gpu)");
-        });
+        Backend b = backends[device.ordinal()];
+        return b != null ? b : load(device);
+    }
+
+    private static synchronized Backend load(Device device) {
+        Backend b = backends[device.ordinal()];
+        if (b == null) {
+            b = device == Device.SIM ? SimulatedBackend.INSTANCE : ServiceLoader.load(Backend.class).stream().map(ServiceLoader.Provider::get)
+                    .filter(p -> p.device() == device).findFirst()
+                    .orElseThrow(() -> new IllegalStateException("no " + device.label()
+                            + " backend on the class path (the CUDA backend is in tessera-gpu)"));
+            register(b);
+        }
+        return b;
     }
 
     /** Registers {@code backend} for its device, replacing any other (for tests and embedders). */
     public static synchronized void register(Backend backend) {
-        BACKENDS.put(backend.device(), backend);
+        Backend[] next = backends.clone();
+        next[backend.device().ordinal()] = backend;
+        backends = next;
     }
 }
