@@ -164,7 +164,7 @@ run() {
         local preset
         for preset in "tiny --steps 5 --warmup 2" "gpt2 --steps 2 --warmup 1"; do
             # shellcheck disable=SC2086 # preset carries its own options
-            peer 120 "$java" "${flags[@]}" -XX:+UseParallelGC -Xmn1g -cp "$cli" dev.tessera.models.cli.Tessera bench train --device cuda --preset $preset
+            peer 120 "$java" "${flags[@]}" -XX:+UseG1GC -Xms256m -XX:G1HeapRegionSize=1m -XX:GCTimeRatio=4 -cp "$cli" dev.tessera.models.cli.Tessera bench train --device cuda --preset $preset
         done
     fi
     local ref="$b/ref/torch_llama_step.py"
