@@ -43,6 +43,7 @@ public final class Gemm {
             }
             return;
         }
+        long start = GemmProfile.ENABLED ? System.nanoTime() : 0;
         if ((long) m * n * k <= TINY) {
             GemmScalar.sgemmRows(0, m, n, k, a, aOff, aRowStride, aColStride, b, bOff, bRowStride, bColStride, c,
                     cOff, ldc, accumulate);
@@ -54,6 +55,9 @@ public final class Gemm {
         } else {
             GemmScalar.sgemm(m, n, k, a, aOff, aRowStride, aColStride, b, bOff, bRowStride, bColStride, c, cOff,
                     ldc, accumulate);
+        }
+        if (GemmProfile.ENABLED) {
+            GemmProfile.record(m, n, k, aRowStride, aColStride, bRowStride, bColStride, System.nanoTime() - start);
         }
     }
 

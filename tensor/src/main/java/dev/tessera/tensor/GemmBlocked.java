@@ -152,7 +152,11 @@ final class GemmBlocked {
          */
         abstract void computeChunk(int ib, int group, int pc, int kc, int panelDepth, int depthOffset, boolean add);
 
+        /** Counts this job's runs, so a packed A block is known to belong to the current product. */
+        long runs;
+
         final void run(GemmWorkspace ws, int n, int k, boolean accumulate) {
+            runs++;
             final int mr = mr();
             final int nr = nr();
             boolean parallel = Parallel.threads() > 1 && (long) m * n * k >= PARALLEL_MIN_WORK;
@@ -173,7 +177,9 @@ final class GemmBlocked {
                 for (jc = 0; jc < n; jc += ncBlock) {
                     nc = Math.min(ncBlock, n - jc);
                     nPanels = ceilDiv(nc, nr);
-                    int want = ceilDiv(TARGET_CHUNKS, mBlocks);
+                    // whole-depth chunks repack their A block at every depth step, once per column group:
+                    // fewer groups there (four chunks still keep two or four threads busy)
+                    int want = ceilDiv(wholeDepth ? TARGET_CHUNKS / 2 : TARGET_CHUNKS, mBlocks);
                     nGroups = Math.max(1, Math.min(want, nPanels / 4));
                     panelsPerGroup = ceilDiv(nPanels, nGroups);
                     nGroups = ceilDiv(nPanels, panelsPerGroup);
@@ -267,10 +273,13 @@ final class GemmBlocked {
             int mc = Math.min(mcBlock, m - ic);
             GemmWorkspace ws = GemmWorkspace.get();
             float[] ap = ws.floatA(ceilDiv(mc, mr) * mr * kc);
-            if (kind == F32) {
-                GemmPacking.packA(af, aOff, ars, acs, ic, mc, pc, kc, ap, mr);
-            } else {
-                GemmPacking.packA(kind == BF16, ah, aOff, ars, acs, ic, mc, pc, kc, ap, mr);
+            if (!ws.holdsFloatA(this, runs, ib, pc)) {
+                if (kind == F32) {
+                    GemmPacking.packA(af, aOff, ars, acs, ic, mc, pc, kc, ap, mr);
+                } else {
+                    GemmPacking.packA(kind == BF16, ah, aOff, ars, acs, ic, mc, pc, kc, ap, mr);
+                }
+                ws.packedFloatA(this, runs, ib, pc);
             }
             float[] tile = ws.ftile;
             float[] bp = this.bp;

@@ -2,6 +2,7 @@ package dev.tessera.tensor;
 
 import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Packs strided operand blocks into the micro-panel layout the GEMM kernels read.
@@ -18,6 +19,15 @@ import jdk.incubator.vector.FloatVector;
 final class GemmPacking {
     /** Floats per 64-byte cache line. */
     private static final int LINE_FLOATS = 16;
+    /**
+     * A vector of exactly one A micro-panel row group (mr floats), when mr is 4 or 8: transposed A is
+     * then packed one vector per column and panel instead of mr scalar moves.
+     */
+    private static final VectorSpecies<Float> PANEL_ROWS = switch (GemmKernels.F_MR) {
+        case 4 -> FloatVector.SPECIES_128;
+        case 8 -> FloatVector.SPECIES_256;
+        default -> null;
+    };
 
     private GemmPacking() {}
 
@@ -57,31 +67,46 @@ final class GemmPacking {
     }
 
     /**
-     * Transposed A (unit row stride): column p of the block is contiguous over all mc rows, so walk
-     * p outermost and read each column once in order (walking one micro-panel at a time would touch
-     * kc lines a column stride apart for every 4 values, which thrashes L1 sets when the stride is a
-     * multiple of 4 KiB).
+     * Transposed A (unit row stride): column p of the block is contiguous over all mc rows. Take
+     * {@code LINE_FLOATS} columns at a time and fill each micro-panel's part for all of them before
+     * the next panel: the panels lie mr·kc floats apart (4 KiB at kc = 256), so writing one column
+     * across every panel would put each store in the same few L1 sets and evict every line before
+     * it is full.
      */
     private static void packATransposed(float[] a, int aOff, int cs, int i0, int mc, int p0, int kc, float[] dst,
             int mr) {
         int full = mc / mr * mr;
         int panelSize = mr * kc;
-        for (int p = 0; p < kc; p++) {
-            int src = aOff + i0 + (p0 + p) * cs;
-            int o = p * mr;
+        for (int line = 0; line < kc; line += LINE_FLOATS) {
+            int lineEnd = Math.min(kc, line + LINE_FLOATS);
             int i = 0;
-            for (; i < full; i += mr, o += panelSize) {
-                for (int r = 0; r < mr; r++) {
-                    dst[o + r] = a[src + i + r];
+            if (PANEL_ROWS != null && mr == PANEL_ROWS.length()) {
+                for (int d = 0; i < full; i += mr, d += panelSize) {
+                    for (int p = line, o = d + line * mr, src = aOff + i0 + i + (p0 + line) * cs; p < lineEnd;
+                            p++, o += mr, src += cs) {
+                        FloatVector.fromArray(PANEL_ROWS, a, src).intoArray(dst, o);
+                    }
+                }
+            }
+            for (int d = i / mr * panelSize; i < full; i += mr, d += panelSize) {
+                for (int p = line, o = d + line * mr, src = aOff + i0 + i + (p0 + line) * cs; p < lineEnd;
+                        p++, o += mr, src += cs) {
+                    for (int r = 0; r < mr; r++) {
+                        dst[o + r] = a[src + r];
+                    }
                 }
             }
             if (i < mc) {
-                int r = 0;
-                for (; i + r < mc; r++) {
-                    dst[o + r] = a[src + i + r];
-                }
-                for (; r < mr; r++) {
-                    dst[o + r] = 0f;
+                int rows = mc - i;
+                for (int p = line, o = full / mr * panelSize + line * mr, src = aOff + i0 + i + (p0 + line) * cs;
+                        p < lineEnd; p++, o += mr, src += cs) {
+                    int r = 0;
+                    for (; r < rows; r++) {
+                        dst[o + r] = a[src + r];
+                    }
+                    for (; r < mr; r++) {
+                        dst[o + r] = 0f;
+                    }
                 }
             }
         }

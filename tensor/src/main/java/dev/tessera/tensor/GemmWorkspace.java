@@ -23,11 +23,33 @@ final class GemmWorkspace {
         return LOCAL.get();
     }
 
+    /** Which A block {@code fa} holds: the job, its run, row block and depth block; see {@link #holdsFloatA}. */
+    private Object packedJob;
+    private long packedRun;
+    private int packedBlock;
+    private int packedDepth;
+
     float[] floatA(int n) {
         if (fa.length < n) {
             fa = new float[n];
+            packedJob = null;
         }
         return fa;
+    }
+
+    /**
+     * Whether {@code fa} already holds this A block: the chunks of one row block at different column
+     * groups share it, and a thread that takes consecutive chunks then packs it once.
+     */
+    boolean holdsFloatA(Object job, long run, int block, int depth) {
+        return packedJob == job && packedRun == run && packedBlock == block && packedDepth == depth;
+    }
+
+    void packedFloatA(Object job, long run, int block, int depth) {
+        packedJob = job;
+        packedRun = run;
+        packedBlock = block;
+        packedDepth = depth;
     }
 
     float[] floatB(int n) {

@@ -203,7 +203,9 @@ class GemmTest {
         // past the tiny-product cut-off, so the tiled and GEMV paths run: edge tiles in both directions,
         // and m = 1 with k just under (packed path) and just over (GEMV) one vector
         int[][] sizes = {{1, 1, 1}, {mr + 1, nr + 1, 67}, {2 * nr + 1, nr - 1, 61}, {1, 701, lanes - 1}, {1, 701, lanes + 1},
-            {33, 47, 300}, {97, 31, 257}};
+            {33, 47, 300}, {97, 31, 257},
+            // two column groups over one row block and three depth blocks: the groups share one packed A block
+            {40, 9 * nr + 3, 600}};
         for (int[] s : sizes) {
             assertTrue(s[0] == 1 && s[2] == 1 || (long) s[0] * s[1] * s[2] > Gemm.TINY, java.util.Arrays.toString(s));
         }
