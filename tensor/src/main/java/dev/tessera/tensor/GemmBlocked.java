@@ -31,8 +31,8 @@ final class GemmBlocked {
     static final long PARALLEL_MIN_WORK = Long.getLong("tessera.gemm.parallelMin", 1L << 21);
     /** Largest packed B (elements) for whole-depth mode: 8 MB of floats. */
     private static final long WHOLE_DEPTH_MAX_ELEMENTS = Boolean.parseBoolean(System.getProperty("tessera.gemm.wholeDepth", "true")) ? 1L << 21 : 0;
-    /** B micro-panels packed per B-packing chunk. */
-    private static final int PACK_B_PANELS = 32;
+    /** B micro-panels packed per B-packing chunk: 8 splits a 256-column B (16 panels) between two threads. */
+    private static final int PACK_B_PANELS = 8;
     /** Aim for at least this many C chunks per (jc, pc) step. */
     private static final int TARGET_CHUNKS = 8;
 
