@@ -1,7 +1,6 @@
 package dev.tessera.tensor;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -456,38 +455,15 @@ final class Reductions {
      * For softmax (not log_softmax) y may be a at the same offset: each element is read before it is written.
      */
     private static void softmaxRowF32(float[] a, int ao, float[] y, int yo, int n, boolean log) {
-        int upper = Simd.loopBound(n);
-        int lanes = S.length();
-        float max = Float.NEGATIVE_INFINITY;
-        int i = 0;
-        if (upper > 0) {
-            FloatVector m = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
-            for (; i < upper; i += lanes) {
-                m = m.max(FloatVector.fromArray(S, a, ao + i));
-            }
-            max = m.reduceLanes(VectorOperators.MAX);
-        }
-        for (; i < n; i++) {
-            max = Math.max(max, a[ao + i]);
-        }
+        // every pass is an array kernel with scalars in and out: no vector crosses a call C2 may leave
+        // out of line, so none is boxed (JFR found this row's max loop boxing ~130 MB a tiny step)
+        float max = VectorMath.maxOf(a, ao, n);
         float shift = max == Float.NEGATIVE_INFINITY ? 0 : max;
         double sum = expShiftedF32(a, ao, y, yo, n, shift);
         if (log) {
-            float lse = (float) Math.log(sum);
-            for (i = 0; i < upper; i += lanes) {
-                FloatVector.fromArray(S, a, ao + i).sub(shift).sub(lse).intoArray(y, yo + i);
-            }
-            for (; i < n; i++) {
-                y[yo + i] = (a[ao + i] - shift) - lse;
-            }
+            VectorMath.minusTwice(a, ao, shift, (float) Math.log(sum), y, yo, n);
         } else {
-            float inv = (float) (1 / sum);
-            for (i = 0; i < upper; i += lanes) {
-                FloatVector.fromArray(S, y, yo + i).mul(inv).intoArray(y, yo + i);
-            }
-            for (; i < n; i++) {
-                y[yo + i] *= inv;
-            }
+            VectorMath.scaleInPlace(y, yo, n, (float) (1 / sum));
         }
     }
 

@@ -14,6 +14,8 @@ import jdk.incubator.vector.VectorSpecies;
  */
 final class VectorMath {
     private static final VectorSpecies<Float> S = Simd.F32;
+    /** One vector's worth of floats per thread: {@link #expShifted}'s partial last vector and its lane sum. */
+    private static final ThreadLocal<float[]> LANE_BUFFER = ThreadLocal.withInitial(() -> new float[S.length()]);
     private static final float LOG2E = 1.44269504088896341f;
     private static final float LN2_HI = 0.693359375f;
     private static final float LN2_LO = -2.12194440e-4f;
@@ -62,28 +64,94 @@ final class VectorMath {
         return count - count % S.length();
     }
 
-    /** y = e^(x − shift) over {@code count} elements; returns Σ y (vector lanes summed in order, in double). */
-    static double expShifted(float[] x, int xo, float shift, float[] y, int yo, int count) {
-        FloatVector acc = FloatVector.zero(S);
-        int upper = wholeVectors(count);
+    /**
+     * max over {@code a[o..o+count)} in Math.max's order-free semantics (NaN wins, −0 below +0), so
+     * any lane split gives the same value; −inf for an empty run. Array in, float out: a caller whose
+     * own compiled code keeps this out of line passes no vector, so none is boxed (as a vector loop
+     * inside softmax's row routine was, whenever C2 compiled the row without the MAX intrinsic).
+     */
+    static float maxOf(float[] a, int o, int count) {
+        float max = Float.NEGATIVE_INFINITY;
         int i = 0;
-        for (; i < upper; i += S.length()) {
-            FloatVector v = FloatVector.fromArray(S, x, xo + i).sub(shift);
-            if (outsideNormalScale(v)) {
-                expShiftedRare(x, xo + i, shift, y, yo + i);
-                acc = acc.add(FloatVector.fromArray(S, y, yo + i));
-            } else {
-                FloatVector e = expInRange(v);
-                e.intoArray(y, yo + i);
-                acc = acc.add(e);
+        int upper = Simd.loopBound(count);
+        if (upper > 0) {
+            FloatVector m = FloatVector.fromArray(S, a, o);
+            for (i = S.length(); i < upper; i += S.length()) {
+                m = m.max(FloatVector.fromArray(S, a, o + i));
             }
+            max = m.reduceLanes(VectorOperators.MAX);
         }
-        if (i < count) {
-            VectorMask<Float> tail = S.indexInRange(i, count);
-            expShiftedTail(x, xo + i, shift, y, yo + i, tail);
-            acc = acc.add(FloatVector.fromArray(S, y, yo + i, tail));
+        for (; i < count; i++) {
+            max = Math.max(max, a[o + i]);
         }
-        return Simd.sumLanes(acc);
+        return max;
+    }
+
+    /** {@code a[o..o+count) *= factor}; array to array, as {@link #maxOf}. */
+    static void scaleInPlace(float[] a, int o, int count, float factor) {
+        int i = 0;
+        for (int upper = Simd.loopBound(count); i < upper; i += S.length()) {
+            FloatVector.fromArray(S, a, o + i).mul(factor).intoArray(a, o + i);
+        }
+        for (; i < count; i++) {
+            a[o + i] *= factor;
+        }
+    }
+
+    /** {@code y = (x − shift) − lse} over the run (log_softmax's last pass); array to array, as {@link #maxOf}. */
+    static void minusTwice(float[] x, int xo, float shift, float lse, float[] y, int yo, int count) {
+        int i = 0;
+        for (int upper = Simd.loopBound(count); i < upper; i += S.length()) {
+            FloatVector.fromArray(S, x, xo + i).sub(shift).sub(lse).intoArray(y, yo + i);
+        }
+        for (; i < count; i++) {
+            y[yo + i] = (x[xo + i] - shift) - lse;
+        }
+    }
+
+    /**
+     * y = e^(x − shift) over {@code count} elements; returns Σ y (vector lanes summed in order, in double).
+     * The partial last vector runs the same loop body on a per-thread buffer (padding lanes read shift,
+     * e⁰ = 1, and count as 0), and the lanes are summed from that buffer: a separate tail routine called
+     * the vector exp, which C2 left out of line with boxed vectors, and summing through
+     * {@code toArray} made an array a row (JFR: ~300 MB a tiny training step, softmax's rows).
+     */
+    static double expShifted(float[] x, int xo, float shift, float[] y, int yo, int count) {
+        final int lanes = S.length();
+        float[] pad = LANE_BUFFER.get();
+        FloatVector acc = FloatVector.zero(S);
+        for (int i = 0; i < count; i += lanes) {
+            int valid = Math.min(lanes, count - i);
+            float[] src = x;
+            int so = xo + i;
+            float[] dst = y;
+            int d = yo + i;
+            if (valid < lanes) {
+                System.arraycopy(x, so, pad, 0, valid);
+                java.util.Arrays.fill(pad, valid, lanes, shift);
+                src = pad;
+                so = 0;
+                dst = pad;
+                d = 0;
+            }
+            FloatVector v = FloatVector.fromArray(S, src, so).sub(shift);
+            if (outsideNormalScale(v)) {
+                expShiftedRare(src, so, shift, dst, d);
+            } else {
+                expInRange(v).intoArray(dst, d);
+            }
+            if (valid < lanes) {
+                System.arraycopy(pad, 0, y, yo + i, valid);
+                java.util.Arrays.fill(pad, valid, lanes, 0f);
+            }
+            acc = acc.add(FloatVector.fromArray(S, dst, d));
+        }
+        acc.intoArray(pad, 0);
+        double sum = 0;
+        for (int lane = 0; lane < lanes; lane++) {
+            sum += pad[lane];
+        }
+        return sum;
     }
 
     /**
@@ -116,15 +184,6 @@ final class VectorMath {
      */
     private static void expShiftedRare(float[] x, int xo, float shift, float[] y, int yo) {
         expFullRange(FloatVector.fromArray(S, x, xo).sub(shift)).intoArray(y, yo);
-    }
-
-    /**
-     * The last, partial vector of {@link #expShifted}: padding lanes read shift (e⁰ = 1: −inf there
-     * would send every row tail down the rare full-range path) and are stored as 0.
-     */
-    private static void expShiftedTail(float[] x, int xo, float shift, float[] y, int yo, VectorMask<Float> tail) {
-        FloatVector v = FloatVector.broadcast(S, shift).blend(FloatVector.fromArray(S, x, xo, tail), tail).sub(shift);
-        FloatVector.zero(S).blend(exp(v), tail).intoArray(y, yo, tail);
     }
 
     /** y = m·σ(z) over {@code count} elements (σ(z) where m is null); y may be m or z. */
