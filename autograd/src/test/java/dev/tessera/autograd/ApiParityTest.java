@@ -28,7 +28,7 @@ class ApiParityTest {
             "asStrided", "copy", "device", "getDouble", "getFloat", "getLong", "heapContiguous", "isContiguous", "numel", "offset",
             "set", "storage", "stride", "strides", "toDoubleArray", "toFloatArray", "toLongArray",
             // in-place writes into a tensor's storage, which autograd would not see
-            "applyInto", "copyFromInPlace", "divInPlace", "fillInPlace", "matmulInto", "subInPlace",
+            "applyInto", "copyFromInPlace", "divInPlace", "fillInPlace", "matmulAddInto", "matmulInto", "subInPlace",
             // boolean masks and integer indices have no gradient: compute them on data()
             "eq", "ne", "lt", "le", "gt", "ge", "logicalAnd", "logicalNot", "logicalOr", "argmax", "argmin", "argsort", "multinomial",
             "oneHot",

@@ -18,7 +18,7 @@ final class MatMul {
 
     /** a·b written into {@code into} (see {@link Tensor#matmulInto}). */
     static Tensor matmulInto(Tensor a, Tensor b, Tensor into) {
-        Tensor product = matmul(a, b, into);
+        Tensor product = matmul(a, b, into, false);
         if (product == into) {
             into.storage().bumpVersion();
             return into;
@@ -30,8 +30,22 @@ final class MatMul {
         return into.copyFromInPlace(product); // an out the kernels cannot write (another dtype, off-heap, strided rows): converted
     }
 
+    /** into += a·b (see {@link Tensor#matmulAddInto}). */
+    static Tensor matmulAddInto(Tensor a, Tensor b, Tensor into) {
+        Tensor product = matmul(a, b, into, true);
+        if (product == into) {
+            into.storage().bumpVersion();
+            return into;
+        }
+        if (!java.util.Arrays.equals(product.shape(), into.shape())) {
+            throw new IllegalArgumentException("matmul_add_into: product " + Shapes.str(product.shape()) + " " + product.dtype()
+                    + " does not fit out " + Shapes.str(into.shape()) + " " + into.dtype());
+        }
+        return into.addInPlace(product); // an out the kernels cannot write: the product, then one add
+    }
+
     static Tensor matmul(Tensor a, Tensor b) {
-        return matmul(a, b, null);
+        return matmul(a, b, null, false);
     }
 
     /** Whether the GEMMs may write the product straight into {@code into}: its shape, the output type, rows of unit stride. */
@@ -50,8 +64,11 @@ final class MatMul {
         return (into.stride(-1) == 1 || n == 1) && (m == 1 || into.stride(-2) >= n);
     }
 
-    /** a·b, written into {@code into} (and returning it) when {@link #writable}, into a new tensor otherwise. */
-    private static Tensor matmul(Tensor a, Tensor b, Tensor into) {
+    /**
+     * a·b, written into {@code into} (and returning it) when {@link #writable}, into a new tensor
+     * otherwise; with {@code accumulate} a writable {@code into} gets into + a·b.
+     */
+    private static Tensor matmul(Tensor a, Tensor b, Tensor into, boolean accumulate) {
         if (a.rank() == 0 || b.rank() == 0) {
             throw new IllegalArgumentException("matmul: both operands need at least 1 dim, got shapes " + Shapes.str(a.shape())
                     + " and " + Shapes.str(b.shape()));
@@ -83,6 +100,7 @@ final class MatMul {
         outShape[batch.length + 1] = n;
         DType outType = compute == DType.F64 ? DType.F64 : DType.F32;
         boolean direct = !vecA && !vecB && writable(into, outShape, outType, result);
+        boolean add = direct && accumulate;
         Tensor out = direct ? into : Tensor.zeros(outType, outShape);
         int ldc = direct && m > 1 ? out.stride(-2) : n;
         int[] cStrides = java.util.Arrays.copyOf(out.strides(), batch.length);
@@ -94,7 +112,7 @@ final class MatMul {
         // (..., m, k) @ (k, n) with a foldable batch: one tall GEMM instead of many small ones
         if (y.rank() == 2 && batch.length > 0 && (!direct || out.isContiguous())) {
             Tensor x2 = x.reshape((int) (Shapes.numel(batch) * m), k);
-            gemm(x2, 0, y, 0, out, out.offset(), ldc, x2.size(0), n, k);
+            gemm(x2, 0, y, 0, out, out.offset(), ldc, x2.size(0), n, k, add);
         } else {
             int[] aStrides = Shapes.broadcastStrides("matmul", batchA, java.util.Arrays.copyOf(x.strides(), batchA.length), batch);
             int[] bStrides = Shapes.broadcastStrides("matmul", batchB, java.util.Arrays.copyOf(y.strides(), batchB.length), batch);
@@ -111,7 +129,7 @@ final class MatMul {
                     bo += idx * bStrides[d];
                     co += idx * cStrides[d];
                 }
-                gemm(xa, ao, yb, bo, out, co, ldc, m, n, k);
+                gemm(xa, ao, yb, bo, out, co, ldc, m, n, k, add);
             };
             // small products share the pool by batch, when there is enough work in all to pay for a
             // fork (one decoding step's attention over the cache is far below it)
@@ -138,7 +156,7 @@ final class MatMul {
 
     /** One GEMM on the last two dims of x and y, batch offsets added to their view offsets. */
     private static void gemm(Tensor x, int xBatchOffset, Tensor y, int yBatchOffset, Tensor out, int outOffset, int ldc, int m, int n,
-            int k) {
+            int k, boolean accumulate) {
         int ar = x.stride(-2);
         int ac = x.stride(-1);
         int br = y.stride(-2);
@@ -147,11 +165,11 @@ final class MatMul {
         int bo = y.offset() + yBatchOffset;
         switch (x.dtype()) {
             case F32 -> Gemm.sgemm(m, n, k, x.storage().floats(), ao, ar, ac, y.storage().floats(), bo, br, bc,
-                    out.storage().floats(), outOffset, ldc, false);
+                    out.storage().floats(), outOffset, ldc, accumulate);
             case F64 -> Gemm.dgemm(m, n, k, x.storage().doubles(), ao, ar, ac, y.storage().doubles(), bo, br, bc,
-                    out.storage().doubles(), outOffset, ldc, false);
+                    out.storage().doubles(), outOffset, ldc, accumulate);
             case BF16, F16 -> Gemm.hgemm(x.dtype() == DType.BF16, m, n, k, (short[]) x.storage().array(), ao, ar, ac,
-                    (short[]) y.storage().array(), bo, br, bc, out.storage().floats(), outOffset, ldc, false);
+                    (short[]) y.storage().array(), bo, br, bc, out.storage().floats(), outOffset, ldc, accumulate);
             default -> throw new IllegalStateException("matmul: unexpected compute type " + x.dtype());
         }
     }

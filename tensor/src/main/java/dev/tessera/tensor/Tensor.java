@@ -1008,4 +1008,14 @@ public final class Tensor {
         Dispatch.run("matmul_out", null, in -> MatMul.matmulInto(in[0], in[1], in[2]), this, other, out);
         return out;
     }
+
+    /**
+     * Adds this·other to {@code out} in place and returns it: out as for {@link #matmulInto}. Where
+     * the GEMMs write out directly they add the product into it (no temporary, no second pass);
+     * otherwise the product is made and added.
+     */
+    public Tensor matmulAddInto(Tensor other, Tensor out) {
+        Dispatch.run("matmul_add_out", null, in -> MatMul.matmulAddInto(in[0], in[1], in[2]), this, other, out);
+        return out;
+    }
 }

@@ -100,6 +100,16 @@ class MatMulTest {
         assertArrayEquals(a.matmul(b).toDoubleArray(), out.toDoubleArray(), 0.0);
         out.fillInPlace(7);
         assertTrue(Arrays.stream(buffer.toDoubleArray()).allMatch(v -> v == 7), "matmul_into wrote outside its block");
+        // matmulAddInto: the block gets 7 + a·b, the rest of the buffer stays 7
+        assertSame(out, a.matmulAddInto(b, out));
+        double[] expected = a.matmul(b).toDoubleArray();
+        double[] actual = out.toDoubleArray();
+        double tolerance = f64 ? 1e-12 : 1e-5;
+        for (int i = 0; i < expected.length; i++) {
+            assertEquals(7 + expected[i], actual[i], tolerance * (8 + Math.abs(expected[i])), "matmul_add_into at " + i);
+        }
+        out.fillInPlace(7);
+        assertTrue(Arrays.stream(buffer.toDoubleArray()).allMatch(v -> v == 7), "matmul_add_into wrote outside its block");
     }
 
     /** (batch..., rows, cols), stored transposed when asked, values in [-1, 1]. */

@@ -78,10 +78,10 @@ final class CausalBlockAttention extends CustomFunction {
             int r1 = Math.min(t, r0 + block);
             Tensor p = probabilities[r];
             Tensor gr = g.narrow(2, r0, r1 - r0);
-            dv.narrow(2, 0, r1).addInPlace(p.mT().matmul(gr));
+            p.mT().matmulAddInto(gr, dv.narrow(2, 0, r1));
             Tensor ds = p.softmaxBackward(gr.matmul(v.narrow(2, 0, r1).mT()), alpha);
             ds.matmulInto(k.narrow(2, 0, r1), dq.narrow(2, r0, r1 - r0));
-            dk.narrow(2, 0, r1).addInPlace(ds.mT().matmul(q.narrow(2, r0, r1 - r0)));
+            ds.mT().matmulAddInto(q.narrow(2, r0, r1 - r0), dk.narrow(2, 0, r1));
         }
         return new Tensor[] {dq, dk, dv};
     }
