@@ -18,30 +18,27 @@ final class MatMul {
 
     /** a·b written into {@code into} (see {@link Tensor#matmulInto}). */
     static Tensor matmulInto(Tensor a, Tensor b, Tensor into) {
-        Tensor product = matmul(a, b, into, false);
-        if (product == into) {
-            into.storage().bumpVersion();
-            return into;
-        }
-        if (!java.util.Arrays.equals(product.shape(), into.shape())) {
-            throw new IllegalArgumentException("matmul_into: product " + Shapes.str(product.shape()) + " " + product.dtype()
-                    + " does not fit out " + Shapes.str(into.shape()) + " " + into.dtype());
-        }
-        return into.copyFromInPlace(product); // an out the kernels cannot write (another dtype, off-heap, strided rows): converted
+        return intoOut(a, b, into, false);
     }
 
     /** into += a·b (see {@link Tensor#matmulAddInto}). */
     static Tensor matmulAddInto(Tensor a, Tensor b, Tensor into) {
-        Tensor product = matmul(a, b, into, true);
+        return intoOut(a, b, into, true);
+    }
+
+    private static Tensor intoOut(Tensor a, Tensor b, Tensor into, boolean accumulate) {
+        Tensor product = matmul(a, b, into, accumulate);
         if (product == into) {
             into.storage().bumpVersion();
             return into;
         }
         if (!java.util.Arrays.equals(product.shape(), into.shape())) {
-            throw new IllegalArgumentException("matmul_add_into: product " + Shapes.str(product.shape()) + " " + product.dtype()
-                    + " does not fit out " + Shapes.str(into.shape()) + " " + into.dtype());
+            throw new IllegalArgumentException((accumulate ? "matmul_add_into" : "matmul_into") + ": product "
+                    + Shapes.str(product.shape()) + " " + product.dtype() + " does not fit out " + Shapes.str(into.shape()) + " "
+                    + into.dtype());
         }
-        return into.addInPlace(product); // an out the kernels cannot write: the product, then one add
+        // an out the kernels cannot write (another dtype, off-heap, strided rows): the product, converted into it or added
+        return accumulate ? into.addInPlace(product) : into.copyFromInPlace(product);
     }
 
     static Tensor matmul(Tensor a, Tensor b) {
