@@ -182,7 +182,7 @@ public final class FlashAttention {
                         sum[r] = sum[r] * correction + expShifted(r, mNew, padded(cols));
                         max[r] = mNew;
                         if (correction != 1f) {
-                            scale(acc, r * dv, dv, correction);
+                            VectorMath.scaleInPlace(acc, r * dv, dv, correction);
                         }
                     }
                     mulAdd(probs, 0, BC, 1, v, vBase + c0 * dv, dv, acc, 0, dv, rows, dv, cols);
@@ -354,12 +354,6 @@ public final class FlashAttention {
     private static int padded(int cols) {
         int lanes = S.length();
         return Math.min(BC, (cols + lanes - 1) / lanes * lanes);
-    }
-
-    private static void scale(float[] a, int from, int n, float factor) {
-        for (int i = from; i < from + n; i++) {
-            a[i] *= factor;
-        }
     }
 
     /**

@@ -77,22 +77,19 @@ final class GemmPacking {
             int mr) {
         int full = mc / mr * mr;
         int panelSize = mr * kc;
+        boolean vectorRows = PANEL_ROWS != null && mr == PANEL_ROWS.length();
         for (int line = 0; line < kc; line += LINE_FLOATS) {
             int lineEnd = Math.min(kc, line + LINE_FLOATS);
             int i = 0;
-            if (PANEL_ROWS != null && mr == PANEL_ROWS.length()) {
-                for (int d = 0; i < full; i += mr, d += panelSize) {
-                    for (int p = line, o = d + line * mr, src = aOff + i0 + i + (p0 + line) * cs; p < lineEnd;
-                            p++, o += mr, src += cs) {
-                        FloatVector.fromArray(PANEL_ROWS, a, src).intoArray(dst, o);
-                    }
-                }
-            }
-            for (int d = i / mr * panelSize; i < full; i += mr, d += panelSize) {
+            for (int d = 0; i < full; i += mr, d += panelSize) {
                 for (int p = line, o = d + line * mr, src = aOff + i0 + i + (p0 + line) * cs; p < lineEnd;
                         p++, o += mr, src += cs) {
-                    for (int r = 0; r < mr; r++) {
-                        dst[o + r] = a[src + r];
+                    if (vectorRows) {
+                        FloatVector.fromArray(PANEL_ROWS, a, src).intoArray(dst, o);
+                    } else {
+                        for (int r = 0; r < mr; r++) {
+                            dst[o + r] = a[src + r];
+                        }
                     }
                 }
             }

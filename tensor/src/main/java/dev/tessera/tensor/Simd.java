@@ -42,10 +42,14 @@ public final class Simd {
      * JIT-compiled and interpreted forms do differ, which would break bitwise reproducibility.
      */
     static double sumLanes(FloatVector v) {
-        float[] lanes = v.toArray();
+        return sumInOrder(v.toArray(), v.length());
+    }
+
+    /** lanes[0] + lanes[1] + … + lanes[count − 1], in that order, in double: {@link #sumLanes} of a vector already stored. */
+    static double sumInOrder(float[] lanes, int count) {
         double s = 0;
-        for (float x : lanes) {
-            s += x;
+        for (int i = 0; i < count; i++) {
+            s += lanes[i];
         }
         return s;
     }

@@ -147,11 +147,7 @@ final class VectorMath {
             acc = acc.add(FloatVector.fromArray(S, dst, d));
         }
         acc.intoArray(pad, 0);
-        double sum = 0;
-        for (int lane = 0; lane < lanes; lane++) {
-            sum += pad[lane];
-        }
-        return sum;
+        return Simd.sumInOrder(pad, lanes);
     }
 
     /**
