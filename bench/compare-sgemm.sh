@@ -23,7 +23,8 @@ trap 'rm -f "$ours" "$theirs"' EXIT
 
 for t in 1 2; do
   for run in $(seq "$RUNS"); do
-    "$JAVA" --add-modules jdk.incubator.vector -cp tensor/target/classes dev.tessera.tensor.GemmTiming \
+    # huge pages as NumPy takes them (it madvises arrays of 4 MB and more) and as the launcher asks for
+    "$JAVA" --add-modules jdk.incubator.vector -XX:+UseTransparentHugePages -cp tensor/target/classes dev.tessera.tensor.GemmTiming \
       n=1024,2048 threads=$t layouts=NN,NT,TN 2>/dev/null >>"$ours"
     "$py" "$PEER" "$t" 2>/dev/null | grep -E '^(numpy|torch)' >>"$theirs"
   done

@@ -18,11 +18,15 @@ import java.util.function.IntConsumer;
  */
 final class GemmBlocked {
     /**
-     * Depth block: one B micro-panel (KC x NR) stays in L1 while A streams from L2. By default the
-     * micro-panel is 16 KiB, half of a 32 KiB L1: KC = 256 for 4x16 floats or 4x8 doubles (AVX2),
-     * 128 with 16-lane vectors. {@code -Dtessera.gemm.kc} overrides it.
+     * Depth block: one B micro-panel (KC x NR) is reused from L1 while A streams from L2. By default
+     * the micro-panel is 32 KiB: KC = 512 for 4x16 floats or 4x8 doubles (AVX2), 256 with 16-lane
+     * vectors. Half of that (the textbook choice, leaving L1 room for A) measured slower on Zen3 AVX2
+     * in interleaved per-call A/B: every depth block re-reads and re-writes C, whose 4-row tiles sit
+     * 4 KiB or more apart where no hardware prefetcher follows them (README, GEMM figures).
+     * {@code -Dtessera.gemm.kc} overrides it.
      */
     static final int KC_OVERRIDE = Integer.getInteger("tessera.gemm.kc", 0);
+    private static final int PANEL_BYTES = 32768;
     /** Row block: the packed A block (MC x KC) lives in L2 (512 KiB on Zen3). */
     static final int MC = Integer.getInteger("tessera.gemm.mc", 144);
     /** Column block: the packed B block (KC x NC) lives in L3. */
@@ -160,7 +164,7 @@ final class GemmBlocked {
             final int mr = mr();
             final int nr = nr();
             boolean parallel = Parallel.threads() > 1 && (long) m * n * k >= PARALLEL_MIN_WORK;
-            int kcBlock = balanced(k, KC_OVERRIDE > 0 ? KC_OVERRIDE : 16384 / (elementBytes() * nr), 1);
+            int kcBlock = balanced(k, KC_OVERRIDE > 0 ? KC_OVERRIDE : PANEL_BYTES / (elementBytes() * nr), 1);
             int ncBlock = balanced(n, NC, nr);
             mcBlock = rowBlock(m, mr);
             mBlocks = ceilDiv(m, mcBlock);
