@@ -109,23 +109,23 @@ final class GemmPacking {
         }
     }
 
+    /** Rows of B per step of {@link #packRowMajorPanels}: eight rows of a 768-column B are 24 KiB, inside L1. */
+    private static final int PACK_B_ROWS = 8;
+
     static void packB(float[] b, int bOff, int rs, int cs, int p0, int kc, int j0, int nc, float[] dst, int nr,
             int panelFrom, int panelTo) {
-        final int l = GemmKernels.FL;
-        for (int q = panelFrom; q < panelTo; q++) {
+        int q = panelFrom;
+        if (cs == 1 && nr % GemmKernels.FL == 0) {
+            int fullTo = Math.min(panelTo, nc / nr);
+            packRowMajorPanels(b, bOff + p0 * rs + j0, rs, kc, dst, nr, q, fullTo);
+            q = Math.max(q, fullTo);
+        }
+        for (; q < panelTo; q++) {
             int jr = q * nr;
             int d = q * nr * kc;
             int cols = Math.min(nr, nc - jr);
             int base = bOff + p0 * rs + (j0 + jr) * cs;
-            if (cs == 1 && cols == nr && nr % l == 0) {
-                // row-major B: nr contiguous values per k step
-                for (int p = 0, o = d; p < kc; p++, o += nr) {
-                    int src = base + p * rs;
-                    for (int v = 0; v < nr; v += l) {
-                        FloatVector.fromArray(GemmKernels.FS, b, src + v).intoArray(dst, o + v);
-                    }
-                }
-            } else if (rs == 1 && cols == nr) {
+            if (rs == 1 && cols == nr) {
                 // transposed B: each column is contiguous along p. Walk p in cache-line steps and
                 // take all nr columns per step: whole columns at a time would keep nr streams a
                 // column stride apart in flight, and strides that are multiples of 4 KiB map them
@@ -148,6 +148,28 @@ final class GemmPacking {
                     }
                     for (; j < nr; j++) {
                         dst[o + j] = 0f;
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * Full panels [from, to) of a row-major B (nr contiguous values per k step), PACK_B_ROWS rows at
+     * a time across all of them: panel by panel, each panel's slice of a row is one cache line and
+     * the row's other lines are evicted before the next panel wants them (rows lie n floats apart),
+     * so every line came from L2 twice or more. Weight-gradient products (TN, k = 2048) measured
+     * 9-10% faster (median per-call GFLOP/s, in-JVM interleaved, 1 thread: 256x256x2048 38.8 to
+     * 42.3, 256x768x2048 45.3 to 50.1); NN shapes unchanged.
+     */
+    private static void packRowMajorPanels(float[] b, int base, int rs, int kc, float[] dst, int nr, int from, int to) {
+        final int l = GemmKernels.FL;
+        for (int p0 = 0; p0 < kc; p0 += PACK_B_ROWS) {
+            int p1 = Math.min(kc, p0 + PACK_B_ROWS);
+            for (int q = from; q < to; q++) {
+                for (int p = p0, o = q * nr * kc + p0 * nr, src = base + q * nr + p0 * rs; p < p1; p++, o += nr, src += rs) {
+                    for (int v = 0; v < nr; v += l) {
+                        FloatVector.fromArray(GemmKernels.FS, b, src + v).intoArray(dst, o + v);
                     }
                 }
             }

@@ -8,7 +8,8 @@ import java.util.SplittableRandom;
  *
  * <p>{@code java --add-modules jdk.incubator.vector -cp tensor/target/classes
  * dev.tessera.tensor.GemmTiming [n=1024,2048] [threads=1,2] [layouts=NN,NT,TN] [dtype=f32]}, or
- * {@code ... GemmTiming shapes=2048x768x256:NT,256x768x2048:TN threads=1} for m x n x k products.
+ * {@code ... GemmTiming shapes=2048x768x256:NT,256x768x2048:TN threads=1} for m x n x k products;
+ * {@code calls=200} reports percentiles of that many single calls instead of the best round.
  */
 public final class GemmTiming {
     private GemmTiming() {}
@@ -23,9 +24,18 @@ public final class GemmTiming {
      * row-major array, passed by swapped strides).
      */
     public static double gflops(int n, int threads, String dtype, String layout) {
-        if (n < 1 || threads < 1) {
-            throw new IllegalArgumentException("GemmTiming.gflops: need n >= 1 and threads >= 1, got n=" + n
-                    + ", threads=" + threads);
+        if (threads < 1) {
+            throw new IllegalArgumentException("GemmTiming.gflops: need threads >= 1, got " + threads);
+        }
+        return best(square(n, dtype, layout), threads);
+    }
+
+    /** One timed operation and the floating-point operations it does. */
+    private record Product(Runnable op, double flops) {}
+
+    private static Product square(int n, String dtype, String layout) {
+        if (n < 1) {
+            throw new IllegalArgumentException("GemmTiming.gflops: need n >= 1, got n=" + n);
         }
         boolean ta = layout.charAt(0) == 'T';
         boolean tb = layout.charAt(1) == 'T';
@@ -71,7 +81,7 @@ public final class GemmTiming {
             default -> throw new IllegalArgumentException("GemmTiming.gflops: unknown dtype " + dtype
                     + " (expected f32, f64, bf16 or f16)");
         }
-        return best(op, 2.0 * n * n * n, threads);
+        return new Product(op, 2.0 * n * n * n);
     }
 
     /**
@@ -80,9 +90,16 @@ public final class GemmTiming {
      * forward on B·T = 2048 rows.
      */
     public static double gflops(int m, int n, int k, int threads, String layout) {
-        if (m < 1 || n < 1 || k < 1 || threads < 1 || !layout.matches("[NT][NT]")) {
-            throw new IllegalArgumentException("GemmTiming.gflops: need m, n, k, threads >= 1 and layout NN|NT|TN|TT, got " + m + "x" + n + "x" + k
-                    + " threads=" + threads + " layout=" + layout);
+        if (threads < 1) {
+            throw new IllegalArgumentException("GemmTiming.gflops: need threads >= 1, got " + threads);
+        }
+        return best(shaped(m, n, k, layout), threads);
+    }
+
+    private static Product shaped(int m, int n, int k, String layout) {
+        if (m < 1 || n < 1 || k < 1 || !layout.matches("[NT][NT]")) {
+            throw new IllegalArgumentException("GemmTiming.gflops: need m, n, k >= 1 and layout NN|NT|TN|TT, got " + m + "x" + n + "x" + k
+                    + " layout=" + layout);
         }
         boolean ta = layout.charAt(0) == 'T';
         boolean tb = layout.charAt(1) == 'T';
@@ -97,21 +114,27 @@ public final class GemmTiming {
             b[i] = (float) rnd.nextDouble(-1, 1);
         }
         Runnable op = () -> Gemm.sgemm(m, n, k, a, 0, ta ? 1 : k, ta ? m : 1, b, 0, tb ? 1 : n, tb ? k : 1, c, 0, n, false);
-        return best(op, 2.0 * m * n * k, threads);
+        return new Product(op, 2.0 * m * n * k);
     }
 
-    private static double best(Runnable op, double flops, int threads) {
+    private static void warmUp(Runnable op) {
+        // enough calls for C2 to compile the kernels
+        long warmEnd = System.nanoTime() + 1_500_000_000L;
+        int warm = 0;
+        while (warm < 3 || (System.nanoTime() < warmEnd && warm < 200)) {
+            op.run();
+            warm++;
+        }
+    }
+
+    private static double best(Product product, int threads) {
+        Runnable op = product.op();
+        double flops = product.flops();
         int saved = Parallel.threads();
         Parallel.setThreads(threads);
         try {
             int reps = (int) Math.max(1, Math.min(50, 1.5e9 / flops));
-            // warm-up: enough calls for C2 to compile the kernels
-            long warmEnd = System.nanoTime() + 1_500_000_000L;
-            int warm = 0;
-            while (warm < 3 || (System.nanoTime() < warmEnd && warm < 200)) {
-                op.run();
-                warm++;
-            }
+            warmUp(op);
             // best of at least 7 rounds and about 3 s: the minimum filters out time lost to other load
             double best = Double.MAX_VALUE;
             long measureEnd = System.nanoTime() + 3_000_000_000L;
@@ -128,6 +151,37 @@ public final class GemmTiming {
         }
     }
 
+    /**
+     * GFLOP/s of {@code calls} single products after the warm-up: best, 75th, 50th and 25th
+     * percentile. On a shared VM the best hides slow phases (the same call runs at 80 and then at
+     * 50 GFLOP/s for a second at a time); the median is what a training step sees.
+     */
+    private static double[] perCall(Product product, int threads, int calls) {
+        int saved = Parallel.threads();
+        Parallel.setThreads(threads);
+        try {
+            warmUp(product.op());
+            double[] rates = new double[calls];
+            for (int i = 0; i < calls; i++) {
+                long t0 = System.nanoTime();
+                product.op().run();
+                rates[i] = product.flops() / (System.nanoTime() - t0);
+            }
+            java.util.Arrays.sort(rates);
+            return new double[] {rates[calls - 1], rates[calls * 3 / 4], rates[calls / 2], rates[calls / 4]};
+        } finally {
+            Parallel.setThreads(saved);
+        }
+    }
+
+    private static String report(Product product, int threads, int calls) {
+        if (calls == 0) {
+            return String.format("gflops=%.1f", best(product, threads));
+        }
+        double[] q = perCall(product, threads, calls);
+        return String.format("calls=%d best=%.1f p75=%.1f p50=%.1f p25=%.1f", calls, q[0], q[1], q[2], q[3]);
+    }
+
     private static short toHalf(boolean bf16, float f) {
         return bf16 ? (short) (Float.floatToRawIntBits(f) >>> 16) : Float.floatToFloat16(f);
     }
@@ -138,6 +192,7 @@ public final class GemmTiming {
         String ls = "NN,NT,TN";
         String dtype = "f32";
         String shapes = null;
+        int calls = 0;
         for (String arg : args) {
             String[] kv = arg.split("=", 2);
             switch (kv[0]) {
@@ -146,6 +201,7 @@ public final class GemmTiming {
                 case "layouts" -> ls = kv[1];
                 case "dtype" -> dtype = kv[1];
                 case "shapes" -> shapes = kv[1];
+                case "calls" -> calls = Integer.parseInt(kv[1]);
                 default -> throw new IllegalArgumentException("GemmTiming: unknown argument " + arg);
             }
         }
@@ -153,9 +209,9 @@ public final class GemmTiming {
             for (String shape : shapes.split(",")) {
                 String[] dims = shape.split("[x:]");
                 for (String t : ts.split(",")) {
-                    double g = gflops(Integer.parseInt(dims[0]), Integer.parseInt(dims[1]), Integer.parseInt(dims[2]), Integer.parseInt(t),
+                    Product p = shaped(Integer.parseInt(dims[0]), Integer.parseInt(dims[1]), Integer.parseInt(dims[2]),
                             dims.length > 3 ? dims[3] : "NN");
-                    System.out.printf("tessera f32 threads=%s shape=%s gflops=%.1f%n", t, shape, g);
+                    System.out.printf("tessera f32 threads=%s shape=%s %s%n", t, shape, report(p, Integer.parseInt(t), calls));
                 }
             }
             return;
@@ -163,8 +219,8 @@ public final class GemmTiming {
         for (String n : ns.split(",")) {
             for (String t : ts.split(",")) {
                 for (String l : ls.split(",")) {
-                    double g = gflops(Integer.parseInt(n), Integer.parseInt(t), dtype, l);
-                    System.out.printf("tessera %s threads=%s n=%s layout=%s gflops=%.1f%n", dtype, t, n, l, g);
+                    Product p = square(Integer.parseInt(n), dtype, l);
+                    System.out.printf("tessera %s threads=%s n=%s layout=%s %s%n", dtype, t, n, l, report(p, Integer.parseInt(t), calls));
                 }
             }
         }
