@@ -185,8 +185,9 @@ public final class Catalog {
                     "Rabe & Staats 2021, Self-attention Does Not Need O(n²) Memory; Dao et al. 2022, FlashAttention",
                     NN + "attention.MemoryEfficientAttention", "--attention memory_efficient",
                     NN + "attention.MemoryEfficientAttentionTest",
-                    "F32 on the Vector API in FlashAttention-2's loop order (training's causal path too with -Dtessera.attention.flash=true;"
-                            + " off by default: 3-4% slower than the blocked GEMM path in A/B); F64 in scalar double"),
+                    "F32 on the Vector API in FlashAttention-2's loop order (training's causal softmax path takes it when the blocked GEMM"
+                            + " path would save over 128 MiB of probabilities a layer, e.g. the gpt2 preset; below that the blocked"
+                            + " path is faster in A/B; -Dtessera.attention.flash=true, false or auto); F64 in scalar double"),
             done("B5", "sliding-window / local attention", "Beltagy et al. 2020, Longformer; Jiang et al. 2023, Mistral 7B",
                     NN + "attention.SlidingWindowAttention", "--attention sliding_window --attention-option window=N",
                     NN + "attention.SlidingWindowAttentionTest"),

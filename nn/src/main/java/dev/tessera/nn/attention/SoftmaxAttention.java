@@ -27,19 +27,34 @@ public final class SoftmaxAttention extends Module implements AttentionKernel {
 
     /**
      * Whether training's causal F32 attention takes the fused kernel ({@link FlashAttentionFunction})
-     * rather than {@link CausalBlockAttention}'s batched GEMMs ({@code -Dtessera.attention.flash=true}).
-     * Off by default: in interleaved A/B runs of {@code tessera bench train --preset tiny --threads 1}
-     * on a quiet 2-core AMD EPYC (AVX2) the fused kernel was 3–4% slower (1504 vs 1557 and 1647 vs
-     * 1718 tokens/s, 2026-12-01): its backward does five block products to the blocked path's four.
-     * It keeps O(T) memory (0.2 MiB of scratch at the tiny shape against 6 MiB of saved probabilities).
+     * rather than {@link CausalBlockAttention}'s batched GEMMs: {@code -Dtessera.attention.flash=true},
+     * {@code false}, or {@code auto} (the default): fused when the blocked path would keep more than
+     * {@link #AUTO_FLASH_BYTES} of probabilities for the backward, i.e. when memory decides. Where
+     * both fit, the blocked path was faster in interleaved A/B runs of {@code tessera bench train} on a
+     * 2-core AMD EPYC (AVX2): tiny, 1 thread, 1504 vs 1557 and 1647 vs 1718 tokens/s; small (T = 512),
+     * 473 / 400 vs 623 / 495 (2026-12-01): the fused backward does five block products to the
+     * blocked path's four. The fused kernel keeps O(T) memory; the blocked one B·H·T²·4 bytes a layer
+     * (8 MiB for tiny, 48 MiB for small, 384 MiB for the gpt2 preset, whose twelve layers of them do
+     * not fit beside the rest in 24 GB).
      */
-    static final boolean FLASH = Boolean.parseBoolean(System.getProperty("tessera.attention.flash", "false"));
+    static final String FLASH = System.getProperty("tessera.attention.flash", "auto");
+
+    /** Saved probabilities per layer above which {@code auto} takes the fused kernel: 128 MiB. */
+    static final long AUTO_FLASH_BYTES = 128L << 20;
 
     private final double scale;
     private final double softCap;
     private final Dropout dropout;
     private int causalBlock = CAUSAL_BLOCK;
-    private boolean flash = FLASH;
+    private long autoFlashBytes = AUTO_FLASH_BYTES;
+
+    /** The fused kernel always (TRUE), never (FALSE), or by the saved-probability size (null). */
+    private Boolean flash = switch (FLASH) {
+        case "true" -> Boolean.TRUE;
+        case "false" -> Boolean.FALSE;
+        case "auto" -> null;
+        default -> throw new IllegalArgumentException("tessera.attention.flash: expected true, false or auto, got " + FLASH);
+    };
 
     /**
      * @param scale the score scale α, or NaN for 1/√d of the given queries
@@ -83,7 +98,9 @@ public final class SoftmaxAttention extends Module implements AttentionKernel {
     }
 
     private Variable fusedCausal(Variable q, Variable k, Variable v, AttentionMask mask, double alpha) {
-        if (flash && q.dtype() == DType.F32 && k.dtype() == DType.F32 && v.dtype() == DType.F32) {
+        long savedBytes = (long) q.size(0) * q.size(1) * q.size(2) * k.size(2) * Float.BYTES;
+        boolean fused = flash != null ? flash : savedBytes > autoFlashBytes;
+        if (fused && q.dtype() == DType.F32 && k.dtype() == DType.F32 && v.dtype() == DType.F32) {
             return new FlashAttentionFunction(alpha, mask).call(q, k, v);
         }
         return new CausalBlockAttention(alpha, mask, causalBlock).call(q, k, v);
@@ -110,6 +127,13 @@ public final class SoftmaxAttention extends Module implements AttentionKernel {
     /** For tests and A/B benchmarks: whether training's causal F32 case takes the fused kernel. */
     public SoftmaxAttention withFlash(boolean on) {
         flash = on;
+        return this;
+    }
+
+    /** For tests: {@code auto}'s choice with another threshold on the saved probabilities. */
+    SoftmaxAttention withAutoFlash(long savedBytesThreshold) {
+        flash = null;
+        autoFlashBytes = savedBytesThreshold;
         return this;
     }
 

@@ -57,6 +57,20 @@ class FlashAttentionTest {
     }
 
     @Test
+    void autoTakesTheFusedKernelOnlyWhenTheBlockedPathWouldSaveMoreProbabilitiesThanTheThreshold() {
+        Generator g = new Generator(3);
+        int b = 2, h = 3, t = 40, d = 8;
+        Variable q = Variable.of(Tensor.randn(g, DType.F32, b, h, t, d), true);
+        long saved = (long) b * h * t * t * Float.BYTES;
+        AttentionMask mask = AttentionMask.causalOnly();
+        assertEquals("flash_attention", new SoftmaxAttention().withCausalBlock(8).withAutoFlash(saved - 1).attend(q, q, q, mask).opName());
+        assertEquals("causal_block_attention",
+                new SoftmaxAttention().withCausalBlock(8).withAutoFlash(saved).attend(q, q, q, mask).opName());
+        assertEquals("causal_block_attention", new SoftmaxAttention().withCausalBlock(8).attend(q, q, q, mask).opName(),
+                "the default threshold (128 MiB) keeps small shapes on the blocked path");
+    }
+
+    @Test
     void bitwiseIdenticalForAnyThreadCount() {
         Generator g = new Generator(7);
         int b = 2, h = 3, t = 130, d = 16;
