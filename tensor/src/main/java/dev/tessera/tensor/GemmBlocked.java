@@ -18,15 +18,15 @@ import java.util.function.IntConsumer;
  */
 final class GemmBlocked {
     /**
-     * Depth block: one B micro-panel (KC x NR) is reused from L1 while A streams from L2. By default
-     * the micro-panel is 32 KiB: KC = 512 for 4x16 floats or 4x8 doubles (AVX2), 256 with 16-lane
-     * vectors. Half of that (the textbook choice, leaving L1 room for A) measured slower on Zen3 AVX2
-     * in interleaved per-call A/B: every depth block re-reads and re-writes C, whose 4-row tiles sit
-     * 4 KiB or more apart where no hardware prefetcher follows them (README, GEMM figures).
-     * {@code -Dtessera.gemm.kc} overrides it.
+     * Depth block: one B micro-panel (KC x NR) stays in L1 while A streams from L2. By default the
+     * micro-panel is 16 KiB, half of a 32 KiB L1: KC = 256 for 4x16 floats or 4x8 doubles (AVX2),
+     * 128 with 16-lane vectors. A 32 KiB panel (KC = 512) was tried on Zen3 AVX2 and is not better:
+     * an in-JVM per-call A/B favoured it by 4-10% on most shapes, six interleaved JVM runs of
+     * {@code GemmTiming shapes=... calls=40|60} favoured 256 by 5-11% on the training step's shapes
+     * (README, issue 15). {@code -Dtessera.gemm.kc} overrides it.
      */
     static final int KC_OVERRIDE = Integer.getInteger("tessera.gemm.kc", 0);
-    private static final int PANEL_BYTES = 32768;
+    private static final int PANEL_BYTES = 16384;
     /** Row block: the packed A block (MC x KC) lives in L2 (512 KiB on Zen3). */
     static final int MC = Integer.getInteger("tessera.gemm.mc", 144);
     /** Column block: the packed B block (KC x NC) lives in L3. */

@@ -69,7 +69,7 @@ final class GemmPacking {
     /**
      * Transposed A (unit row stride): column p of the block is contiguous over all mc rows. Take
      * {@code LINE_FLOATS} columns at a time and fill each micro-panel's part for all of them before
-     * the next panel: the panels lie mr·kc floats apart (8 KiB at kc = 512), so writing one column
+     * the next panel: the panels lie mr·kc floats apart (4 KiB at kc = 256), so writing one column
      * across every panel would put each store in the same few L1 sets and evict every line before
      * it is full.
      */

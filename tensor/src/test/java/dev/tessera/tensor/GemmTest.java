@@ -204,8 +204,8 @@ class GemmTest {
         // and m = 1 with k just under (packed path) and just over (GEMV) one vector
         int[][] sizes = {{1, 1, 1}, {mr + 1, nr + 1, 67}, {2 * nr + 1, nr - 1, 61}, {1, 701, lanes - 1}, {1, 701, lanes + 1},
             {33, 47, 300}, {97, 31, 257},
-            // two column groups over one row block and three or more depth blocks (KC is 512 or 256): the
-            // groups share one packed A block
+            // two column groups over one row block and three or more depth blocks (KC is 256, or 128 with
+            // 16 lanes): the groups share one packed A block
             {40, 9 * nr + 3, 1200}};
         for (int[] s : sizes) {
             assertTrue(s[0] == 1 && s[2] == 1 || (long) s[0] * s[1] * s[2] > Gemm.TINY, java.util.Arrays.toString(s));
@@ -374,7 +374,7 @@ class GemmTest {
         try {
             int m = 300;
             int n = 257;
-            int k = 1100; // three depth blocks at KC = 512 (more with 16 lanes): the whole-depth path
+            int k = 1100; // five depth blocks at KC = 256 (more with 16 lanes): the whole-depth path
             assertTrue((long) m * n * k >= GemmBlocked.PARALLEL_MIN_WORK, "size must take the threaded path");
             SplittableRandom rnd = new SplittableRandom(7);
             float[] a = randomFloats(m * k, rnd);
