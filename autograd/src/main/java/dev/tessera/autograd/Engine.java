@@ -36,6 +36,8 @@ final class Engine {
                 if (g == null) {
                     continue; // no path carried gradient here
                 }
+                boolean timed = OpProfile.active();
+                long start = timed ? System.nanoTime() : 0;
                 for (UnaryOperator<Tensor> hook : node.hooks) {
                     g = orSame(hook.apply(g), g);
                 }
@@ -63,6 +65,9 @@ final class Engine {
                 }
                 if (!retainGraph) {
                     node.release();
+                }
+                if (timed) {
+                    OpProfile.add("backward", node.name, System.nanoTime() - start);
                 }
             }
         }

@@ -63,6 +63,7 @@ public final class Variable {
 
     /** As {@link #record}, for an output that views {@code viewOf}'s storage. */
     static Variable recordView(String op, Tensor out, Node.Backward backward, Tensor[] saved, Variable viewOf, Variable... inputs) {
+        OpProfile.forward(op);
         boolean track = GradMode.isEnabled() && out.dtype().isFloating();
         if (track) {
             track = false;

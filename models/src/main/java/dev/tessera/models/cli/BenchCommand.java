@@ -1,5 +1,6 @@
 package dev.tessera.models.cli;
 
+import dev.tessera.autograd.OpProfile;
 import dev.tessera.tensor.GemmTiming;
 import java.io.PrintWriter;
 import java.util.Locale;
@@ -72,6 +73,15 @@ final class BenchCommand implements Callable<Integer> {
                 ? hs.getTotalThreadAllocatedBytes() : 0;
     }
 
+    /** Milliseconds all collectors have spent in collections so far (pauses, and concurrent cycles where reported). */
+    static long gcMillis() {
+        long total = 0;
+        for (var gc : java.lang.management.ManagementFactory.getGarbageCollectorMXBeans()) {
+            total += Math.max(0, gc.getCollectionTime());
+        }
+        return total;
+    }
+
     /** VmHWM from /proc/self/status (Linux), or -1 where it is not available. */
     static long peakRssMb() {
         try {
@@ -119,6 +129,9 @@ final class BenchCommand implements Callable<Integer> {
         @Option(names = "--trace", description = "Print each step's seconds on stderr, warm-up included.")
         boolean trace;
 
+        @Option(names = "--profile", description = "After the result line, print the timed steps' time by op (forward, backward, optimizer).")
+        boolean profile;
+
         @Override
         public Integer call() {
             var onDevice = dev.tessera.tensor.Device.parse(device);
@@ -140,19 +153,25 @@ final class BenchCommand implements Callable<Integer> {
             var x = dev.tessera.tensor.Tensor.randint(g, 0, cfg.vocabSize(), dev.tessera.tensor.DType.I64, b, t).to(onDevice);
             var y = dev.tessera.tensor.Tensor.randint(g, 0, cfg.vocabSize(), dev.tessera.tensor.DType.I64, b, t).to(onDevice);
             Runnable step = () -> {
+                long start = System.nanoTime();
                 opt.zeroGrad();
+                OpProfile.add("step", "zero_grad", System.nanoTime() - start);
+                OpProfile.mark();
                 dev.tessera.autograd.Variable loss;
                 try (var precision = low == null ? null : dev.tessera.autograd.Autocast.enable(low)) {
                     loss = dev.tessera.nn.loss.Losses.crossEntropyFused(model.forward(x, null), y);
                 }
                 if (scaler == null) {
                     loss.backward();
+                    start = System.nanoTime();
                     opt.step();
                 } else {
                     scaler.scale(loss).backward();
+                    start = System.nanoTime();
                     scaler.step(opt);
                     scaler.update();
                 }
+                OpProfile.add("step", "optimizer", System.nanoTime() - start);
                 if (onDevice != dev.tessera.tensor.Device.CPU) {
                     dev.tessera.tensor.Dispatch.backend(onDevice).synchronize(); // time the device's work, not its queueing
                 }
@@ -168,6 +187,10 @@ final class BenchCommand implements Callable<Integer> {
             }
             double[] times = new double[steps];
             long allocatedBefore = allocatedBytes();
+            long gcBefore = gcMillis();
+            if (profile) {
+                OpProfile.start();
+            }
             for (int i = 0; i < steps; i++) {
                 long s = System.nanoTime();
                 step.run();
@@ -177,12 +200,19 @@ final class BenchCommand implements Callable<Integer> {
                     err.flush();
                 }
             }
+            OpProfile.stop();
+            long gcPerStep = (gcMillis() - gcBefore) / steps;
             long allocatedPerStep = (allocatedBytes() - allocatedBefore) / steps;
+            double mean = java.util.Arrays.stream(times).average().orElseThrow();
             java.util.Arrays.sort(times);
             double med = times[steps / 2];
             PrintWriter out = spec.commandLine().getOut();
             out.printf(Locale.ROOT, "tessera preset=%s params=%d device=%s dtype=%s threads=%d step_s=%.4f peak_rss_mb=%d alloc_mb_per_step=%d tokens_per_s=%.0f%n",
                     preset, model.module().parameterCount(), onDevice.label(), dtype, threads, med, peakRssMb(), allocatedPerStep >> 20, b * t / med);
+            if (profile) {
+                out.printf(Locale.ROOT, "time by op over the %d timed steps (mean step %.4f s, of which GC pauses %d ms; a pause is also"
+                        + " inside the row it interrupted):%n%s", steps, mean, gcPerStep, OpProfile.report(steps, mean));
+            }
             out.flush();
             return 0;
         }

@@ -254,9 +254,13 @@ class TrainRunsTest {
         CliErrorsTest.Result generateSim = CliErrorsTest.run(CliErrorsTest.concat(new String[] {"--device", "sim"}, generate));
         assertOk(generateSim);
         assertEquals(CliErrorsTest.run(generate).out().replaceAll("[0-9.]+ tokens/s", ""), generateSim.out().replaceAll("[0-9.]+ tokens/s", ""));
-        CliErrorsTest.Result bench = CliErrorsTest.run("bench", "train", "--device", "sim", "--steps", "1", "--warmup", "0", "--threads", "1");
+        CliErrorsTest.Result bench = CliErrorsTest.run("bench", "train", "--device", "sim", "--steps", "1", "--warmup", "0", "--threads", "1",
+                "--profile");
         assertOk(bench);
         assertTrue(bench.out().contains("device=sim"), bench.out());
+        for (String row : new String[] {"forward +matmul ", "backward +matmul ", "forward +causal_block_attention ", "step +optimizer "}) {
+            assertTrue(java.util.regex.Pattern.compile("(?m)^" + row).matcher(bench.out()).find(), row + " in\n" + bench.out());
+        }
     }
 
     @Test
