@@ -48,8 +48,8 @@ abstract sealed class Buf permits Buf.F32, Buf.F64 {
     }
 
     static final class F32 extends Buf {
-        private final float[] a;
-        private final int off;
+        final float[] a;
+        final int off;
 
         F32(float[] a, int off, int n) {
             super(n);

@@ -179,6 +179,42 @@ class OptimizerReferenceTest {
         c.run(opt, rules(i -> adamRule(c.ref.get(i).length, b1, b2, eps, true)));
     }
 
+    /**
+     * F32 parameters take a vector loop (float lanes widened to double lanes) and a scalar tail: both
+     * are the update's double arithmetic with m and v rounded to float, bit for bit, at every length.
+     */
+    @Property(tries = 30)
+    void f32AdamUpdateIsTheScalarDoubleLoopBitForBit(@ForAll @net.jqwik.api.constraints.IntRange(min = 1, max = 70) int n,
+            @ForAll boolean decoupled, @ForAll long seed) {
+        Generator gen = new Generator(seed);
+        Variable p = Variable.of(Tensor.randn(gen, DType.F32, n), true);
+        float[] pr = p.data().toFloatArray();
+        float[] mr = new float[n];
+        float[] vr = new float[n];
+        double lr = 1e-2;
+        double wd = 0.1;
+        double b1 = 0.9;
+        double b2 = 0.95;
+        double eps = 1e-8;
+        Optimizer opt = decoupled ? new AdamW(ParamGroup.all(List.of(p)), lr, b1, b2, eps, wd)
+                : new Adam(ParamGroup.all(List.of(p)), lr, b1, b2, eps, wd);
+        for (int t = 1; t <= 3; t++) {
+            float[] g = Tensor.randn(gen, DType.F32, n).toFloatArray();
+            p.setGrad(Tensor.of(g, n));
+            opt.step();
+            double stepSize = lr / (1 - Math.pow(b1, t));
+            double bc2Sqrt = Math.sqrt(1 - Math.pow(b2, t));
+            for (int i = 0; i < n; i++) {
+                double pi = pr[i] * (decoupled ? 1 - lr * wd : 1);
+                double gi = g[i] + (decoupled ? 0 : wd) * pi;
+                mr[i] = (float) (b1 * mr[i] + (1 - b1) * gi);
+                vr[i] = (float) (b2 * vr[i] + (1 - b2) * gi * gi);
+                pr[i] = (float) (pi - stepSize * mr[i] / (Math.sqrt(vr[i]) / bc2Sqrt + eps));
+            }
+            org.junit.jupiter.api.Assertions.assertArrayEquals(pr, p.data().toFloatArray(), "step " + t);
+        }
+    }
+
     /** A parameter of several update chunks (with a tail), so the parallel split is exercised. */
     @org.junit.jupiter.api.Test
     void largeParameterSpansSeveralChunks() {
