@@ -30,7 +30,7 @@ final class LinalgFunctions {
                 g2 = g2.unsqueeze(-2);
             }
             Tensor da = needA ? g2.matmul(y2.mT()) : null;
-            Tensor db = needB ? (y2.rank() == 2 && x2.rank() > 2 ? foldedWeightGrad(x2, g2) : x2.mT().matmul(g2)) : null;
+            Tensor db = needB ? (y2.rank() == 2 && x2.rank() > 2 ? foldedWeightGrad(x2, g2, y2) : productInLayoutOf(y2, x2, g2)) : null;
             if (da != null) {
                 da = Derivatives.sumToShape(da, x2.shape(), x.dtype());
                 da = x.rank() == 1 ? da.squeeze(0) : da;
@@ -48,9 +48,22 @@ final class LinalgFunctions {
      * batches of Aᵢᵀ·Gᵢ is one GEMM over the flattened rows, (B·T, k)ᵀ · (B·T, n), instead of B
      * products of (k, n) each and a reduction over them.
      */
-    private static Tensor foldedWeightGrad(Tensor x2, Tensor g2) {
+    private static Tensor foldedWeightGrad(Tensor x2, Tensor g2, Tensor y2) {
         Tensor rows = x2.reshape(-1, x2.size(-1));
         Tensor grads = g2.reshape(-1, g2.size(-1));
-        return rows.mT().matmul(grads);
+        return productInLayoutOf(y2, rows, grads);
+    }
+
+    /**
+     * Aᵀ·G laid out as {@code like}: when {@code like} is the transposed view of a contiguous matrix (a
+     * Linear weight W used as Wᵀ), computed as (Gᵀ·A)ᵀ, so the gradient reaching W through the transpose
+     * is contiguous and accumulates without a transposing copy (PyTorch gives gradients their input's
+     * layout too). Each element is the same multiply-add chain either way (the product's operands swap
+     * inside each fused multiply-add), so the same bits.
+     */
+    private static Tensor productInLayoutOf(Tensor like, Tensor a, Tensor g) {
+        boolean transposedMatrix = like.rank() == 2 && like.size(0) > 1 && like.size(1) > 1 && like.stride(0) == 1
+                && like.stride(1) == like.size(0);
+        return transposedMatrix ? g.mT().matmul(a).mT() : a.mT().matmul(g);
     }
 }
