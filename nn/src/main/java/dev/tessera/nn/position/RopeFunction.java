@@ -64,9 +64,6 @@ final class RopeFunction extends CustomFunction {
      */
     private static int rotateInterleaved(float[] a, int io, float[] y, int o, float[] ca, int co, float[] sa, int so, int half,
             int direction) {
-        if (!Simd.ENABLED) {
-            return 0;
-        }
         int lanes = S.length();
         int pairs = lanes / 2;
         FloatVector signs = direction > 0 ? PAIR_SIGNS : PAIR_SIGNS.neg();
@@ -86,9 +83,6 @@ final class RopeFunction extends CustomFunction {
     /** As {@link #rotateInterleaved} for the half-split convention: x_a and x_b are the row's two contiguous halves. */
     private static int rotateHalves(float[] a, int io, float[] y, int o, float[] ca, int co, float[] sa, int so, int half,
             int direction) {
-        if (!Simd.ENABLED) {
-            return 0;
-        }
         int lanes = S.length();
         int i = 0;
         for (; i + lanes <= half; i += lanes) {
@@ -155,7 +149,7 @@ final class RopeFunction extends CustomFunction {
                     int o = outOffset + batch * os[0] + head * os[1] + pos * os[2];
                     int co = cOffset + pos * half;
                     int so = sOffset + pos * half;
-                    int done = interleaved ? rotateInterleaved(a, io, y, o, ca, co, sa, so, half, direction)
+                    int done = !Simd.ENABLED ? 0 : interleaved ? rotateInterleaved(a, io, y, o, ca, co, sa, so, half, direction)
                             : rotateHalves(a, io, y, o, ca, co, sa, so, half, direction);
                     for (int i = done; i < half; i++) {
                         int ia = interleaved ? 2 * i : i;
