@@ -4,7 +4,11 @@ import dev.tessera.autograd.CustomFunction;
 import dev.tessera.nn.internal.DenseRows;
 import dev.tessera.tensor.DType;
 import dev.tessera.tensor.Parallel;
+import dev.tessera.tensor.RowKernels;
+import dev.tessera.tensor.Simd;
 import dev.tessera.tensor.Tensor;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Fused softmax cross-entropy with ignore index and label smoothing: the forward keeps each row's
@@ -52,6 +56,24 @@ final class CrossEntropyFunction extends CustomFunction {
         double[] logSum = new double[m];
         double[] rowLoss = new double[m];
         int rowsPerChunk = Math.max(1, GRAIN / c);
+        if (f != null) {
+            Parallel.forEachRange(m, rowsPerChunk, (chunk, from, to) -> {
+                float[] exps = scratch(c);
+                for (int r = from; r < to; r++) {
+                    if (targets[r] == ignoreIndex) {
+                        continue;
+                    }
+                    int o = base + r * c;
+                    float max = RowKernels.max(f, o, c);
+                    double logS = Math.log(RowKernels.expShifted(f, o, max, exps, 0, c));
+                    rowMax[r] = max;
+                    logSum[r] = logS;
+                    double nll = ((double) max - f[o + (int) targets[r]]) + logS;
+                    rowLoss[r] = eps == 0 ? nll : (1 - eps) * nll + eps * (logS + gapOf(f, o, c, max) / c);
+                }
+            });
+            return finish(ctx, in[0], rowMax, logSum, rowLoss);
+        }
         Parallel.forEachRange(m, rowsPerChunk, (chunk, from, to) -> {
             for (int r = from; r < to; r++) {
                 if (targets[r] == ignoreIndex) {
@@ -76,6 +98,21 @@ final class CrossEntropyFunction extends CustomFunction {
                 rowLoss[r] = eps == 0 ? nll : (1 - eps) * nll + eps * (logS + gap / c);
             }
         });
+        return finish(ctx, in[0], rowMax, logSum, rowLoss);
+    }
+
+    /** Σ (max − x_j) over the row, for the smoothing term. */
+    private static double gapOf(float[] f, int o, int c, float max) {
+        double gap = 0;
+        for (int j = 0; j < c; j++) {
+            gap -= (double) f[o + j] - max;
+        }
+        return gap;
+    }
+
+    /** The mean over counted rows (in row order: deterministic); saves what the backward needs. */
+    private Tensor finish(Context ctx, Tensor logits, double[] rowMax, double[] logSum, double[] rowLoss) {
+        int m = targets.length;
         double total = 0;
         int n = 0;
         for (int r = 0; r < m; r++) {
@@ -85,8 +122,8 @@ final class CrossEntropyFunction extends CustomFunction {
             }
         }
         count = n;
-        ctx.save(in[0], Tensor.of(rowMax, m), Tensor.of(logSum, m));
-        return Tensor.scalar(total / n, in[0].dtype());
+        ctx.save(logits, Tensor.of(rowMax, m), Tensor.of(logSum, m));
+        return Tensor.scalar(total / n, logits.dtype());
     }
 
     @Override
@@ -107,6 +144,24 @@ final class CrossEntropyFunction extends CustomFunction {
         double[] gd = grad.storage().doubles();
         double smooth = eps / c;
         int rowsPerChunk = Math.max(1, GRAIN / c);
+        if (f != null && gf != null) {
+            Parallel.forEachRange(m, rowsPerChunk, (chunk, from, to) -> {
+                for (int r = from; r < to; r++) {
+                    if (targets[r] == ignoreIndex) {
+                        continue;
+                    }
+                    int go = r * c;
+                    // softmax as e^(x − max) / Σ: never x − (max + log s), which loses log s when max is huge
+                    RowKernels.expShifted(f, base + r * c, (float) rowMax[r], gf, go, c);
+                    rowGradient(gf, go, c, (float) Math.exp(-logSum[r]), (float) smooth, (float) scale);
+                    // the target's p − 1 cancels: its p in double, as the F64 formula below
+                    int t = (int) targets[r];
+                    double p = Math.exp(((double) f[base + r * c + t] - rowMax[r]) - logSum[r]);
+                    gf[go + t] = (float) ((p - smooth - (1 - eps)) * scale);
+                }
+            });
+            return new Tensor[] {grad.dtype() == logits.dtype() ? grad : grad.to(logits.dtype())};
+        }
         Parallel.forEachRange(m, rowsPerChunk, (chunk, from, to) -> {
             for (int r = from; r < to; r++) {
                 if (targets[r] == ignoreIndex) {
@@ -127,5 +182,30 @@ final class CrossEntropyFunction extends CustomFunction {
             }
         });
         return new Tensor[] {grad.dtype() == logits.dtype() ? grad : grad.to(logits.dtype())};
+    }
+
+    private static final VectorSpecies<Float> S = Simd.F32;
+    /** Each thread's buffer for a row of exponentials (a vocabulary-sized row is 200 KB at V = 50304). */
+    private static final ThreadLocal<float[][]> SCRATCH = ThreadLocal.withInitial(() -> new float[1][0]);
+
+    private static float[] scratch(int c) {
+        float[][] held = SCRATCH.get();
+        if (held[0].length < c) {
+            held[0] = new float[c];
+        }
+        return held[0];
+    }
+
+    /** g = (e·(1/s) − smooth)·scale over the row, in place (the target's entry is rewritten by the caller). */
+    private static void rowGradient(float[] g, int o, int c, float invSum, float smooth, float scale) {
+        int i = 0;
+        if (Simd.ENABLED) {
+            for (int upper = S.loopBound(c); i < upper; i += S.length()) {
+                FloatVector.fromArray(S, g, o + i).mul(invSum).sub(smooth).mul(scale).intoArray(g, o + i);
+            }
+        }
+        for (; i < c; i++) {
+            g[o + i] = (g[o + i] * invSum - smooth) * scale;
+        }
     }
 }
