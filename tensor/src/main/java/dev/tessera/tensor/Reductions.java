@@ -469,16 +469,7 @@ final class Reductions {
 
     /** y = exp(a − shift) over the row; returns Σ y (lanes summed in order, in double). */
     private static double expShiftedF32(float[] a, int ao, float[] y, int yo, int n, float shift) {
-        if (!Simd.ENABLED) {
-            double sum = 0;
-            for (int i = 0; i < n; i++) {
-                float e = (float) Math.exp(a[ao + i] - shift);
-                y[yo + i] = e;
-                sum += e;
-            }
-            return sum;
-        }
-        return VectorMath.expShifted(a, ao, shift, y, yo, n);
+        return RowKernels.expShifted(a, ao, shift, y, yo, n);
     }
 
     /** The double row: as {@link #softmaxRowF32}, (x − m) − lse and exp(x − m)/Σ; y may be a for softmax, likewise. */

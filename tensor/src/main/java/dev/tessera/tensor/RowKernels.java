@@ -11,14 +11,7 @@ public final class RowKernels {
 
     /** max over {@code a[o..o+n)} (NaN wins, −inf for an empty row). */
     public static float max(float[] a, int o, int n) {
-        if (!Simd.ENABLED) {
-            float max = Float.NEGATIVE_INFINITY;
-            for (int i = 0; i < n; i++) {
-                max = Math.max(max, a[o + i]);
-            }
-            return max;
-        }
-        return VectorMath.maxOf(a, o, n);
+        return VectorMath.maxOf(a, o, n); // its vector loop is empty when SIMD is off
     }
 
     /** {@code y[yo..yo+n) = e^(x − shift)} over the row; returns Σ y in double (vector lanes added in order). */
