@@ -45,8 +45,11 @@ public final class Simd {
         return sumInOrder(v.toArray(), v.length());
     }
 
-    /** lanes[0] + lanes[1] + … + lanes[count − 1], in that order, in double: {@link #sumLanes} of a vector already stored. */
-    static double sumInOrder(float[] lanes, int count) {
+    /**
+     * lanes[0] + lanes[1] + … + lanes[count − 1], in that order, in double: {@link #sumLanes} of a vector already stored
+     * (public for the fused row functions of other modules, which store their accumulators themselves).
+     */
+    public static double sumInOrder(float[] lanes, int count) {
         double s = 0;
         for (int i = 0; i < count; i++) {
             s += lanes[i];

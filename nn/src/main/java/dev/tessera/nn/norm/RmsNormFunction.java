@@ -63,18 +63,18 @@ final class RmsNormFunction extends CustomFunction {
         } else {
             Parallel.forEachRange(rows, grain, (chunk, from, to) -> {
                 for (int row = from; row < to; row++) {
-                int o = row * d;
-                double ss = 0;
-                for (int i = 0; i < d; i++) {
-                    double v = at(xf, xd, xo + o + i);
-                    ss += v * v;
+                    int o = row * d;
+                    double ss = 0;
+                    for (int i = 0; i < d; i++) {
+                        double v = at(xf, xd, xo + o + i);
+                        ss += v * v;
+                    }
+                    double ri = 1 / Math.sqrt(ss / d + eps);
+                    r[row] = ri;
+                    for (int i = 0; i < d; i++) {
+                        put(yf, yd, o + i, at(xf, xd, xo + o + i) * ri * ws[i]);
+                    }
                 }
-                double ri = 1 / Math.sqrt(ss / d + eps);
-                r[row] = ri;
-                for (int i = 0; i < d; i++) {
-                    put(yf, yd, o + i, at(xf, xd, xo + o + i) * ri * ws[i]);
-                }
-            }
             });
         }
         ctx.save(x, inputs[1]);
@@ -174,7 +174,7 @@ final class RmsNormFunction extends CustomFunction {
             acc = v.fma(v, acc);
         }
         acc.intoArray(lanes, 0);
-        double sum = inLaneOrder(lanes);
+        double sum = Simd.sumInOrder(lanes, lanes.length);
         for (int i = upper; i < d; i++) {
             sum += (double) x[o + i] * x[o + i];
         }
@@ -200,7 +200,7 @@ final class RmsNormFunction extends CustomFunction {
             acc = FloatVector.fromArray(S, g, go + i).mul(FloatVector.fromArray(S, w, wo + i)).fma(FloatVector.fromArray(S, x, xo + i), acc);
         }
         acc.intoArray(lanes, 0);
-        double sum = inLaneOrder(lanes);
+        double sum = Simd.sumInOrder(lanes, lanes.length);
         for (int i = upper; i < d; i++) {
             sum += (double) (g[go + i] * w[wo + i]) * x[xo + i];
         }
@@ -221,13 +221,5 @@ final class RmsNormFunction extends CustomFunction {
             dx[dxo + i] = r * g[go + i] * w[wo + i] - x[xo + i] * k;
             dw[i] += g[go + i] * x[xo + i] * r;
         }
-    }
-
-    private static double inLaneOrder(float[] lanes) {
-        double sum = 0;
-        for (float lane : lanes) {
-            sum += lane;
-        }
-        return sum;
     }
 }
