@@ -52,8 +52,9 @@ prepare() {
             break
         fi
     done
-    # a small runtime: the FFM API is in java.base; the launcher needs logging, management and XML
-    "$JAVA_HOME/bin/jlink" --add-modules java.base,java.logging,java.management,java.xml,java.naming,jdk.incubator.vector,jdk.unsupported,jdk.zipfs \
+    # a small runtime: the FFM API is in java.base; the launcher needs logging, management (with
+    # HotSpot's, for the benchmark's allocation counter) and XML
+    "$JAVA_HOME/bin/jlink" --add-modules java.base,java.logging,java.management,jdk.management,java.xml,java.naming,jdk.incubator.vector,jdk.unsupported,jdk.zipfs \
         --strip-debug --no-header-files --no-man-pages --output "$b/jre"
     # one archive for the device tool's carry (64 MiB at most): the JRE dominates, xz brings it to ~25 MB
     tar cJf "$b.tar.xz" -C "$(dirname "$b")" "$(basename "$b")"

@@ -67,10 +67,17 @@ final class BenchCommand implements Callable<Integer> {
         }
     }
 
-    /** Bytes allocated on the Java heap so far by all threads (HotSpot), or 0 where not available. */
+    /**
+     * Bytes allocated on the Java heap so far by all threads (HotSpot), or 0 where not available: a
+     * runtime image without {@code jdk.management} (a jlinked JRE) has no {@code com.sun.management}.
+     */
     static long allocatedBytes() {
-        return java.lang.management.ManagementFactory.getThreadMXBean() instanceof com.sun.management.ThreadMXBean hs
-                ? hs.getTotalThreadAllocatedBytes() : 0;
+        try {
+            return java.lang.management.ManagementFactory.getThreadMXBean() instanceof com.sun.management.ThreadMXBean hs
+                    ? hs.getTotalThreadAllocatedBytes() : 0;
+        } catch (NoClassDefFoundError e) {
+            return 0;
+        }
     }
 
     /** Milliseconds all collectors have spent in collections so far (pauses, and concurrent cycles where reported). */
