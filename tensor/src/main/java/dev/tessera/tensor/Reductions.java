@@ -141,7 +141,7 @@ final class Reductions {
         if (upper > 0) {
             FloatVector acc = FloatVector.zero(S);
             for (; i < upper; i += S.length()) {
-                acc = acc.add(FloatVector.fromArray(S, a, start + i));
+                acc = FloatVector.fromArray(S, a, start + i).add(acc); // the loaded vector as receiver: see GemmKernels.put
             }
             total = Simd.sumLanes(acc);
         }

@@ -144,7 +144,7 @@ final class VectorMath {
                 System.arraycopy(pad, 0, y, yo + i, valid);
                 java.util.Arrays.fill(pad, valid, lanes, 0f);
             }
-            acc = acc.add(FloatVector.fromArray(S, dst, d));
+            acc = FloatVector.fromArray(S, dst, d).add(acc); // the loaded vector as receiver: see GemmKernels.put
         }
         acc.intoArray(pad, 0);
         return Simd.sumInOrder(pad, lanes);
@@ -162,11 +162,11 @@ final class VectorMath {
             FloatVector v = FloatVector.fromArray(S, a, o + i).sub(shift);
             if (outsideNormalScale(v)) {
                 expShiftedRare(a, o + i, shift, a, o + i);
-                acc = acc.add(FloatVector.fromArray(S, a, o + i));
+                acc = FloatVector.fromArray(S, a, o + i).add(acc);
             } else {
                 FloatVector e = expInRange(v);
                 e.intoArray(a, o + i);
-                acc = acc.add(e);
+                acc = e.add(acc);
             }
         }
         return Simd.sumLanesInOrder(acc);
