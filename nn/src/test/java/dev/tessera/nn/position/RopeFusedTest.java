@@ -105,13 +105,16 @@ class RopeFusedTest {
         Variable heads = Variable.constant(Tensor.randn(new Generator(15), DType.F32, 1, 64, 4, 64).transpose(1, 2)); // (1, 4, 64, 64)
         var threads = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
         long id = Thread.currentThread().threadId();
+        long out = 4 * 64 * 64 * Float.BYTES;
         long least = Long.MAX_VALUE;
-        for (int i = 0; i < 200; i++) {
+        // until C2 has compiled the rotation (interpreted and C1 code box every vector): 200 calls were
+        // not always enough when this class ran first in its JVM; stop as soon as one call is lean
+        long deadline = System.nanoTime() + 20_000_000_000L;
+        for (int i = 0; i < 200 || least >= out + (16 << 10) && System.nanoTime() < deadline; i++) {
             long before = threads.getThreadAllocatedBytes(id);
             rope.apply(heads, 0);
             least = Math.min(least, threads.getThreadAllocatedBytes(id) - before);
         }
-        long out = 4 * 64 * 64 * Float.BYTES;
         assertTrue(least < out + (16 << 10), "rope allocated " + least + " bytes for a " + out + "-byte result");
     }
 }
