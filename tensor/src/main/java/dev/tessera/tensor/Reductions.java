@@ -459,17 +459,12 @@ final class Reductions {
         // out of line, so none is boxed (JFR found this row's max loop boxing ~130 MB a tiny step)
         float max = VectorMath.maxOf(a, ao, n);
         float shift = max == Float.NEGATIVE_INFINITY ? 0 : max;
-        double sum = expShiftedF32(a, ao, y, yo, n, shift);
+        double sum = RowKernels.expShifted(a, ao, shift, y, yo, n);
         if (log) {
             VectorMath.minusTwice(a, ao, shift, (float) Math.log(sum), y, yo, n);
         } else {
             VectorMath.scaleInPlace(y, yo, n, (float) (1 / sum));
         }
-    }
-
-    /** y = exp(a − shift) over the row; returns Σ y (lanes summed in order, in double). */
-    private static double expShiftedF32(float[] a, int ao, float[] y, int yo, int n, float shift) {
-        return RowKernels.expShifted(a, ao, shift, y, yo, n);
     }
 
     /** The double row: as {@link #softmaxRowF32}, (x − m) − lse and exp(x − m)/Σ; y may be a for softmax, likewise. */
